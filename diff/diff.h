@@ -1,0 +1,169 @@
+/* diff.h: snapshots in memory, tracemalloc's grouping/compare/sort rules,
+ * filters, snapshot files, and the text/JSON report formats.
+ *
+ * Knows nothing of the tracer, of DWARF or of the terminal: frames arrive
+ * already symbolized as diff_frame values, interned in a diff_loctab. */
+#ifndef LEAKTOP_DIFF_H
+#define LEAKTOP_DIFF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* ---- frames ---------------------------------------------------------- */
+
+/* One symbolized frame. `file` NULL means no line info: the group key is
+ * then (module, offset), so unknown call sites never merge. */
+typedef struct diff_frame {
+    const char *function;   /* demangled name, or NULL */
+    const char *file;       /* source path, or NULL when unknown */
+    uint32_t    line;       /* 0 when unknown */
+    const char *module;     /* object path, or NULL */
+    uint64_t    address;    /* runtime return address, 0 when not known */
+    uint64_t    offset;     /* return address relative to the module (ELF vaddr) */
+    bool        inlined;    /* an inlined call inside the next frame */
+} diff_frame;
+
+/* Interning table of frames: equal frames (every field) share one id.
+ * Strings are copied. Ids are dense from 0 and stable for the table's life.
+ * Snapshots compared with each other must share one table. */
+typedef struct diff_loctab diff_loctab;
+diff_loctab      *diff_loctab_new(void);
+void              diff_loctab_free(diff_loctab *lt);
+uint32_t          diff_loctab_intern(diff_loctab *lt, const diff_frame *f);
+const diff_frame *diff_loctab_get(const diff_loctab *lt, uint32_t id);
+size_t            diff_loctab_count(const diff_loctab *lt);
+
+/* Allocator wrappers skipped when choosing the top frame: C++ operator
+ * new/new[] (every variant), strdup, strndup, wcsdup (and glibc's aliases),
+ * plus the caller's globs (--alloc-fn, fnmatch on the function name).
+ * Returns the index of the first frame to keep in frames[0..n). */
+uint32_t diff_frames_skip_wrappers(const diff_loctab *lt, const uint32_t *frames,
+                                   uint32_t n, const char *const *alloc_fn_globs,
+                                   size_t nglobs);
+
+/* ---- snapshots ------------------------------------------------------- */
+
+typedef struct diff_snapshot diff_snapshot;
+
+/* `locs` is borrowed and must outlive the snapshot. */
+diff_snapshot *diff_snapshot_new(diff_loctab *locs, uint32_t frames_limit);
+void           diff_snapshot_free(diff_snapshot *s);
+/* Adds `count` blocks totalling `size` bytes with this traceback (frame ids,
+ * most recent first; copied). Several adds with one traceback are allowed
+ * and behave as separate traces. Returns 0, or -ENOMEM. */
+int            diff_snapshot_add(diff_snapshot *s, int64_t size, int64_t count,
+                                 const uint32_t *frames, uint32_t nframes);
+void           diff_snapshot_set_label(diff_snapshot *s, const char *label);
+const char    *diff_snapshot_label(const diff_snapshot *s);   /* "" if none */
+void           diff_snapshot_set_meta(diff_snapshot *s, int pid, double elapsed_s);
+int            diff_snapshot_pid(const diff_snapshot *s);
+double         diff_snapshot_elapsed(const diff_snapshot *s);
+uint32_t       diff_snapshot_frames_limit(const diff_snapshot *s);
+diff_loctab   *diff_snapshot_locs(const diff_snapshot *s);
+size_t         diff_snapshot_ntraces(const diff_snapshot *s);
+void           diff_snapshot_trace(const diff_snapshot *s, size_t i, int64_t *size,
+                                   int64_t *count, const uint32_t **frames,
+                                   uint32_t *nframes);
+void           diff_snapshot_totals(const diff_snapshot *s, int64_t *size, int64_t *count);
+/* Module table carried for self-contained files (informational). */
+int            diff_snapshot_add_module(diff_snapshot *s, const char *path,
+                                        const char *build_id_hex, uint64_t bias);
+size_t         diff_snapshot_nmodules(const diff_snapshot *s);
+void           diff_snapshot_module(const diff_snapshot *s, size_t i, const char **path,
+                                    const char **build_id_hex, uint64_t *bias);
+
+/* ---- grouping, compare, sort ------------------------------------------ */
+
+typedef enum diff_group { DIFF_GROUP_LINENO, DIFF_GROUP_FILENAME, DIFF_GROUP_TRACEBACK } diff_group;
+typedef enum diff_sort  { DIFF_SORT_GROWTH, DIFF_SORT_ABSOLUTE, DIFF_SORT_FREED, DIFF_SORT_SIZE } diff_sort;
+
+/* tracemalloc.Filter: fnmatch `pattern` on the file name (tracemalloc's
+ * rules), `lineno` < 0 means any line. */
+typedef struct diff_filter {
+    bool        inclusive;
+    const char *pattern;
+    int64_t     lineno;
+    bool        all_frames;
+} diff_filter;
+
+typedef struct diff_options {
+    diff_group         group;
+    bool               cumulative;   /* refused with DIFF_GROUP_TRACEBACK */
+    diff_sort          sort;
+    const diff_filter *filters;
+    size_t             nfilters;
+} diff_options;
+
+/* One statistic. For lineno/filename groups `frames` holds the group's one
+ * frame; for traceback groups, the whole traceback, most recent first.
+ * For filename groups the frame's line is shown as 0. */
+typedef struct diff_stat {
+    int64_t         size, size_diff, count, count_diff;
+    const uint32_t *frames;
+    uint32_t        nframes;
+} diff_stat;
+
+typedef struct diff_stats diff_stats;
+
+/* new_ compared against old (NULL = empty snapshot), sorted by opts->sort.
+ * Returns NULL and fills err (one line) when refused: cumulative with
+ * traceback, traceback grouping of snapshots with different frame limits. */
+diff_stats *diff_compare(const diff_snapshot *new_, const diff_snapshot *old,
+                         const diff_options *opts, char *err, size_t errlen);
+/* Statistics of one snapshot (tracemalloc's Snapshot.statistics): diffs are 0;
+ * sorted by (size, count, traceback) descending whatever opts->sort says,
+ * except DIFF_SORT_SIZE which is the same order. */
+diff_stats *diff_statistics(const diff_snapshot *s, const diff_options *opts,
+                            char *err, size_t errlen);
+size_t           diff_stats_count(const diff_stats *st);
+const diff_stat *diff_stats_get(const diff_stats *st, size_t i);
+/* Totals over the filtered traces (not over groups: cumulative rows overlap). */
+void             diff_stats_total(const diff_stats *st, diff_stat *total);
+const diff_loctab *diff_stats_locs(const diff_stats *st);
+void             diff_stats_free(diff_stats *st);
+
+/* ---- formatting -------------------------------------------------------- */
+
+/* tracemalloc's _format_size, to the digit. Returns buf. */
+char *diff_format_size(char *buf, size_t len, int64_t bytes, bool sign);
+
+/* Everything a report says besides the statistics (PRODUCT.md §4). */
+typedef struct diff_report_info {
+    const char *reason;       /* "mark", "interval", "exit", "signal" */
+    const char *label;        /* this snapshot's label ("exit" at the end) */
+    const char *baseline;     /* baseline label, "" for the empty snapshot */
+    int         pid;
+    double      elapsed_s;
+    int         signal;       /* > 0 only when reason is "signal" */
+    uint32_t    frames_limit;
+    size_t      top;          /* 0 = all rows */
+    const char *path_base;    /* text only: paths under it are shown relative; may be NULL */
+} diff_report_info;
+
+void diff_report_text(FILE *out, const diff_stats *st, const diff_options *opts,
+                      const diff_report_info *info);
+/* One JSON object on one line (JSON Lines), newline included. */
+void diff_report_json(FILE *out, const diff_stats *st, const diff_options *opts,
+                      const diff_report_info *info);
+
+/* Names used on the command line and in JSON ("lineno", "growth", ...). */
+const char *diff_group_name(diff_group g);
+const char *diff_sort_name(diff_sort s);
+int         diff_group_parse(const char *name, diff_group *out);   /* 0 or -EINVAL */
+int         diff_sort_parse(const char *name, diff_sort *out);
+
+/* ---- snapshot files (docs/SNAPSHOT_FORMAT.md) ---------------------------- */
+
+/* Writes the self-contained binary format. 0, or -errno with err filled. */
+int diff_snapfile_write(const char *path, const diff_snapshot *s, char *err, size_t errlen);
+/* Reads the binary format or the JSON snapshot of PRODUCT.md §9 (detected
+ * by content). Frames are interned into `locs`. NULL with err filled
+ * ("PATH: what is wrong") on any problem; never trusts a length field. */
+diff_snapshot *diff_snapfile_read(const char *path, diff_loctab *locs, char *err, size_t errlen);
+/* The same from memory (used by the fuzz target). */
+diff_snapshot *diff_snapfile_parse(const uint8_t *data, size_t len, const char *name,
+                                   diff_loctab *locs, char *err, size_t errlen);
+
+#endif

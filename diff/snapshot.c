@@ -1,0 +1,204 @@
+/* snapshot.c: a snapshot in memory: its traces (size, count, frame ids),
+ * label, pid, elapsed time, frame limit, module table and totals. Traces
+ * and frame ids live in two growable arrays, never one malloc per trace. */
+#include "diff_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct snap_trace {
+    int64_t  size, count;
+    size_t   off;       /* into frames */
+    uint32_t n;
+} snap_trace;
+
+typedef struct snap_module {
+    const char *path, *build_id;
+    uint64_t    bias;
+} snap_module;
+
+struct diff_snapshot {
+    diff_loctab *locs;          /* borrowed */
+    uint32_t     frames_limit;
+    char        *label;
+    int          pid;
+    double       elapsed_s;
+    diff_vec     traces;        /* snap_trace */
+    diff_vec     frames;        /* uint32_t */
+    diff_vec     modules;       /* snap_module */
+    diff_arena   arena;         /* module strings */
+    int64_t      total_size, total_count;
+};
+
+diff_snapshot *diff_snapshot_new(diff_loctab *locs, uint32_t frames_limit)
+{
+    if (!locs)
+        return NULL;
+    diff_snapshot *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->locs = locs;
+    s->frames_limit = frames_limit;
+    diff_vec_init(&s->traces, sizeof(snap_trace));
+    diff_vec_init(&s->frames, sizeof(uint32_t));
+    diff_vec_init(&s->modules, sizeof(snap_module));
+    diff_arena_init(&s->arena);
+    return s;
+}
+
+void diff_snapshot_free(diff_snapshot *s)
+{
+    if (!s)
+        return;
+    diff_vec_release(&s->traces);
+    diff_vec_release(&s->frames);
+    diff_vec_release(&s->modules);
+    diff_arena_release(&s->arena);
+    free(s->label);
+    free(s);
+}
+
+/* Returns 0, -EINVAL (negative size or count, unknown frame id), -EOVERFLOW
+ * (the totals would overflow int64: grouping relies on them not to), or
+ * -ENOMEM. */
+int diff_snapshot_add(diff_snapshot *s, int64_t size, int64_t count,
+                      const uint32_t *frames, uint32_t nframes)
+{
+    if (size < 0 || count < 0 || (nframes && !frames))
+        return -EINVAL;
+    size_t nlocs = diff_loctab_count(s->locs);
+    for (uint32_t i = 0; i < nframes; i++)
+        if (frames[i] >= nlocs)
+            return -EINVAL;
+    int64_t tsize, tcount;
+    if (__builtin_add_overflow(s->total_size, size, &tsize)
+        || __builtin_add_overflow(s->total_count, count, &tcount))
+        return -EOVERFLOW;
+    if (diff_vec_reserve(&s->traces, 1) < 0 || diff_vec_reserve(&s->frames, nframes) < 0)
+        return -ENOMEM;
+    snap_trace *t = diff_vec_push(&s->traces, 1);
+    t->size = size;
+    t->count = count;
+    t->off = s->frames.len;
+    t->n = nframes;
+    uint32_t *dst = diff_vec_push(&s->frames, nframes);
+    if (nframes)
+        memcpy(dst, frames, nframes * sizeof *frames);
+    s->total_size = tsize;
+    s->total_count = tcount;
+    return 0;
+}
+
+void diff_snapshot_set_label(diff_snapshot *s, const char *label)
+{
+    char *copy = label ? strdup(label) : NULL;
+    free(s->label);
+    s->label = copy;
+}
+
+const char *diff_snapshot_label(const diff_snapshot *s)
+{
+    return s->label ? s->label : "";
+}
+
+void diff_snapshot_set_meta(diff_snapshot *s, int pid, double elapsed_s)
+{
+    s->pid = pid;
+    s->elapsed_s = elapsed_s;
+}
+
+int diff_snapshot_pid(const diff_snapshot *s)
+{
+    return s->pid;
+}
+
+double diff_snapshot_elapsed(const diff_snapshot *s)
+{
+    return s->elapsed_s;
+}
+
+uint32_t diff_snapshot_frames_limit(const diff_snapshot *s)
+{
+    return s->frames_limit;
+}
+
+void diff_snapshot_set_frames_limit(diff_snapshot *s, uint32_t limit)
+{
+    s->frames_limit = limit;
+}
+
+diff_loctab *diff_snapshot_locs(const diff_snapshot *s)
+{
+    return s->locs;
+}
+
+size_t diff_snapshot_ntraces(const diff_snapshot *s)
+{
+    return s->traces.len;
+}
+
+void diff_snapshot_trace(const diff_snapshot *s, size_t i, int64_t *size,
+                         int64_t *count, const uint32_t **frames, uint32_t *nframes)
+{
+    const snap_trace *t = &((const snap_trace *)s->traces.data)[i];
+    if (size)
+        *size = t->size;
+    if (count)
+        *count = t->count;
+    if (frames)
+        *frames = (const uint32_t *)s->frames.data + t->off;
+    if (nframes)
+        *nframes = t->n;
+}
+
+void diff_snapshot_totals(const diff_snapshot *s, int64_t *size, int64_t *count)
+{
+    if (size)
+        *size = s->total_size;
+    if (count)
+        *count = s->total_count;
+}
+
+static const char *arena_cstr(diff_arena *a, const char *s, bool *oom)
+{
+    if (!s)
+        return NULL;
+    const char *r = diff_arena_strndup(a, s, strlen(s));
+    if (!r)
+        *oom = true;
+    return r;
+}
+
+int diff_snapshot_add_module(diff_snapshot *s, const char *path,
+                             const char *build_id_hex, uint64_t bias)
+{
+    bool oom = false;
+    snap_module m = {
+        .path = arena_cstr(&s->arena, path, &oom),
+        .build_id = arena_cstr(&s->arena, build_id_hex, &oom),
+        .bias = bias,
+    };
+    snap_module *slot = oom ? NULL : diff_vec_push(&s->modules, 1);
+    if (!slot)
+        return -ENOMEM;
+    *slot = m;
+    return 0;
+}
+
+size_t diff_snapshot_nmodules(const diff_snapshot *s)
+{
+    return s->modules.len;
+}
+
+void diff_snapshot_module(const diff_snapshot *s, size_t i, const char **path,
+                          const char **build_id_hex, uint64_t *bias)
+{
+    const snap_module *m = &((const snap_module *)s->modules.data)[i];
+    if (path)
+        *path = m->path;
+    if (build_id_hex)
+        *build_id_hex = m->build_id;
+    if (bias)
+        *bias = m->bias;
+}

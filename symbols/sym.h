@@ -1,0 +1,58 @@
+/* sym.h: return address -> source frames (function, file, line, inlined
+ * chain, module), with libdwarf and libelf. Knows modules only through the
+ * table its caller gives it (the tracer's module table); loads each object's
+ * debug information lazily, on the first address that falls in it. */
+#ifndef LEAKTOP_SYM_H
+#define LEAKTOP_SYM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct sym_resolver sym_resolver;
+
+/* One frame. Strings are owned by the resolver and live until
+ * sym_resolver_free. */
+typedef struct sym_frame {
+    const char *function;  /* demangled; NULL when nothing is known */
+    const char *file;      /* source path (absolute when DWARF allows); NULL without line info */
+    uint32_t    line;      /* 0 without line info */
+    const char *module;    /* object path; NULL when the address is in no module */
+    uint64_t    offset;    /* return address - module bias (the ELF vaddr); the address itself when no module */
+    bool        inlined;   /* inlined into the frame that follows */
+} sym_frame;
+
+/* One loaded object, as the tracer published it (lt_module). */
+typedef struct sym_module {
+    const char    *path;
+    uint64_t       bias;          /* runtime = ELF vaddr + bias */
+    uint64_t       lo, hi;        /* runtime range */
+    uint32_t       gen_loaded;
+    uint32_t       gen_unloaded;  /* UINT32_MAX while loaded */
+    const uint8_t *build_id;
+    size_t         build_id_len;
+} sym_module;
+
+/* `debug_dirs`: extra directories searched for separate debug files, before
+ * /usr/lib/debug (may be NULL). */
+sym_resolver *sym_resolver_new(const char *const *debug_dirs, size_t ndirs);
+void          sym_resolver_free(sym_resolver *r);
+
+/* Adds or updates (same index) the module at position `index` of the
+ * tracer's table. Returns 0, or a negative errno. */
+int sym_resolver_set_module(sym_resolver *r, uint32_t index, const sym_module *m);
+
+/* Resolves a return address seen in a trace recorded at module generation
+ * `gen`. Looks up address-1 (the call instruction). Writes up to `max`
+ * frames, innermost inlined function first, the containing function last;
+ * returns how many (always >= 1 when max >= 1). Never fails: an address in
+ * no module, or without debug info, gives one frame with what is known
+ * (ELF symbol name, module and offset). */
+int sym_resolve(sym_resolver *r, uint64_t return_address, uint32_t gen,
+                sym_frame *out, int max);
+
+/* The last problem met while loading a module's debug info ("PATH: why"),
+ * or NULL. For diagnostics (--verbose), never fatal. */
+const char *sym_resolver_last_error(const sym_resolver *r);
+
+#endif

@@ -1,0 +1,663 @@
+/* sym_dwarf.c: reading one object's DWARF with libdwarf into the tables of
+ * sym_object: every compilation unit's line program (DWARF 2-5 file and
+ * directory rules), and every function and inlined instance with its ranges
+ * (low/high pc, .debug_ranges, .debug_rnglists) and its name.
+ * libdwarf errors are collected, never fatal: whatever was read stays. */
+#include "sym_internal.h"
+
+#include <libdwarf/dwarf.h>
+#include <libdwarf/libdwarf.h>
+#include <libelf.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Beyond these, input is corrupt or hostile; stop rather than recurse or
+ * allocate without bound. */
+#define SYM_MAX_DIE_DEPTH   200
+#define SYM_MAX_NAME_HOPS   8
+#define SYM_MAX_CU_FILES    (1u << 20)
+#define SYM_MAX_ERRORS      1
+
+typedef struct sym_name {
+    const char *name;
+    bool        linkage;
+} sym_name;
+
+/* DIE offset -> resolved name, for abstract origins shared by many
+ * inlined instances. Open addressing; offset 0 is never a DIE. */
+typedef struct sym_name_cache {
+    Dwarf_Off *keys;
+    sym_name  *vals;
+    size_t     cap, count;
+} sym_name_cache;
+
+typedef struct sym_walk {
+    sym_object         *o;
+    Dwarf_Debug         dbg;
+    const sym_load_ctx *ctx;
+    const char         *path;
+    int                 nerrors;
+
+    /* the current compilation unit */
+    Dwarf_Half  cu_version;
+    Dwarf_Addr  cu_base;
+    bool        cu_plain_names; /* DW_AT_name is the symbol name (C) */
+    uint32_t   *cu_files;       /* line-table file number -> o->files */
+    size_t      ncu_files;
+
+    /* scratch */
+    Dwarf_Addr *ranges;         /* lo, hi pairs */
+    size_t      nranges, ranges_cap;
+    char       *buf;
+    size_t      buf_cap;
+    sym_name_cache names;
+} sym_walk;
+
+static void sym_walk_error(sym_walk *w, Dwarf_Error err, const char *what)
+{
+    if (w->nerrors++ < SYM_MAX_ERRORS)
+        w->ctx->report(w->ctx->report_ctx, "%s: DWARF %s: %s", w->path, what,
+                       err != NULL ? dwarf_errmsg(err) : "error");
+    if (err != NULL)
+        dwarf_dealloc_error(w->dbg, err);
+}
+
+/* A non-aborting handler: only reached if some call lacks a Dwarf_Error*,
+ * where libdwarf 20210528 would otherwise abort(). */
+static void sym_dwarf_errhand(Dwarf_Error err, Dwarf_Ptr arg)
+{
+    (void)err;
+    (void)arg;
+}
+
+/* ---- attributes ---- */
+
+static bool sym_die_text(sym_walk *w, Dwarf_Die die, Dwarf_Half attr,
+                         char **out)
+{
+    Dwarf_Error err = NULL;
+    int res = dwarf_die_text(die, attr, out, &err);
+    if (res == DW_DLV_ERROR)
+        sym_walk_error(w, err, "string");
+    return res == DW_DLV_OK && *out != NULL;
+}
+
+/* An unsigned constant. libdwarf 20210528's dwarf_formudata rejects
+ * DW_FORM_implicit_const (gcc's choice for DW_AT_call_file/line at -O0);
+ * dwarf_formsdata reads it. */
+static bool sym_die_udata(sym_walk *w, Dwarf_Die die, Dwarf_Half attrnum,
+                          Dwarf_Unsigned *out)
+{
+    Dwarf_Attribute attr = NULL;
+    Dwarf_Error err = NULL;
+    int res = dwarf_attr(die, attrnum, &attr, &err);
+    if (res != DW_DLV_OK) {
+        if (res == DW_DLV_ERROR)
+            sym_walk_error(w, err, "constant");
+        return false;
+    }
+    Dwarf_Half form = 0;
+    res = dwarf_whatform(attr, &form, &err);
+    if (res == DW_DLV_OK && form == DW_FORM_implicit_const) {
+        Dwarf_Signed v = 0;
+        res = dwarf_formsdata(attr, &v, &err);
+        *out = v < 0 ? 0 : (Dwarf_Unsigned)v;
+    } else if (res == DW_DLV_OK) {
+        res = dwarf_formudata(attr, out, &err);
+    }
+    dwarf_dealloc_attribute(attr);
+    if (res == DW_DLV_ERROR)
+        sym_walk_error(w, err, "constant");
+    return res == DW_DLV_OK;
+}
+
+static bool sym_die_ref(sym_walk *w, Dwarf_Die die, Dwarf_Half attrnum,
+                        Dwarf_Off *out)
+{
+    Dwarf_Attribute attr = NULL;
+    Dwarf_Error err = NULL;
+    int res = dwarf_attr(die, attrnum, &attr, &err);
+    if (res == DW_DLV_OK) {
+        res = dwarf_global_formref(attr, out, &err);
+        dwarf_dealloc_attribute(attr);
+    }
+    if (res == DW_DLV_ERROR)
+        sym_walk_error(w, err, "reference");
+    return res == DW_DLV_OK;
+}
+
+/* ---- names ---- */
+
+static sym_name *sym_names_slot(sym_name_cache *c, Dwarf_Off off, bool *found)
+{
+    if ((c->count + 1) * 2 > c->cap) {
+        sym_name_cache n = {0};
+        n.cap = c->cap ? c->cap * 2 : 1024;
+        n.keys = sym_xcalloc(n.cap, sizeof *n.keys);
+        n.vals = sym_xcalloc(n.cap, sizeof *n.vals);
+        for (size_t i = 0; i < c->cap; i++) {
+            if (c->keys[i] == 0)
+                continue;
+            bool f;
+            *sym_names_slot(&n, c->keys[i], &f) = c->vals[i];
+        }
+        n.count = c->count;
+        free(c->keys);
+        free(c->vals);
+        *c = n;
+    }
+    size_t i = (size_t)(off * 0x9e3779b97f4a7c15ull >> 17) & (c->cap - 1);
+    while (c->keys[i] != 0 && c->keys[i] != off)
+        i = (i + 1) & (c->cap - 1);
+    *found = c->keys[i] == off;
+    if (!*found) {
+        c->keys[i] = off;
+        c->count++;
+    }
+    return &c->vals[i];
+}
+
+static sym_name sym_die_name(sym_walk *w, Dwarf_Die die, int hops);
+
+static sym_name sym_origin_name(sym_walk *w, Dwarf_Off off, int hops)
+{
+    sym_name none = {NULL, false};
+    if (off == 0)
+        return none;
+    bool found;
+    sym_name *slot = sym_names_slot(&w->names, off, &found);
+    if (found)
+        return *slot;
+    *slot = none; /* breaks reference cycles in corrupt input */
+    Dwarf_Die die = NULL;
+    Dwarf_Error err = NULL;
+    int res = dwarf_offdie_b(w->dbg, off, true, &die, &err);
+    if (res == DW_DLV_ERROR)
+        sym_walk_error(w, err, "origin");
+    if (res != DW_DLV_OK)
+        return none;
+    sym_name n = sym_die_name(w, die, hops);
+    dwarf_dealloc_die(die);
+    /* The table may have grown during the recursion: look up again. */
+    *sym_names_slot(&w->names, off, &found) = n;
+    return n;
+}
+
+/* A linkage name wins (demangled: it carries namespaces, classes, template
+ * arguments and parameters), found on the DIE or through its abstract
+ * origin or specification; else the plain DW_AT_name. */
+static sym_name sym_die_name(sym_walk *w, Dwarf_Die die, int hops)
+{
+    char *s = NULL;
+    if (sym_die_text(w, die, DW_AT_linkage_name, &s) ||
+        sym_die_text(w, die, DW_AT_MIPS_linkage_name, &s))
+        return (sym_name){sym_demangle(w->o->strings, s), true};
+    sym_name from = {NULL, false};
+    Dwarf_Off off;
+    if (hops < SYM_MAX_NAME_HOPS &&
+        (sym_die_ref(w, die, DW_AT_abstract_origin, &off) ||
+         sym_die_ref(w, die, DW_AT_specification, &off)))
+        from = sym_origin_name(w, off, hops + 1);
+    if (from.linkage)
+        return from;
+    if (sym_die_text(w, die, DW_AT_name, &s))
+        return (sym_name){sym_intern(w->o->strings, s), w->cu_plain_names};
+    return from;
+}
+
+/* binutils treats DW_AT_name as the symbol name for these languages and
+ * refines other unmangled names with the ELF symbol (see sym_resolver.c). */
+static bool sym_lang_plain_names(Dwarf_Unsigned lang)
+{
+    return lang == DW_LANG_C89 || lang == DW_LANG_C || lang == DW_LANG_C99 ||
+           lang == DW_LANG_C11;
+}
+
+/* ---- ranges ---- */
+
+static void sym_ranges_push(sym_walk *w, Dwarf_Addr lo, Dwarf_Addr hi)
+{
+    if (lo >= hi)
+        return;
+    sym_grow((void **)&w->ranges, &w->ranges_cap, w->nranges + 2,
+             sizeof *w->ranges);
+    w->ranges[w->nranges++] = lo;
+    w->ranges[w->nranges++] = hi;
+}
+
+/* DWARF 2-4: .debug_ranges, offsets relative to a base address. */
+static void sym_ranges_v4(sym_walk *w, Dwarf_Die die, Dwarf_Attribute attr)
+{
+    Dwarf_Error err = NULL;
+    Dwarf_Off off = 0;
+    int res = dwarf_global_formref(attr, &off, &err);
+    if (res == DW_DLV_ERROR) {
+        dwarf_dealloc_error(w->dbg, err);
+        err = NULL;
+        Dwarf_Unsigned u = 0;
+        res = dwarf_formudata(attr, &u, &err);
+        off = u;
+    }
+    if (res != DW_DLV_OK) {
+        if (res == DW_DLV_ERROR)
+            sym_walk_error(w, err, "ranges");
+        return;
+    }
+    Dwarf_Ranges *r = NULL;
+    Dwarf_Signed n = 0;
+    Dwarf_Unsigned bytes = 0;
+    Dwarf_Off real = 0;
+    res = dwarf_get_ranges_b(w->dbg, off, die, &real, &r, &n, &bytes, &err);
+    if (res != DW_DLV_OK) {
+        if (res == DW_DLV_ERROR)
+            sym_walk_error(w, err, "ranges");
+        return;
+    }
+    Dwarf_Addr base = w->cu_base;
+    for (Dwarf_Signed i = 0; i < n; i++) {
+        if (r[i].dwr_type == DW_RANGES_END)
+            break;
+        if (r[i].dwr_type == DW_RANGES_ADDRESS_SELECTION)
+            base = r[i].dwr_addr2;
+        else
+            sym_ranges_push(w, base + r[i].dwr_addr1, base + r[i].dwr_addr2);
+    }
+    dwarf_ranges_dealloc(w->dbg, r, n);
+}
+
+/* DWARF 5: .debug_rnglists; libdwarf applies bases and .debug_addr
+ * ("cooked" values). */
+static void sym_ranges_v5(sym_walk *w, Dwarf_Attribute attr)
+{
+    Dwarf_Error err = NULL;
+    Dwarf_Half form = 0;
+    Dwarf_Unsigned val = 0;
+    int res = dwarf_whatform(attr, &form, &err);
+    if (res == DW_DLV_OK && form == DW_FORM_rnglistx) {
+        res = dwarf_formudata(attr, &val, &err);
+    } else if (res == DW_DLV_OK) {
+        Dwarf_Off off = 0;
+        res = dwarf_global_formref(attr, &off, &err);
+        val = off;
+    }
+    Dwarf_Rnglists_Head head = NULL;
+    Dwarf_Unsigned count = 0, global_off = 0;
+    if (res == DW_DLV_OK)
+        res = dwarf_rnglists_get_rle_head(attr, form, val, &head, &count,
+                                          &global_off, &err);
+    if (res != DW_DLV_OK) {
+        if (res == DW_DLV_ERROR)
+            sym_walk_error(w, err, "rnglists");
+        return;
+    }
+    for (Dwarf_Unsigned i = 0; i < count; i++) {
+        unsigned len = 0, code = 0;
+        Dwarf_Unsigned raw1, raw2, lo, hi;
+        Dwarf_Bool unavailable = false;
+        res = dwarf_get_rnglists_entry_fields_a(head, i, &len, &code, &raw1,
+                                                &raw2, &unavailable, &lo, &hi,
+                                                &err);
+        if (res == DW_DLV_ERROR) {
+            sym_walk_error(w, err, "rnglists entry");
+            break;
+        }
+        if (res != DW_DLV_OK || code == DW_RLE_end_of_list)
+            break;
+        if (!unavailable && code != DW_RLE_base_address &&
+            code != DW_RLE_base_addressx)
+            sym_ranges_push(w, lo, hi);
+    }
+    dwarf_dealloc_rnglists_head(head);
+}
+
+/* Fills w->ranges with the DIE's code ranges (none for declarations,
+ * abstract instances and optimised-out inlines). */
+static void sym_die_ranges(sym_walk *w, Dwarf_Die die)
+{
+    w->nranges = 0;
+    Dwarf_Error err = NULL;
+    Dwarf_Addr lo = 0, hi = 0;
+    int res = dwarf_lowpc(die, &lo, &err);
+    if (res == DW_DLV_OK) {
+        Dwarf_Half form = 0;
+        enum Dwarf_Form_Class cls = DW_FORM_CLASS_UNKNOWN;
+        res = dwarf_highpc_b(die, &hi, &form, &cls, &err);
+        if (res == DW_DLV_OK && cls == DW_FORM_CLASS_CONSTANT)
+            hi = hi > UINT64_MAX - lo ? UINT64_MAX : lo + hi;
+        if (res == DW_DLV_OK)
+            sym_ranges_push(w, lo, hi);
+        else if (res == DW_DLV_ERROR)
+            sym_walk_error(w, err, "high_pc");
+        return;
+    }
+    if (res == DW_DLV_ERROR) {
+        sym_walk_error(w, err, "low_pc");
+        return;
+    }
+    Dwarf_Attribute attr = NULL;
+    res = dwarf_attr(die, DW_AT_ranges, &attr, &err);
+    if (res == DW_DLV_ERROR)
+        sym_walk_error(w, err, "ranges");
+    if (res != DW_DLV_OK)
+        return;
+    if (w->cu_version >= 5)
+        sym_ranges_v5(w, attr);
+    else
+        sym_ranges_v4(w, die, attr);
+    dwarf_dealloc_attribute(attr);
+}
+
+/* ---- line tables ---- */
+
+static const char *sym_join3(sym_walk *w, const char *a, const char *b,
+                             const char *c)
+{
+    const char *parts[3] = {a, b, c};
+    size_t need = 1;
+    for (int i = 0; i < 3; i++)
+        need += parts[i] != NULL ? strlen(parts[i]) + 1 : 0;
+    sym_grow((void **)&w->buf, &w->buf_cap, need, 1);
+    size_t n = 0;
+    for (int i = 0; i < 3; i++) {
+        if (parts[i] == NULL || parts[i][0] == '\0')
+            continue;
+        if (n > 0 && w->buf[n - 1] != '/')
+            w->buf[n++] = '/';
+        size_t len = strlen(parts[i]);
+        memcpy(w->buf + n, parts[i], len);
+        n += len;
+    }
+    w->buf[n] = '\0';
+    return sym_intern_n(w->o->strings, w->buf, n);
+}
+
+/* Absolute when the producer allows: name, else dir/name, else
+ * comp_dir/dir/name. */
+static const char *sym_file_path(sym_walk *w, const char *comp_dir,
+                                 const char *dir, const char *name)
+{
+    if (name[0] == '/')
+        return sym_intern(w->o->strings, name);
+    if (dir != NULL && dir[0] == '/')
+        return sym_join3(w, NULL, dir, name);
+    return sym_join3(w, comp_dir, dir, name);
+}
+
+/* The directory of a file entry. DWARF 5 numbers directories from 0, the
+ * compilation directory being entry 0; DWARF 2-4 from 1, with 0 meaning
+ * the compilation directory. libdwarf follows the same numbering. */
+static const char *sym_line_dir(sym_walk *w, Dwarf_Line_Context lc,
+                                Dwarf_Unsigned version, Dwarf_Unsigned idx)
+{
+    if (version < 5 && idx == 0)
+        return NULL;
+    const char *dir = NULL;
+    Dwarf_Error err = NULL;
+    int res = dwarf_srclines_include_dir_data(lc, (Dwarf_Signed)idx, &dir,
+                                              &err);
+    if (res == DW_DLV_ERROR)
+        sym_walk_error(w, err, "line table directory");
+    return res == DW_DLV_OK ? dir : NULL;
+}
+
+static void sym_cu_files(sym_walk *w, Dwarf_Line_Context lc,
+                         Dwarf_Unsigned version)
+{
+    Dwarf_Error err = NULL;
+    Dwarf_Signed base = 0, count = 0, end = 0;
+    w->ncu_files = 0;
+    if (dwarf_srclines_files_indexes(lc, &base, &count, &end, &err) !=
+        DW_DLV_OK) {
+        sym_walk_error(w, err, "line table files");
+        return;
+    }
+    if (base < 0 || end < base || (Dwarf_Unsigned)end > SYM_MAX_CU_FILES)
+        return;
+    const char *comp_dir = NULL;
+    if (dwarf_srclines_comp_dir(lc, &comp_dir, &err) == DW_DLV_ERROR)
+        sym_walk_error(w, err, "comp_dir");
+    w->cu_files = sym_xrealloc(w->cu_files, (size_t)end, sizeof *w->cu_files);
+    w->ncu_files = (size_t)end;
+    for (Dwarf_Signed i = 0; i < end; i++) {
+        w->cu_files[i] = SYM_LINE_END;
+        const char *name = NULL;
+        Dwarf_Unsigned dir = 0, mtime = 0, len = 0;
+        Dwarf_Form_Data16 *md5 = NULL;
+        if (i < base)
+            continue;
+        int res = dwarf_srclines_files_data_b(lc, i, &name, &dir, &mtime,
+                                              &len, &md5, &err);
+        if (res == DW_DLV_ERROR)
+            sym_walk_error(w, err, "line table file");
+        if (res != DW_DLV_OK || name == NULL)
+            continue;
+        const char *path = sym_file_path(w, comp_dir,
+                                         sym_line_dir(w, lc, version, dir),
+                                         name);
+        w->cu_files[i] = sym_files_add(w->o, path);
+    }
+}
+
+static uint32_t sym_cu_file(const sym_walk *w, Dwarf_Unsigned fileno)
+{
+    return fileno < w->ncu_files ? w->cu_files[fileno] : SYM_LINE_END;
+}
+
+/* Appends the rows of one line program. Sequences starting at address 0
+ * describe code the linker dropped; they would shadow real code. */
+static void sym_cu_rows(sym_walk *w, Dwarf_Line *lines, Dwarf_Signed n)
+{
+    Dwarf_Error err = NULL;
+    bool in_seq = false, skip = false;
+    Dwarf_Addr last = 0;
+    for (Dwarf_Signed i = 0; i < n; i++) {
+        Dwarf_Addr addr = 0;
+        Dwarf_Unsigned lineno = 0, fileno = 0;
+        Dwarf_Bool end = false;
+        if (dwarf_lineaddr(lines[i], &addr, &err) != DW_DLV_OK ||
+            dwarf_lineno(lines[i], &lineno, &err) != DW_DLV_OK ||
+            dwarf_line_srcfileno(lines[i], &fileno, &err) != DW_DLV_OK ||
+            dwarf_lineendsequence(lines[i], &end, &err) != DW_DLV_OK) {
+            sym_walk_error(w, err, "line row");
+            err = NULL;
+            break;
+        }
+        if (!in_seq) {
+            in_seq = true;
+            skip = addr == 0;
+        }
+        if (!skip) {
+            uint32_t file = end ? SYM_LINE_END : sym_cu_file(w, fileno);
+            /* A row whose file is unknown still ends the previous row. */
+            if (file == SYM_LINE_END && !end)
+                file = SYM_LINE_END - 1;
+            sym_lines_add(w->o, addr, file,
+                          lineno > UINT32_MAX - 1 ? 0 : (uint32_t)lineno);
+            last = addr;
+        }
+        if (end)
+            in_seq = false;
+    }
+    /* A truncated program leaves a sequence open: close it. */
+    if (in_seq && !skip)
+        sym_lines_add(w->o, last + 1, SYM_LINE_END, 0);
+}
+
+static void sym_cu_lines(sym_walk *w, Dwarf_Die cu)
+{
+    Dwarf_Error err = NULL;
+    Dwarf_Unsigned version = 0;
+    Dwarf_Small tables = 0;
+    Dwarf_Line_Context lc = NULL;
+    int res = dwarf_srclines_b(cu, &version, &tables, &lc, &err);
+    if (res == DW_DLV_ERROR)
+        sym_walk_error(w, err, "line table");
+    if (res != DW_DLV_OK)
+        return;
+    sym_cu_files(w, lc, version);
+    Dwarf_Line *lines = NULL;
+    Dwarf_Signed n = 0;
+    if (tables == 1) {
+        res = dwarf_srclines_from_linecontext(lc, &lines, &n, &err);
+        if (res == DW_DLV_OK)
+            sym_cu_rows(w, lines, n);
+        else if (res == DW_DLV_ERROR)
+            sym_walk_error(w, err, "line rows");
+    }
+    dwarf_srclines_dealloc_b(lc);
+}
+
+/* ---- DIE tree ---- */
+
+static void sym_walk_children(sym_walk *w, Dwarf_Die parent, int32_t scope,
+                              int depth);
+
+static void sym_walk_scope(sym_walk *w, Dwarf_Die die, int32_t parent,
+                           int depth)
+{
+    sym_die_ranges(w, die);
+    if (w->nranges == 0)
+        return; /* no code: a declaration or an abstract instance */
+    sym_name n = sym_die_name(w, die, 0);
+    sym_scope s = {.name = n.name, .has_linkage = n.linkage, .parent = -1};
+    if (parent >= 0) {
+        Dwarf_Unsigned file = 0, line = 0;
+        if (sym_die_udata(w, die, DW_AT_call_file, &file)) {
+            uint32_t f = sym_cu_file(w, file);
+            s.call_file = f < w->o->nfiles ? w->o->files[f] : NULL;
+        }
+        if (sym_die_udata(w, die, DW_AT_call_line, &line))
+            s.call_line = line > UINT32_MAX ? 0 : (uint32_t)line;
+        s.parent = parent;
+        s.depth = (uint16_t)(w->o->scopes[parent].depth + 1);
+    }
+    uint32_t idx = sym_scopes_add(w->o, &s);
+    for (size_t i = 0; i + 1 < w->nranges; i += 2)
+        sym_scopes_add_range(w->o, idx, w->ranges[i], w->ranges[i + 1]);
+    sym_walk_children(w, die, (int32_t)idx, depth + 1);
+}
+
+static void sym_walk_die(sym_walk *w, Dwarf_Die die, int32_t scope, int depth)
+{
+    Dwarf_Half tag = 0;
+    Dwarf_Error err = NULL;
+    if (dwarf_tag(die, &tag, &err) != DW_DLV_OK) {
+        sym_walk_error(w, err, "tag");
+        return;
+    }
+    switch (tag) {
+    case DW_TAG_subprogram: /* nested functions are functions too */
+        sym_walk_scope(w, die, -1, depth);
+        break;
+    case DW_TAG_inlined_subroutine:
+        if (scope >= 0)
+            sym_walk_scope(w, die, scope, depth);
+        break;
+    case DW_TAG_lexical_block:
+        if (scope >= 0)
+            sym_walk_children(w, die, scope, depth + 1);
+        break;
+    case DW_TAG_namespace:
+    case DW_TAG_module:
+        if (scope < 0)
+            sym_walk_children(w, die, scope, depth + 1);
+        break;
+    default: /* types, variables: no code */
+        break;
+    }
+}
+
+static void sym_walk_children(sym_walk *w, Dwarf_Die parent, int32_t scope,
+                              int depth)
+{
+    if (depth > SYM_MAX_DIE_DEPTH)
+        return;
+    Dwarf_Die child = NULL;
+    Dwarf_Error err = NULL;
+    int res = dwarf_child(parent, &child, &err);
+    while (res == DW_DLV_OK) {
+        sym_walk_die(w, child, scope, depth);
+        Dwarf_Die next = NULL;
+        res = dwarf_siblingof_b(w->dbg, child, true, &next, &err);
+        dwarf_dealloc_die(child);
+        child = next;
+    }
+    if (res == DW_DLV_ERROR)
+        sym_walk_error(w, err, "DIE tree");
+}
+
+static void sym_walk_cu(sym_walk *w, Dwarf_Die cu, Dwarf_Half version)
+{
+    Dwarf_Error err = NULL;
+    w->cu_version = version;
+    w->cu_base = 0;
+    if (dwarf_lowpc(cu, &w->cu_base, &err) == DW_DLV_ERROR) {
+        dwarf_dealloc_error(w->dbg, err);
+        err = NULL;
+    }
+    Dwarf_Unsigned lang = 0;
+    if (dwarf_srclang(cu, &lang, &err) == DW_DLV_ERROR) {
+        dwarf_dealloc_error(w->dbg, err);
+        err = NULL;
+    }
+    w->cu_plain_names = sym_lang_plain_names(lang);
+    w->ncu_files = 0;
+    sym_cu_lines(w, cu);
+    sym_walk_children(w, cu, -1, 1);
+}
+
+static void sym_walk_all(sym_walk *w)
+{
+    for (;;) {
+        Dwarf_Unsigned hlen = 0, typeoff = 0, next = 0;
+        Dwarf_Half version = 0, asize = 0, lsize = 0, esize = 0, type = 0;
+        Dwarf_Off abbrev = 0;
+        Dwarf_Sig8 sig;
+        Dwarf_Error err = NULL;
+        int res = dwarf_next_cu_header_d(w->dbg, true, &hlen, &version,
+                                         &abbrev, &asize, &lsize, &esize,
+                                         &sig, &typeoff, &next, &type, &err);
+        if (res == DW_DLV_ERROR)
+            sym_walk_error(w, err, "unit header");
+        if (res != DW_DLV_OK)
+            return;
+        Dwarf_Die cu = NULL;
+        res = dwarf_siblingof_b(w->dbg, NULL, true, &cu, &err);
+        if (res == DW_DLV_ERROR)
+            sym_walk_error(w, err, "unit DIE");
+        if (res != DW_DLV_OK)
+            continue;
+        sym_walk_cu(w, cu, version);
+        dwarf_dealloc_die(cu);
+    }
+}
+
+int sym_dwarf_load(sym_object *o, Elf *elf, const char *elfpath,
+                   const sym_load_ctx *ctx)
+{
+    sym_walk w = {.o = o, .ctx = ctx, .path = elfpath};
+    Dwarf_Error err = NULL;
+    int res = dwarf_elf_init_b(elf, DW_DLC_READ, DW_GROUPNUMBER_ANY,
+                               sym_dwarf_errhand, NULL, &w.dbg, &err);
+    if (res == DW_DLV_NO_ENTRY) {
+        ctx->report(ctx->report_ctx, "%s: no DWARF", elfpath);
+        return -1;
+    }
+    if (res != DW_DLV_OK) {
+        ctx->report(ctx->report_ctx, "%s: DWARF unreadable: %s", elfpath,
+                    err != NULL ? dwarf_errmsg(err) : "error");
+        if (err != NULL)
+            dwarf_dealloc_error(NULL, err);
+        return -1;
+    }
+    sym_walk_all(&w);
+    sym_lines_sort(o);
+    sym_scopes_finish(o);
+    free(w.cu_files);
+    free(w.ranges);
+    free(w.buf);
+    free(w.names.keys);
+    free(w.names.vals);
+    dwarf_finish(w.dbg, &err);
+    return o->nlines > 0 || o->nscopes > 0 ? 0 : -1;
+}

@@ -1,0 +1,243 @@
+/* sym_resolver.c: the public face of symbols/ (sym.h): the module table
+ * mirrored from the tracer, the objects behind it (shared when one file is
+ * loaded twice), and sym_resolve turning a return address into frames. */
+#include "sym.h"
+#include "sym_internal.h"
+
+#include <errno.h>
+#include <libelf.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The tracer's table is bounded (lt_shm.h modules_cap); this only guards
+ * against absurd indexes. */
+#define SYM_MAX_MODULES (1u << 20)
+
+typedef struct sym_mod {
+    bool        set;
+    uint64_t    bias, lo, hi;
+    uint32_t    gen_loaded, gen_unloaded;
+    const char *path;   /* interned */
+    sym_object *obj;
+} sym_mod;
+
+struct sym_resolver {
+    sym_strings *strings;
+    char      **debug_dirs;
+    size_t      ndirs;
+    sym_mod    *mods;
+    size_t      nmods, mods_cap;
+    sym_object **objs;
+    size_t      nobjs, objs_cap;
+    size_t      last_hit;   /* module of the previous lookup */
+    char       *last_error;
+    bool        load_reported; /* the current load already said why */
+};
+
+/* Keeps the first problem of each module load: it is the cause, later ones
+ * ("no debug info") are consequences. */
+static void sym_report(void *ctx, const char *fmt, ...)
+{
+    sym_resolver *r = ctx;
+    if (r->load_reported)
+        return;
+    r->load_reported = true;
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    free(r->last_error);
+    r->last_error = sym_xstrdup(msg);
+}
+
+sym_resolver *sym_resolver_new(const char *const *debug_dirs, size_t ndirs)
+{
+    /* Idempotent; libelf needs it before any elf_begin. */
+    elf_version(EV_CURRENT);
+    sym_resolver *r = sym_xcalloc(1, sizeof *r);
+    r->strings = sym_strings_new();
+    if (debug_dirs != NULL && ndirs > 0) {
+        r->debug_dirs = sym_xcalloc(ndirs, sizeof *r->debug_dirs);
+        for (size_t i = 0; i < ndirs; i++)
+            if (debug_dirs[i] != NULL)
+                r->debug_dirs[r->ndirs++] = sym_xstrdup(debug_dirs[i]);
+    }
+    return r;
+}
+
+void sym_resolver_free(sym_resolver *r)
+{
+    if (r == NULL)
+        return;
+    for (size_t i = 0; i < r->nobjs; i++)
+        sym_object_free(r->objs[i]);
+    for (size_t i = 0; i < r->ndirs; i++)
+        free(r->debug_dirs[i]);
+    free(r->debug_dirs);
+    free(r->objs);
+    free(r->mods);
+    free(r->last_error);
+    sym_strings_free(r->strings);
+    free(r);
+}
+
+const char *sym_resolver_last_error(const sym_resolver *r)
+{
+    return r->last_error;
+}
+
+/* One object per (path, build-id): a library dlclose'd and dlopen'ed again
+ * is read once. */
+static sym_object *sym_resolver_object(sym_resolver *r, const sym_module *m)
+{
+    size_t idlen = m->build_id != NULL ? m->build_id_len : 0;
+    for (size_t i = 0; i < r->nobjs; i++) {
+        sym_object *o = r->objs[i];
+        if (strcmp(o->path, m->path) == 0 && o->build_id_len == idlen &&
+            (idlen == 0 || memcmp(o->build_id, m->build_id, idlen) == 0))
+            return o;
+    }
+    sym_grow((void **)&r->objs, &r->objs_cap, r->nobjs + 1, sizeof *r->objs);
+    sym_object *o = sym_object_new(m->path, m->build_id, idlen, r->strings);
+    r->objs[r->nobjs++] = o;
+    return o;
+}
+
+int sym_resolver_set_module(sym_resolver *r, uint32_t index,
+                            const sym_module *m)
+{
+    if (r == NULL || m == NULL || m->path == NULL || index >= SYM_MAX_MODULES)
+        return -EINVAL;
+    if (m->build_id_len > 32 && m->build_id != NULL)
+        return -EINVAL;
+    sym_grow((void **)&r->mods, &r->mods_cap, (size_t)index + 1,
+             sizeof *r->mods);
+    if (index >= r->nmods) {
+        memset(r->mods + r->nmods, 0, (index + 1 - r->nmods) * sizeof *r->mods);
+        r->nmods = (size_t)index + 1;
+    }
+    sym_mod *mod = &r->mods[index];
+    *mod = (sym_mod){
+        .set = true,
+        .bias = m->bias,
+        .lo = m->lo,
+        .hi = m->hi,
+        .gen_loaded = m->gen_loaded,
+        .gen_unloaded = m->gen_unloaded,
+        .path = sym_intern(r->strings, m->path),
+        .obj = sym_resolver_object(r, m),
+    };
+    return 0;
+}
+
+static bool sym_mod_matches(const sym_mod *m, uint64_t pc, uint32_t gen)
+{
+    return m->set && pc >= m->lo && pc < m->hi && gen >= m->gen_loaded &&
+           gen < m->gen_unloaded;
+}
+
+static sym_mod *sym_resolver_find(sym_resolver *r, uint64_t pc, uint32_t gen)
+{
+    if (r->last_hit < r->nmods && sym_mod_matches(&r->mods[r->last_hit], pc, gen))
+        return &r->mods[r->last_hit];
+    for (size_t i = 0; i < r->nmods; i++) {
+        if (sym_mod_matches(&r->mods[i], pc, gen)) {
+            r->last_hit = i;
+            return &r->mods[i];
+        }
+    }
+    return NULL;
+}
+
+/* ---- frames ---- */
+
+static const char *sym_file_name(const sym_object *o, uint32_t file)
+{
+    return file < o->nfiles ? o->files[file] : NULL;
+}
+
+/* binutils refines a function name that is not a linkage name with the ELF
+ * symbol starting at the function's entry (so a C++ "main" or a clone
+ * "foo.constprop.0" gets its symbol name); addr2line is the reference,
+ * so do the same for the outermost-level function found at the address. */
+static const char *sym_refined_name(const sym_object *o, const sym_scope *s,
+                                    uint64_t vaddr)
+{
+    if (s->has_linkage || s->depth != 0)
+        return s->name;
+    const sym_elfsym *e = sym_elf_lookup(o, vaddr);
+    if (e != NULL && e->lo == s->entry)
+        return e->name;
+    return s->name;
+}
+
+static int sym_frames_from_scopes(const sym_object *o, int32_t scope,
+                                  const sym_line *line, uint64_t vaddr,
+                                  sym_frame *out, int max)
+{
+    int n = 0;
+    const sym_scope *s = &o->scopes[scope];
+    out[n++] = (sym_frame){
+        .function = sym_refined_name(o, s, vaddr),
+        .file = line != NULL ? sym_file_name(o, line->file) : NULL,
+        .line = line != NULL ? line->line : 0,
+    };
+    while (s->parent >= 0 && n < max) {
+        const sym_scope *p = &o->scopes[s->parent];
+        out[n - 1].inlined = true;
+        out[n++] = (sym_frame){
+            .function = p->name,
+            .file = s->call_file,
+            .line = s->call_line,
+        };
+        s = p;
+    }
+    return n;
+}
+
+static int sym_frames_object(const sym_object *o, uint64_t vaddr,
+                             sym_frame *out, int max)
+{
+    const sym_line *line = sym_lines_lookup(o, vaddr);
+    int32_t scope = sym_scopes_lookup(o, vaddr);
+    if (scope >= 0)
+        return sym_frames_from_scopes(o, scope, line, vaddr, out, max);
+    const sym_elfsym *e = sym_elf_lookup(o, vaddr);
+    out[0] = (sym_frame){
+        .function = e != NULL ? e->name : NULL,
+        .file = line != NULL ? sym_file_name(o, line->file) : NULL,
+        .line = line != NULL ? line->line : 0,
+    };
+    return 1;
+}
+
+int sym_resolve(sym_resolver *r, uint64_t return_address, uint32_t gen,
+                sym_frame *out, int max)
+{
+    if (max < 1)
+        return 0;
+    /* The call instruction ends just before the return address. */
+    uint64_t pc = return_address > 0 ? return_address - 1 : 0;
+    sym_mod *m = sym_resolver_find(r, pc, gen);
+    if (m == NULL) {
+        out[0] = (sym_frame){.offset = return_address};
+        return 1;
+    }
+    sym_load_ctx ctx = {sym_report, r, (const char *const *)r->debug_dirs,
+                        r->ndirs};
+    if (!m->obj->loaded) {
+        r->load_reported = false;
+        sym_object_load(m->obj, &ctx);
+    }
+    int n = sym_frames_object(m->obj, pc - m->bias, out, max);
+    for (int i = 0; i < n; i++) {
+        out[i].module = m->path;
+        out[i].offset = return_address - m->bias;
+        if (out[i].file == NULL)
+            out[i].line = 0;
+    }
+    return n;
+}

@@ -1,0 +1,82 @@
+#!/usr/bin/env python3
+"""Side-by-side overhead: each workload runs natively, under
+`leaktop run --batch`, and under heaptrack, interleaved, ROUNDS times;
+prints median wall time, CPU time (user+sys of the whole process tree) and
+peak RSS for each, and the ratios. Not an assertion: numbers to read.
+Usage: bench.py LEAKTOP BENCH_DIR [--rounds N] [--quick] [--only NAME]"""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ap = argparse.ArgumentParser()
+ap.add_argument("leaktop")
+ap.add_argument("bindir")
+ap.add_argument("--rounds", type=int, default=5)
+ap.add_argument("--quick", action="store_true", help="small workloads, to check the script runs")
+ap.add_argument("--only", action="append")
+args = ap.parse_args()
+
+scale = 10 if args.quick else 1
+B = lambda name: os.path.join(args.bindir, name)  # noqa: E731
+WORKLOADS = [
+    ("alloc 1 thread, 12-16 deep", [B("bench_alloc"), "1", str(2000000 // scale)]),
+    ("alloc 2 threads, 12-16 deep", [B("bench_alloc"), "2", str(2000000 // scale)]),
+    ("alloc shallow (2-3 deep)", [B("bench_alloc"), "1", str(2000000 // scale), "2", "3"]),
+    ("alloc large blocks (64 KiB)", [B("bench_alloc"), "1", str(200000 // scale), "12", "16", "65536"]),
+    ("realloc growth", [B("bench_realloc"), str(2000000 // scale)]),
+    ("C++ containers", [B("bench_cxx"), str(500000 // scale)]),
+]
+if args.only:
+    WORKLOADS = [w for w in WORKLOADS if any(o in w[0] for o in args.only)]
+
+tmp = tempfile.mkdtemp(prefix="leaktop-bench-")
+heaptrack = shutil.which("heaptrack")
+TOOLS = [("native", lambda argv: argv),
+         ("leaktop", lambda argv: [args.leaktop, "run", "--batch", "--output", os.devnull, "--", *argv])]
+if heaptrack:
+    TOOLS.append(("heaptrack", lambda argv: [heaptrack, "-o", os.path.join(tmp, "ht"), *argv]))
+
+
+def measure(argv):
+    """(wall s, cpu s, peak RSS KiB) of the whole process tree."""
+    t0 = time.monotonic()
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.monotonic() - t0
+    if status != 0:
+        sys.exit(f"bench: {' '.join(argv)} failed with status {status}")
+    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss
+
+
+def cpu_model():
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown cpu"
+
+
+print(f"machine: {cpu_model()}, {os.cpu_count()} cpus; {args.rounds} interleaved rounds; medians")
+print(f"{'workload':30} {'tool':9} {'wall s':>8} {'cpu s':>8} {'peak RSS':>10} {'x native':>9} {'/heaptrack':>10}")
+try:
+    for name, argv in WORKLOADS:
+        samples = {t: [] for t, _ in TOOLS}
+        for _ in range(args.rounds):
+            for tool, wrap in TOOLS:
+                samples[tool].append(measure(wrap(argv)))
+        med = {t: tuple(statistics.median(s[i] for s in v) for i in range(3)) for t, v in samples.items()}
+        for tool, _ in TOOLS:
+            wall, cpu, rss = med[tool]
+            ratio = wall / med["native"][0]
+            vs_ht = f"{wall / med['heaptrack'][0]:10.2f}" if "heaptrack" in med and tool == "leaktop" else " " * 10
+            print(f"{name:30} {tool:9} {wall:8.3f} {cpu:8.3f} {rss / 1024:8.1f}MB {ratio:9.2f} {vs_ht}")
+        sys.stdout.flush()
+finally:
+    shutil.rmtree(tmp, ignore_errors=True)

@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""The command line as a user meets it: the errors of PRODUCT.md §3 (one
+line, distinct status), exit statuses, text output, --output, --interval,
+--fail-on-growth, grouping options.
+Usage: test_cli.py LEAKTOP FIXTURE_BIN_DIR FIXTURE_SRC_DIR"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+leaktop, bindir, srcdir = sys.argv[1:4]
+failures = []
+
+
+def run(args, **kw):
+    return subprocess.run([leaktop, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          stdin=subprocess.DEVNULL, timeout=60, **kw)
+
+
+def check(name, cond, detail=""):
+    print(("ok   " if cond else "FAIL ") + name + ("" if cond else f": {detail}"))
+    if not cond:
+        failures.append(name)
+
+
+def one_line_error(p, status, pattern, name):
+    lines = p.stderr.strip().splitlines()
+    check(f"{name}: status {status}", p.returncode == status, f"got {p.returncode}: {p.stderr!r}")
+    check(f"{name}: one line", len(lines) == 1 and lines[0].startswith("leaktop: "), repr(p.stderr))
+    check(f"{name}: says why", re.search(pattern, p.stderr) is not None, repr(p.stderr))
+
+
+fx_exit = os.path.join(bindir, "fx_exit")
+tmp = tempfile.mkdtemp(prefix="leaktop-cli-")
+try:
+    one_line_error(run(["run", "--batch", "--", "/nonexistent/prog"]), 127, "not found", "missing path")
+    one_line_error(run(["run", "--batch", "--", "no-such-command-xyz"]), 127, "not found", "missing command")
+    plain = os.path.join(tmp, "plain.txt")
+    open(plain, "w").write("hello\n")
+    one_line_error(run(["run", "--batch", "--", plain]), 126, "not executable", "non-executable file")
+    os.chmod(plain, 0o755)
+    one_line_error(run(["run", "--batch", "--", plain]), 126, "neither ELF nor", "executable text file")
+    one_line_error(run(["run", "--batch", "--", tmp]), 126, "not executable", "directory")
+    one_line_error(run(["run", "--batch", "--", os.path.join(bindir, "fx_exit_static")]), 125,
+                   "statically linked", "static program")
+    if os.geteuid() == 0:
+        suid = os.path.join(tmp, "suid")
+        shutil.copy(fx_exit, suid)
+        os.chown(suid, 65534, 65534)
+        os.chmod(tmp, 0o755)
+        os.chmod(suid, 0o4755)
+        one_line_error(run(["run", "--batch", "--", suid]), 125, "setuid", "setuid program")
+    one_line_error(run(["run", "--", fx_exit]), 2, "--batch", "not a terminal")
+    one_line_error(run(["run", "--batch", "--frobnicate", "--", fx_exit]), 2, "unknown option", "unknown option")
+    one_line_error(run(["run", "--batch", "--group", "nonsense", "--", fx_exit]), 2, "--group", "bad group")
+    one_line_error(run(["mark", "not-a-pid"]), 2, "usage", "mark bad pid")
+    one_line_error(run(["mark", "1"]), 1, "not traced", "mark untraced pid")
+
+    # The program's status and output pass through; reports go to --output.
+    out = os.path.join(tmp, "report.txt")
+    p = run(["run", "--batch", "--output", out, "--", fx_exit, "7"])
+    check("exit status passes through", p.returncode == 7, p.returncode)
+    check("program stdout passes through", p.stdout == "fx_exit says hello\n", repr(p.stdout))
+    text = open(out).read()
+    m = re.search(r"^\+12\.1 KiB  blocks \+1  total 12\.1 KiB in 1 blocks  .*fx_exit\.c:(\d+) in main$", text, re.M)
+    check("text row in tracemalloc units at the leaking line", m is not None, text)
+    check("text header names the exit", text.startswith("leaktop: exit vs "), text.splitlines()[:1])
+
+    # --interval reports while the program runs.
+    p = run(["run", "--json", "--interval", "100", "--", fx_exit, "0", "700"])
+    reasons = [json.loads(l)["reason"] for l in p.stdout.splitlines() if l.startswith("{")]
+    check("interval reports then an exit report", reasons.count("interval") >= 3 and reasons[-1] == "exit", reasons)
+
+    # --fail-on-growth: exit 3 only above the threshold.
+    check("fail-on-growth over threshold exits 3",
+          run(["run", "--batch", "--fail-on-growth", "10K", "--", fx_exit]).returncode == 3)
+    check("fail-on-growth under threshold keeps the status",
+          run(["run", "--batch", "--fail-on-growth", "1M", "--", fx_exit]).returncode == 0)
+
+    # Grouping options are reflected in the JSON.
+    for args, group, cumul in ((["--group", "filename"], "filename", False),
+                               (["--group", "traceback"], "traceback", False),
+                               (["--cumulative"], "lineno", True)):
+        p = run(["run", "--json", *args, "--", fx_exit])
+        rep = json.loads(p.stdout.strip().splitlines()[-1])
+        check(f"json group {group} cumulative {cumul}", (rep["group"], rep["cumulative"]) == (group, cumul),
+              (rep["group"], rep["cumulative"]))
+        if group == "traceback":
+            top = [s for s in rep["stats"] if s["size"] == 12345]
+            check("traceback rows hold the whole stack", top and len(top[0]["frames"]) >= 2 and
+                  top[0]["frames"][0]["function"] == "main" and top[0]["frames"][1]["function"], top[:1])
+    p = run(["run", "--json", "--group", "traceback", "--cumulative", "--", fx_exit])
+    check("cumulative traceback refused", "cumulative" in p.stderr, p.stderr)
+finally:
+    shutil.rmtree(tmp, ignore_errors=True)
+
+print(f"{len(failures)} failed" if failures else "all passed")
+sys.exit(1 if failures else 0)

@@ -1,0 +1,130 @@
+/* sym_tool.c: command-line driver of the symbols/ library, for tests and
+ * by hand: registers one module and prints the frames of each address as
+ * "function<TAB>file<TAB>line<TAB>inlined" lines ("??" when unknown).
+ *
+ *   sym_tool [-a] [-e] [-s] [-b BIAS] [-d DEBUGDIR]... MODULE [ADDR...]
+ *
+ * ADDR are return addresses (hex or decimal); with none, they are read from
+ * stdin, one per line. -b: the module's load bias (default 0, i.e. the
+ * addresses are ELF vaddrs). -a: print "ADDR" before each address's frames.
+ * -e: print the resolver's last error to stderr. -s: print resolution time
+ * and peak memory to stderr. */
+#include "sym.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_FRAMES 64
+#define MAX_DIRS   16
+
+typedef struct tool_opts {
+    bool        print_addr, print_error, print_stats;
+    uint64_t    bias;
+    const char *dirs[MAX_DIRS];
+    size_t      ndirs;
+} tool_opts;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void print_frames(uint64_t addr, const sym_frame *f, int n,
+                         bool print_addr)
+{
+    if (print_addr)
+        printf("0x%" PRIx64 "\n", addr);
+    for (int i = 0; i < n; i++)
+        printf("%s\t%s\t%" PRIu32 "\t%d\n", f[i].function ? f[i].function : "??",
+               f[i].file ? f[i].file : "??", f[i].line, f[i].inlined ? 1 : 0);
+}
+
+static double first_done; /* time when the first address (and the load) finished */
+
+static int resolve_one(sym_resolver *r, const char *text, bool print_addr,
+                       size_t *count)
+{
+    char *end = NULL;
+    uint64_t addr = strtoull(text, &end, 0);
+    if (end == text) {
+        fprintf(stderr, "sym_tool: bad address: %s\n", text);
+        return -1;
+    }
+    sym_frame f[MAX_FRAMES];
+    int n = sym_resolve(r, addr, 0, f, MAX_FRAMES);
+    print_frames(addr, f, n, print_addr);
+    if ((*count)++ == 0)
+        first_done = now_s();
+    return 0;
+}
+
+static int parse_opts(int argc, char **argv, tool_opts *o)
+{
+    int c;
+    while ((c = getopt(argc, argv, "aesb:d:")) != -1) {
+        switch (c) {
+        case 'a': o->print_addr = true; break;
+        case 'e': o->print_error = true; break;
+        case 's': o->print_stats = true; break;
+        case 'b': o->bias = strtoull(optarg, NULL, 0); break;
+        case 'd':
+            if (o->ndirs < MAX_DIRS)
+                o->dirs[o->ndirs++] = optarg;
+            break;
+        default: return -1;
+        }
+    }
+    return optind < argc ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+    tool_opts o = {0};
+    if (parse_opts(argc, argv, &o) != 0) {
+        fprintf(stderr, "usage: sym_tool [-a] [-e] [-s] [-b BIAS] "
+                        "[-d DEBUGDIR]... MODULE [ADDR...]\n");
+        return 2;
+    }
+    sym_resolver *r = sym_resolver_new(o.dirs, o.ndirs);
+    sym_module m = {.path = argv[optind], .bias = o.bias, .lo = 0,
+                    .hi = UINT64_MAX, .gen_loaded = 0,
+                    .gen_unloaded = UINT32_MAX};
+    if (sym_resolver_set_module(r, 0, &m) != 0) {
+        fprintf(stderr, "sym_tool: cannot register %s\n", m.path);
+        return 2;
+    }
+    int rc = 0;
+    size_t count = 0;
+    double t0 = now_s();
+    if (optind + 1 < argc) {
+        for (int i = optind + 1; i < argc; i++)
+            rc |= resolve_one(r, argv[i], o.print_addr, &count);
+    } else {
+        char line[256];
+        while (fgets(line, sizeof line, stdin) != NULL)
+            if (line[0] != '\n')
+                rc |= resolve_one(r, line, o.print_addr, &count);
+    }
+    double t1 = now_s();
+    if (o.print_error && sym_resolver_last_error(r) != NULL)
+        fprintf(stderr, "sym_tool: %s\n", sym_resolver_last_error(r));
+    if (o.print_stats) {
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        fprintf(stderr,
+                "sym_tool: %zu addresses in %.3f s (first, with loading: "
+                "%.3f s; the others: %.1f us each), peak RSS %ld MiB\n",
+                count, t1 - t0, first_done - t0,
+                count > 1 ? (t1 - first_done) * 1e6 / (double)(count - 1) : 0.0,
+                ru.ru_maxrss / 1024);
+    }
+    sym_resolver_free(r);
+    return rc != 0 ? 1 : 0;
+}

@@ -1,0 +1,188 @@
+/* blocks.c: the live-block table, address -> (trace id, size).
+ * 256 shards chosen by address hash, each an open-addressing table with
+ * linear probing and backward-shift deletion (no tombstones) behind its own
+ * spinlock: threads contend only when they touch the same shard at once.
+ * Tables live in mmap'ed memory and double when half full. */
+#include <stdint.h>
+#include <string.h>
+
+#include "lt_internal.h"
+
+#define LT_SHARDS       256u
+#define LT_SHARD_START  1024u     /* entries per shard at start (16 KiB) */
+#define LT_TRACE_BITS   24        /* 16 M trace ids */
+#define LT_SIZE_BITS    40        /* blocks up to 1 TiB - 1 inline */
+#define LT_SIZE_BIG     ((1ULL << LT_SIZE_BITS) - 1)
+#define LT_BIG_MAX      64u       /* live blocks of 1 TiB or more (never, in practice) */
+
+/* 16 bytes per live block: the address and (trace id << 40 | size). */
+typedef struct lt_entry {
+    uint64_t addr;   /* 0 = empty */
+    uint64_t meta;
+} lt_entry;
+
+typedef struct lt_shard {
+    int       lock;
+    uint32_t  mask;   /* capacity - 1 */
+    uint32_t  used;
+    lt_entry *slots;
+    char      pad[64 - sizeof(int) - 2 * sizeof(uint32_t) - sizeof(lt_entry *)];
+} lt_shard;
+
+typedef struct lt_big {
+    uint64_t addr, size;
+} lt_big;
+
+static lt_shard lt_shards[LT_SHARDS] __attribute__((aligned(64)));
+static lt_big   lt_bigs[LT_BIG_MAX];
+static int      lt_big_lock;
+
+static inline uint64_t lt_addr_hash(uintptr_t a)
+{
+    uint64_t h = (uint64_t)a * 0x9e3779b97f4a7c15ULL;
+    return h ^ (h >> 32);
+}
+
+bool lt_blocks_init(void)
+{
+    for (uint32_t i = 0; i < LT_SHARDS; i++) {
+        lt_shard *s = &lt_shards[i];
+        s->slots = lt_map(LT_SHARD_START * sizeof(lt_entry));
+        if (!s->slots)
+            return false;
+        s->mask = LT_SHARD_START - 1;
+        s->used = 0;
+    }
+    return true;
+}
+
+static inline lt_shard *lt_shard_of(uint64_t h)
+{
+    return &lt_shards[h >> 56];  /* top bits pick the shard, low bits the slot */
+}
+
+static void lt_put(lt_entry *slots, uint32_t mask, uint64_t addr, uint64_t meta)
+{
+    uint32_t i = (uint32_t)lt_addr_hash(addr) & mask;
+    while (slots[i].addr)
+        i = (i + 1) & mask;
+    slots[i].addr = addr;
+    slots[i].meta = meta;
+}
+
+/* Doubles the shard. If mmap fails the shard stays full-ish but correct:
+ * probing still terminates because one slot is always kept free. */
+static void lt_grow(lt_shard *s)
+{
+    uint32_t cap = (s->mask + 1) * 2;
+    lt_entry *fresh = lt_map((size_t)cap * sizeof(lt_entry));
+    if (!fresh)
+        return;
+    for (uint32_t i = 0; i <= s->mask; i++)
+        if (s->slots[i].addr)
+            lt_put(fresh, cap - 1, s->slots[i].addr, s->slots[i].meta);
+    lt_unmap(s->slots, (size_t)(s->mask + 1) * sizeof(lt_entry));
+    s->slots = fresh;
+    s->mask = cap - 1;
+}
+
+static void lt_big_put(uint64_t addr, uint64_t size)
+{
+    lt_spin_lock(&lt_big_lock);
+    for (uint32_t i = 0; i < LT_BIG_MAX; i++) {
+        if (!lt_bigs[i].addr) {
+            lt_bigs[i].addr = addr;
+            lt_bigs[i].size = size;
+            break;
+        }
+    }
+    lt_spin_unlock(&lt_big_lock);
+}
+
+static uint64_t lt_big_take(uint64_t addr)
+{
+    uint64_t size = LT_SIZE_BIG;
+    lt_spin_lock(&lt_big_lock);
+    for (uint32_t i = 0; i < LT_BIG_MAX; i++) {
+        if (lt_bigs[i].addr == addr) {
+            size = lt_bigs[i].size;
+            lt_bigs[i].addr = 0;
+            break;
+        }
+    }
+    lt_spin_unlock(&lt_big_lock);
+    return size;
+}
+
+bool lt_blocks_insert(uintptr_t addr, uint32_t trace, uint64_t size)
+{
+    uint64_t stored = size;
+    if (LT_UNLIKELY(size >= LT_SIZE_BIG)) {
+        lt_big_put(addr, size);
+        stored = LT_SIZE_BIG;
+    }
+    uint64_t meta = (uint64_t)trace << LT_SIZE_BITS | stored;
+    uint64_t h = lt_addr_hash(addr);
+    lt_shard *s = lt_shard_of(h);
+    lt_spin_lock(&s->lock);
+    if (LT_UNLIKELY((s->used + 1) * 2 > s->mask + 1))
+        lt_grow(s);
+    bool room = s->used < s->mask;
+    if (LT_LIKELY(room)) {
+        lt_put(s->slots, s->mask, addr, meta);
+        s->used++;
+    }
+    lt_spin_unlock(&s->lock);
+    if (LT_UNLIKELY(!room && stored == LT_SIZE_BIG))
+        lt_big_take(addr);
+    return room;
+}
+
+/* Backward-shift deletion: pull later entries of the probe run into the
+ * hole so lookups never need tombstones. */
+static void lt_delete_at(lt_shard *s, uint32_t hole)
+{
+    uint32_t mask = s->mask;
+    uint32_t i = hole;
+    for (;;) {
+        i = (i + 1) & mask;
+        if (!s->slots[i].addr)
+            break;
+        uint32_t home = (uint32_t)lt_addr_hash(s->slots[i].addr) & mask;
+        /* Move i into the hole unless its home lies cyclically in (hole, i]. */
+        bool stays = hole <= i ? (hole < home && home <= i) : (hole < home || home <= i);
+        if (!stays) {
+            s->slots[hole] = s->slots[i];
+            hole = i;
+        }
+    }
+    s->slots[hole].addr = 0;
+    s->used--;
+}
+
+bool lt_blocks_remove(uintptr_t addr, uint32_t *trace, uint64_t *size)
+{
+    uint64_t h = lt_addr_hash(addr);
+    lt_shard *s = lt_shard_of(h);
+    bool found = false;
+    uint64_t meta = 0;
+    lt_spin_lock(&s->lock);
+    for (uint32_t i = (uint32_t)h & s->mask;; i = (i + 1) & s->mask) {
+        if (!s->slots[i].addr)
+            break;
+        if (s->slots[i].addr == addr) {
+            meta = s->slots[i].meta;
+            lt_delete_at(s, i);
+            found = true;
+            break;
+        }
+    }
+    lt_spin_unlock(&s->lock);
+    if (!found)
+        return false;
+    *trace = (uint32_t)(meta >> LT_SIZE_BITS);
+    *size = meta & LT_SIZE_BIG;
+    if (LT_UNLIKELY(*size == LT_SIZE_BIG))
+        *size = lt_big_take(addr);
+    return true;
+}

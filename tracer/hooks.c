@@ -1,0 +1,263 @@
+/* hooks.c: the interposed allocation API and the allocation path.
+ * Every hook calls glibc's allocator directly (__libc_*), so no symbol
+ * lookup is needed before the first call; tracing is a handful of small
+ * inline steps: guard, unwind, trace id, counters, live-block table. */
+#define UNW_LOCAL_ONLY
+#include <dlfcn.h>
+#include <errno.h>
+#include <libunwind.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "leaktop.h"
+#include "lt_internal.h"
+
+#undef leaktop_mark  /* we define the function the header's macro calls */
+
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void  __libc_free(void *);
+extern void *__libc_memalign(size_t, size_t);
+extern void *__libc_valloc(size_t);
+extern void *__libc_pvalloc(size_t);
+
+/* Per-thread re-entry guard: libunwind, libc and our own set-up may
+ * allocate while a hook runs; those nested calls go straight to glibc.
+ * initial-exec TLS: the tracer is loaded at start-up, so its TLS is static
+ * and reading it never calls __tls_get_addr (which may allocate). */
+static __thread int lt_busy __attribute__((tls_model("initial-exec")));
+static __thread uint32_t lt_calls __attribute__((tls_model("initial-exec")));
+
+#define LT_SELF_FRAMES 6  /* at most this many of our own frames on a stack */
+
+/* Starts tracing if nobody did yet; allocations made by the set-up itself
+ * pass through untraced. */
+bool lt_start(void)
+{
+    int st = __atomic_load_n(&lt_g.status, __ATOMIC_ACQUIRE);
+    if (st != LT_UNINIT)
+        return st == LT_READY;
+    lt_busy = 1;
+    bool ok = lt_init();
+    lt_busy = 0;
+    return ok;
+}
+
+static inline bool lt_enter(void)
+{
+    if (LT_UNLIKELY(lt_busy))
+        return false;
+    if (LT_UNLIKELY(__atomic_load_n(&lt_g.status, __ATOMIC_ACQUIRE) != LT_READY) && !lt_start())
+        return false;
+    lt_busy = 1;
+    return true;
+}
+
+static inline void lt_leave(void)
+{
+    /* Frontends' mark requests are serviced from the allocation path
+     * (the tracer has no thread of its own); look every 4096 calls. */
+    if (LT_UNLIKELY((++lt_calls & 4095u) == 0))
+        lt_service_requests();
+    lt_busy = 0;
+}
+
+/* Captures the caller's stack, most recent first, without our own frames. */
+static inline uint32_t lt_capture(uintptr_t *out)
+{
+    void *raw[LT_FRAMES_MAX + LT_SELF_FRAMES];
+    int n = unw_backtrace(raw, (int)lt_g.frames_captured + LT_SELF_FRAMES);
+    int skip = 0;
+    while (skip < n && (uintptr_t)raw[skip] >= lt_g.self_lo && (uintptr_t)raw[skip] < lt_g.self_hi)
+        skip++;
+    uint32_t kept = 0;
+    for (int i = skip; i < n && kept < lt_g.frames_captured; i++)
+        out[kept++] = (uintptr_t)raw[i];
+    return kept;
+}
+
+static inline void lt_count(uint32_t id, int64_t size, int64_t blocks)
+{
+    lt_counter *c = &lt_g.counters[id];
+    __atomic_fetch_add(&c->size, size, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&c->count, blocks, __ATOMIC_RELAXED);
+}
+
+static inline void lt_track(void *p, size_t size)
+{
+    uintptr_t frames[LT_FRAMES_MAX];
+    uint32_t n = lt_capture(frames);
+    uint32_t id = lt_trace_id(frames, n);
+    if (lt_blocks_insert((uintptr_t)p, id, size))
+        lt_count(id, (int64_t)size, 1);
+}
+
+/* Must run before the block goes back to glibc: once freed, another thread
+ * may get the same address and insert it. */
+static inline void lt_untrack(void *p)
+{
+    uint32_t id;
+    uint64_t size;
+    if (!lt_blocks_remove((uintptr_t)p, &id, &size))
+        return; /* a block we never saw (allocated before tracing, or nested) */
+    lt_count(id, -(int64_t)size, -1);
+}
+
+/* Records a fresh block; keeps errno as the allocator left it. */
+static inline void *lt_after_alloc(void *p, size_t size)
+{
+    if (p) {
+        int saved = errno;
+        lt_track(p, size);
+        errno = saved;
+    }
+    lt_leave();
+    return p;
+}
+
+void *malloc(size_t size)
+{
+    if (!lt_enter())
+        return __libc_malloc(size);
+    return lt_after_alloc(__libc_malloc(size), size);
+}
+
+void *calloc(size_t n, size_t each)
+{
+    if (!lt_enter())
+        return __libc_calloc(n, each);
+    /* calloc itself rejects overflow; the product is only used on success. */
+    return lt_after_alloc(__libc_calloc(n, each), n * each);
+}
+
+void free(void *p)
+{
+    if (!p || !lt_enter()) {
+        __libc_free(p);
+        return;
+    }
+    int saved = errno;
+    lt_untrack(p);
+    errno = saved;
+    lt_leave();
+    __libc_free(p);
+}
+
+/* realloc moves the block to the realloc call's traceback (tracemalloc
+ * does the same). The old entry is removed first and put back if glibc
+ * fails, because a successful realloc frees the old address at once. */
+void *realloc(void *old, size_t size)
+{
+    if (!lt_enter())
+        return __libc_realloc(old, size);
+    uint32_t old_id = 0;
+    uint64_t old_size = 0;
+    bool had = old && lt_blocks_remove((uintptr_t)old, &old_id, &old_size);
+    void *p = __libc_realloc(old, size);
+    int saved = errno;
+    if (had) {
+        /* realloc(p, 0) frees p; a failed realloc keeps it (re-insert can
+         * only fail when the table cannot grow: then stop counting it). */
+        bool old_gone = p != NULL || (old && size == 0);
+        if (old_gone || !lt_blocks_insert((uintptr_t)old, old_id, old_size))
+            lt_count(old_id, -(int64_t)old_size, -1);
+    }
+    if (p)
+        lt_track(p, size);
+    errno = saved;
+    lt_leave();
+    return p;
+}
+
+void *reallocarray(void *old, size_t n, size_t each)
+{
+    size_t bytes;
+    if (__builtin_mul_overflow(n, each, &bytes)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return realloc(old, bytes);
+}
+
+static inline bool lt_align_ok(size_t align)
+{
+    return align != 0 && (align & (align - 1)) == 0;
+}
+
+void *memalign(size_t align, size_t size)
+{
+    if (!lt_enter())
+        return __libc_memalign(align, size);
+    return lt_after_alloc(__libc_memalign(align, size), size);
+}
+
+/* glibc's own checks, so the host sees the same results. */
+int posix_memalign(void **out, size_t align, size_t size)
+{
+    if (!lt_align_ok(align) || align % sizeof(void *) != 0)
+        return EINVAL;
+    int saved = errno;
+    void *p = memalign(align, size);
+    int rc = p ? 0 : ENOMEM;
+    errno = saved;  /* posix_memalign does not set errno */
+    if (p)
+        *out = p;
+    return rc;
+}
+
+/* In glibc 2.36 aligned_alloc is memalign (odd alignments are rounded up). */
+void *aligned_alloc(size_t align, size_t size)
+{
+    return memalign(align, size);
+}
+
+void *valloc(size_t size)
+{
+    if (!lt_enter())
+        return __libc_valloc(size);
+    return lt_after_alloc(__libc_valloc(size), size);
+}
+
+void *pvalloc(size_t size)
+{
+    if (!lt_enter())
+        return __libc_pvalloc(size);
+    return lt_after_alloc(__libc_pvalloc(size), size);
+}
+
+/* dlopen/dlclose change the module table the frontend symbolizes with. */
+void *dlopen(const char *file, int flags)
+{
+    static void *(*real)(const char *, int);
+    if (!real)
+        real = (void *(*)(const char *, int))dlsym(RTLD_NEXT, "dlopen");
+    void *h = real(file, flags);
+    if (h && __atomic_load_n(&lt_g.status, __ATOMIC_ACQUIRE) == LT_READY)
+        lt_modules_refresh();
+    return h;
+}
+
+int dlclose(void *handle)
+{
+    static int (*real)(void *);
+    if (!real)
+        real = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
+    int rc = real(handle);
+    if (__atomic_load_n(&lt_g.status, __ATOMIC_ACQUIRE) == LT_READY)
+        lt_modules_refresh();
+    return rc;
+}
+
+void leaktop_mark_impl(const char *label, uint32_t reason) LT_HIDDEN;
+
+void leaktop_mark(const char *label)
+{
+    /* A program may mark before it ever allocated: start tracing now. */
+    if (lt_busy || !lt_start())
+        return;
+    lt_busy = 1;  /* nothing below allocates, but a signal handler might */
+    leaktop_mark_impl(label, LT_SNAP_MARK);
+    lt_busy = 0;
+}

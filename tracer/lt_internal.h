@@ -1,0 +1,62 @@
+/* lt_internal.h: the tracer's shared internals. All global state lives in
+ * one struct (lt_g); the allocation path (hooks.c) reaches the rest through
+ * the few functions declared here. Nothing here may allocate with malloc. */
+#ifndef LT_INTERNAL_H
+#define LT_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lt_shm.h"
+
+#define LT_LIKELY(x)   __builtin_expect(!!(x), 1)
+#define LT_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define LT_HIDDEN      __attribute__((visibility("hidden")))
+
+/* Process-wide tracer state. `status` moves UNINIT -> BUSY_INIT -> READY,
+ * or to OFF (dormant: not our process, or set-up failed, or a fork child). */
+enum { LT_UNINIT = 0, LT_BUSY_INIT, LT_READY, LT_OFF };
+
+typedef struct lt_globals {
+    int            status;          /* atomic */
+    lt_shm_header *hdr;             /* the mapped segment */
+    size_t         seg_size;
+    uint64_t      *index;           /* hdr->index_off */
+    lt_counter    *counters;        /* hdr->counters_off */
+    uint8_t       *store;           /* hdr->store_off */
+    uint64_t      *hash;            /* private dedupe table: (hash32 << 32) | (id + 1) */
+    uint64_t       hash_mask;
+    uint32_t       frames_captured; /* frames kept per trace */
+    uintptr_t      self_lo, self_hi;/* the tracer's own code: never part of a trace */
+    int            mark_lock;       /* spinlock serialising ring writes */
+    int            module_lock;     /* spinlock serialising module-table refreshes */
+} lt_globals;
+
+extern lt_globals lt_g LT_HIDDEN;
+
+/* hooks.c: set-up from outside an allocation (constructor, leaktop_mark) */
+bool     lt_start(void) LT_HIDDEN;
+
+/* segment.c */
+bool     lt_init(void) LT_HIDDEN;                 /* true when tracing */
+void     lt_service_requests(void) LT_HIDDEN;     /* marks asked by frontends */
+void     lt_modules_refresh(void) LT_HIDDEN;      /* after dlopen/dlclose */
+int64_t  lt_now_ns(void) LT_HIDDEN;
+void     lt_spin_lock(int *lock) LT_HIDDEN;
+void     lt_spin_unlock(int *lock) LT_HIDDEN;
+
+/* traces.c: stack -> trace id, deduplicated. Never fails: id 0 when full. */
+uint32_t lt_trace_id(const uintptr_t *frames, uint32_t n) LT_HIDDEN;
+
+/* blocks.c: live-block table, address -> (trace id, size). Insert fails
+ * only when the table cannot grow (mmap failed): the block is then not counted. */
+bool     lt_blocks_init(void) LT_HIDDEN;
+bool     lt_blocks_insert(uintptr_t addr, uint32_t trace, uint64_t size) LT_HIDDEN;
+bool     lt_blocks_remove(uintptr_t addr, uint32_t *trace, uint64_t *size) LT_HIDDEN;
+
+/* Raw memory for the tracer's own tables: mmap, never malloc. */
+void    *lt_map(size_t bytes) LT_HIDDEN;
+void     lt_unmap(void *p, size_t bytes) LT_HIDDEN;
+
+#endif

@@ -1,0 +1,130 @@
+/* lt_shm.h: the shared-memory layout, the one contract between the tracer
+ * (writer, inside the target) and the frontend (reader). Fixed-width types
+ * only; every region is found through offsets in the header, which a reader
+ * validates against the segment size before use.
+ *
+ * A segment is the POSIX shm object "/leaktop-<pid>" (/dev/shm/leaktop-<pid>),
+ * created O_EXCL, mode 0600, by the traced process at its first allocation.
+ * It is sized once (ftruncate; tmpfs keeps untouched pages sparse) and never
+ * grows, so readers can map it whole and keep the mapping after the target
+ * dies: the final state needs no flush by the target. */
+#ifndef LT_SHM_H
+#define LT_SHM_H
+
+#include <stdint.h>
+
+#define LT_SHM_MAGIC       0x31504f544b41454cULL /* "LEAKTOP1" little-endian */
+#define LT_SHM_VERSION     1u
+#define LT_SHM_NAME_FMT    "/leaktop-%d"
+#define LT_SHM_DIR         "/dev/shm"
+#define LT_LABEL_MAX       64   /* bytes, NUL included */
+#define LT_PATH_MAX        1024 /* module path bytes, NUL included */
+#define LT_BUILD_ID_MAX    32
+#define LT_FRAMES_MAX      256  /* hard cap on captured frames per trace */
+
+/* Trace id 0 is reserved: blocks whose stack could not be stored (trace
+ * store full, unwinding failed) are charged to it, so totals stay exact. */
+#define LT_TRACE_UNKNOWN   0u
+
+/* Per-trace live totals. Written with relaxed atomic adds by the tracer;
+ * a reader sees each field torn-free (naturally aligned 8-byte words). */
+typedef struct lt_counter {
+    int64_t size;   /* bytes live */
+    int64_t count;  /* blocks live */
+} lt_counter;
+
+/* A trace record in the append-only store. `frames` are return addresses,
+ * most recent first, the tracer's own frames already removed. `module_gen`
+ * is the module-table generation when the trace was first seen: an address
+ * belongs to the module whose [gen_loaded, gen_unloaded) contains it, which
+ * keeps addresses unambiguous when dlclose/dlopen reuse an address range. */
+typedef struct lt_trace_rec {
+    uint32_t nframes;
+    uint32_t module_gen;
+    uint64_t hash;
+    uint64_t frames[];  /* nframes entries */
+} lt_trace_rec;
+
+/* One loaded object (executable, shared library, dlopen'ed plugin).
+ * Entries are appended; `gen_unloaded` is set once when it goes away. */
+typedef struct lt_module {
+    uint64_t bias;          /* load bias: runtime address = ELF vaddr + bias */
+    uint64_t lo, hi;        /* runtime range of its PT_LOAD segments */
+    uint32_t gen_loaded;    /* module-table generation it appeared in */
+    uint32_t gen_unloaded;  /* UINT32_MAX while loaded */
+    uint32_t build_id_len;
+    uint8_t  build_id[LT_BUILD_ID_MAX];
+    uint32_t flags;         /* LT_MOD_* */
+    char     path[LT_PATH_MAX];
+} lt_module;
+
+#define LT_MOD_TRACER 1u    /* the tracer itself: its frames are never shown */
+#define LT_MOD_MAIN   2u    /* the main executable */
+
+/* Snapshot ring slot. Seqlock: the writer makes `seq` odd, writes, makes it
+ * even again (release). A reader copies, then re-reads `seq`: a change means
+ * a torn read, retried or skipped. The writer never waits for readers. */
+typedef struct lt_slot {
+    uint64_t seq;           /* odd while being written */
+    uint64_t snap_no;       /* 1, 2, 3, ... (ring_head value when written) */
+    int64_t  time_ns;       /* CLOCK_MONOTONIC */
+    uint32_t reason;        /* LT_SNAP_* */
+    uint32_t ntraces;       /* counters[] entries valid in this slot */
+    char     label[LT_LABEL_MAX];
+    uint8_t  pad[32];       /* header is 128 bytes */
+    lt_counter counters[];  /* ntraces entries, indexed by trace id */
+} lt_slot;
+
+#define LT_SNAP_MARK      1u  /* leaktop_mark() in the program */
+#define LT_SNAP_REQUESTED 2u  /* a frontend's mark request (leaktop mark PID) */
+
+#define LT_STATE_RUNNING  1u
+#define LT_STATE_EXITING  2u  /* exit() reached the tracer's destructor */
+#define LT_STATE_DISABLED 3u  /* the tracer gave up (e.g. out of memory) */
+
+/* The header at offset 0. Static fields are written once before `magic`
+ * is stored (release); dynamic fields are atomics. */
+typedef struct lt_shm_header {
+    /* identity and static layout */
+    uint64_t magic;
+    uint32_t version;
+    uint32_t header_size;       /* sizeof(lt_shm_header) */
+    uint64_t segment_size;
+    int32_t  writer_pid;
+    uint32_t frames_limit;      /* frames the user asked for (--frames) */
+    uint32_t frames_captured;   /* frames actually kept per trace (limit + slack
+                                   for allocator wrappers the frontend skips) */
+    uint32_t traces_cap;        /* max trace ids, id 0 included */
+    int64_t  start_realtime_ns; /* CLOCK_REALTIME at tracer start */
+    int64_t  start_mono_ns;     /* CLOCK_MONOTONIC at tracer start */
+
+    uint64_t modules_off;       /* lt_module[modules_cap] */
+    uint32_t modules_cap;
+    uint32_t ring_slots;
+    uint64_t index_off;         /* uint64_t[traces_cap]: store offset + 1, 0 = not yet published */
+    uint64_t counters_off;      /* lt_counter[traces_cap] */
+    uint64_t store_off;         /* lt_trace_rec area */
+    uint64_t store_size;
+    uint64_t ring_off;          /* lt_slot[ring_slots], each ring_slot_size bytes */
+    uint64_t ring_slot_size;
+
+    /* dynamic, written by the tracer (own cache line: see below) */
+    _Alignas(64) uint32_t state;             /* LT_STATE_* */
+    uint32_t ntraces;           /* ids < ntraces are allocated (check index[] for publication) */
+    uint64_t store_used;
+    uint64_t heartbeat_ns;      /* CLOCK_MONOTONIC of the last tracer activity seen */
+    uint64_t dropped_traces;    /* stacks charged to LT_TRACE_UNKNOWN */
+    uint32_t nmodules;
+    uint32_t module_gen;        /* bumped at every dlopen/dlclose that changed the set */
+    uint64_t modules_seq;       /* seqlock over the module table */
+    uint64_t ring_head;         /* snapshots written so far; newest is slot (head-1) % ring_slots */
+
+    /* control words, written by a frontend. On their own cache line so a
+     * frontend's writes never slow the tracer's counters down. */
+    _Alignas(64) uint64_t mark_req;          /* incremented by `leaktop mark`; label below */
+    uint64_t mark_done;         /* tracer: last mark_req serviced */
+    char     mark_label[LT_LABEL_MAX];
+    uint64_t reserved[16];
+} lt_shm_header;
+
+#endif

@@ -1,0 +1,215 @@
+/* launch.c: find the program, refuse what LD_PRELOAD cannot trace
+ * (static, setuid), and start it with the tracer preloaded. An exec
+ * failure in the child comes back through a close-on-exec pipe. */
+#include "launch.h"
+
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util.h"
+
+#ifndef LEAKTOP_TRACER_REL
+#define LEAKTOP_TRACER_REL "../lib/leaktop/libleaktop.so"
+#endif
+
+const char *launch_tracer_path(char *err, size_t errlen)
+{
+    static char path[PATH_MAX];
+    const char *env = getenv("LEAKTOP_TRACER");
+    if (env && *env) {
+        snprintf(path, sizeof(path), "%s", env);
+    } else {
+        char self[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+        if (n <= 0) {
+            snprintf(err, errlen, "cannot find my own executable: %s", strerror(errno));
+            return NULL;
+        }
+        self[n] = 0;
+        snprintf(path, sizeof(path), "%s/%s", dirname(self), LEAKTOP_TRACER_REL);
+    }
+    if (access(path, R_OK) != 0) {
+        snprintf(err, errlen, "tracer library not found at %s (set LEAKTOP_TRACER)", path);
+        return NULL;
+    }
+    char *real = realpath(path, NULL);
+    if (real) {
+        snprintf(path, sizeof(path), "%s", real);
+        free(real);
+    }
+    return path;
+}
+
+/* execvp's search, done up front so that errors are ours to word. */
+static int launch_resolve(const char *prog, char *out, size_t outlen)
+{
+    if (strchr(prog, '/')) {
+        snprintf(out, outlen, "%s", prog);
+        return access(out, F_OK) == 0 ? 0 : -errno;
+    }
+    const char *path = getenv("PATH");
+    if (!path || !*path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    int found_noexec = 0;
+    for (const char *p = path; *p;) {
+        size_t len = strcspn(p, ":");
+        snprintf(out, outlen, "%.*s/%s", (int)(len ? len : 1), len ? p : ".", prog);
+        if (access(out, X_OK) == 0) {
+            struct stat st;
+            if (stat(out, &st) == 0 && S_ISREG(st.st_mode))
+                return 0;
+        } else if (access(out, F_OK) == 0) {
+            found_noexec = 1;
+        }
+        p += len;
+        if (*p)
+            p++;
+    }
+    return found_noexec ? -EACCES : -ENOENT;
+}
+
+/* NULL when an ELF program has an interpreter (dynamic) or is a script;
+ * otherwise why it cannot be traced. */
+static const char *launch_elf_problem(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;  /* exec will say why */
+    Elf64_Ehdr eh;
+    ssize_t n = pread(fd, &eh, sizeof(eh), 0);
+    const char *why = NULL;
+    if (n >= 2 && memcmp(&eh, "#!", 2) == 0) {
+        why = NULL;
+    } else if (n < (ssize_t)sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0) {
+        why = "not an executable program (neither ELF nor a #! script)";
+    } else if (eh.e_ident[EI_CLASS] != ELFCLASS64) {
+        why = "not a 64-bit program: the tracer is 64-bit";
+    } else {
+        why = "statically linked: the tracer cannot be preloaded into it (LD_PRELOAD needs the dynamic loader)";
+        for (unsigned i = 0; i < eh.e_phnum && i < 512; i++) {
+            Elf64_Phdr ph;
+            if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (uint64_t)i * sizeof(ph))) != sizeof(ph))
+                break;
+            if (ph.p_type == PT_INTERP) {
+                why = NULL;
+                break;
+            }
+        }
+    }
+    close(fd);
+    return why;
+}
+
+static int launch_check(const char *prog, const char *path, int rc, char *err, size_t errlen)
+{
+    if (rc == -ENOENT) {
+        snprintf(err, errlen, "%s: program not found", prog);
+        return LAUNCH_EXIT_NOTFOUND;
+    }
+    struct stat st;
+    if (rc != 0 || stat(path, &st) != 0 || S_ISDIR(st.st_mode) || access(path, X_OK) != 0) {
+        snprintf(err, errlen, "%s: not executable (%s)", prog,
+                 rc ? strerror(-rc) : S_ISDIR(st.st_mode) ? "a directory" : strerror(errno));
+        return LAUNCH_EXIT_NOEXEC;
+    }
+    if (((st.st_mode & S_ISUID) && st.st_uid != geteuid()) || ((st.st_mode & S_ISGID) && st.st_gid != getegid())) {
+        snprintf(err, errlen, "%s: setuid/setgid program: the dynamic loader ignores LD_PRELOAD for it, so it cannot be traced", prog);
+        return LAUNCH_EXIT_UNTRACEABLE;
+    }
+    const char *why = launch_elf_problem(path);
+    if (why) {
+        snprintf(err, errlen, "%s: %s", prog, why);
+        return strncmp(why, "not an", 6) == 0 ? LAUNCH_EXIT_NOEXEC : LAUNCH_EXIT_UNTRACEABLE;
+    }
+    return 0;
+}
+
+/* Our tracer first; the user's own LD_PRELOAD after it. */
+static void launch_child_env(const char *tracer, unsigned frames)
+{
+    const char *old = getenv("LD_PRELOAD");
+    size_t len = strlen(tracer) + (old ? strlen(old) + 1 : 0) + 1;
+    char *v = xmalloc(len);
+    snprintf(v, len, "%s%s%s", tracer, old && *old ? ":" : "", old ? old : "");
+    setenv("LD_PRELOAD", v, 1);
+    char num[32];
+    snprintf(num, sizeof(num), "%u", frames);
+    setenv("LEAKTOP_FRAMES", num, 1);
+    snprintf(num, sizeof(num), "%d", (int)getpid());
+    setenv("LEAKTOP_PID", num, 1);
+}
+
+static void launch_child(const launch_spec *spec, const char *path, const char *tracer, int report_fd)
+{
+    if (spec->new_pgrp)
+        setpgid(0, 0);
+    int fds[3] = {spec->stdin_fd, spec->stdout_fd, spec->stderr_fd};
+    for (int i = 0; i < 3; i++)
+        if (fds[i] >= 0 && fds[i] != i)
+            dup2(fds[i], i);
+    launch_child_env(tracer, spec->frames);
+    execv(path, spec->argv);
+    int e = errno;
+    if (write(report_fd, &e, sizeof(e)) < 0)
+        _exit(LAUNCH_EXIT_NOEXEC);
+    _exit(e == ENOENT ? LAUNCH_EXIT_NOTFOUND : LAUNCH_EXIT_NOEXEC);
+}
+
+pid_t launch_start(const launch_spec *spec, int *status, char *err, size_t errlen)
+{
+    const char *prog = spec->argv[0];
+    char path[PATH_MAX];
+    *status = launch_check(prog, path, launch_resolve(prog, path, sizeof(path)), err, errlen);
+    if (*status)
+        return -1;
+    const char *tracer = launch_tracer_path(err, errlen);
+    if (!tracer) {
+        *status = 1;
+        return -1;
+    }
+    int pipefd[2];
+    if (pipe2(pipefd, O_CLOEXEC) != 0) {
+        snprintf(err, errlen, "pipe: %s", strerror(errno));
+        *status = 1;
+        return -1;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0)
+        launch_child(spec, path, tracer, pipefd[1]);
+    close(pipefd[1]);
+    if (pid < 0) {
+        snprintf(err, errlen, "fork: %s", strerror(errno));
+        close(pipefd[0]);
+        *status = 1;
+        return -1;
+    }
+    int e = 0;
+    ssize_t n = read(pipefd[0], &e, sizeof(e));
+    close(pipefd[0]);
+    if (n == (ssize_t)sizeof(e)) {
+        waitpid(pid, NULL, 0);
+        snprintf(err, errlen, "%s: cannot execute: %s", prog, strerror(e));
+        *status = e == ENOENT ? LAUNCH_EXIT_NOTFOUND : LAUNCH_EXIT_NOEXEC;
+        return -1;
+    }
+    return pid;
+}
+
+int launch_exit_code(int wstatus)
+{
+    if (WIFEXITED(wstatus))
+        return WEXITSTATUS(wstatus);
+    if (WIFSIGNALED(wstatus))
+        return 128 + WTERMSIG(wstatus);
+    return 1;
+}

@@ -1,0 +1,189 @@
+/* options.c: the option table and its parser. */
+#include "options.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "util.h"
+
+typedef int (*options_setter)(options *o, const char *arg);
+
+typedef struct option_row {
+    const char    *name;
+    const char    *arg;    /* NULL for a flag */
+    const char    *help;
+    options_setter set;
+} option_row;
+
+static int set_frames(options *o, const char *a)
+{
+    long v;
+    if (util_parse_long(a, 1, 250, &v))
+        return -1;
+    o->frames = (unsigned)v;
+    return 0;
+}
+
+static int set_interval(options *o, const char *a)
+{
+    long v;
+    if (util_parse_long(a, 10, 86400000, &v))
+        return -1;
+    o->interval_ms = (unsigned)v;
+    return 0;
+}
+
+static int set_group(options *o, const char *a) { return diff_group_parse(a, &o->diff.group) ? -1 : 0; }
+static int set_sort(options *o, const char *a) { return diff_sort_parse(a, &o->diff.sort) ? -1 : 0; }
+static int set_cumulative(options *o, const char *a) { (void)a; o->diff.cumulative = true; return 0; }
+static int set_batch(options *o, const char *a) { (void)a; o->batch = true; return 0; }
+static int set_json(options *o, const char *a) { (void)a; o->json = true; return 0; }
+static int set_help(options *o, const char *a) { (void)a; o->help = true; return 0; }
+static int set_version(options *o, const char *a) { (void)a; o->version = true; return 0; }
+static int set_output(options *o, const char *a) { o->output = a; return 0; }
+static int set_save(options *o, const char *a) { o->save_dir = a; return 0; }
+
+static int set_top(options *o, const char *a)
+{
+    long v;
+    if (util_parse_long(a, 0, 1000000000, &v))
+        return -1;
+    o->top = (size_t)v;
+    return 0;
+}
+
+static int set_fail(options *o, const char *a)
+{
+    return util_parse_size(a, &o->fail_on_growth) ? -1 : 0;
+}
+
+/* "GLOB" or "GLOB:LINE" (a trailing :digits is a line number). */
+static int add_filter(options *o, const char *a, bool inclusive)
+{
+    if (o->diff.nfilters == OPTIONS_MAX_LIST || !*a)
+        return -1;
+    diff_filter *f = &o->filters[o->diff.nfilters++];
+    f->inclusive = inclusive;
+    f->lineno = -1;
+    f->all_frames = false;
+    f->pattern = a;
+    const char *colon = strrchr(a, ':');
+    long line;
+    if (colon && colon != a && util_parse_long(colon + 1, 0, 1L << 31, &line) == 0) {
+        char *pat = xstrdup(a);  /* lives as long as the process: options are parsed once */
+        pat[colon - a] = 0;
+        f->pattern = pat;
+        f->lineno = line;
+    }
+    o->diff.filters = o->filters;
+    return 0;
+}
+
+static int set_include(options *o, const char *a) { return add_filter(o, a, true); }
+static int set_exclude(options *o, const char *a) { return add_filter(o, a, false); }
+
+static int set_alloc_fn(options *o, const char *a)
+{
+    if (o->nalloc_fns == OPTIONS_MAX_LIST)
+        return -1;
+    o->alloc_fns[o->nalloc_fns++] = a;
+    return 0;
+}
+
+static int set_debug_dir(options *o, const char *a)
+{
+    if (o->ndebug_dirs == OPTIONS_MAX_LIST)
+        return -1;
+    o->debug_dirs[o->ndebug_dirs++] = a;
+    return 0;
+}
+
+static const option_row option_table[] = {
+    {"--frames", "N", "traceback depth (default 32, like tracemalloc.start(N))", set_frames},
+    {"--interval", "MS", "snapshot period: live refresh, or batch reports every MS", set_interval},
+    {"--group", "KEY", "lineno | filename | traceback (default lineno)", set_group},
+    {"--cumulative", NULL, "count every frame of each traceback, not only the top one", set_cumulative},
+    {"--sort", "ORDER", "growth | absolute | freed | size (default growth)", set_sort},
+    {"--top", "N", "show N rows (0 = all; default 10 in text, all in JSON)", set_top},
+    {"--include", "GLOB[:LINE]", "keep only traces whose top frame's file matches", set_include},
+    {"--exclude", "GLOB[:LINE]", "drop traces whose top frame's file matches", set_exclude},
+    {"--alloc-fn", "GLOB", "treat matching functions as allocator wrappers", set_alloc_fn},
+    {"--debug-dir", "DIR", "also look for separate debug files under DIR", set_debug_dir},
+    {"--batch", NULL, "print reports as text instead of the live view", set_batch},
+    {"--json", NULL, "print reports as JSON Lines (implies --batch)", set_json},
+    {"--output", "FILE", "write reports to FILE instead of stdout", set_output},
+    {"--save", "DIR", "write a snapshot file at every mark and at exit", set_save},
+    {"--fail-on-growth", "SIZE", "exit 3 when growth since baseline exceeds SIZE (e.g. 10M)", set_fail},
+    {"--help", NULL, "this help", set_help},
+    {"--version", NULL, "print the version", set_version},
+};
+
+void options_defaults(options *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->frames = 32;
+    o->top = (size_t)-1;  /* "not given": each output picks its default */
+    o->fail_on_growth = -1;
+    o->diff.group = DIFF_GROUP_LINENO;
+    o->diff.sort = DIFF_SORT_GROWTH;
+    o->diff.filters = o->filters;
+}
+
+static const option_row *options_find(const char *name, size_t len)
+{
+    for (size_t i = 0; i < sizeof(option_table) / sizeof(option_table[0]); i++)
+        if (strlen(option_table[i].name) == len && strncmp(option_table[i].name, name, len) == 0)
+            return &option_table[i];
+    return NULL;
+}
+
+int options_parse(options *o, int argc, char **argv, int *next, char *err, size_t errlen)
+{
+    int i = 0;
+    while (i < argc) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) {
+            i++;
+            break;
+        }
+        if (strncmp(a, "--", 2) != 0)
+            break;
+        const char *eq = strchr(a, '=');
+        size_t len = eq ? (size_t)(eq - a) : strlen(a);
+        const option_row *row = options_find(a, len);
+        if (!row) {
+            snprintf(err, errlen, "unknown option '%.*s' (see leaktop --help)", (int)len, a);
+            return -1;
+        }
+        const char *arg = NULL;
+        if (row->arg) {
+            arg = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!arg) {
+                snprintf(err, errlen, "%s needs a value: %s %s", row->name, row->name, row->arg);
+                return -1;
+            }
+        } else if (eq) {
+            snprintf(err, errlen, "%s takes no value", row->name);
+            return -1;
+        }
+        if (row->set(o, arg) != 0) {
+            snprintf(err, errlen, "bad value for %s: '%s' (expected %s)", row->name, arg ? arg : "", row->arg);
+            return -1;
+        }
+        i++;
+    }
+    if (o->json)
+        o->batch = true;
+    *next = i;
+    return 0;
+}
+
+void options_usage(FILE *out)
+{
+    for (size_t i = 0; i < sizeof(option_table) / sizeof(option_table[0]); i++) {
+        const option_row *r = &option_table[i];
+        char lhs[48];
+        snprintf(lhs, sizeof(lhs), "%s%s%s", r->name, r->arg ? " " : "", r->arg ? r->arg : "");
+        fprintf(out, "  %-28s %s\n", lhs, r->help);
+    }
+}

@@ -1,0 +1,493 @@
+/* session.c: reading a traced process's segment. Every offset, length and
+ * count read from shared memory is checked against the mapping before use:
+ * the segment may be corrupt or hostile, and the frontend must not crash.
+ * Traces are symbolized once, lazily, and cached by trace id. */
+#include "session.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lt_shm.h"
+#include "sym.h"
+#include "util.h"
+
+#define SESSION_MAX_INLINE 64  /* frames one address may expand into */
+
+/* A trace's symbolized frames: a range of the frame pool. */
+typedef struct session_trace {
+    uint32_t off, len;
+    bool     resolved;
+} session_trace;
+
+/* Address -> expanded frame ids, shared by every trace through that address. */
+typedef struct session_addr {
+    uint64_t addr;       /* 0 = empty slot */
+    uint32_t gen;
+    uint32_t off, len;   /* range of the frame pool */
+} session_addr;
+
+struct session {
+    pid_t           pid;
+    char            name[32];
+    uint8_t        *base;
+    size_t          size;
+    lt_shm_header  *hdr;
+    lt_shm_header   fixed;      /* static header fields, copied once after validation */
+    sym_resolver   *sym;
+    diff_loctab    *locs;
+    const char *const *alloc_fns;
+    size_t          nalloc_fns;
+
+    lt_module      *modules;    /* local copy of the module table */
+    uint32_t        nmodules;
+    uint64_t        modules_seq;
+
+    session_trace  *traces;     /* by trace id, traces_cap entries */
+    uint32_t       *pool;       /* frame ids */
+    size_t          pool_len, pool_cap;
+    session_addr   *addrs;      /* open addressing */
+    size_t          addrs_cap, addrs_used;
+
+    uint64_t        ring_next;  /* snap_no of the next ring snapshot to read */
+};
+
+/* ---- validation --------------------------------------------------------- */
+
+static bool session_region_ok(const lt_shm_header *h, uint64_t off, uint64_t bytes)
+{
+    return off <= h->segment_size && bytes <= h->segment_size - off;
+}
+
+static const char *session_header_problem(const lt_shm_header *h, size_t mapped)
+{
+    if (h->version != LT_SHM_VERSION)
+        return "unsupported segment layout version";
+    if (h->header_size != sizeof(lt_shm_header) || h->segment_size != mapped)
+        return "segment size does not match its header";
+    if (h->traces_cap == 0 || h->traces_cap > (1u << 24) || h->modules_cap == 0 || h->modules_cap > 65536)
+        return "segment capacities out of range";
+    if (h->frames_limit == 0 || h->frames_captured > LT_FRAMES_MAX || h->ring_slots == 0 || h->ring_slots > 4096)
+        return "segment limits out of range";
+    if (h->ring_slot_size < sizeof(lt_slot) + (uint64_t)h->traces_cap * sizeof(lt_counter))
+        return "ring slots too small";
+    if (!session_region_ok(h, h->modules_off, (uint64_t)h->modules_cap * sizeof(lt_module)) ||
+        !session_region_ok(h, h->index_off, (uint64_t)h->traces_cap * 8) ||
+        !session_region_ok(h, h->counters_off, (uint64_t)h->traces_cap * sizeof(lt_counter)) ||
+        !session_region_ok(h, h->store_off, h->store_size) ||
+        !session_region_ok(h, h->ring_off, h->ring_slot_size * h->ring_slots))
+        return "segment regions out of bounds";
+    if ((h->modules_off | h->index_off | h->counters_off | h->store_off | h->ring_off | h->ring_slot_size) % 8)
+        return "segment regions misaligned";
+    return NULL;
+}
+
+static int session_map(session *s, bool *missing, char *err, size_t errlen)
+{
+    int fd = shm_open(s->name, O_RDWR | O_CLOEXEC, 0);
+    if (fd < 0) {
+        *missing = errno == ENOENT;
+        snprintf(err, errlen, "process %d is not traced by leaktop (no %s%s)", (int)s->pid, LT_SHM_DIR, s->name);
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || st.st_uid != geteuid() || (st.st_mode & 077)) {
+        close(fd);
+        snprintf(err, errlen, "%s%s: owned by another user or not private: refused", LT_SHM_DIR, s->name);
+        return -1;
+    }
+    if ((size_t)st.st_size < sizeof(lt_shm_header)) {
+        close(fd);
+        *missing = true;  /* being created: ftruncate has not run yet */
+        snprintf(err, errlen, "%s%s: segment not initialised", LT_SHM_DIR, s->name);
+        return -1;
+    }
+    void *p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED) {
+        snprintf(err, errlen, "%s%s: %s", LT_SHM_DIR, s->name, strerror(errno));
+        return -1;
+    }
+    s->base = p;
+    s->size = (size_t)st.st_size;
+    s->hdr = p;
+    return 0;
+}
+
+static int session_validate(session *s, bool *missing, char *err, size_t errlen)
+{
+    if (__atomic_load_n(&s->hdr->magic, __ATOMIC_ACQUIRE) != LT_SHM_MAGIC) {
+        *missing = true;  /* the tracer stores the magic last */
+        snprintf(err, errlen, "%s%s: not a leaktop segment (yet)", LT_SHM_DIR, s->name);
+        return -1;
+    }
+    s->fixed = *s->hdr;
+    const char *why = session_header_problem(&s->fixed, s->size);
+    if (why) {
+        snprintf(err, errlen, "%s%s: %s", LT_SHM_DIR, s->name, why);
+        return -1;
+    }
+    return 0;
+}
+
+session *session_open(pid_t pid, const session_config *cfg, bool *missing, char *err, size_t errlen)
+{
+    *missing = false;
+    session *s = xcalloc(1, sizeof(*s));
+    s->pid = pid;
+    snprintf(s->name, sizeof(s->name), LT_SHM_NAME_FMT, (int)pid);
+    if (session_map(s, missing, err, errlen) != 0 || session_validate(s, missing, err, errlen) != 0) {
+        session_free(s);
+        return NULL;
+    }
+    s->sym = sym_resolver_new(cfg ? cfg->debug_dirs : NULL, cfg ? cfg->ndebug_dirs : 0);
+    s->locs = diff_loctab_new();
+    s->alloc_fns = cfg ? cfg->alloc_fns : NULL;
+    s->nalloc_fns = cfg ? cfg->nalloc_fns : 0;
+    s->modules = xcalloc(s->fixed.modules_cap, sizeof(lt_module));
+    s->traces = xcalloc(s->fixed.traces_cap, sizeof(session_trace));
+    s->addrs_cap = 4096;
+    s->addrs = xcalloc(s->addrs_cap, sizeof(session_addr));
+    uint64_t head = __atomic_load_n(&s->hdr->ring_head, __ATOMIC_ACQUIRE);
+    s->ring_next = head > s->fixed.ring_slots ? head - s->fixed.ring_slots + 1 : 1;
+    return s;
+}
+
+void session_free(session *s)
+{
+    if (!s)
+        return;
+    if (s->base)
+        munmap(s->base, s->size);
+    if (s->sym)
+        sym_resolver_free(s->sym);
+    if (s->locs)
+        diff_loctab_free(s->locs);
+    free(s->modules);
+    free(s->traces);
+    free(s->pool);
+    free(s->addrs);
+    free(s);
+}
+
+void session_unlink(session *s)
+{
+    shm_unlink(s->name);
+}
+
+pid_t session_pid(const session *s) { return s->pid; }
+uint32_t session_frames_limit(const session *s) { return s->fixed.frames_limit; }
+diff_loctab *session_locs(session *s) { return s->locs; }
+
+bool session_exiting(const session *s)
+{
+    return __atomic_load_n(&s->hdr->state, __ATOMIC_ACQUIRE) == LT_STATE_EXITING;
+}
+
+static double session_seconds_since_start(const session *s, int64_t mono_ns)
+{
+    return (double)(mono_ns - s->fixed.start_mono_ns) / 1e9;
+}
+
+double session_elapsed(const session *s)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return session_seconds_since_start(s, (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec);
+}
+
+/* ---- the module table -------------------------------------------------------- */
+
+/* Seqlock read: copy, then check the sequence did not move under us. */
+static bool session_modules_copy(session *s, lt_module *out, uint32_t *n)
+{
+    const lt_shm_header *h = s->hdr;
+    const lt_module *src = (const lt_module *)(s->base + s->fixed.modules_off);
+    for (int tries = 0; tries < 100; tries++) {
+        uint64_t seq = __atomic_load_n(&h->modules_seq, __ATOMIC_ACQUIRE);
+        if (seq & 1)
+            continue;
+        uint32_t count = __atomic_load_n(&h->nmodules, __ATOMIC_ACQUIRE);
+        if (count > s->fixed.modules_cap)
+            count = s->fixed.modules_cap;
+        memcpy(out, src, count * sizeof(lt_module));
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&h->modules_seq, __ATOMIC_RELAXED) == seq) {
+            *n = count;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void session_modules_sync(session *s)
+{
+    uint64_t seq = __atomic_load_n(&s->hdr->modules_seq, __ATOMIC_ACQUIRE);
+    if (seq == s->modules_seq && s->nmodules)
+        return;
+    lt_module *fresh = xcalloc(s->fixed.modules_cap, sizeof(lt_module));
+    uint32_t n = 0;
+    if (!session_modules_copy(s, fresh, &n)) {
+        free(fresh);
+        return;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        lt_module *m = &fresh[i];
+        m->path[LT_PATH_MAX - 1] = 0;
+        if (m->build_id_len > LT_BUILD_ID_MAX)
+            m->build_id_len = 0;
+        if (i < s->nmodules && memcmp(m, &s->modules[i], sizeof(*m)) == 0)
+            continue;
+        sym_module sm = {
+            .path = m->path, .bias = m->bias, .lo = m->lo, .hi = m->hi,
+            .gen_loaded = m->gen_loaded, .gen_unloaded = m->gen_unloaded,
+            .build_id = m->build_id, .build_id_len = m->build_id_len,
+        };
+        sym_resolver_set_module(s->sym, i, &sm);
+    }
+    free(s->modules);
+    s->modules = fresh;
+    s->nmodules = n;
+    s->modules_seq = seq;
+}
+
+/* ---- symbolizing traces -------------------------------------------------------- */
+
+static uint32_t session_pool_push(session *s, uint32_t id)
+{
+    if (s->pool_len == s->pool_cap) {
+        s->pool_cap = s->pool_cap ? s->pool_cap * 2 : 4096;
+        s->pool = xrealloc(s->pool, s->pool_cap * sizeof(uint32_t));
+    }
+    s->pool[s->pool_len] = id;
+    return (uint32_t)s->pool_len++;
+}
+
+static size_t session_addr_slot(const session *s, uint64_t addr, uint32_t gen)
+{
+    uint64_t h = (addr ^ ((uint64_t)gen << 48)) * 0x9e3779b97f4a7c15ULL;
+    size_t i = (size_t)(h >> 20) & (s->addrs_cap - 1);
+    while (s->addrs[i].addr && !(s->addrs[i].addr == addr && s->addrs[i].gen == gen))
+        i = (i + 1) & (s->addrs_cap - 1);
+    return i;
+}
+
+static void session_addrs_grow(session *s)
+{
+    session_addr *old = s->addrs;
+    size_t old_cap = s->addrs_cap;
+    s->addrs_cap *= 2;
+    s->addrs = xcalloc(s->addrs_cap, sizeof(session_addr));
+    for (size_t i = 0; i < old_cap; i++)
+        if (old[i].addr)
+            s->addrs[session_addr_slot(s, old[i].addr, old[i].gen)] = old[i];
+    free(old);
+}
+
+/* The frame ids one return address expands into (inlined chain first). */
+static const session_addr *session_resolve_addr(session *s, uint64_t addr, uint32_t gen)
+{
+    size_t i = session_addr_slot(s, addr, gen);
+    if (s->addrs[i].addr)
+        return &s->addrs[i];
+    sym_frame sf[SESSION_MAX_INLINE];
+    int n = sym_resolve(s->sym, addr, gen, sf, SESSION_MAX_INLINE);
+    /* A library's constructors allocate inside dlopen, before the tracer
+     * refreshed the module table: such traces carry the previous
+     * generation, and the address belongs to a module loaded just after. */
+    uint32_t newest = __atomic_load_n(&s->hdr->module_gen, __ATOMIC_ACQUIRE);
+    for (uint32_t g = gen + 1; n > 0 && !sf[0].module && g <= newest; g++)
+        n = sym_resolve(s->sym, addr, g, sf, SESSION_MAX_INLINE);
+    session_addr a = {.addr = addr, .gen = gen, .off = (uint32_t)s->pool_len, .len = 0};
+    for (int k = 0; k < n; k++) {
+        diff_frame f = {
+            .function = sf[k].function, .file = sf[k].file, .line = sf[k].line,
+            .module = sf[k].module, .address = addr, .offset = sf[k].offset, .inlined = sf[k].inlined,
+        };
+        session_pool_push(s, diff_loctab_intern(s->locs, &f));
+        a.len++;
+    }
+    if ((s->addrs_used + 1) * 2 > s->addrs_cap) {
+        session_addrs_grow(s);
+        i = session_addr_slot(s, addr, gen);
+    }
+    s->addrs[i] = a;
+    s->addrs_used++;
+    return &s->addrs[i];
+}
+
+/* The validated record of a published trace, or NULL. */
+static const lt_trace_rec *session_record(const session *s, uint32_t id)
+{
+    const uint64_t *index = (const uint64_t *)(s->base + s->fixed.index_off);
+    uint64_t off = __atomic_load_n(&index[id], __ATOMIC_ACQUIRE);
+    if (off == 0 || off - 1 > s->fixed.store_size - sizeof(lt_trace_rec))
+        return NULL;
+    off -= 1;
+    const lt_trace_rec *r = (const lt_trace_rec *)(s->base + s->fixed.store_off + off);
+    if (off % 8 || r->nframes > LT_FRAMES_MAX ||
+        (uint64_t)r->nframes * 8 > s->fixed.store_size - off - sizeof(lt_trace_rec))
+        return NULL;
+    return r;
+}
+
+/* Symbolizes trace `id` once: expand inlines, drop allocator wrappers,
+ * keep at most frames_limit frames (tracemalloc's traceback limit). */
+static session_trace *session_trace_get(session *s, uint32_t id)
+{
+    session_trace *t = &s->traces[id];
+    if (t->resolved)
+        return t;
+    const lt_trace_rec *r = session_record(s, id);
+    if (!r)
+        return NULL;
+    uint32_t nframes = r->nframes, gen = r->module_gen;
+    uint32_t start = (uint32_t)s->pool_len;
+    for (uint32_t k = 0; k < nframes; k++) {
+        const session_addr *a = session_resolve_addr(s, r->frames[k], gen);
+        uint32_t off = a->off, len = a->len;  /* `a` may move when the pool grows */
+        for (uint32_t j = 0; j < len; j++)
+            session_pool_push(s, s->pool[off + j]);
+    }
+    uint32_t total = (uint32_t)s->pool_len - start;
+    uint32_t skip = diff_frames_skip_wrappers(s->locs, s->pool + start, total, s->alloc_fns, s->nalloc_fns);
+    t->off = start + skip;
+    t->len = total - skip;
+    if (t->len > s->fixed.frames_limit)
+        t->len = s->fixed.frames_limit;
+    t->resolved = true;
+    return t;
+}
+
+/* ---- snapshots -------------------------------------------------------------------- */
+
+static void session_add_modules(const session *s, diff_snapshot *snap)
+{
+    char hex[2 * LT_BUILD_ID_MAX + 1];
+    for (uint32_t i = 0; i < s->nmodules; i++) {
+        const lt_module *m = &s->modules[i];
+        if (m->flags & LT_MOD_TRACER)
+            continue;
+        for (uint32_t k = 0; k < m->build_id_len; k++)
+            snprintf(hex + 2 * k, 3, "%02x", m->build_id[k]);
+        hex[2 * m->build_id_len] = 0;
+        diff_snapshot_add_module(snap, m->path, hex, m->bias);
+    }
+}
+
+/* Builds a snapshot from n counters indexed by trace id. */
+static diff_snapshot *session_build(session *s, const lt_counter *ctr, uint32_t n,
+                                    const char *label, double elapsed)
+{
+    session_modules_sync(s);
+    diff_snapshot *snap = diff_snapshot_new(s->locs, s->fixed.frames_limit);
+    diff_snapshot_set_label(snap, label);
+    diff_snapshot_set_meta(snap, (int)s->pid, elapsed);
+    for (uint32_t id = 0; id < n; id++) {
+        int64_t size = ctr[id].size, count = ctr[id].count;
+        if (size == 0 && count == 0)
+            continue;
+        session_trace *t = session_trace_get(s, id);
+        if (!t)
+            t = session_trace_get(s, LT_TRACE_UNKNOWN);
+        diff_snapshot_add(snap, size, count, t ? s->pool + t->off : NULL, t ? t->len : 0);
+    }
+    session_add_modules(s, snap);
+    return snap;
+}
+
+static uint32_t session_ntraces(const session *s)
+{
+    uint32_t n = __atomic_load_n(&s->hdr->ntraces, __ATOMIC_ACQUIRE);
+    return n > s->fixed.traces_cap ? s->fixed.traces_cap : n;
+}
+
+diff_snapshot *session_snapshot_live(session *s, const char *label)
+{
+    uint32_t n = session_ntraces(s);
+    const lt_counter *src = (const lt_counter *)(s->base + s->fixed.counters_off);
+    lt_counter *copy = xcalloc(n ? n : 1, sizeof(lt_counter));
+    for (uint32_t i = 0; i < n; i++) {
+        copy[i].size = __atomic_load_n(&src[i].size, __ATOMIC_RELAXED);
+        copy[i].count = __atomic_load_n(&src[i].count, __ATOMIC_RELAXED);
+    }
+    diff_snapshot *snap = session_build(s, copy, n, label, session_elapsed(s));
+    free(copy);
+    return snap;
+}
+
+static const lt_slot *session_slot(const session *s, uint64_t snap_no)
+{
+    uint64_t i = (snap_no - 1) % s->fixed.ring_slots;
+    return (const lt_slot *)(s->base + s->fixed.ring_off + i * s->fixed.ring_slot_size);
+}
+
+/* Copies ring snapshot `snap_no` if it is intact; false when torn, being
+ * written, or already overwritten by a newer one. */
+static bool session_slot_copy(const session *s, uint64_t snap_no, lt_slot *hdr_out, lt_counter **ctr_out)
+{
+    const lt_slot *slot = session_slot(s, snap_no);
+    uint64_t seq = __atomic_load_n(&slot->seq, __ATOMIC_ACQUIRE);
+    if (seq & 1)
+        return false;
+    memcpy(hdr_out, slot, sizeof(lt_slot));
+    uint32_t n = hdr_out->ntraces > s->fixed.traces_cap ? s->fixed.traces_cap : hdr_out->ntraces;
+    lt_counter *ctr = xcalloc(n ? n : 1, sizeof(lt_counter));
+    memcpy(ctr, slot->counters, n * sizeof(lt_counter));
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    if (__atomic_load_n(&slot->seq, __ATOMIC_RELAXED) != seq || hdr_out->snap_no != snap_no) {
+        free(ctr);
+        return false;
+    }
+    hdr_out->ntraces = n;
+    hdr_out->label[LT_LABEL_MAX - 1] = 0;
+    *ctr_out = ctr;
+    return true;
+}
+
+diff_snapshot *session_next_mark(session *s, uint64_t *skipped)
+{
+    *skipped = 0;
+    for (;;) {
+        uint64_t head = __atomic_load_n(&s->hdr->ring_head, __ATOMIC_ACQUIRE);
+        if (s->ring_next > head)
+            return NULL;
+        if (head - s->ring_next >= s->fixed.ring_slots) {
+            uint64_t oldest = head - s->fixed.ring_slots + 1;
+            *skipped += oldest - s->ring_next;
+            s->ring_next = oldest;
+        }
+        lt_slot meta;
+        lt_counter *ctr = NULL;
+        if (session_slot_copy(s, s->ring_next, &meta, &ctr)) {
+            s->ring_next++;
+            diff_snapshot *snap = session_build(s, ctr, meta.ntraces, meta.label,
+                                                session_seconds_since_start(s, meta.time_ns));
+            free(ctr);
+            return snap;
+        }
+        /* Torn: the writer lapped us. Re-read the head and skip ahead. */
+        if (__atomic_load_n(&s->hdr->ring_head, __ATOMIC_ACQUIRE) == head)
+            return NULL;  /* being written right now: next poll */
+    }
+}
+
+void session_request_mark(session *s, const char *label)
+{
+    lt_shm_header *h = s->hdr;
+    size_t len = strnlen(label, LT_LABEL_MAX - 1);
+    memcpy(h->mark_label, label, len);
+    h->mark_label[len] = 0;
+    __atomic_fetch_add(&h->mark_req, 1, __ATOMIC_RELEASE);
+}
+
+uint64_t session_marks_written(const session *s)
+{
+    return __atomic_load_n(&s->hdr->ring_head, __ATOMIC_ACQUIRE);
+}

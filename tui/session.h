@@ -1,0 +1,52 @@
+/* session.h: the frontend's view of one traced process. Maps its segment,
+ * validates everything it reads from it, follows the module table and the
+ * snapshot ring, and turns counters into diff snapshots with symbolized
+ * frames. The only frontend code that includes the shared-memory layout. */
+#ifndef LEAKTOP_SESSION_H
+#define LEAKTOP_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "diff.h"
+
+typedef struct session session;
+
+typedef struct session_config {
+    const char *const *alloc_fns;   /* extra allocator-wrapper globs (--alloc-fn) */
+    size_t             nalloc_fns;
+    const char *const *debug_dirs;  /* extra separate-debug-file directories */
+    size_t             ndebug_dirs;
+} session_config;
+
+/* Opens /dev/shm/leaktop-PID. Returns NULL with err filled; *missing is set
+ * when the segment does not exist (yet), so a launcher can keep waiting. */
+session *session_open(pid_t pid, const session_config *cfg, bool *missing,
+                      char *err, size_t errlen);
+void     session_free(session *s);
+/* Removes the segment's name (the mapping stays readable). */
+void     session_unlink(session *s);
+
+pid_t    session_pid(const session *s);
+uint32_t session_frames_limit(const session *s);
+bool     session_exiting(const session *s);        /* the tracer saw exit() */
+double   session_elapsed(const session *s);        /* seconds since tracing started */
+diff_loctab *session_locs(session *s);
+
+/* The live counters now. Exact per trace; while threads allocate, traces
+ * are read one after another, not at one instant. */
+diff_snapshot *session_snapshot_live(session *s, const char *label);
+
+/* The next snapshot written to the ring since the last call, or NULL when
+ * there is none. *skipped counts snapshots overwritten before they could
+ * be read (a lagging reader skips to the oldest one still there). */
+diff_snapshot *session_next_mark(session *s, uint64_t *skipped);
+
+/* Asks the tracer for a labelled snapshot (`leaktop mark PID LABEL`);
+ * the tracer takes it at its next allocation calls. */
+void     session_request_mark(session *s, const char *label);
+uint64_t session_marks_written(const session *s);
+
+#endif

@@ -1,0 +1,14 @@
+/* snapdir.h: where snapshot files go (--save DIR, the live view's `w`). */
+#ifndef LEAKTOP_SNAPDIR_H
+#define LEAKTOP_SNAPDIR_H
+
+#include <stddef.h>
+
+#include "diff.h"
+
+/* Writes DIR/leaktop-PID-N-LABEL.ltsnap (label reduced to [A-Za-z0-9._-]).
+ * The path written goes to `path` when non-NULL. 0, or -1 with err filled. */
+int snapdir_save(const char *dir, const diff_snapshot *snap, int pid, unsigned n,
+                 char *path, size_t pathlen, char *err, size_t errlen);
+
+#endif

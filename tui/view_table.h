@@ -1,0 +1,81 @@
+/* view_table.h: the statistics table's model: the rows of the current
+ * compare, the selection (kept on the same group across refreshes), each
+ * group's recent sizes for its trend sparkline, and the total traced size
+ * over time for the header's sparkline. Computed here, drawn elsewhere. */
+#ifndef LEAKTOP_VIEW_TABLE_H
+#define LEAKTOP_VIEW_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diff.h"
+#include "view_page.h"
+
+#define VIEW_TREND_LEN   8     /* samples per row sparkline */
+#define VIEW_TOTALS_LEN  512   /* samples of the header sparkline */
+/* Rows past this rank get no trend: bounds the refresh work when a
+ * traceback grouping yields 100,000 rows. */
+#define VIEW_TREND_ROWS  20000
+
+typedef struct view_trend_entry {
+    uint64_t key;       /* 0 = empty slot */
+    uint64_t mode;      /* grouping the key belongs to */
+    uint32_t last;      /* tick of that mode when last sampled */
+    uint32_t n;         /* samples held, <= VIEW_TREND_LEN */
+    int64_t  vals[VIEW_TREND_LEN];   /* oldest first */
+} view_trend_entry;
+
+/* Ticks count the refreshes made under one grouping: switching grouping
+ * away and back resumes its trends instead of reading the gap as zeros. */
+#define VIEW_TREND_MODES 8
+typedef struct view_trend {
+    view_trend_entry *slots;
+    size_t            cap, used;
+    struct { uint64_t mode; uint32_t tick; uint64_t lru; } modes[VIEW_TREND_MODES];
+    uint64_t          clock;
+} view_trend;
+
+typedef struct view_table {
+    diff_stats  *st;          /* the current compare (owned), NULL before the first */
+    uint64_t    *keys;        /* group key of each row */
+    size_t       nrows, keys_cap;
+    view_cursor  cur;
+    uint64_t     mode;        /* grouping of st (see view_table_mode) */
+    view_trend   trend;
+    int64_t      totals[VIEW_TOTALS_LEN];   /* traced bytes, ring */
+    size_t       ntotals, totals_head;
+    uint64_t    *frame_keys;  /* cache by loctab id: 2 keys per frame */
+    size_t       nframe_keys;
+} view_table;
+
+void view_table_free(view_table *t);
+
+/* A grouping's identity: group, cumulative and the filter text. */
+uint64_t view_table_mode(const diff_options *o, const char *filter_text);
+
+/* Compares cur against base (NULL = empty snapshot) with o; sample = a new
+ * snapshot arrived, so trends and the total series get a point (a regroup
+ * or re-sort of the same snapshots does not). 0, or -1 with err filled and
+ * the table unchanged. */
+int  view_table_update(view_table *t, const diff_snapshot *cur, const diff_snapshot *base,
+                       const diff_options *o, uint64_t mode, bool sample, char *err, size_t errlen);
+
+const diff_stat *view_table_row(const view_table *t, size_t i);
+const diff_stat *view_table_selected(const view_table *t);
+/* Size grew while the block count stayed flat: blocks got bigger. */
+bool view_table_bigger(const diff_stat *s);
+/* The row's recent sizes, oldest first; returns how many (0..max). */
+int  view_table_trend(const view_table *t, size_t row, int64_t *vals, int max);
+/* The last `max` totals, oldest first; returns how many. */
+int  view_table_totals(const view_table *t, int64_t *vals, int max);
+
+/* Group key of one frame as diff groups it: (file, line) or, without line
+ * info, (module, offset); with file_only, the file (or module) alone. */
+uint64_t view_table_frame_key(view_table *t, const diff_loctab *lt, uint32_t id, bool file_only);
+/* The group key of a statistic under grouping o. */
+uint64_t view_table_stat_key(view_table *t, const diff_loctab *lt, const diff_stat *s, const diff_options *o);
+
+void view_table_move(view_table *t, long delta, size_t height);
+
+#endif
