@@ -34,6 +34,7 @@ typedef struct gkey {
     bool        unknown;
     const char *sort_s;   /* the string the order uses (see the top comment) */
     uint32_t    rank;     /* position in the total order of all keys seen */
+    uint32_t    rank_be;  /* rank, big-endian: memcmp of such arrays orders them */
 } gkey;
 
 typedef struct group_rec {
@@ -135,6 +136,14 @@ static uint32_t loc_key(grouper *g, uint32_t loc)
     return id;
 }
 
+static uint32_t rank_be(uint32_t v)
+{
+    uint8_t b[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
+    uint32_t r;
+    memcpy(&r, b, sizeof r);
+    return r;
+}
+
 static int key_cmp(const void *pa, const void *pb)
 {
     const gkey *a = *(const gkey *const *)pa, *b = *(const gkey *const *)pb;
@@ -157,8 +166,10 @@ static int rank_keys(grouper *g)
     for (size_t i = 0; i < n; i++)
         order[i] = &((gkey *)g->keys.data)[i];
     qsort(order, n, sizeof *order, key_cmp);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         order[i]->rank = (uint32_t)i;
+        order[i]->rank_be = rank_be((uint32_t)i);
+    }
     free(order);
     return 0;
 }
@@ -456,17 +467,19 @@ static const sort_fields sort_table[] = {
  * these records and the rank arrays only. */
 typedef struct sort_rec {
     int64_t         k[4];
-    const uint32_t *ranks;
+    const uint32_t *ranks;       /* big-endian key ranks, oldest first */
     uint32_t        nranks, idx;
 } sort_rec;
 
-/* tracemalloc's traceback order: ranks from the oldest frame, a prefix lower. */
+/* tracemalloc's traceback order: ranks from the oldest frame, a prefix
+ * lower. The ranks are big-endian, so memcmp compares them as numbers and
+ * runs through long shared prefixes (main, event loops) quickly. */
 static int traceback_cmp(const sort_rec *a, const sort_rec *b)
 {
     uint32_t n = a->nranks < b->nranks ? a->nranks : b->nranks;
-    for (uint32_t i = 0; i < n; i++)
-        if (a->ranks[i] != b->ranks[i])
-            return a->ranks[i] < b->ranks[i] ? -1 : 1;
+    int c = memcmp(a->ranks, b->ranks, n * sizeof *a->ranks);
+    if (c)
+        return c;
     return a->nranks == b->nranks ? 0 : a->nranks < b->nranks ? -1 : 1;
 }
 
@@ -516,7 +529,8 @@ static diff_stat group_stat(const group_rec *r, bool zero_diffs)
     return s;
 }
 
-/* The sort records of all groups. Traceback ranks go oldest first into
+/* The sort records of all groups. Traceback ranks go oldest first (and
+ * big-endian) into
  * one buffer (`*ranks_out`, freed by the caller); a single key points at
  * its own rank. */
 static int make_records(grouper *g, diff_sort sort, bool zero_diffs, sort_rec *recs,
@@ -534,14 +548,14 @@ static int make_records(grouper *g, diff_sort sort, bool zero_diffs, sort_rec *r
         sort_table[sort](&s, recs[i].k);
         recs[i].idx = (uint32_t)i;
         if (!tb) {
-            recs[i].ranks = &keys[r->key].rank;
+            recs[i].ranks = &keys[r->key].rank_be;
             recs[i].nranks = 1;
             continue;
         }
         const uint32_t *seq = (const uint32_t *)g->seqs.data + r->seq_off;
         uint32_t *dst = ranks + r->seq_off;
         for (uint32_t k = 0; k < r->seq_n; k++)
-            dst[r->seq_n - 1 - k] = keys[seq[k]].rank;
+            dst[r->seq_n - 1 - k] = keys[seq[k]].rank_be;
         recs[i].ranks = dst;
         recs[i].nranks = r->seq_n;
     }

@@ -103,6 +103,7 @@ typedef struct sym_load_ctx {
     void                *report_ctx;
     const char *const   *debug_dirs;
     size_t               ndirs;
+    bool                 in_process; /* read DWARF without a child process */
 } sym_load_ctx;
 
 /* sym_object.c */
@@ -131,6 +132,18 @@ uint32_t sym_crc32_fd(int fd, bool *ok);
  * Returns 0, or -1 with a reason reported. */
 int sym_dwarf_load(sym_object *o, struct Elf *elf, const char *elfpath,
                    const sym_load_ctx *ctx);
+
+/* sym_isolate.c: runs load(o, arg, ctx) in a child process and installs
+ * the tables it built into o; returns load's result, or -1 with a reason
+ * reported when the child crashed, hung or sent a broken stream. */
+typedef int (*sym_dwarf_fn)(sym_object *o, void *arg, const sym_load_ctx *ctx);
+int sym_isolated(sym_object *o, sym_dwarf_fn load, void *arg,
+                 const char *path, const sym_load_ctx *ctx);
+
+/* sym_resolver.c: for tests and the fuzzer, which want libdwarf in their
+ * own process (sanitizer reports, coverage). */
+struct sym_resolver;
+void sym_resolver_set_in_process(struct sym_resolver *r, bool in_process);
 
 /* sym_lines.c / sym_scopes.c */
 uint32_t        sym_files_add(sym_object *o, const char *interned);

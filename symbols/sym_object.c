@@ -119,11 +119,25 @@ static bool sym_elf_has_dwarf(Elf *elf)
            sym_elf_has_section(elf, ".zdebug_info");
 }
 
+typedef struct sym_dwarf_arg {
+    Elf        *elf;
+    const char *path;
+} sym_dwarf_arg;
+
+static int sym_object_dwarf_here(sym_object *o, void *arg,
+                                 const sym_load_ctx *ctx)
+{
+    sym_dwarf_arg *a = arg;
+    sym_elf_decompress(a->elf, a->path, ctx);
+    return sym_dwarf_load(o, a->elf, a->path, ctx);
+}
+
+/* Decompression and libdwarf run in a child process (sym_isolate.c). */
 static int sym_object_dwarf(sym_object *o, sym_elf_file *f, const char *path,
                             const sym_load_ctx *ctx)
 {
-    sym_elf_decompress(f->elf, path, ctx);
-    return sym_dwarf_load(o, f->elf, path, ctx);
+    sym_dwarf_arg arg = {f->elf, path};
+    return sym_isolated(o, sym_object_dwarf_here, &arg, path, ctx);
 }
 
 /* Looks for a separate debug file and loads DWARF (and, when the object

@@ -34,6 +34,7 @@ struct sym_resolver {
     size_t      last_hit;   /* module of the previous lookup */
     char       *last_error;
     bool        load_reported; /* the current load already said why */
+    bool        in_process;    /* no child process for libdwarf */
 };
 
 /* Keeps the first problem of each module load: it is the cause, later ones
@@ -82,6 +83,11 @@ void sym_resolver_free(sym_resolver *r)
     free(r->last_error);
     sym_strings_free(r->strings);
     free(r);
+}
+
+void sym_resolver_set_in_process(sym_resolver *r, bool in_process)
+{
+    r->in_process = in_process;
 }
 
 const char *sym_resolver_last_error(const sym_resolver *r)
@@ -227,7 +233,7 @@ int sym_resolve(sym_resolver *r, uint64_t return_address, uint32_t gen,
         return 1;
     }
     sym_load_ctx ctx = {sym_report, r, (const char *const *)r->debug_dirs,
-                        r->ndirs};
+                        r->ndirs, r->in_process};
     if (!m->obj->loaded) {
         r->load_reported = false;
         sym_object_load(m->obj, &ctx);

@@ -305,13 +305,18 @@ static bool lt_is_self(const char *tok, size_t len)
     return len >= n && memcmp(tok + len - n, me, n) == 0 && (len == n || tok[len - n - 1] == '/');
 }
 
-/* Exec'd children are not followed unless LEAKTOP_FOLLOW_EXEC=1: blank our
- * entry of LD_PRELOAD in place (same length, no allocation, environ's
- * size unchanged) so the next image loads without us. */
+/* Standalone use (no launcher): exec'd programs are not followed unless
+ * LEAKTOP_FOLLOW_EXEC=1. Blank our entry of LD_PRELOAD in place (same
+ * length, no allocation, environ's size unchanged) so the next image
+ * loads without us. Under the launcher LEAKTOP_PID does that job instead:
+ * an exec in the launched process itself (a #! script, a wrapper such as
+ * `env`) is still the program the user asked for and is traced again,
+ * while children that exec stay dormant (lt_is_target). */
 static void lt_unpreload_children(void)
 {
     const char *follow = getenv("LEAKTOP_FOLLOW_EXEC");
-    if (follow && strcmp(follow, "1") == 0)
+    const char *launched = getenv("LEAKTOP_PID");
+    if ((follow && strcmp(follow, "1") == 0) || (launched && *launched))
         return;
     char *v = getenv("LD_PRELOAD");
     if (!v)

@@ -6,18 +6,19 @@
 
 #include "lt_internal.h"
 
-static inline uint64_t lt_mix(uint64_t h, uint64_t v)
-{
-    h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-    return h * 0xff51afd7ed558ccdULL;
-}
-
+/* Two cycles per frame (rotate, xor) and one avalanche at the end: the
+ * hash only picks a slot, every match is verified with memcmp, so speed
+ * matters more than resistance to crafted collisions. */
 static uint64_t lt_hash_frames(const uintptr_t *frames, uint32_t n)
 {
-    uint64_t h = 0xcbf29ce484222325ULL ^ n;
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;
     for (uint32_t i = 0; i < n; i++)
-        h = lt_mix(h, frames[i]);
-    return h ^ (h >> 29);
+        h = ((h << 13) | (h >> 51)) ^ frames[i];
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    return h ^ (h >> 33);
 }
 
 static const lt_trace_rec *lt_record(uint32_t id)

@@ -153,12 +153,33 @@ static void batch_final(batch *b)
     diff_snapshot_free(snap);
 }
 
+/* The program exec'd (a #! script, `env`, a wrapper): its new image made a
+ * new segment. The old heap is gone with the old image, and so is the
+ * baseline: follow the new one from its empty start. */
+static void batch_follow_exec(batch *b)
+{
+    if (!session_replaced(b->s))
+        return;
+    batch_drain_marks(b);
+    session_config cfg = target_session_config(b->o);
+    char err[512];
+    session *next = target_wait_session(b->pid, &cfg, batch_ended, b, err, sizeof(err));
+    if (!next)
+        return;  /* keep reporting what we had */
+    session_free(b->s);
+    b->s = next;
+    if (b->baseline)
+        diff_snapshot_free(b->baseline);
+    b->baseline = NULL;
+}
+
 static void batch_loop(batch *b)
 {
     int64_t period = (int64_t)b->o->interval_ms * 1000000;
     int64_t next = util_now_ns() + period;
     unsigned ticks = 0;
     while (!batch_reap(b, false)) {
+        batch_follow_exec(b);
         batch_drain_marks(b);
         if (period && util_now_ns() >= next) {
             batch_interval(b, ++ticks);
@@ -166,6 +187,7 @@ static void batch_loop(batch *b)
         }
         util_sleep_ms(BATCH_POLL_MS);
     }
+    batch_follow_exec(b);
     batch_drain_marks(b);
     batch_final(b);
 }

@@ -36,6 +36,7 @@ typedef struct session_addr {
 struct session {
     pid_t           pid;
     char            name[32];
+    ino_t           ino;        /* of the segment we mapped: an exec replaces it */
     uint8_t        *base;
     size_t          size;
     lt_shm_header  *hdr;
@@ -115,6 +116,7 @@ static int session_map(session *s, bool *missing, char *err, size_t errlen)
         return -1;
     }
     s->base = p;
+    s->ino = st.st_ino;
     s->size = (size_t)st.st_size;
     s->hdr = p;
     return 0;
@@ -176,9 +178,19 @@ void session_free(session *s)
     free(s);
 }
 
+bool session_replaced(const session *s)
+{
+    struct stat st;
+    char path[64];
+    snprintf(path, sizeof(path), "%s%s", LT_SHM_DIR, s->name);
+    return stat(path, &st) == 0 && st.st_ino != s->ino;
+}
+
+/* Only our own segment: after an exec the name may belong to a new one. */
 void session_unlink(session *s)
 {
-    shm_unlink(s->name);
+    if (!session_replaced(s))
+        shm_unlink(s->name);
 }
 
 pid_t session_pid(const session *s) { return s->pid; }

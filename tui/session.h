@@ -26,6 +26,9 @@ typedef struct session_config {
 session *session_open(pid_t pid, const session_config *cfg, bool *missing,
                       char *err, size_t errlen);
 void     session_free(session *s);
+/* True when the process exec'd and its new image's tracer replaced the
+ * segment: open a new session (the old image's heap is gone). */
+bool     session_replaced(const session *s);
 /* Removes the segment's name (the mapping stays readable). */
 void     session_unlink(session *s);
 

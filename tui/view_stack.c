@@ -88,7 +88,6 @@ int view_stack_page(view_page *p, view_table *t, const view_stack_req *req, char
         return -1;
     const diff_loctab *lt = diff_stats_locs(st);
     size_t n = diff_stats_count(st), matched = 0;
-    long *hits = NULL;
     /* Two passes: count first, so each traceback says "k of N". */
     for (size_t i = 0; i < n; i++)
         matched += view_stack_match(t, lt, diff_stats_get(st, i), req) >= 0;
@@ -111,7 +110,6 @@ int view_stack_page(view_page *p, view_table *t, const view_stack_req *req, char
         view_page_add(p, VIEW_ROLE_DIM, "... %zu more tracebacks not shown", matched - nth);
     if (matched == 0)
         view_page_add(p, VIEW_ROLE_DIM, "No traceback reaches this row any more.");
-    (void)hits;
     diff_stats_free(st);
     return 0;
 }

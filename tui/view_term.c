@@ -147,6 +147,11 @@ void view_term_flush(void)
     refresh();
 }
 
+void view_term_redraw(void)
+{
+    clearok(curscr, TRUE);
+}
+
 int view_term_key(int timeout_ms)
 {
     timeout(timeout_ms);

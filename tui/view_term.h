@@ -48,6 +48,8 @@ int  view_term_put(const view_term *t, int y, int x, int cols, view_role role, c
 /* Fills a whole row with the role's background. */
 void view_term_fill(const view_term *t, int y, view_role role);
 void view_term_flush(void);
+/* Repaints everything at the next flush (Ctrl-L: a garbled terminal). */
+void view_term_redraw(void);
 
 /* Next key within timeout_ms, or -1. Keys are curses codes (KEY_UP, ...)
  * or characters. */

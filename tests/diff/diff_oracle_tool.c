@@ -5,9 +5,11 @@
  * "total<TAB>..." and "end". Commands:
  *   compare GROUP CUMULATIVE(0|1) SORT NEW.json OLD.json [FILTER...]
  *   stats   GROUP CUMULATIVE(0|1) NEW.json [FILTER...]
+ *   size    BYTES SIGN(0|1)     prints diff_format_size
+ *   sizef   FLOAT               prints _format_size of a float (averages)
  * FILTER = "+PATTERN:LINE:ALL" (include) or "-PATTERN:LINE:ALL" (exclude),
  * LINE -1 for any, ALL 0|1. One process runs thousands of cases. */
-#include "diff.h"
+#include "diff_internal.h"
 #include "testlib.h"
 
 #include <stdio.h>
@@ -49,8 +51,22 @@ static void print_stats(const diff_stats *st, diff_group g)
            (long long)t.count, (long long)t.count_diff);
 }
 
+static bool run_size(char **argv, int argc)
+{
+    char buf[64];
+    if (strcmp(argv[0], "size") == 0 && argc == 3)
+        printf("%s\n", diff_format_size(buf, sizeof buf, strtoll(argv[1], NULL, 10), atoi(argv[2])));
+    else if (strcmp(argv[0], "sizef") == 0 && argc == 2)
+        printf("%s\n", diff_format_size_double(buf, sizeof buf, strtod(argv[1], NULL), false));
+    else
+        return false;
+    return true;
+}
+
 static void run(char **argv, int argc)
 {
+    if (run_size(argv, argc))
+        return;
     bool compare = strcmp(argv[0], "compare") == 0;
     int nfixed = compare ? 6 : 4;
     diff_options o = { .sort = DIFF_SORT_ABSOLUTE };

@@ -11,7 +11,9 @@ compare_to / statistics / filter_traces give, in the same order:
   - leaktop's growth, freed and size sorts against CPython's results sorted
     in Python by the documented keys (tracemalloc's Traceback order breaks
     the ties);
-  - statistics() of both snapshots; totals over the filtered traces.
+  - statistics() of both snapshots; totals over the filtered traces;
+  - _format_size on random integers (every unit, the rounding boundaries,
+    both signs) and on random averages (floats).
 Usage: oracle_test.py TOOL [--pairs N] [--seed S]
 """
 import argparse
@@ -69,6 +71,20 @@ def random_filters(rng):
         out.append(tracemalloc.Filter(rng.random() < 0.5, rng.choice(PATTERNS),
                                       lineno=lineno, all_frames=rng.random() < 0.5))
     return out
+
+
+def random_size(rng):
+    """Integers around every unit's 100 and 10240 thresholds, and anywhere."""
+    unit = 1024 ** rng.randint(0, 5)
+    kind = rng.random()
+    if kind < 0.3:
+        v = rng.choice([100, 10240]) * unit + rng.randint(-3, 3) * max(1, unit // 2048)
+    elif kind < 0.6:
+        v = round(rng.uniform(99.94, 99.96) * unit) if unit > 1 else rng.randint(0, 20000)
+    else:
+        v = rng.randint(0, (1 << 63) - 1) >> rng.randint(0, 62)
+    v = min(v, (1 << 63) - 1)       # leaktop sizes are int64
+    return -v if rng.random() < 0.3 else v
 
 
 def write_leaktop_json(path, traces):
@@ -154,6 +170,7 @@ def main():
     ap.add_argument("tool")
     ap.add_argument("--pairs", type=int, default=300)
     ap.add_argument("--seed", type=int, default=20240611)
+    ap.add_argument("--sizes", type=int, default=5000)
     args = ap.parse_args()
     rng = random.Random(args.seed)
     tool = Tool(args.tool)
@@ -196,6 +213,13 @@ def main():
                     cmd = "stats %s %d %s %s" % (key, cum, path, fargs)
                     expect("pair %d statistics(%s) of %s" % (i, key, name), cmd,
                            py_rows(snap.statistics(key, cum), False) + [total_row(snap, None)])
+        for _ in range(args.sizes):
+            v = random_size(rng)
+            sign = rng.random() < 0.5
+            expect("_format_size(%d, %s)" % (v, sign), "size %d %d" % (v, sign),
+                   [tracemalloc._format_size(v, sign)])
+            avg = rng.randint(0, 1 << rng.randint(1, 50)) / rng.randint(1, 1000)
+            expect("_format_size(%r)" % avg, "sizef %r" % avg, [tracemalloc._format_size(avg, False)])
     tool.close()
     print("oracle: %d pairs, %d cases compared against CPython %s, %d mismatches, %.1f s"
           % (args.pairs, checked, sys.version.split()[0], failures, time.time() - started))

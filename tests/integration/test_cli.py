@@ -69,6 +69,17 @@ try:
     check("text row in tracemalloc units at the leaking line", m is not None, text)
     check("text header names the exit", text.startswith("leaktop: exit vs "), text.splitlines()[:1])
 
+    # A #! wrapper that execs the real program (same pid) is followed to it.
+    wrapper = os.path.join(tmp, "wrapper.sh")
+    with open(wrapper, "w") as f:
+        f.write(f"#!/bin/sh\nexec {fx_exit} 5\n")
+    os.chmod(wrapper, 0o755)
+    p = run(["run", "--json", "--", wrapper])
+    last = json.loads(p.stdout.strip().splitlines()[-1])
+    rows = [s for s in last["stats"] if (s["frames"][0]["file"] or "").endswith("fx_exit.c")]
+    check("exec in the launched process is followed", p.returncode == 5 and rows and
+          (rows[0]["size"], rows[0]["count"]) == (12345, 1), (p.returncode, p.stderr, rows))
+
     # --interval reports while the program runs.
     p = run(["run", "--json", "--interval", "100", "--", fx_exit, "0", "700"])
     reasons = [json.loads(l)["reason"] for l in p.stdout.splitlines() if l.startswith("{")]

@@ -1,0 +1,20 @@
+/* view_clip.h: the `y` key: what is on screen as plain text, written to a
+ * file and sent to the terminal's clipboard with OSC 52 (which travels over
+ * SSH, and through tmux when wrapped for passthrough). */
+#ifndef LEAKTOP_VIEW_CLIP_H
+#define LEAKTOP_VIEW_CLIP_H
+
+#include <stddef.h>
+
+#include "view_term.h"
+
+/* Copies screen rows [0, nrows). The file goes to dir; its path to path.
+ * 0, or -1 with err filled. */
+int view_clip_copy(const view_term *t, int nrows, const char *dir, const char *name,
+                   char *path, size_t pathlen, char *err, size_t errlen);
+
+/* The OSC 52 sequence setting the clipboard to text[0..n), wrapped in a DCS
+ * passthrough when in_tmux. Returns a malloc'ed string. */
+char *view_clip_osc52(const char *text, size_t n, int in_tmux);
+
+#endif

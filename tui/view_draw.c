@@ -1,0 +1,326 @@
+/* view_draw.c: the screen, top to bottom. Every piece of text goes through
+ * view_term_put with its width, so nothing wraps or runs past the right
+ * edge at any size; columns that do not fit are dropped, narrowest first. */
+#include "view_draw.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "util.h"
+#include "view_keys.h"
+#include "view_loc.h"
+#include "view_text.h"
+
+#define VIEW_TREND_COLS  VIEW_TREND_LEN
+#define VIEW_LOC_MIN     24    /* below this the trend column goes, then count */
+
+/* ---- header ------------------------------------------------------------------ */
+
+static void view_draw_state(const view *v, char *out, size_t len)
+{
+    if (!v->ended)
+        snprintf(out, len, "running");
+    else if (v->status_known && WIFSIGNALED(v->wstatus))
+        snprintf(out, len, "killed by signal %d", WTERMSIG(v->wstatus));
+    else if (v->status_known)
+        snprintf(out, len, "exited %d", WEXITSTATUS(v->wstatus));
+    else
+        snprintf(out, len, "ended");
+}
+
+/* Puts label then value; returns the next x. */
+static int view_draw_pair(const view *v, int y, int x, const char *label, view_role role, const char *value)
+{
+    x += view_term_put(&v->term, y, x, v->term.cols - x, VIEW_ROLE_DIM, label, false);
+    x += view_term_put(&v->term, y, x, v->term.cols - x, role, value, false);
+    return x + view_term_put(&v->term, y, x, v->term.cols - x, VIEW_ROLE_NORMAL, "  ", false);
+}
+
+static void view_draw_line0(const view *v)
+{
+    char pid[32], state[64], up[32], rss[32];
+    int x = view_term_put(&v->term, 0, 0, v->term.cols, VIEW_ROLE_TITLE, "leaktop ", false);
+    x += view_term_put(&v->term, 0, x, v->term.cols / 3, VIEW_ROLE_TITLE, v->prog, false);
+    snprintf(pid, sizeof(pid), " [%d]  ", (int)v->pid);
+    x += view_term_put(&v->term, 0, x, v->term.cols - x, VIEW_ROLE_NORMAL, pid, false);
+    view_draw_state(v, state, sizeof(state));
+    x = view_draw_pair(v, 0, x, "", v->ended ? VIEW_ROLE_FLAG : VIEW_ROLE_NORMAL, state);
+    view_text_duration(up, sizeof(up), view_now_elapsed(v));
+    x = view_draw_pair(v, 0, x, "up ", VIEW_ROLE_NORMAL, up);
+    if (v->rss >= 0 && !v->ended) {
+        diff_format_size(rss, sizeof(rss), v->rss, false);
+        x = view_draw_pair(v, 0, x, "RSS ", VIEW_ROLE_NORMAL, rss);
+    }
+    if (v->paused && x + 6 <= v->term.cols)
+        view_term_put(&v->term, 0, v->term.cols - 6, 6, VIEW_ROLE_ERROR, "PAUSED", false);
+}
+
+static void view_draw_line1(const view *v)
+{
+    if (!v->cur)
+        return;
+    int64_t size, count, bsize = 0, bcount = 0;
+    diff_snapshot_totals(v->cur, &size, &count);
+    const diff_snapshot *base = view_marks_baseline(&v->marks);
+    if (base)
+        diff_snapshot_totals(base, &bsize, &bcount);
+    char sz[32], d[32], text[128];
+    diff_format_size(sz, sizeof(sz), size, false);
+    diff_format_size(d, sizeof(d), size - bsize, true);
+    snprintf(text, sizeof(text), "%s in %lld blocks", sz, (long long)count);
+    int x = view_draw_pair(v, 1, 0, "traced ", VIEW_ROLE_NORMAL, text);
+    snprintf(text, sizeof(text), "%s, %+lld blocks", d, (long long)(count - bcount));
+    view_role role = size - bsize > 0 ? VIEW_ROLE_GROW : size < bsize ? VIEW_ROLE_SHRINK : VIEW_ROLE_NORMAL;
+    view_draw_pair(v, 1, x, base ? "since baseline " : "since start ", role, text);
+}
+
+static void view_draw_line2(const view *v)
+{
+    const diff_snapshot *base = view_marks_baseline(&v->marks);
+    char text[256], ago[32];
+    if (base) {
+        view_text_duration(ago, sizeof(ago), view_now_elapsed(v) - diff_snapshot_elapsed(base));
+        snprintf(text, sizeof(text), "%s, %s ago", diff_snapshot_label(base), ago);
+    } else {
+        snprintf(text, sizeof(text), "none (b sets one)");
+    }
+    int x = view_draw_pair(v, 2, 0, "baseline ", VIEW_ROLE_NORMAL, text);
+    snprintf(text, sizeof(text), "%s%s", diff_group_name(v->dopts.group), v->dopts.cumulative ? "+cumulative" : "");
+    x = view_draw_pair(v, 2, x, "group ", VIEW_ROLE_NORMAL, text);
+    x = view_draw_pair(v, 2, x, "sort ", VIEW_ROLE_NORMAL, diff_sort_name(v->dopts.sort));
+    view_draw_pair(v, 2, x, "filter ", VIEW_ROLE_NORMAL, v->filter.n ? v->filter.text : "none");
+}
+
+/* The traced-memory sparkline takes half the row; the log path the rest. */
+static void view_draw_line3(const view *v)
+{
+    int64_t vals[VIEW_TOTALS_LEN];
+    char spark[VIEW_TOTALS_LEN * 4 + 1], path[PATH_MAX];
+    int width = v->log_path[0] ? v->term.cols / 2 - 7 : v->term.cols - 7;
+    int n = view_table_totals(&v->table, vals, width > 0 ? width : 0);
+    view_spark(spark, sizeof(spark), vals, n, v->term.g);
+    int x = view_term_put(&v->term, 3, 0, 7, VIEW_ROLE_DIM, "memory ", false);
+    x += view_term_put(&v->term, 3, x, width, VIEW_ROLE_NORMAL, spark, true);
+    if (!v->log_path[0])
+        return;
+    x += view_term_put(&v->term, 3, x, v->term.cols - x, VIEW_ROLE_DIM, "  log ", false);
+    view_text_fit_left(path, sizeof(path), v->log_path, v->term.cols - x, v->term.g);
+    view_term_put(&v->term, 3, x, v->term.cols - x, VIEW_ROLE_NORMAL, path, false);
+}
+
+/* ---- the table ----------------------------------------------------------------- */
+
+enum { COL_SDIFF, COL_CDIFF, COL_SIZE, COL_COUNT, COL_N };
+
+typedef struct view_cells {
+    char num[COL_N][32];
+} view_cells;
+
+typedef struct view_layout {
+    int  width[COL_N];
+    bool show[COL_N];
+    bool trend;
+    int  loc_x, loc_cols;
+} view_layout;
+
+static const char *const view_col_names[COL_N] = {"+Size", "+Count", "Size", "Count"};
+
+static void view_cells_format(const diff_stat *s, view_cells *c)
+{
+    diff_format_size(c->num[COL_SDIFF], sizeof(c->num[0]), s->size_diff, true);
+    snprintf(c->num[COL_CDIFF], sizeof(c->num[0]), "%+lld", (long long)s->count_diff);
+    diff_format_size(c->num[COL_SIZE], sizeof(c->num[0]), s->size, false);
+    snprintf(c->num[COL_COUNT], sizeof(c->num[0]), "%lld", (long long)s->count);
+}
+
+/* Column widths fit the rows on screen; the location gets what is left. */
+static view_layout view_layout_table(const view *v, size_t first, size_t nshown)
+{
+    view_layout lay = {.trend = true};
+    for (int c = 0; c < COL_N; c++) {
+        lay.width[c] = (int)strlen(view_col_names[c]);
+        lay.show[c] = true;
+    }
+    for (size_t i = 0; i < nshown; i++) {
+        view_cells cells;
+        view_cells_format(view_table_row(&v->table, first + i), &cells);
+        for (int c = 0; c < COL_N; c++) {
+            int w = (int)strlen(cells.num[c]);
+            lay.width[c] = w > lay.width[c] ? w : lay.width[c];
+        }
+    }
+    for (int pass = 0; pass < 3; pass++) {
+        int x = 1;
+        for (int c = 0; c < COL_N; c++)
+            x += lay.show[c] ? lay.width[c] + 1 : 0;
+        x += 1 + (lay.trend ? VIEW_TREND_COLS + 1 : 0);   /* flag, trend */
+        lay.loc_x = x;
+        lay.loc_cols = v->term.cols - x;
+        if (lay.loc_cols >= VIEW_LOC_MIN)
+            break;
+        if (lay.trend)
+            lay.trend = false;
+        else
+            lay.show[COL_COUNT] = false;
+    }
+    return lay;
+}
+
+static void view_draw_colhdr(const view *v, const view_layout *lay)
+{
+    char line[1024] = " ";
+    size_t used = 1;
+    for (int c = 0; c < COL_N; c++)
+        if (lay->show[c])
+            used += (size_t)snprintf(line + used, sizeof(line) - used, "%*s ", lay->width[c], view_col_names[c]);
+    snprintf(line + used, sizeof(line) - used, " %-*s%s", lay->trend ? VIEW_TREND_COLS + 1 : 0,
+             lay->trend ? "Trend" : "", "Location");
+    view_term_put(&v->term, VIEW_HEADER_ROWS, 0, v->term.cols, VIEW_ROLE_COLHDR, line, true);
+}
+
+static view_role view_diff_role(int64_t d)
+{
+    return d > 0 ? VIEW_ROLE_GROW : d < 0 ? VIEW_ROLE_SHRINK : VIEW_ROLE_NORMAL;
+}
+
+static void view_draw_row(const view *v, int y, size_t i, const view_layout *lay, const view_loc_style *st)
+{
+    const diff_stat *s = view_table_row(&v->table, i);
+    bool sel = i == v->table.cur.sel;
+    view_cells cells;
+    view_cells_format(s, &cells);
+    if (sel)
+        view_term_fill(&v->term, y, VIEW_ROLE_SELECTED);
+    int x = 1;
+    for (int c = 0; c < COL_N; c++) {
+        if (!lay->show[c])
+            continue;
+        char cell[48];
+        snprintf(cell, sizeof(cell), "%*s", lay->width[c], cells.num[c]);
+        view_role role = c == COL_SDIFF ? view_diff_role(s->size_diff) : c == COL_CDIFF ? view_diff_role(s->count_diff)
+                                                                                     : VIEW_ROLE_NORMAL;
+        x += view_term_put(&v->term, y, x, lay->width[c], sel ? VIEW_ROLE_SELECTED : role, cell, false) + 1;
+    }
+    bool big = view_table_bigger(s);
+    view_term_put(&v->term, y, x, 1, sel ? VIEW_ROLE_SELECTED : VIEW_ROLE_FLAG, big ? v->term.g->bigger : " ", false);
+    x += 2;
+    if (lay->trend) {
+        int64_t vals[VIEW_TREND_COLS];
+        char spark[VIEW_TREND_COLS * 4 + 1];
+        view_spark(spark, sizeof(spark), vals, view_table_trend(&v->table, i, vals, VIEW_TREND_COLS), v->term.g);
+        view_term_put(&v->term, y, x, VIEW_TREND_COLS, sel ? VIEW_ROLE_SELECTED : VIEW_ROLE_NORMAL, spark, false);
+    }
+    char loc[2048];
+    view_loc_format(loc, sizeof(loc), diff_loctab_get(diff_stats_locs(v->table.st), s->frames[0]), lay->loc_cols, st);
+    view_term_put(&v->term, y, lay->loc_x, lay->loc_cols, sel ? VIEW_ROLE_SELECTED : VIEW_ROLE_NORMAL, loc, false);
+}
+
+static void view_draw_table(const view *v)
+{
+    size_t h = view_body_rows(v), first = v->table.cur.top;
+    size_t shown = v->table.nrows > first ? v->table.nrows - first : 0;
+    shown = shown < h ? shown : h;
+    view_layout lay = view_layout_table(v, first, shown);
+    view_draw_colhdr(v, &lay);
+    view_loc_style st = {
+        .g = v->term.g, .cwd = v->cwd,
+        .show_line = v->dopts.group != DIFF_GROUP_FILENAME,
+        .show_function = v->dopts.group != DIFF_GROUP_FILENAME,
+    };
+    for (size_t k = 0; k < shown; k++)
+        view_draw_row(v, VIEW_HEADER_ROWS + 1 + (int)k, first + k, &lay, &st);
+    if (v->table.nrows == 0)
+        view_term_put(&v->term, VIEW_HEADER_ROWS + 2, 2, v->term.cols - 2, VIEW_ROLE_DIM,
+                      v->cur ? "No allocations (after the filter) to show." : "Waiting for the first snapshot...", false);
+}
+
+/* ---- pages ------------------------------------------------------------------------ */
+
+static void view_draw_page(const view *v)
+{
+    const view_page *p = &v->page;
+    size_t h = view_body_rows(v), first = p->cur.top;
+    char pos[64] = "";
+    if (p->n > h)
+        snprintf(pos, sizeof(pos), "  [%zu-%zu of %zu]", first + 1, first + h < p->n ? first + h : p->n, p->n);
+    int w = view_text_width(pos);
+    view_term_fill(&v->term, VIEW_HEADER_ROWS, VIEW_ROLE_COLHDR);
+    view_term_put(&v->term, VIEW_HEADER_ROWS, 1, v->term.cols - 1 - w, VIEW_ROLE_COLHDR, p->title, false);
+    view_term_put(&v->term, VIEW_HEADER_ROWS, v->term.cols - w, w, VIEW_ROLE_COLHDR, pos, false);
+    for (size_t k = 0; k < h && first + k < p->n; k++) {
+        const view_line *l = &p->lines[first + k];
+        bool sel = p->select && first + k == p->cur.sel;
+        int y = VIEW_HEADER_ROWS + 1 + (int)k;
+        if (sel)
+            view_term_fill(&v->term, y, VIEW_ROLE_SELECTED);
+        view_term_put(&v->term, y, 1, v->term.cols - 1, sel ? VIEW_ROLE_SELECTED : l->role, l->text, false);
+    }
+}
+
+/* ---- footer --------------------------------------------------------------------------- */
+
+static void view_draw_hints(const view *v, int y)
+{
+    size_t n;
+    const view_key *keys = view_keys_table(&n);
+    char line[512] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < n && used < sizeof(line); i++) {
+        if (!keys[i].hint || !(keys[i].screens & VIEW_SCREEN_BIT(v->screen)))
+            continue;
+        char name[32];
+        snprintf(name, sizeof(name), "%s", keys[i].name);
+        name[strcspn(name, " ")] = 0;   /* "Enter Right" -> "Enter" */
+        used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%s %s", used ? "  " : "", name, keys[i].hint);
+    }
+    view_term_put(&v->term, y, 0, v->term.cols, VIEW_ROLE_FOOTER, line, true);
+}
+
+static void view_draw_footer(const view *v)
+{
+    int y = v->term.rows - 1;
+    if (v->prompting) {
+        char line[1024];
+        snprintf(line, sizeof(line), "filter (foo*.c keeps, -bar.c drops; Enter applies, Esc cancels): %s_", v->prompt);
+        char fitted[1024];
+        view_text_fit_left(fitted, sizeof(fitted), line, v->term.cols, v->term.g);
+        view_term_put(&v->term, y, 0, v->term.cols, VIEW_ROLE_MESSAGE, fitted, true);
+        return;
+    }
+    if (v->msg[0] && util_now_ns() < v->msg_until_ns) {
+        view_term_put(&v->term, y, 0, v->term.cols, v->msg_error ? VIEW_ROLE_ERROR : VIEW_ROLE_MESSAGE, v->msg, true);
+        return;
+    }
+    view_draw_hints(v, y);
+}
+
+static void view_draw_too_small(const view *v)
+{
+    char line[128];
+    snprintf(line, sizeof(line), "Terminal too small: %dx%d.", v->term.cols, v->term.rows);
+    view_term_put(&v->term, 0, 0, v->term.cols, VIEW_ROLE_ERROR, line, false);
+    snprintf(line, sizeof(line), "leaktop needs at least %dx%d.", VIEW_MIN_COLS, VIEW_MIN_ROWS);
+    view_term_put(&v->term, 1, 0, v->term.cols, VIEW_ROLE_NORMAL, line, false);
+    view_term_put(&v->term, 2, 0, v->term.cols, VIEW_ROLE_NORMAL, "Enlarge it, or q to quit.", false);
+}
+
+void view_draw(const view *v)
+{
+    view_term_clear();
+    if (v->term.cols < VIEW_MIN_COLS || v->term.rows < VIEW_MIN_ROWS) {
+        view_draw_too_small(v);
+        view_term_flush();
+        return;
+    }
+    view_draw_line0(v);
+    view_draw_line1(v);
+    view_draw_line2(v);
+    view_draw_line3(v);
+    if (v->screen == VIEW_SCREEN_TABLE)
+        view_draw_table(v);
+    else
+        view_draw_page(v);
+    view_draw_footer(v);
+    view_term_flush();
+}

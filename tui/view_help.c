@@ -1,0 +1,59 @@
+/* view_help.c: the help screen's lines. */
+#include "view_help.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "view_keys.h"
+
+static const struct {
+    view_screen screen;
+    const char *title;
+} view_help_sections[] = {
+    {VIEW_SCREEN_TABLE, "Table (top growing source lines)"},
+    {VIEW_SCREEN_STACK, "Stack of a row"},
+    {VIEW_SCREEN_MARKS, "Marks (m)"},
+};
+
+static const char *const view_help_legend[] = {
+    "Columns: size and block differences since the baseline (tracemalloc's",
+    "compare_to), size and blocks live now, the row's size over the last",
+    "refreshes, and the location (function  file:line).",
+    "A ^ before the trend: size grew while the block count stayed flat",
+    "(blocks got bigger, e.g. realloc growth), not more blocks.",
+    "Before any baseline the table compares against the empty snapshot, so",
+    "the largest live lines are on top. The program's first leaktop_mark()",
+    "becomes the baseline unless you chose one with b, B or m.",
+};
+
+static void view_help_keys(view_page *p, view_screen screen, const char *title)
+{
+    size_t n;
+    const view_key *keys = view_keys_table(&n);
+    view_page_add(p, VIEW_ROLE_TITLE, "%s", title);
+    for (size_t i = 0; i < n; i++) {
+        const view_key *k = &keys[i];
+        if (!k->help || !(k->screens & VIEW_SCREEN_BIT(screen)))
+            continue;
+        /* Keys that work everywhere are listed once, under the table. */
+        if (screen != VIEW_SCREEN_TABLE && k->screens == VIEW_SCREENS_ALL)
+            continue;
+        view_page_add(p, VIEW_ROLE_NORMAL, "  %-14s %s", k->name, k->help);
+    }
+    view_page_add(p, VIEW_ROLE_NORMAL, "%s", "");
+}
+
+void view_help_page(view_page *p, unsigned interval_ms, double refresh_ms)
+{
+    view_page_clear(p);
+    p->select = false;
+    snprintf(p->title, sizeof(p->title), "Help (Esc goes back)");
+    for (size_t i = 0; i < sizeof(view_help_sections) / sizeof(view_help_sections[0]); i++)
+        view_help_keys(p, view_help_sections[i].screen, view_help_sections[i].title);
+    view_page_add(p, VIEW_ROLE_TITLE, "Reading the table");
+    for (size_t i = 0; i < sizeof(view_help_legend) / sizeof(view_help_legend[0]); i++)
+        view_page_add(p, VIEW_ROLE_NORMAL, "  %s", view_help_legend[i]);
+    view_page_add(p, VIEW_ROLE_NORMAL, "%s", "");
+    view_page_add(p, VIEW_ROLE_DIM, "  refresh every %u ms (--interval); the last one took %.1f ms", interval_ms,
+                  refresh_ms);
+}
