@@ -10,10 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "leaktop.h"
 #include "lt_internal.h"
 
-#undef leaktop_mark  /* we define the function the header's macro calls */
+/* The function leaktop.h's macro calls; a strong definition (the header
+ * declares it weak for programs). */
+void leaktop_mark(const char *label);
 
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
