@@ -31,6 +31,7 @@ typedef struct diff_frame {
 typedef struct diff_loctab diff_loctab;
 diff_loctab      *diff_loctab_new(void);
 void              diff_loctab_free(diff_loctab *lt);
+/* UINT32_MAX when out of memory. */
 uint32_t          diff_loctab_intern(diff_loctab *lt, const diff_frame *f);
 const diff_frame *diff_loctab_get(const diff_loctab *lt, uint32_t id);
 size_t            diff_loctab_count(const diff_loctab *lt);
@@ -52,7 +53,10 @@ diff_snapshot *diff_snapshot_new(diff_loctab *locs, uint32_t frames_limit);
 void           diff_snapshot_free(diff_snapshot *s);
 /* Adds `count` blocks totalling `size` bytes with this traceback (frame ids,
  * most recent first; copied). Several adds with one traceback are allowed
- * and behave as separate traces. Returns 0, or -ENOMEM. */
+ * and behave as separate traces. Returns 0, or -ENOMEM; also -EINVAL for a
+ * negative size or count or a frame id not in the loctab, and -EOVERFLOW
+ * when the snapshot's total size or count would overflow int64 (the trace
+ * is then not added). */
 int            diff_snapshot_add(diff_snapshot *s, int64_t size, int64_t count,
                                  const uint32_t *frames, uint32_t nframes);
 void           diff_snapshot_set_label(diff_snapshot *s, const char *label);

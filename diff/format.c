@@ -230,7 +230,11 @@ void diff_report_text(FILE *out, const diff_stats *st, const diff_options *opts,
                       const diff_report_info *info)
 {
     diff_options dflt = { .group = DIFF_GROUP_LINENO, .sort = DIFF_SORT_GROWTH };
+    diff_report_info noinfo = { .reason = "mark" };
     const diff_options *o = opts ? opts : &dflt;
+    if (!out || !st)
+        return;
+    info = info ? info : &noinfo;
     put_header(out, st, o, info);
     size_t n = rows_shown(st, info);
     for (size_t i = 0; i < n; i++)
@@ -323,7 +327,11 @@ void diff_report_json(FILE *out, const diff_stats *st, const diff_options *opts,
                       const diff_report_info *info)
 {
     diff_options dflt = { .group = DIFF_GROUP_LINENO, .sort = DIFF_SORT_GROWTH };
+    diff_report_info noinfo = { .reason = "mark" };
     const diff_options *o = opts ? opts : &dflt;
+    if (!out || !st)
+        return;
+    info = info ? info : &noinfo;
     diff_stat t;
     diff_stats_total(st, &t);
     json_header(out, o, info);

@@ -33,14 +33,13 @@ typedef struct gkey {
     uint64_t    num;      /* line, or offset (lineno keys of unknown frames) */
     bool        unknown;
     const char *sort_s;   /* the string the order uses (see the top comment) */
-    uint32_t    rank;     /* position in the total order of all keys seen */
-    uint32_t    rank_be;  /* rank, big-endian: memcmp of such arrays orders them */
+    uint32_t    rank_be;  /* position in the total order of all keys seen,
+                           * big-endian: memcmp of such arrays orders them */
 } gkey;
 
 typedef struct group_rec {
     int64_t         size[2], count[2];   /* [0] new, [1] old */
     const uint32_t *rep;                 /* representative frames (borrowed until copied) */
-    uint32_t        nrep;
     size_t          seq_off;             /* key ids in `seqs` (traceback) */
     uint32_t        seq_n;
     uint32_t        key;                 /* the key (single-key groups) */
@@ -51,7 +50,7 @@ struct diff_stats {
     size_t             n;
     diff_stat          total;
     const diff_loctab *locs;
-    diff_arena         arena;    /* frames and ranks of the stats */
+    diff_arena         arena;    /* the stats' frames */
 };
 
 typedef struct grouper {
@@ -167,7 +166,6 @@ static int rank_keys(grouper *g)
         order[i] = &((gkey *)g->keys.data)[i];
     qsort(order, n, sizeof *order, key_cmp);
     for (size_t i = 0; i < n; i++) {
-        order[i]->rank = (uint32_t)i;
         order[i]->rank_be = rank_be((uint32_t)i);
     }
     free(order);
@@ -221,13 +219,11 @@ static bool trace_passes(grouper *g, const uint32_t *frames, uint32_t n)
 
 /* ---- grouping ------------------------------------------------------------------ */
 
-static group_rec *new_group(grouper *g, const uint32_t *frames, uint32_t n)
+static group_rec *new_group(grouper *g, const uint32_t *frames)
 {
     group_rec *r = diff_vec_push(&g->groups, 1);
-    if (r) {
+    if (r)
         r->rep = frames;
-        r->nrep = n;
-    }
     return r;
 }
 
@@ -237,7 +233,7 @@ static group_rec *key_group(grouper *g, uint32_t key, const uint32_t *frame)
     uint32_t *gid = &((uint32_t *)g->key_group.data)[key];
     if (*gid != UINT32_MAX)
         return &((group_rec *)g->groups.data)[*gid];
-    group_rec *r = new_group(g, frame, 1);
+    group_rec *r = new_group(g, frame);
     if (!r)
         return NULL;
     r->key = key;
@@ -282,7 +278,7 @@ static group_rec *traceback_group(grouper *g, const uint32_t *frames, uint32_t n
     if (!dst)
         return NULL;
     memcpy(dst, ids, n * sizeof *ids);
-    group_rec *r = new_group(g, frames, n);
+    group_rec *r = new_group(g, frames);
     if (!r || diff_idset_add(&g->groupset, h, (uint32_t)(g->groups.len - 1)) < 0)
         return NULL;
     r->seq_off = off;

@@ -196,9 +196,15 @@ uint32_t diff_loctab_unknown_id(diff_loctab *lt)
 /* ---- allocator wrappers ------------------------------------------------------ */
 
 /* Exact names of libc's duplicating allocators, glibc's internal aliases
- * included: the ELF symbol table may name those instead. */
+ * included (the ELF symbol table or glibc's own DWARF may name those), and
+ * the allocation API itself: a frame named malloc/calloc/realloc that is
+ * not the tracer (whose frames never reach here) is a wrapper in front of
+ * it, e.g. the dynamic loader's inline __rtld_malloc shims. */
 static const char *const wrapper_names[] = {
     "strdup", "strndup", "wcsdup", "__strdup", "__strndup", "__wcsdup",
+    "__GI___strdup", "__GI___strndup", "__GI___wcsdup",
+    "malloc", "calloc", "realloc", "reallocarray", "__libc_malloc", "__libc_calloc",
+    "__libc_realloc",
 };
 
 /* Prefixes: every demangled operator new / new[] variant (nothrow, aligned,

@@ -360,6 +360,11 @@ static session_trace *session_trace_get(session *s, uint32_t id)
     if (!r)
         return NULL;
     uint32_t nframes = r->nframes, gen = r->module_gen;
+    /* Resolve first: a new address appends its own frames to the pool, and
+     * that must happen before this trace's range starts, or those frames
+     * would appear twice in it. */
+    for (uint32_t k = 0; k < nframes; k++)
+        session_resolve_addr(s, r->frames[k], gen);
     uint32_t start = (uint32_t)s->pool_len;
     for (uint32_t k = 0; k < nframes; k++) {
         const session_addr *a = session_resolve_addr(s, r->frames[k], gen);
@@ -402,7 +407,10 @@ static diff_snapshot *session_build(session *s, const lt_counter *ctr, uint32_t 
     diff_snapshot_set_label(snap, label);
     diff_snapshot_set_meta(snap, (int)s->pid, elapsed);
     for (uint32_t id = 0; id < n; id++) {
-        int64_t size = ctr[id].size, count = ctr[id].count;
+        /* A live read can catch one field of a counter updated and not yet
+         * the other (a free between its two subtractions): never below 0. */
+        int64_t size = ctr[id].size < 0 ? 0 : ctr[id].size;
+        int64_t count = ctr[id].count < 0 ? 0 : ctr[id].count;
         if (size == 0 && count == 0)
             continue;
         session_trace *t = session_trace_get(s, id);

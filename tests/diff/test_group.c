@@ -290,6 +290,7 @@ static void test_skip_wrappers(void)
     CHECK_INT(diff_frames_skip_wrappers(lt, ids, 0, NULL, 0), 0);
     CHECK_INT(diff_frames_skip_wrappers(lt, ids + 4, 2, NULL, 0), 0);
     const char *names[] = { "strdup", "strndup", "wcsdup", "__strndup", "__wcsdup",
+                            "__GI___strdup", "malloc", "calloc", "realloc",
                             "operator new(unsigned long, std::nothrow_t const&)", "_Znwm" };
     for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
         diff_frame f = { .function = names[i], .file = "w.c", .line = 1 };
