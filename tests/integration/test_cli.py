@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 leaktop, bindir, srcdir = sys.argv[1:4]
 failures = []
@@ -79,6 +80,33 @@ try:
     rows = [s for s in last["stats"] if (s["frames"][0]["file"] or "").endswith("fx_exit.c")]
     check("exec in the launched process is followed", p.returncode == 5 and rows and
           (rows[0]["size"], rows[0]["count"]) == (12345, 1), (p.returncode, p.stderr, rows))
+
+    # The frontend killed while the program runs: the program carries on.
+    done = os.path.join(tmp, "done")
+    lt = subprocess.Popen([leaktop, "run", "--batch", "--", fx_exit, "0", "800", done],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.3)
+    lt.kill()
+    lt.wait()
+    deadline = time.monotonic() + 5
+    while not os.path.exists(done) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.1)
+    check("program survives its frontend being killed",
+          os.path.exists(done) and open(done).read() == "done\n")
+
+    # Another user's segment is refused, never mapped.
+    if os.geteuid() == 0:
+        fake = 4190000 + os.getpid() % 1000
+        seg = f"/dev/shm/leaktop-{fake}"
+        with open(seg, "wb") as f:
+            f.write(b"\0" * 8192)
+        os.chmod(seg, 0o600)
+        os.chown(seg, 65534, 65534)
+        try:
+            one_line_error(run(["mark", str(fake)]), 1, "another user", "foreign segment")
+        finally:
+            os.unlink(seg)
 
     # --interval reports while the program runs.
     p = run(["run", "--json", "--interval", "100", "--", fx_exit, "0", "700"])
