@@ -62,7 +62,8 @@ uint32_t sym_crc32_fd(int fd, bool *ok)
 
 static int sym_open_regular(const char *path)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO named by a hostile segment must not hang us. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return -1;
     struct stat st;

@@ -23,7 +23,6 @@ sym_strings *sym_strings_new(void);
 void        sym_strings_free(sym_strings *in);
 const char *sym_intern_n(sym_strings *in, const char *s, size_t n);
 const char *sym_intern(sym_strings *in, const char *s);
-size_t      sym_strings_bytes(const sym_strings *in);
 
 /* ---- demangling ---- */
 /* Demangled copy of `name` interned in `in`, or `name` interned as is when
@@ -40,7 +39,8 @@ typedef struct sym_elfsym {
 } sym_elfsym;
 
 /* A line-table row; it covers [addr, next row's addr). `file` indexes
- * sym_object.files; SYM_LINE_END marks an end_sequence row (no line). */
+ * sym_object.files; SYM_LINE_END marks an end_sequence row (no line) and
+ * SYM_LINE_END - 1 a row whose file entry was unreadable. */
 #define SYM_LINE_END UINT32_MAX
 typedef struct sym_line {
     uint64_t addr;
@@ -80,7 +80,7 @@ typedef struct sym_object {
     size_t      nsyms;
     bool        syms_from_symtab; /* else from .dynsym */
 
-    const char **files;      /* interned absolute paths */
+    const char **files;      /* interned paths, absolute when DWARF allows */
     size_t       nfiles, files_cap;
     sym_line    *lines;      /* sorted by addr (see sym_lines_sort) */
     size_t       nlines, lines_cap;

@@ -129,7 +129,15 @@ static _Noreturn void sym_child(int fd, sym_object *o, sym_dwarf_fn load,
     int devnull = open("/dev/null", O_WRONLY);
     if (devnull >= 0)
         dup2(devnull, STDERR_FILENO);
+    /* The frontend's handlers (terminal resize, interrupt) are not ours:
+     * the parent decides what happens to the load. */
     signal(SIGPIPE, SIG_DFL);
+    signal(SIGINT, SIG_IGN);
+    signal(SIGQUIT, SIG_IGN);
+    signal(SIGHUP, SIG_IGN);
+    signal(SIGWINCH, SIG_IGN);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGCHLD, SIG_DFL);
     char msg[SYM_MSG_MAX] = "";
     sym_load_ctx child_ctx = *ctx;
     child_ctx.report = sym_child_report;

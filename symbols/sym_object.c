@@ -74,7 +74,8 @@ static int sym_elf_open(sym_elf_file *f, const char *path,
                         const sym_load_ctx *ctx)
 {
     f->elf = NULL;
-    f->fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO named by a hostile segment must not hang us. */
+    f->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (f->fd < 0) {
         ctx->report(ctx->report_ctx, "%s: %s", path, strerror(errno));
         return -1;
@@ -167,6 +168,27 @@ static void sym_object_load_debugfile(sym_object *o, Elf *elf,
     free(found);
 }
 
+/* A long-running program keeps the object it loaded while a package
+ * upgrade replaces the file: with the tracer's build-id, a different file
+ * is detected and not used. Without one, the file's build-id is adopted. */
+static bool sym_object_same_build(sym_object *o, Elf *elf,
+                                  const sym_load_ctx *ctx)
+{
+    uint8_t id[sizeof o->build_id];
+    size_t n = sym_elf_build_id(elf, id, sizeof id);
+    if (o->build_id_len == 0) {
+        memcpy(o->build_id, id, n);
+        o->build_id_len = n;
+        return true;
+    }
+    if (n == 0 || (n == o->build_id_len && memcmp(id, o->build_id, n) == 0))
+        return true;
+    ctx->report(ctx->report_ctx,
+                "%s: file changed since it was loaded (build-id differs); "
+                "looking for debug info by build-id only", o->path);
+    return false;
+}
+
 void sym_object_load(sym_object *o, const sym_load_ctx *ctx)
 {
     if (o->loaded)
@@ -180,9 +202,11 @@ void sym_object_load(sym_object *o, const sym_load_ctx *ctx)
             sym_object_load_debugfile(o, NULL, ctx);
         return;
     }
-    if (o->build_id_len == 0)
-        o->build_id_len = sym_elf_build_id(f.elf, o->build_id,
-                                           sizeof o->build_id);
+    if (!sym_object_same_build(o, f.elf, ctx)) {
+        sym_elf_close(&f);
+        sym_object_load_debugfile(o, NULL, ctx);
+        return;
+    }
     sym_elf_read_symbols(o, f.elf);
     if (!sym_elf_has_dwarf(f.elf) || sym_object_dwarf(o, &f, o->path, ctx) != 0)
         sym_object_load_debugfile(o, f.elf, ctx);

@@ -180,24 +180,32 @@ static const char *sym_refined_name(const sym_object *o, const sym_scope *s,
     return s->name;
 }
 
+/* Line 0 means "no source line" (compiler-generated code): such a frame
+ * has no line info, so it keys by module and offset like any other. */
+static void sym_frame_set_line(sym_frame *f, const sym_object *o,
+                               const sym_line *line)
+{
+    if (line == NULL || line->line == 0)
+        return;
+    f->file = sym_file_name(o, line->file);
+    f->line = f->file != NULL ? line->line : 0;
+}
+
 static int sym_frames_from_scopes(const sym_object *o, int32_t scope,
                                   const sym_line *line, uint64_t vaddr,
                                   sym_frame *out, int max)
 {
     int n = 0;
     const sym_scope *s = &o->scopes[scope];
-    out[n++] = (sym_frame){
-        .function = sym_refined_name(o, s, vaddr),
-        .file = line != NULL ? sym_file_name(o, line->file) : NULL,
-        .line = line != NULL ? line->line : 0,
-    };
+    out[n] = (sym_frame){.function = sym_refined_name(o, s, vaddr)};
+    sym_frame_set_line(&out[n++], o, line);
     while (s->parent >= 0 && n < max) {
         const sym_scope *p = &o->scopes[s->parent];
         out[n - 1].inlined = true;
         out[n++] = (sym_frame){
             .function = p->name,
-            .file = s->call_file,
-            .line = s->call_line,
+            .file = s->call_line != 0 ? s->call_file : NULL,
+            .line = s->call_file != NULL ? s->call_line : 0,
         };
         s = p;
     }
@@ -212,11 +220,8 @@ static int sym_frames_object(const sym_object *o, uint64_t vaddr,
     if (scope >= 0)
         return sym_frames_from_scopes(o, scope, line, vaddr, out, max);
     const sym_elfsym *e = sym_elf_lookup(o, vaddr);
-    out[0] = (sym_frame){
-        .function = e != NULL ? e->name : NULL,
-        .file = line != NULL ? sym_file_name(o, line->file) : NULL,
-        .line = line != NULL ? line->line : 0,
-    };
+    out[0] = (sym_frame){.function = e != NULL ? e->name : NULL};
+    sym_frame_set_line(&out[0], o, line);
     return 1;
 }
 
@@ -242,8 +247,6 @@ int sym_resolve(sym_resolver *r, uint64_t return_address, uint32_t gen,
     for (int i = 0; i < n; i++) {
         out[i].module = m->path;
         out[i].offset = return_address - m->bias;
-        if (out[i].file == NULL)
-            out[i].line = 0;
     }
     return n;
 }

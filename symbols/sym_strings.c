@@ -75,7 +75,6 @@ struct sym_strings {
     uint32_t    *hashes;
     size_t       nslots, count;
     sym_chunk   *chunks;
-    size_t       bytes;
 };
 
 sym_strings *sym_strings_new(void)
@@ -100,11 +99,6 @@ void sym_strings_free(sym_strings *in)
     free(in);
 }
 
-size_t sym_strings_bytes(const sym_strings *in)
-{
-    return in->bytes + in->nslots * (sizeof *in->slots + sizeof *in->hashes);
-}
-
 static uint32_t sym_hash(const char *s, size_t n)
 {
     uint32_t h = 2166136261u; /* FNV-1a */
@@ -123,7 +117,6 @@ static char *sym_intern_store(sym_strings *in, const char *s, size_t n)
         c->used = 0;
         c->next = in->chunks;
         in->chunks = c;
-        in->bytes += sizeof *c + size;
     }
     char *p = c->data + c->used;
     memcpy(p, s, n);

@@ -12,13 +12,20 @@ Normalisation, applied to both sides:
   - addr2line's " (discriminator N)" suffix is dropped;
   - "??" / "?" / 0 all mean "unknown".
 
-One documented, systematic difference: for code without line info (crt
-files such as crtstuff.c's __do_global_dtors_aux, assembly without DWARF)
-addr2line prints the name of the preceding STT_FILE symbol with line 0;
-leaktop reports no file there (PRODUCT.md section 5: no line info means
-module + offset). So addr2line's file is ignored when its line is 0.
+One documented, systematic difference: line 0 means "no line info". For
+code without line info (crt files such as crtstuff.c's
+__do_global_dtors_aux) addr2line prints the name of the preceding STT_FILE
+symbol with line 0, and for line-table rows with line 0 (compiler-generated
+code) the row's file; leaktop reports no file in both cases (PRODUCT.md
+section 5: no line info means module + offset). So a file is ignored
+whenever its line is 0, on both sides.
+
+--oracle llvm-symbolizer compares against llvm-symbolizer instead: the
+reference for clang's DWARF 5, where binutils 2.40 loses inlined frames
+whose ranges use DW_FORM_rnglistx (llvm-symbolizer and leaktop agree).
 
 usage: compare_addr2line.py SYM_TOOL BIN|--python-lib [--min N] [--max N]
+                            [--oracle addr2line|llvm-symbolizer]
                             [-- SYM_TOOL_ARGS]
 --python-lib: the running interpreter's libpython (a large real binary);
 exit 77 (skip) when it is static or has no DWARF.
@@ -67,6 +74,30 @@ def norm_line(n):
         return 0
 
 
+def frame(func, file, ln):
+    ln = norm_line(ln)
+    return (norm_func(func), norm_file(file) if ln else None, ln)
+
+
+def run_llvm_symbolizer(binary, addrs):
+    text = '\n'.join('0x%x' % (a - 1) for a in addrs) + '\n'
+    import shutil
+    exe = shutil.which('llvm-symbolizer') or shutil.which('llvm-symbolizer-14')
+    out = subprocess.run([exe, '--obj=' + binary, '--inlining',
+                          '--demangle', '--functions=linkage'],
+                         input=text, check=True, capture_output=True,
+                         text=True).stdout
+    res = []
+    for block in out.strip('\n').split('\n\n'):
+        lines = block.split('\n')
+        cur = []
+        for func, loc in zip(lines[0::2], lines[1::2]):
+            parts = loc.rsplit(':', 2)  # file:line:column
+            cur.append(frame(func, parts[0], parts[1] if len(parts) > 1 else 0))
+        res.append(cur)
+    return res
+
+
 def run_addr2line(binary, addrs):
     text = '\n'.join('0x%x' % (a - 1) for a in addrs) + '\n'
     out = subprocess.run(['addr2line', '-a', '-i', '-f', '-C', '-e', binary],
@@ -84,8 +115,7 @@ def run_addr2line(binary, addrs):
         i += 2
         loc = re.sub(r' \(discriminator \d+\)$', '', loc)
         file, _, ln = loc.rpartition(':')
-        ln = norm_line(ln)
-        cur.append((norm_func(func), norm_file(file) if ln else None, ln))
+        cur.append(frame(func, file, ln))
     return res
 
 
@@ -101,7 +131,7 @@ def run_sym_tool(tool, binary, addrs, extra):
             res.append(cur)
             continue
         func, file, ln, _inl = line.split('\t')
-        cur.append((norm_func(func), norm_file(file), norm_line(ln)))
+        cur.append(frame(func, file, ln))
     return res
 
 
@@ -137,6 +167,9 @@ def main():
         min_addrs = int(args[args.index('--min') + 1])
     if '--max' in args:
         max_addrs = int(args[args.index('--max') + 1])
+    oracle = 'addr2line'
+    if '--oracle' in args:
+        oracle = args[args.index('--oracle') + 1]
     addrs = call_return_addresses(binary)
     if max_addrs and len(addrs) > max_addrs:
         step = len(addrs) / max_addrs
@@ -145,7 +178,10 @@ def main():
         print('only %d call sites in %s, want %d' % (len(addrs), binary,
                                                      min_addrs))
         return 1
-    want = run_addr2line(binary, addrs)
+    if oracle == 'llvm-symbolizer':
+        want = run_llvm_symbolizer(binary, addrs)
+    else:
+        want = run_addr2line(binary, addrs)
     got = run_sym_tool(tool, binary, addrs, extra)
     if len(want) != len(addrs) or len(got) != len(addrs):
         print('output count mismatch: %d addresses, addr2line %d, sym_tool %d'
@@ -154,11 +190,12 @@ def main():
     bad = [(a, w, g) for a, w, g in zip(addrs, want, got) if w != g]
     inl = sum(1 for w in want if len(w) > 1)
     known = sum(1 for w in want if w[0][1] is not None)
-    print('%s: %d return addresses compared (%d with line info, %d inside '
-          'inlined code), %d mismatches' % (os.path.basename(binary),
-                                             len(addrs), known, inl, len(bad)))
+    print('%s vs %s: %d return addresses compared (%d with line info, %d '
+          'inside inlined code), %d mismatches' % (
+              os.path.basename(binary), oracle, len(addrs), known, inl,
+              len(bad)))
     for a, w, g in bad[:15]:
-        print('  0x%x\n    addr2line: %s\n    sym_tool:  %s' % (a, w, g))
+        print('  0x%x\n    %s: %s\n    sym_tool:  %s' % (a, oracle, w, g))
     return 1 if bad else 0
 
 

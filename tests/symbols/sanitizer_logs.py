@@ -20,6 +20,8 @@ import sys
 FRAME = re.compile(r'^\s+#\d+ 0x[0-9a-f]+ in (\S+) (.*)$')
 CONTAINED = ('libdwarf.so', 'libelf', 'libz.so')
 RUNTIME = ('libsanitizer', 'compiler-rt', 'libasan', 'libubsan', 'libclang_rt')
+# clang links the runtime statically: recognise its frames by name.
+RUNTIME_FUNCS = re.compile(r'^_*(interceptor_|asan_|sanitizer|ubsan_|lsan_)')
 
 
 def blame(report):
@@ -29,7 +31,7 @@ def blame(report):
         if not m:
             continue
         where = m.group(2)
-        if any(r in where for r in RUNTIME):
+        if any(r in where for r in RUNTIME) or RUNTIME_FUNCS.match(m.group(1)):
             continue
         return any(c in where for c in CONTAINED), m.group(1) + ' ' + where
     # No stack (e.g. a UBSan one-liner): blame the source location named.

@@ -4,7 +4,10 @@
  * in this PIE executable and in a shared library; plus module generations,
  * addresses in no module, `max` limits and bad arguments.
  *
- * usage: test_sym_api FIX_LIB_SOURCE (to find the @lib-callback line) */
+ * usage: test_sym_api FIX_LIB_SOURCE FIXTURE BUILD_ID_FILE DEBUG_ROOT
+ *   FIX_LIB_SOURCE: to find the @lib-callback line; FIXTURE: fix_inline_O2;
+ *   BUILD_ID_FILE: its build-id in hex; DEBUG_ROOT: a debug directory with
+ *   .build-id/xx/rest.debug for it. */
 #define _GNU_SOURCE
 #include "sym.h"
 
@@ -195,8 +198,6 @@ static void test_generations(void)
 /* An inline chain cut by `max`: the innermost frames come first. */
 static void test_max_cuts_chain(const char *fixture)
 {
-    if (fixture == NULL)
-        return;
     sym_resolver *r = sym_resolver_new(NULL, 0);
     sym_module m = {.path = fixture, .lo = 0, .hi = UINT64_MAX,
                     .gen_unloaded = UINT32_MAX};
@@ -218,15 +219,85 @@ static void test_max_cuts_chain(const char *fixture)
     sym_resolver_free(r);
 }
 
+static size_t read_build_id(const char *path, uint8_t *id, size_t max)
+{
+    FILE *f = fopen(path, "r");
+    size_t n = 0;
+    unsigned byte;
+    while (f != NULL && n < max && fscanf(f, "%2x", &byte) == 1)
+        id[n++] = (uint8_t)byte;
+    if (f != NULL)
+        fclose(f);
+    return n;
+}
+
+/* The function name at the fixture's fix_plain malloc site, found by
+ * scanning, or NULL when nothing resolves to fix_plain. */
+static const char *find_plain(sym_resolver *r, uint32_t *line)
+{
+    sym_frame f[16];
+    for (uint64_t a = 0x1000; a < 0x3000; a++) {
+        int n = sym_resolve(r, a, 0, f, 16);
+        if (n >= 1 && f[n - 1].function &&
+            strcmp(f[n - 1].function, "fix_plain") == 0) {
+            *line = f[0].line;
+            return f[n - 1].function;
+        }
+    }
+    return NULL;
+}
+
+/* The tracer's build-id decides: a replaced file is not trusted, and a
+ * missing file is found through the debug directory's .build-id tree. */
+static void test_build_ids(const char *fixture, const char *id_file,
+                           const char *debug_root)
+{
+    uint8_t id[32];
+    size_t idlen = read_build_id(id_file, id, sizeof id);
+    CHECK(idlen >= 16, "build-id of %s", fixture);
+    uint32_t line = 0;
+
+    sym_resolver *r = sym_resolver_new(NULL, 0);
+    sym_module m = {.path = fixture, .hi = UINT64_MAX,
+                    .gen_unloaded = UINT32_MAX, .build_id = id,
+                    .build_id_len = idlen};
+    sym_resolver_set_module(r, 0, &m);
+    CHECK(find_plain(r, &line) != NULL && line > 0, "matching build-id");
+    sym_resolver_free(r);
+
+    uint8_t other[20];
+    memset(other, 0xab, sizeof other);
+    r = sym_resolver_new(&debug_root, 1);
+    m.build_id = other;
+    m.build_id_len = sizeof other;
+    sym_resolver_set_module(r, 0, &m);
+    CHECK(find_plain(r, &line) == NULL, "replaced file is not used");
+    CHECK(sym_resolver_last_error(r) &&
+              strstr(sym_resolver_last_error(r), "build-id differs"),
+          "replaced file reported: %s", sym_resolver_last_error(r));
+    sym_resolver_free(r);
+
+    r = sym_resolver_new(&debug_root, 1);
+    m.path = "/nonexistent/deleted/fix_inline_O2";
+    m.build_id = id;
+    m.build_id_len = idlen;
+    sym_resolver_set_module(r, 0, &m);
+    CHECK(find_plain(r, &line) != NULL && line > 0,
+          "deleted file resolved through its build-id");
+    sym_resolver_free(r);
+}
+
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        fprintf(stderr, "usage: test_sym_api FIX_LIB_SOURCE [FIXTURE]\n");
+    if (argc < 5) {
+        fprintf(stderr, "usage: test_sym_api FIX_LIB_SOURCE FIXTURE "
+                        "BUILD_ID_FILE DEBUG_ROOT\n");
         return 2;
     }
     test_live_addresses(argv[1]);
     test_generations();
-    test_max_cuts_chain(argc > 2 ? argv[2] : NULL);
+    test_max_cuts_chain(argv[2]);
+    test_build_ids(argv[2], argv[3], argv[4]);
     printf("%d failures\n", failures);
     return failures != 0;
 }
