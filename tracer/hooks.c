@@ -1,11 +1,11 @@
 /* hooks.c: the interposed allocation API and the allocation path.
  * Every hook calls glibc's allocator directly (__libc_*), so no symbol
  * lookup is needed before the first call; tracing is a handful of small
- * inline steps: guard, unwind, trace id, counters, live-block table. */
-#define UNW_LOCAL_ONLY
+ * inline steps: guard, stack -> trace id, counters, live-block table.
+ * Built with frame pointers: each exported hook hands the unwinder its
+ * caller's frame (LT_CALLER), so the tracer's own frames are never walked. */
 #include <dlfcn.h>
 #include <errno.h>
-#include <libunwind.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,8 +30,6 @@ extern void *__libc_pvalloc(size_t);
  * and reading it never calls __tls_get_addr (which may allocate). */
 static __thread int lt_busy __attribute__((tls_model("initial-exec")));
 static __thread uint32_t lt_calls __attribute__((tls_model("initial-exec")));
-
-#define LT_SELF_FRAMES 6  /* at most this many of our own frames on a stack */
 
 /* Starts tracing if nobody did yet; allocations made by the set-up itself
  * pass through untraced. */
@@ -65,19 +63,14 @@ static inline void lt_leave(void)
     lt_busy = 0;
 }
 
-/* Captures the caller's stack, most recent first, without our own frames. */
-static inline uint32_t lt_capture(uintptr_t *out)
-{
-    void *raw[LT_FRAMES_MAX + LT_SELF_FRAMES];
-    int n = unw_backtrace(raw, (int)lt_g.frames_captured + LT_SELF_FRAMES);
-    int skip = 0;
-    while (skip < n && (uintptr_t)raw[skip] >= lt_g.self_lo && (uintptr_t)raw[skip] < lt_g.self_hi)
-        skip++;
-    uint32_t kept = 0;
-    for (int i = skip; i < n && kept < lt_g.frames_captured; i++)
-        out[kept++] = (uintptr_t)raw[i];
-    return kept;
-}
+/* The caller's frame as it will be when this hook returns: the return
+ * address, the stack pointer after the return, and the caller's RBP that
+ * our prologue (push rbp; mov rbp, rsp) saved. Only in exported hooks. */
+#define LT_CALLER() ((lt_frame_state){                          \
+    .ip = (uintptr_t)__builtin_return_address(0),               \
+    .sp = (uintptr_t)__builtin_frame_address(0) + 16,           \
+    .rbp = *(const uintptr_t *)__builtin_frame_address(0),      \
+})
 
 static inline void lt_count(uint32_t id, int64_t size, int64_t blocks)
 {
@@ -86,11 +79,11 @@ static inline void lt_count(uint32_t id, int64_t size, int64_t blocks)
     __atomic_fetch_add(&c->count, blocks, __ATOMIC_RELAXED);
 }
 
-static inline void lt_track(void *p, size_t size)
+static inline void lt_track(void *p, size_t size, const lt_frame_state *caller)
 {
-    uintptr_t frames[LT_FRAMES_MAX];
-    uint32_t n = lt_capture(frames);
-    uint32_t id = lt_trace_id(frames, n);
+    /* Until our constructor ran, libc may not be ready to tell a thread's
+     * stack bounds: the first few allocations use libunwind alone. */
+    uint32_t id = lt_capture_stack(__atomic_load_n(&lt_g.constructed, __ATOMIC_ACQUIRE) ? caller : NULL);
     if (lt_blocks_insert((uintptr_t)p, id, size))
         lt_count(id, (int64_t)size, 1);
 }
@@ -107,11 +100,11 @@ static inline void lt_untrack(void *p)
 }
 
 /* Records a fresh block; keeps errno as the allocator left it. */
-static inline void *lt_after_alloc(void *p, size_t size)
+static inline void *lt_after_alloc(void *p, size_t size, const lt_frame_state *caller)
 {
     if (p) {
         int saved = errno;
-        lt_track(p, size);
+        lt_track(p, size, caller);
         errno = saved;
     }
     lt_leave();
@@ -122,15 +115,17 @@ void *malloc(size_t size)
 {
     if (!lt_enter())
         return __libc_malloc(size);
-    return lt_after_alloc(__libc_malloc(size), size);
+    lt_frame_state caller = LT_CALLER();
+    return lt_after_alloc(__libc_malloc(size), size, &caller);
 }
 
 void *calloc(size_t n, size_t each)
 {
     if (!lt_enter())
         return __libc_calloc(n, each);
+    lt_frame_state caller = LT_CALLER();
     /* calloc itself rejects overflow; the product is only used on success. */
-    return lt_after_alloc(__libc_calloc(n, each), n * each);
+    return lt_after_alloc(__libc_calloc(n, each), n * each, &caller);
 }
 
 void free(void *p)
@@ -149,10 +144,8 @@ void free(void *p)
 /* realloc moves the block to the realloc call's traceback (tracemalloc
  * does the same). The old entry is removed first and put back if glibc
  * fails, because a successful realloc frees the old address at once. */
-void *realloc(void *old, size_t size)
+static inline void *lt_realloc(void *old, size_t size, const lt_frame_state *caller)
 {
-    if (!lt_enter())
-        return __libc_realloc(old, size);
     uint32_t old_id = 0;
     uint64_t old_size = 0;
     bool had = old && lt_blocks_remove((uintptr_t)old, &old_id, &old_size);
@@ -166,10 +159,18 @@ void *realloc(void *old, size_t size)
             lt_count(old_id, -(int64_t)old_size, -1);
     }
     if (p)
-        lt_track(p, size);
+        lt_track(p, size, caller);
     errno = saved;
     lt_leave();
     return p;
+}
+
+void *realloc(void *old, size_t size)
+{
+    if (!lt_enter())
+        return __libc_realloc(old, size);
+    lt_frame_state caller = LT_CALLER();
+    return lt_realloc(old, size, &caller);
 }
 
 void *reallocarray(void *old, size_t n, size_t each)
@@ -179,7 +180,10 @@ void *reallocarray(void *old, size_t n, size_t each)
         errno = ENOMEM;
         return NULL;
     }
-    return realloc(old, bytes);
+    if (!lt_enter())
+        return __libc_realloc(old, bytes);
+    lt_frame_state caller = LT_CALLER();
+    return lt_realloc(old, bytes, &caller);
 }
 
 static inline bool lt_align_ok(size_t align)
@@ -187,45 +191,63 @@ static inline bool lt_align_ok(size_t align)
     return align != 0 && (align & (align - 1)) == 0;
 }
 
+static inline void *lt_memalign(size_t align, size_t size, const lt_frame_state *caller)
+{
+    return lt_after_alloc(__libc_memalign(align, size), size, caller);
+}
+
 void *memalign(size_t align, size_t size)
 {
     if (!lt_enter())
         return __libc_memalign(align, size);
-    return lt_after_alloc(__libc_memalign(align, size), size);
+    lt_frame_state caller = LT_CALLER();
+    return lt_memalign(align, size, &caller);
 }
 
-/* glibc's own checks, so the host sees the same results. */
+/* glibc's own checks, so the host sees the same results. posix_memalign
+ * does not set errno. */
 int posix_memalign(void **out, size_t align, size_t size)
 {
     if (!lt_align_ok(align) || align % sizeof(void *) != 0)
         return EINVAL;
     int saved = errno;
-    void *p = memalign(align, size);
-    int rc = p ? 0 : ENOMEM;
-    errno = saved;  /* posix_memalign does not set errno */
-    if (p)
-        *out = p;
-    return rc;
+    void *p;
+    if (!lt_enter()) {
+        p = __libc_memalign(align, size);
+    } else {
+        lt_frame_state caller = LT_CALLER();
+        p = lt_memalign(align, size, &caller);
+    }
+    errno = saved;
+    if (!p)
+        return ENOMEM;
+    *out = p;
+    return 0;
 }
 
 /* In glibc 2.36 aligned_alloc is memalign (odd alignments are rounded up). */
 void *aligned_alloc(size_t align, size_t size)
 {
-    return memalign(align, size);
+    if (!lt_enter())
+        return __libc_memalign(align, size);
+    lt_frame_state caller = LT_CALLER();
+    return lt_memalign(align, size, &caller);
 }
 
 void *valloc(size_t size)
 {
     if (!lt_enter())
         return __libc_valloc(size);
-    return lt_after_alloc(__libc_valloc(size), size);
+    lt_frame_state caller = LT_CALLER();
+    return lt_after_alloc(__libc_valloc(size), size, &caller);
 }
 
 void *pvalloc(size_t size)
 {
     if (!lt_enter())
         return __libc_pvalloc(size);
-    return lt_after_alloc(__libc_pvalloc(size), size);
+    lt_frame_state caller = LT_CALLER();
+    return lt_after_alloc(__libc_pvalloc(size), size, &caller);
 }
 
 /* dlopen/dlclose change the module table the frontend symbolizes with. */

@@ -30,6 +30,7 @@ typedef struct lt_globals {
     uint32_t       frames_captured; /* frames kept per trace */
     uintptr_t      self_lo, self_hi;/* the tracer's own code: never part of a trace */
     int            mark_lock;       /* spinlock serialising ring writes */
+    int            constructed;     /* our constructor ran: libc is fully up */
     int            module_lock;     /* spinlock serialising module-table refreshes */
 } lt_globals;
 
@@ -45,6 +46,21 @@ void     lt_modules_refresh(void) LT_HIDDEN;      /* after dlopen/dlclose */
 int64_t  lt_now_ns(void) LT_HIDDEN;
 void     lt_spin_lock(int *lock) LT_HIDDEN;
 void     lt_spin_unlock(int *lock) LT_HIDDEN;
+
+/* unwind.c: a frame as the unwinder sees it: the return address into it,
+ * its stack pointer and its RBP. */
+typedef struct lt_frame_state {
+    uintptr_t ip, sp, rbp;
+} lt_frame_state;
+
+bool     lt_unwind_init(void) LT_HIDDEN;
+/* Registers a loaded object's code range and its .eh_frame_hdr. */
+void     lt_unwind_add_module(uintptr_t lo, uintptr_t hi, uintptr_t eh_frame_hdr) LT_HIDDEN;
+void     lt_unwind_flush(void) LT_HIDDEN;                 /* after dlclose */
+void     lt_unwind_report(void) LT_HIDDEN;                /* verify mode, at exit */
+/* The trace id of the stack that starts at `caller` (the hook's caller). */
+uint32_t lt_capture_stack(const lt_frame_state *caller) LT_HIDDEN;
+char    *lt_fmt_u(char *p, unsigned long v) LT_HIDDEN;   /* decimal, no stdio */
 
 /* traces.c: stack -> trace id, deduplicated. Never fails: id 0 when full. */
 uint32_t lt_trace_id(const uintptr_t *frames, uint32_t n) LT_HIDDEN;

@@ -90,7 +90,7 @@ static uint64_t lt_round_up(uint64_t v, uint64_t to)
     return (v + to - 1) / to * to;
 }
 
-static char *lt_fmt_u(char *p, unsigned long v)
+char *lt_fmt_u(char *p, unsigned long v)
 {
     char tmp[24];
     int n = 0;
@@ -108,6 +108,7 @@ static char *lt_fmt_u(char *p, unsigned long v)
 typedef struct lt_scan {
     uint32_t gen;        /* generation new entries get */
     bool     changed;
+    bool     unloaded;   /* some object went away: cached unwind rules are stale */
     uint8_t  seen[LT_MODULES_CAP];
 } lt_scan;
 
@@ -191,6 +192,9 @@ static int lt_scan_one(struct dl_phdr_info *info, size_t size, void *arg)
     m->gen_unloaded = UINT32_MAX;
     lt_module_path(info, h->nmodules == 0, m);
     lt_module_build_id(info, m);
+    for (int i = 0; i < info->dlpi_phnum; i++)
+        if (info->dlpi_phdr[i].p_type == PT_GNU_EH_FRAME)
+            lt_unwind_add_module(m->lo, m->hi, info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
     uintptr_t self = (uintptr_t)&lt_init;
     if (self >= m->lo && self < m->hi) {
         m->flags |= LT_MOD_TRACER;
@@ -220,11 +224,14 @@ static void lt_modules_scan(uint32_t gen)
         if (!scan.seen[i] && mods[i].gen_unloaded == UINT32_MAX) {
             __atomic_store_n(&mods[i].gen_unloaded, gen, __ATOMIC_RELAXED);
             scan.changed = true;
+            scan.unloaded = true;
         }
     }
     if (scan.changed && gen > 0)
         __atomic_store_n(&h->module_gen, gen, __ATOMIC_RELEASE);
     __atomic_store_n(&h->modules_seq, h->modules_seq + 1, __ATOMIC_RELEASE);
+    if (scan.unloaded)
+        lt_unwind_flush();
     lt_spin_unlock(&lt_g.module_lock);
 }
 
@@ -453,7 +460,8 @@ bool lt_init(void)
     int expect = LT_UNINIT;
     if (!__atomic_compare_exchange_n(&lt_g.status, &expect, LT_BUSY_INIT, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         return expect == LT_READY;  /* another thread is setting up: skip this call */
-    bool ok = lt_is_target() && lt_segment_open() && lt_dedupe_open() && lt_blocks_init();
+    bool ok = lt_is_target() && lt_segment_open() && lt_dedupe_open() && lt_blocks_init() &&
+              lt_unwind_init();
     if (ok) {
         lt_modules_scan(0);
         lt_unpreload_children();
@@ -464,10 +472,13 @@ bool lt_init(void)
     return ok;
 }
 
-/* A program that never allocates still gets a segment, so `attach` works. */
+/* A program that never allocates still gets a segment, so `attach` works.
+ * From here on libc is fully initialised: the fast unwinder may ask it for
+ * thread stack bounds. */
 __attribute__((constructor)) static void lt_constructor(void)
 {
     lt_start();
+    __atomic_store_n(&lt_g.constructed, 1, __ATOMIC_RELEASE);
 }
 
 __attribute__((destructor)) static void lt_destructor(void)
@@ -475,5 +486,6 @@ __attribute__((destructor)) static void lt_destructor(void)
     if (__atomic_load_n(&lt_g.status, __ATOMIC_ACQUIRE) != LT_READY)
         return;
     __atomic_store_n(&lt_g.hdr->state, LT_STATE_EXITING, __ATOMIC_RELEASE);
+    lt_unwind_report();
     __atomic_store_n(&lt_g.hdr->heartbeat_ns, (uint64_t)lt_now_ns(), __ATOMIC_RELAXED);
 }

@@ -70,6 +70,20 @@ static bool batch_reap(batch *b, bool block)
     return b->ended;
 }
 
+/* Reports of lineno or filename statistics need each trace's top frame
+ * only; the rest of a stack is symbolized just for traceback or cumulative
+ * grouping and for snapshot files, which keep whole tracebacks. */
+static session_config batch_session_config(const options *o)
+{
+    session_config cfg = target_session_config(o);
+    bool all_frames = false;
+    for (size_t i = 0; i < o->diff.nfilters; i++)
+        all_frames |= o->diff.filters[i].all_frames;
+    cfg.top_frames_only = o->diff.group != DIFF_GROUP_TRACEBACK && !o->diff.cumulative &&
+                          !o->save_dir && !all_frames;
+    return cfg;
+}
+
 static bool batch_ended(void *ctx)
 {
     return batch_reap(ctx, false);
@@ -77,7 +91,7 @@ static bool batch_ended(void *ctx)
 
 static int batch_attach(batch *b)
 {
-    session_config cfg = target_session_config(b->o);
+    session_config cfg = batch_session_config(b->o);
     char err[512];
     b->s = target_wait_session(b->pid, &cfg, batch_ended, b, err, sizeof(err));
     if (!b->s) {
@@ -161,7 +175,7 @@ static void batch_follow_exec(batch *b)
     if (!session_replaced(b->s))
         return;
     batch_drain_marks(b);
-    session_config cfg = target_session_config(b->o);
+    session_config cfg = batch_session_config(b->o);
     char err[512];
     session *next = target_wait_session(b->pid, &cfg, batch_ended, b, err, sizeof(err));
     if (!next)

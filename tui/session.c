@@ -45,6 +45,7 @@ struct session {
     diff_loctab    *locs;
     const char *const *alloc_fns;
     size_t          nalloc_fns;
+    bool            top_only;   /* session_config.top_frames_only */
 
     lt_module      *modules;    /* local copy of the module table */
     uint32_t        nmodules;
@@ -53,6 +54,8 @@ struct session {
     session_trace  *traces;     /* by trace id, traces_cap entries */
     uint32_t       *pool;       /* frame ids */
     size_t          pool_len, pool_cap;
+    uint32_t       *scratch;    /* one trace's frames while they are collected */
+    size_t          scratch_len, scratch_cap;
     session_addr   *addrs;      /* open addressing */
     size_t          addrs_cap, addrs_used;
 
@@ -151,6 +154,7 @@ session *session_open(pid_t pid, const session_config *cfg, bool *missing, char 
     s->sym = sym_resolver_new(cfg ? cfg->debug_dirs : NULL, cfg ? cfg->ndebug_dirs : 0);
     s->locs = diff_loctab_new();
     s->alloc_fns = cfg ? cfg->alloc_fns : NULL;
+    s->top_only = cfg && cfg->top_frames_only;
     s->nalloc_fns = cfg ? cfg->nalloc_fns : 0;
     s->modules = xcalloc(s->fixed.modules_cap, sizeof(lt_module));
     s->traces = xcalloc(s->fixed.traces_cap, sizeof(session_trace));
@@ -174,6 +178,7 @@ void session_free(session *s)
     free(s->modules);
     free(s->traces);
     free(s->pool);
+    free(s->scratch);
     free(s->addrs);
     free(s);
 }
@@ -350,7 +355,17 @@ static const lt_trace_rec *session_record(const session *s, uint32_t id)
 }
 
 /* Symbolizes trace `id` once: expand inlines, drop allocator wrappers,
- * keep at most frames_limit frames (tracemalloc's traceback limit). */
+ * keep at most frames_limit frames (tracemalloc's traceback limit). In
+ * top-only mode, stops at the first frame that is not a wrapper. */
+static void session_scratch_push(session *s, uint32_t id)
+{
+    if (s->scratch_len == s->scratch_cap) {
+        s->scratch_cap = s->scratch_cap ? s->scratch_cap * 2 : 256;
+        s->scratch = xrealloc(s->scratch, s->scratch_cap * sizeof(uint32_t));
+    }
+    s->scratch[s->scratch_len++] = id;
+}
+
 static session_trace *session_trace_get(session *s, uint32_t id)
 {
     session_trace *t = &s->traces[id];
@@ -360,24 +375,26 @@ static session_trace *session_trace_get(session *s, uint32_t id)
     if (!r)
         return NULL;
     uint32_t nframes = r->nframes, gen = r->module_gen;
-    /* Resolve first: a new address appends its own frames to the pool, and
-     * that must happen before this trace's range starts, or those frames
-     * would appear twice in it. */
-    for (uint32_t k = 0; k < nframes; k++)
-        session_resolve_addr(s, r->frames[k], gen);
-    uint32_t start = (uint32_t)s->pool_len;
+    /* Collected apart from the pool: resolving a new address appends its
+     * own frames to the pool, which must not land inside this range. */
+    s->scratch_len = 0;
     for (uint32_t k = 0; k < nframes; k++) {
         const session_addr *a = session_resolve_addr(s, r->frames[k], gen);
-        uint32_t off = a->off, len = a->len;  /* `a` may move when the pool grows */
-        for (uint32_t j = 0; j < len; j++)
-            session_pool_push(s, s->pool[off + j]);
+        for (uint32_t j = 0; j < a->len; j++)
+            session_scratch_push(s, s->pool[a->off + j]);
+        uint32_t have = (uint32_t)s->scratch_len;
+        if (s->top_only && diff_frames_skip_wrappers(s->locs, s->scratch, have, s->alloc_fns,
+                                                     s->nalloc_fns) < have - 1)
+            break;  /* a frame past the wrappers exists: that is the top */
     }
-    uint32_t total = (uint32_t)s->pool_len - start;
-    uint32_t skip = diff_frames_skip_wrappers(s->locs, s->pool + start, total, s->alloc_fns, s->nalloc_fns);
-    t->off = start + skip;
+    uint32_t total = (uint32_t)s->scratch_len;
+    uint32_t skip = diff_frames_skip_wrappers(s->locs, s->scratch, total, s->alloc_fns, s->nalloc_fns);
+    t->off = (uint32_t)s->pool_len;
     t->len = total - skip;
     if (t->len > s->fixed.frames_limit)
         t->len = s->fixed.frames_limit;
+    for (uint32_t j = 0; j < t->len; j++)
+        session_pool_push(s, s->scratch[skip + j]);
     t->resolved = true;
     return t;
 }

@@ -32,14 +32,16 @@ char *view_clip_osc52(const char *text, size_t n, int in_tmux)
 {
     char *b64 = xmalloc((n + 2) / 3 * 4 + 1);
     view_base64((const unsigned char *)text, n, b64);
-    size_t len = strlen(b64) + 64;
+    size_t len = 2 * strlen(b64) + 64;
     char *seq = xmalloc(len);
-    /* tmux passes a DCS "tmux;" payload through to the outer terminal, with
-     * every ESC inside doubled. */
+    /* Inside tmux either of two settings makes the copy work: with
+     * set-clipboard on, tmux takes the plain sequence itself (a paste
+     * buffer, forwarded to the outer terminal); with allow-passthrough on,
+     * a DCS "tmux;" payload (every ESC inside doubled) goes to the outer
+     * terminal untouched. Both are sent: the same text twice is harmless. */
+    int used = snprintf(seq, len, "\033]52;c;%s\a", b64);
     if (in_tmux)
-        snprintf(seq, len, "\033Ptmux;\033\033]52;c;%s\a\033\\", b64);
-    else
-        snprintf(seq, len, "\033]52;c;%s\a", b64);
+        snprintf(seq + used, len - (size_t)used, "\033Ptmux;\033\033]52;c;%s\a\033\\", b64);
     free(b64);
     return seq;
 }

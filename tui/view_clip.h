@@ -13,8 +13,8 @@
 int view_clip_copy(const view_term *t, int nrows, const char *dir, const char *name,
                    char *path, size_t pathlen, char *err, size_t errlen);
 
-/* The OSC 52 sequence setting the clipboard to text[0..n), wrapped in a DCS
- * passthrough when in_tmux. Returns a malloc'ed string. */
+/* The OSC 52 sequence setting the clipboard to text[0..n); in_tmux adds
+ * the same wrapped in a tmux DCS passthrough. Returns a malloc'ed string. */
 char *view_clip_osc52(const char *text, size_t n, int in_tmux);
 
 #endif

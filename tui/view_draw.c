@@ -26,7 +26,7 @@ static void view_draw_state(const view *v, char *out, size_t len)
     else if (v->status_known)
         snprintf(out, len, "exited %d", WEXITSTATUS(v->wstatus));
     else
-        snprintf(out, len, "ended");
+        snprintf(out, len, v->exited ? "exited" : "ended (killed?)");
 }
 
 /* Puts label then value; returns the next x. */
@@ -41,7 +41,9 @@ static void view_draw_line0(const view *v)
 {
     char pid[32], state[64], up[32], rss[32];
     int x = view_term_put(&v->term, 0, 0, v->term.cols, VIEW_ROLE_TITLE, "leaktop ", false);
-    x += view_term_put(&v->term, 0, x, v->term.cols / 3, VIEW_ROLE_TITLE, v->prog, false);
+    char prog[256];
+    view_text_fit_left(prog, sizeof(prog), v->prog, v->term.cols / 3, v->term.g);
+    x += view_term_put(&v->term, 0, x, v->term.cols / 3, VIEW_ROLE_TITLE, prog, false);
     snprintf(pid, sizeof(pid), " [%d]  ", (int)v->pid);
     x += view_term_put(&v->term, 0, x, v->term.cols - x, VIEW_ROLE_NORMAL, pid, false);
     view_draw_state(v, state, sizeof(state));
@@ -154,7 +156,7 @@ static view_layout view_layout_table(const view *v, size_t first, size_t nshown)
         int x = 1;
         for (int c = 0; c < COL_N; c++)
             x += lay.show[c] ? lay.width[c] + 1 : 0;
-        x += 1 + (lay.trend ? VIEW_TREND_COLS + 1 : 0);   /* flag, trend */
+        x += 2 + (lay.trend ? VIEW_TREND_COLS + 1 : 0);   /* flag, trend */
         lay.loc_x = x;
         lay.loc_cols = v->term.cols - x;
         if (lay.loc_cols >= VIEW_LOC_MIN)
@@ -174,7 +176,7 @@ static void view_draw_colhdr(const view *v, const view_layout *lay)
     for (int c = 0; c < COL_N; c++)
         if (lay->show[c])
             used += (size_t)snprintf(line + used, sizeof(line) - used, "%*s ", lay->width[c], view_col_names[c]);
-    snprintf(line + used, sizeof(line) - used, " %-*s%s", lay->trend ? VIEW_TREND_COLS + 1 : 0,
+    snprintf(line + used, sizeof(line) - used, "  %-*s%s", lay->trend ? VIEW_TREND_COLS + 1 : 0,
              lay->trend ? "Trend" : "", "Location");
     view_term_put(&v->term, VIEW_HEADER_ROWS, 0, v->term.cols, VIEW_ROLE_COLHDR, line, true);
 }
@@ -182,6 +184,20 @@ static void view_draw_colhdr(const view *v, const view_layout *lay)
 static view_role view_diff_role(int64_t d)
 {
     return d > 0 ? VIEW_ROLE_GROW : d < 0 ? VIEW_ROLE_SHRINK : VIEW_ROLE_NORMAL;
+}
+
+/* Traceback rows share their top line often: the callers tell them apart. */
+static void view_draw_callers(const diff_loctab *lt, const diff_stat *s, char *out, size_t len)
+{
+    size_t used = 0;
+    out[0] = 0;
+    for (uint32_t i = 1; i < s->nframes && used + 1 < len; i++) {
+        const diff_frame *f = diff_loctab_get(lt, s->frames[i]);
+        int n = snprintf(out + used, len - used, " < %s", f->function ? f->function : "??");
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
 }
 
 static void view_draw_row(const view *v, int y, size_t i, const view_layout *lay, const view_loc_style *st)
@@ -212,8 +228,14 @@ static void view_draw_row(const view *v, int y, size_t i, const view_layout *lay
         view_term_put(&v->term, y, x, VIEW_TREND_COLS, sel ? VIEW_ROLE_SELECTED : VIEW_ROLE_NORMAL, spark, false);
     }
     char loc[2048];
-    view_loc_format(loc, sizeof(loc), diff_loctab_get(diff_stats_locs(v->table.st), s->frames[0]), lay->loc_cols, st);
+    const diff_loctab *lt = diff_stats_locs(v->table.st);
+    int used = view_loc_format(loc, sizeof(loc), diff_loctab_get(lt, s->frames[0]), lay->loc_cols, st);
     view_term_put(&v->term, y, lay->loc_x, lay->loc_cols, sel ? VIEW_ROLE_SELECTED : VIEW_ROLE_NORMAL, loc, false);
+    if (v->dopts.group == DIFF_GROUP_TRACEBACK && s->nframes > 1 && used + 4 < lay->loc_cols) {
+        view_draw_callers(lt, s, loc, sizeof(loc));
+        view_term_put(&v->term, y, lay->loc_x + used, lay->loc_cols - used, sel ? VIEW_ROLE_SELECTED : VIEW_ROLE_DIM,
+                      loc, false);
+    }
 }
 
 static void view_draw_table(const view *v)

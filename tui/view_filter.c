@@ -41,6 +41,22 @@ static int view_filter_word(const char *w, size_t len, diff_filter *out, char **
     return 0;
 }
 
+/* Adds the any-directory twin of a GLOB without a slash: the same file
+ * name in any directory. */
+static void view_filter_basename(view_filter *f)
+{
+    const diff_filter *last = &f->items[f->n - 1];
+    if (strchr(last->pattern, '/'))
+        return;
+    size_t len = strlen(last->pattern) + 3;
+    char *pat = xmalloc(len);
+    snprintf(pat, len, "*/%s", last->pattern);
+    f->items[f->n] = *last;
+    f->items[f->n].pattern = pat;
+    f->patterns[f->n] = pat;
+    f->n++;
+}
+
 int view_filter_set(view_filter *f, const char *text, char *err, size_t errlen)
 {
     view_filter next = {0};
@@ -54,9 +70,9 @@ int view_filter_set(view_filter *f, const char *text, char *err, size_t errlen)
             len++;
         if (len == 0)
             break;
-        if (next.n == VIEW_FILTER_MAX ||
+        if (next.n >= 2 * VIEW_FILTER_MAX - 1 ||
             view_filter_word(p, len, &next.items[next.n], &next.patterns[next.n]) != 0) {
-            if (next.n == VIEW_FILTER_MAX)
+            if (next.n >= 2 * VIEW_FILTER_MAX - 1)
                 snprintf(err, errlen, "too many filters (at most %d)", VIEW_FILTER_MAX);
             else
                 snprintf(err, errlen, "'%.*s': a filter needs a pattern after its sign", (int)len, p);
@@ -64,6 +80,7 @@ int view_filter_set(view_filter *f, const char *text, char *err, size_t errlen)
             return -1;
         }
         next.n++;
+        view_filter_basename(&next);
         p += len;
     }
     /* A filter of blanks only is no filter. */
@@ -74,17 +91,22 @@ int view_filter_set(view_filter *f, const char *text, char *err, size_t errlen)
     return 0;
 }
 
+/* Command-line filters keep their exact tracemalloc meaning (as in batch
+ * reports); only what is typed at the prompt gets the base-name rule. */
 void view_filter_from(view_filter *f, const diff_filter *items, size_t n)
 {
-    char text[512] = "";
+    view_filter_free(f);
     size_t used = 0;
-    for (size_t i = 0; i < n && used < sizeof(text); i++) {
+    for (size_t i = 0; i < n && i < 2 * VIEW_FILTER_MAX; i++) {
         char line[32] = "";
         if (items[i].lineno >= 0)
             snprintf(line, sizeof(line), ":%lld", (long long)items[i].lineno);
-        used += (size_t)snprintf(text + used, sizeof(text) - used, "%s%s%s%s", i ? " " : "",
-                                 items[i].inclusive ? "" : "-", items[i].pattern, line);
+        if (used < sizeof(f->text))
+            used += (size_t)snprintf(f->text + used, sizeof(f->text) - used, "%s%s%s%s", i ? " " : "",
+                                     items[i].inclusive ? "" : "-", items[i].pattern, line);
+        f->patterns[i] = xstrdup(items[i].pattern);
+        f->items[i] = items[i];
+        f->items[i].pattern = f->patterns[i];
+        f->n++;
     }
-    char err[128];
-    view_filter_set(f, text, err, sizeof(err));
 }

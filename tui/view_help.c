@@ -24,6 +24,8 @@ static const char *const view_help_legend[] = {
     "Before any baseline the table compares against the empty snapshot, so",
     "the largest live lines are on top. The program's first leaktop_mark()",
     "becomes the baseline unless you chose one with b, B or m.",
+    "A stack follows the table's refreshes while it is quick to compute;",
+    "a very large one stays as it was when opened (Esc, Enter reopens it).",
 };
 
 static void view_help_keys(view_page *p, view_screen screen, const char *title)

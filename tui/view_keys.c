@@ -9,6 +9,7 @@
 
 #include "snapdir.h"
 #include "view_clip.h"
+#include "view_screen.h"
 
 #define CTRL(c) ((c) & 0x1f)
 #define VIEW_KEY_ESC 27
@@ -159,10 +160,13 @@ static void act_write(view *v)
         }
         n++;
     }
+    /* Written in the current directory: the names are the paths. */
+    const char *p0 = strncmp(paths[0], "./", 2) == 0 ? paths[0] + 2 : paths[0];
+    const char *p1 = n == 2 && strncmp(paths[1], "./", 2) == 0 ? paths[1] + 2 : paths[1];
     if (n == 2)
-        view_message(v, false, "wrote %s and baseline %s", paths[0], paths[1]);
+        view_message(v, false, "wrote %s, baseline %s", p0, p1);
     else if (n == 1)
-        view_message(v, false, "wrote %s (no baseline to write)", paths[0]);
+        view_message(v, false, "wrote %s (no baseline to write)", p0);
 }
 
 static void act_copy(view *v)
@@ -176,7 +180,7 @@ static void act_copy(view *v)
     if (view_clip_copy(&v->term, v->term.rows - 1, dir, name, path, sizeof(path), err, sizeof(err)) != 0)
         view_message(v, true, "%s", err);
     else
-        view_message(v, false, "copied the screen to the clipboard (OSC 52) and to %s", path);
+        view_message(v, false, "%s: screen copied (and to the clipboard, OSC 52)", path);
 }
 
 /* ---- the filter prompt ------------------------------------------------------------------------ */
@@ -265,10 +269,10 @@ static const view_key view_key_table[] = {
     {KEY_HOME, "Home End", ALL, "first / last row", NULL, act_home},
     {KEY_END, "End", ALL, NULL, NULL, act_end},
     {'/', "/", T, "filter: foo*.c keeps, -bar.c drops, file.c:42 a line; empty clears", "filter", act_filter},
-    {'p', "p", ALL, "pause the view (the program keeps running)", "pause", act_pause},
+    {'p', "p", ALL, "pause the view (the program keeps running)", NULL, act_pause},
     {'w', "w", ALL, "write the snapshot and the baseline to files here", NULL, act_write},
-    {'y', "y", ALL, "copy the screen as text (clipboard via OSC 52, and a file)", "copy", act_copy},
-    {'l', "l", ALL, "the program's output log", "log", act_log},
+    {'y', "y", ALL, "copy the screen as text (clipboard via OSC 52, and a file)", NULL, act_copy},
+    {'l', "l", ALL, "the program's output log", NULL, act_log},
     {'m', "m", ALL, "marks the program made; Enter picks one as baseline", "marks", act_marks},
     {'?', "?", ALL, "this help", "help", act_help},
     {KEY_F(1), "F1", ALL, NULL, NULL, act_help},

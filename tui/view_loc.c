@@ -37,6 +37,22 @@ void view_loc_where(char *out, size_t outlen, const diff_frame *f, const view_lo
         snprintf(out, outlen, "%s", f->module ? view_loc_base(f->module) : "?");
 }
 
+/* Shortened from the left at a directory boundary when one is left:
+ * "…/tui/server.c:88" rather than "…ui/tui/server.c:88". */
+static int view_loc_fit_path(char *out, size_t outlen, const char *path, int cols, const view_glyphs *g)
+{
+    int used = view_text_fit_left(out, outlen, path, cols, g);
+    if (strncmp(out, g->ellipsis, strlen(g->ellipsis)) != 0)
+        return used;
+    char *rest = out + strlen(g->ellipsis);
+    char *slash = strchr(rest, '/');
+    if (!slash || slash == rest)
+        return used;
+    int cut = view_text_width(rest) - view_text_width(slash);
+    memmove(rest, slash, strlen(slash) + 1);
+    return used - cut;
+}
+
 int view_loc_format(char *out, size_t outlen, const diff_frame *f, int cols, const view_loc_style *st)
 {
     char where[1024], fn[512], fitted[1024];
@@ -56,7 +72,7 @@ int view_loc_format(char *out, size_t outlen, const diff_frame *f, int cols, con
         fkeep = 0, gap = 0;
     int wkeep = cols - fkeep - gap;
     if (wkeep < 1) {
-        return view_text_fit_left(out, outlen, where, cols, st->g);
+        return view_loc_fit_path(out, outlen, where, cols, st->g);
     }
     if (wcols < wkeep) {     /* a short path leaves more room to the name */
         fkeep += wkeep - wcols;
@@ -66,7 +82,7 @@ int view_loc_format(char *out, size_t outlen, const diff_frame *f, int cols, con
     int used = fkeep ? view_text_fit(fn, sizeof(fn), name, fkeep, st->g) : 0;
     if (!fkeep)
         fn[0] = 0;
-    int wused = view_text_fit_left(fitted, sizeof(fitted), where, wkeep, st->g);
+    int wused = view_loc_fit_path(fitted, sizeof(fitted), where, wkeep, st->g);
     snprintf(out, outlen, "%s%s%s", fn, fkeep ? VIEW_LOC_GAP : "", fitted);
     return used + (fkeep ? gap : 0) + wused;
 }

@@ -62,7 +62,7 @@ void view_marks_page(const view_marks *m, view_page *p, double now_elapsed)
         diff_format_size(sz, sizeof(sz), size, false);
         view_text_duration(ago, sizeof(ago), now_elapsed - diff_snapshot_elapsed(s));
         view_page_add(p, (long)i == m->baseline ? VIEW_ROLE_TITLE : VIEW_ROLE_NORMAL,
-                      "%c %-24s %-8s at %8.1f s (%s ago)  %10s in %lld blocks",
+                      "%c %-16s %-7s at %.1f s (%s ago)  %s in %lld blocks",
                       (long)i == m->baseline ? '*' : ' ', diff_snapshot_label(s),
                       m->items[i].by_program ? "program" : "key b", diff_snapshot_elapsed(s), ago, sz,
                       (long long)count);

@@ -13,7 +13,7 @@ static uint64_t view_stack_frame_row_key(view_table *t, const diff_loctab *lt, u
                                          const diff_options *o)
 {
     diff_stat one = {.frames = &id, .nframes = 1};
-    return view_table_stat_key(t, lt, &one, o);
+    return view_keycache_stat(&t->kc, lt, &one, o);
 }
 
 /* Index of the frame of s that makes it reach the row, or -1. */
@@ -22,7 +22,7 @@ static long view_stack_match(view_table *t, const diff_loctab *lt, const diff_st
 {
     const diff_options *o = req->opts;
     if (o->group == DIFF_GROUP_TRACEBACK)
-        return view_table_stat_key(t, lt, s, o) == req->key ? 0 : -1;
+        return view_keycache_stat(&t->kc, lt, s, o) == req->key ? 0 : -1;
     uint32_t n = o->cumulative ? s->nframes : (s->nframes ? 1 : 0);
     for (uint32_t i = 0; i < n; i++)
         if (view_stack_frame_row_key(t, lt, s->frames[i], o) == req->key)
@@ -93,12 +93,11 @@ int view_stack_page(view_page *p, view_table *t, const view_stack_req *req, char
         matched += view_stack_match(t, lt, diff_stats_get(st, i), req) >= 0;
     view_page_clear(p);
     p->select = false;
-    char where[1024];
+    char where[400];
     view_loc_where(where, sizeof(where), req->loc, &req->style);
-    snprintf(p->title, sizeof(p->title), "Stack of %s%s%s: %zu traceback%s reach%s it", where,
-             req->loc->function && req->style.show_line ? " in " : "",
-             req->loc->function && req->style.show_line ? req->loc->function : "", matched,
-             matched == 1 ? "" : "s", matched == 1 ? "es" : "");
+    snprintf(p->title, sizeof(p->title), "%zu traceback%s reach%s %s%s%s", matched, matched == 1 ? "" : "s",
+             matched == 1 ? "es" : "", where, req->loc->function && req->style.show_line ? " in " : "",
+             req->loc->function && req->style.show_line ? req->loc->function : "");
     size_t nth = 0;
     for (size_t i = 0; i < n && nth < VIEW_STACK_MAX; i++) {
         const diff_stat *s = diff_stats_get(st, i);

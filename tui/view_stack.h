@@ -19,7 +19,7 @@
 typedef struct view_stack_req {
     const diff_snapshot *cur, *base;   /* base NULL = the empty snapshot */
     const diff_options  *opts;         /* the table's grouping, sort and filters */
-    uint64_t             key;          /* the row's group key (view_table_stat_key) */
+    uint64_t             key;          /* the row's group key (view_keycache_stat) */
     const diff_frame    *loc;          /* the row's location (its first frame) */
     int                  cols;
     view_loc_style       style;

@@ -17,6 +17,7 @@
 #include "view_page.h"
 #include "view_table.h"
 #include "view_term.h"
+#include "view_worker.h"
 
 typedef enum view_screen {
     VIEW_SCREEN_TABLE,
@@ -49,6 +50,7 @@ typedef struct view {
     session       *s;
     bool           ended;          /* reaped (launched) or gone (attached) */
     bool           status_known;   /* wstatus is valid (launched only) */
+    bool           exited;         /* attached: its tracer saw exit() */
     int            wstatus;
     double         end_elapsed;
     int64_t        rss;
@@ -60,7 +62,10 @@ typedef struct view {
     diff_options   dopts;
     view_filter    filter;
     view_table     table;
-    double         refresh_ms;     /* the last refresh's cost (shown in help) */
+    view_worker    worker;         /* computes compares off the main thread */
+    bool           recompute;      /* options changed while the worker was busy */
+    double         snap_ms;        /* the last snapshot's cost */
+    double         refresh_ms;     /* the last refresh's cost: snapshot + compare */
 
     /* screens */
     view_screen    screen;
@@ -68,7 +73,9 @@ typedef struct view {
     int            nback;
     view_page      page;           /* the current non-table screen */
     uint64_t       stack_key;      /* group key of the row whose stack is open */
+    diff_frame     stack_loc;      /* its location (strings owned by the loctab) */
     diff_options   stack_opts;     /* grouping when it was opened */
+    double         stack_ms;       /* its last build's cost: refreshed live only when cheap */
 
     /* loop */
     unsigned       interval_ms;
@@ -89,15 +96,12 @@ typedef struct view {
 
 /* view.c: what key actions and screens ask of the view. */
 void view_message(view *v, bool error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* Re-groups or re-sorts the same snapshots (no new trend point). */
+/* Re-groups or re-sorts the same snapshots (no new trend point); the rows
+ * change when the worker is done. */
 void view_recompute(view *v);
 void view_baseline_now(view *v);
 void view_baseline_clear(view *v);
 void view_baseline_pick(view *v, long mark_index);
-void view_open(view *v, view_screen s);
-void view_back(view *v);
-/* Rebuilds the current non-table screen's lines from the model. */
-void view_page_rebuild(view *v);
 /* Rows available to the table / a page below the header. */
 size_t view_body_rows(const view *v);
 /* Wall-clock seconds since tracing started, frozen at death. */

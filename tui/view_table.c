@@ -42,28 +42,35 @@ static uint64_t view_frame_key_compute(const diff_frame *f, bool file_only)
     return (file_only ? h : view_mix(h, f->offset)) | 1;
 }
 
-uint64_t view_table_frame_key(view_table *t, const diff_loctab *lt, uint32_t id, bool file_only)
+void view_keycache_free(view_keycache *c)
+{
+    free(c->keys);
+    c->keys = NULL;
+    c->n = 0;
+}
+
+uint64_t view_keycache_frame(view_keycache *c, const diff_loctab *lt, uint32_t id, bool file_only)
 {
     size_t need = ((size_t)id + 1) * 2;
-    if (need > t->nframe_keys) {
+    if (need > c->n) {
         size_t n = diff_loctab_count(lt) * 2;
         n = n < need ? need : n;
-        t->frame_keys = xrealloc(t->frame_keys, n * sizeof(uint64_t));
-        memset(t->frame_keys + t->nframe_keys, 0, (n - t->nframe_keys) * sizeof(uint64_t));
-        t->nframe_keys = n;
+        c->keys = xrealloc(c->keys, n * sizeof(uint64_t));
+        memset(c->keys + c->n, 0, (n - c->n) * sizeof(uint64_t));
+        c->n = n;
     }
-    uint64_t *slot = &t->frame_keys[(size_t)id * 2 + file_only];
+    uint64_t *slot = &c->keys[(size_t)id * 2 + file_only];
     if (!*slot)
         *slot = view_frame_key_compute(diff_loctab_get(lt, id), file_only);
     return *slot;
 }
 
-uint64_t view_table_stat_key(view_table *t, const diff_loctab *lt, const diff_stat *s, const diff_options *o)
+uint64_t view_keycache_stat(view_keycache *c, const diff_loctab *lt, const diff_stat *s, const diff_options *o)
 {
     bool file_only = o->group == DIFF_GROUP_FILENAME;
     uint64_t h = 0x57a7;
     for (uint32_t i = 0; i < s->nframes; i++)
-        h = view_mix(h, view_table_frame_key(t, lt, s->frames[i], file_only));
+        h = view_mix(h, view_keycache_frame(c, lt, s->frames[i], file_only));
     return h | 1;
 }
 
@@ -172,8 +179,32 @@ void view_table_free(view_table *t)
         diff_stats_free(t->st);
     free(t->keys);
     free(t->trend.slots);
-    free(t->frame_keys);
+    view_keycache_free(&t->kc);
     memset(t, 0, sizeof(*t));
+}
+
+void view_table_compute(view_keycache *kc, const diff_snapshot *cur, const diff_snapshot *base,
+                        const diff_options *o, view_compare_result *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->st = diff_compare(cur, base, o, out->err, sizeof(out->err));
+    if (!out->st)
+        return;
+    out->nrows = diff_stats_count(out->st);
+    out->keys = xmalloc((out->nrows ? out->nrows : 1) * sizeof(uint64_t));
+    const diff_loctab *lt = diff_stats_locs(out->st);
+    for (size_t i = 0; i < out->nrows; i++)
+        out->keys[i] = view_keycache_stat(kc, lt, diff_stats_get(out->st, i), o);
+}
+
+void view_compare_result_free(view_compare_result *r)
+{
+    if (r->st)
+        diff_stats_free(r->st);
+    free(r->keys);
+    r->st = NULL;
+    r->keys = NULL;
+    r->nrows = 0;
 }
 
 static void view_table_sample(view_table *t, const diff_snapshot *cur, uint64_t mode)
@@ -190,14 +221,17 @@ static void view_table_sample(view_table *t, const diff_snapshot *cur, uint64_t 
         t->ntotals++;
 }
 
-/* After a refresh the selection stays on its group when that group is
- * still there; otherwise on the same rank. */
+/* After a refresh a selection on the first row stays there (the top is
+ * what the user watches); any other selection stays on its group when that
+ * group is still there, otherwise on the same rank. */
 static void view_table_reselect(view_table *t, uint64_t old_key, bool same_mode)
 {
     if (!same_mode) {
         t->cur.sel = t->cur.top = 0;
         return;
     }
+    if (t->cur.sel == 0)
+        return;
     for (size_t i = 0; old_key && i < t->nrows; i++) {
         if (t->keys[i] == old_key) {
             t->cur.sel = i;
@@ -206,30 +240,24 @@ static void view_table_reselect(view_table *t, uint64_t old_key, bool same_mode)
     }
 }
 
-int view_table_update(view_table *t, const diff_snapshot *cur, const diff_snapshot *base,
-                      const diff_options *o, uint64_t mode, bool sample, char *err, size_t errlen)
+void view_table_adopt(view_table *t, view_compare_result *r, const diff_snapshot *cur,
+                      uint64_t mode, bool sample)
 {
-    diff_stats *st = diff_compare(cur, base, o, err, errlen);
-    if (!st)
-        return -1;
     uint64_t old_key = t->nrows && t->cur.sel < t->nrows ? t->keys[t->cur.sel] : 0;
     bool same_mode = t->st && t->mode == mode;
     if (t->st)
         diff_stats_free(t->st);
-    t->st = st;
+    free(t->keys);
+    t->st = r->st;
+    t->keys = r->keys;
+    t->nrows = r->nrows;
     t->mode = mode;
-    t->nrows = diff_stats_count(st);
-    if (t->nrows > t->keys_cap) {
-        t->keys_cap = t->nrows;
-        t->keys = xrealloc(t->keys, t->keys_cap * sizeof(uint64_t));
-    }
-    const diff_loctab *lt = diff_stats_locs(st);
-    for (size_t i = 0; i < t->nrows; i++)
-        t->keys[i] = view_table_stat_key(t, lt, diff_stats_get(st, i), o);
+    r->st = NULL;
+    r->keys = NULL;
+    r->nrows = 0;
     if (sample)
         view_table_sample(t, cur, mode);
     view_table_reselect(t, old_key, same_mode);
-    return 0;
 }
 
 const diff_stat *view_table_row(const view_table *t, size_t i)

@@ -36,17 +36,46 @@ typedef struct view_trend {
     uint64_t          clock;
 } view_trend;
 
+/* Group keys of frames, cached by loctab id (2 per frame: with and without
+ * the line). One cache per thread that computes keys. */
+typedef struct view_keycache {
+    uint64_t *keys;
+    size_t    n;
+} view_keycache;
+
+void     view_keycache_free(view_keycache *c);
+/* Group key of one frame as diff groups it: (file, line) or, without line
+ * info, (module, offset); with file_only, the file (or module) alone. */
+uint64_t view_keycache_frame(view_keycache *c, const diff_loctab *lt, uint32_t id, bool file_only);
+/* The group key of a statistic under grouping o. */
+uint64_t view_keycache_stat(view_keycache *c, const diff_loctab *lt, const diff_stat *s, const diff_options *o);
+
+/* A compare and the group key of each of its rows: computed away from the
+ * table (on the worker thread), then adopted by it. */
+typedef struct view_compare_result {
+    diff_stats *st;       /* NULL when refused (err says why) */
+    uint64_t   *keys;
+    size_t      nrows;
+    char        err[512];
+} view_compare_result;
+
+/* Compares cur against base (NULL = empty snapshot) with o. Touches
+ * nothing but its arguments: safe on another thread while the snapshots
+ * and their loctab are only read. */
+void view_table_compute(view_keycache *kc, const diff_snapshot *cur, const diff_snapshot *base,
+                        const diff_options *o, view_compare_result *out);
+void view_compare_result_free(view_compare_result *r);
+
 typedef struct view_table {
-    diff_stats  *st;          /* the current compare (owned), NULL before the first */
-    uint64_t    *keys;        /* group key of each row */
-    size_t       nrows, keys_cap;
-    view_cursor  cur;
-    uint64_t     mode;        /* grouping of st (see view_table_mode) */
-    view_trend   trend;
-    int64_t      totals[VIEW_TOTALS_LEN];   /* traced bytes, ring */
-    size_t       ntotals, totals_head;
-    uint64_t    *frame_keys;  /* cache by loctab id: 2 keys per frame */
-    size_t       nframe_keys;
+    diff_stats   *st;         /* the current compare (owned), NULL before the first */
+    uint64_t     *keys;       /* group key of each row (owned) */
+    size_t        nrows;
+    view_cursor   cur;
+    uint64_t      mode;       /* grouping of st (see view_table_mode) */
+    view_trend    trend;
+    int64_t       totals[VIEW_TOTALS_LEN];   /* traced bytes, ring */
+    size_t        ntotals, totals_head;
+    view_keycache kc;         /* the main thread's key cache */
 } view_table;
 
 void view_table_free(view_table *t);
@@ -54,12 +83,11 @@ void view_table_free(view_table *t);
 /* A grouping's identity: group, cumulative and the filter text. */
 uint64_t view_table_mode(const diff_options *o, const char *filter_text);
 
-/* Compares cur against base (NULL = empty snapshot) with o; sample = a new
- * snapshot arrived, so trends and the total series get a point (a regroup
- * or re-sort of the same snapshots does not). 0, or -1 with err filled and
- * the table unchanged. */
-int  view_table_update(view_table *t, const diff_snapshot *cur, const diff_snapshot *base,
-                       const diff_options *o, uint64_t mode, bool sample, char *err, size_t errlen);
+/* Takes r's compare (r is emptied) as the table's rows. sample = it
+ * compares a new snapshot (cur), so trends and the total series get a
+ * point; a regroup or re-sort of the same snapshots does not. */
+void view_table_adopt(view_table *t, view_compare_result *r, const diff_snapshot *cur,
+                      uint64_t mode, bool sample);
 
 const diff_stat *view_table_row(const view_table *t, size_t i);
 const diff_stat *view_table_selected(const view_table *t);
@@ -69,12 +97,6 @@ bool view_table_bigger(const diff_stat *s);
 int  view_table_trend(const view_table *t, size_t row, int64_t *vals, int max);
 /* The last `max` totals, oldest first; returns how many. */
 int  view_table_totals(const view_table *t, int64_t *vals, int max);
-
-/* Group key of one frame as diff groups it: (file, line) or, without line
- * info, (module, offset); with file_only, the file (or module) alone. */
-uint64_t view_table_frame_key(view_table *t, const diff_loctab *lt, uint32_t id, bool file_only);
-/* The group key of a statistic under grouping o. */
-uint64_t view_table_stat_key(view_table *t, const diff_loctab *lt, const diff_stat *s, const diff_options *o);
 
 void view_table_move(view_table *t, long delta, size_t height);
 

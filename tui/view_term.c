@@ -71,7 +71,8 @@ int view_term_start(view_term *t, char *err, size_t errlen)
     bool utf8 = strcmp(nl_langinfo(CODESET), "UTF-8") == 0;
     t->g = view_glyphs_get(utf8);
     set_escdelay(VIEW_TERM_ESCDELAY_MS);
-    if (!initscr()) {
+    t->screen = newterm(NULL, stdout, stdin);
+    if (!t->screen) {
         snprintf(err, errlen, "cannot start the terminal (TERM=%s)", getenv("TERM") ? getenv("TERM") : "");
         return -1;
     }
@@ -88,14 +89,14 @@ int view_term_start(view_term *t, char *err, size_t errlen)
 
 void view_term_stop(view_term *t)
 {
-    (void)t;
-    if (isendwin())
+    if (!t->screen)
         return;
     curs_set(1);
     endwin();
     /* Frees what ncurses allocated for the screen, so leak checks only
      * see leaks of ours. */
-    delscreen(SP);
+    delscreen(t->screen);
+    t->screen = NULL;
 }
 
 void view_term_size(view_term *t)

@@ -32,6 +32,7 @@ typedef struct view_term {
     bool               color;   /* false: NO_COLOR or a monochrome terminal */
     const view_glyphs *g;
     int                rows, cols;
+    void              *screen;  /* the curses SCREEN, freed at stop */
 } view_term;
 
 /* Sets the locale's character set, starts curses, picks colours and

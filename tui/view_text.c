@@ -4,6 +4,7 @@
 #include "view_text.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
 

@@ -129,8 +129,10 @@ try:
               (rep["group"], rep["cumulative"]))
         if group == "traceback":
             top = [s for s in rep["stats"] if s["size"] == 12345]
-            check("traceback rows hold the whole stack", top and len(top[0]["frames"]) >= 2 and
-                  top[0]["frames"][0]["function"] == "main" and top[0]["frames"][1]["function"], top[:1])
+            fns = [f["function"] for f in top[0]["frames"]] if top else []
+            check("traceback rows hold the whole stack, each frame once",
+                  fns[:2] == ["main", "__libc_start_call_main"] and
+                  all(top[0]["frames"][i] != top[0]["frames"][i + 1] for i in range(len(fns) - 1)), fns)
     p = run(["run", "--json", "--group", "traceback", "--cumulative", "--", fx_exit])
     check("cumulative traceback refused", "cumulative" in p.stderr, p.stderr)
 finally:

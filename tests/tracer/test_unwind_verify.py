@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""The tracer's own CFI unwinder and stack cache against libunwind: with
+LEAKTOP_UNWIND=verify every captured stack is also taken by unw_backtrace
+and compared. Fixtures (O0/O2, C++, threads, forks, dlopen/dlclose loops)
+and real programs must give zero mismatches, and the fast path must carry
+almost every capture (else the comparison proves nothing).
+Usage: test_unwind_verify.py TRACER FIXTURE_DIR TRACER_TEST_DIR BENCH_DIR"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+tracer, fixtures, tracer_tests, bench = sys.argv[1:5]
+plugin = os.path.join(fixtures, "libfx_plugin_a.so")
+PROGRAMS = [
+    [os.path.join(fixtures, "fx_basic_O0")],
+    [os.path.join(fixtures, "fx_basic_O2")],
+    [os.path.join(fixtures, "fx_cxx_O2")],
+    [os.path.join(fixtures, "fx_threads_O2")],
+    [os.path.join(fixtures, "fx_dlopen_O0"), plugin, os.path.join(fixtures, "libfx_plugin_b.so")],
+    [os.path.join(tracer_tests, "fx_stress"), plugin],
+    [os.path.join(bench, "bench_alloc"), "2", "100000"],
+    [os.path.join(bench, "bench_cxx"), "50000"],
+    ["python3", "-S", "-c", "import json; json.dumps([{'a': i} for i in range(20000)])"],
+    ["sqlite3", ":memory:", "create table t(a); insert into t values (1),(2); select * from t;"],
+]
+LINE = re.compile(r"unwind verify: (\d+) stacks, (\d+) mismatches, (\d+) by libunwind")
+failed = 0
+total = 0
+for argv in PROGRAMS:
+    if not shutil.which(argv[0]) and not os.path.exists(argv[0]):
+        continue
+    env = dict(os.environ, LD_PRELOAD=tracer, LEAKTOP_UNWIND="verify", LEAKTOP_MAX_TRACES="65536")
+    env.pop("LEAKTOP_PID", None)
+    p = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=300)
+    err = p.stderr.decode(errors="replace")
+    m = LINE.search(err)
+    name = os.path.basename(argv[0])
+    if p.returncode != 0 or not m:
+        print(f"FAIL {name}: status {p.returncode}, no verify line: {err[-300:]}")
+        failed += 1
+        continue
+    stacks, mismatches, slow = map(int, m.groups())
+    total += stacks
+    ok = mismatches == 0 and stacks > 0 and slow * 20 <= stacks + slow
+    failed += not ok
+    print(f"{'ok  ' if ok else 'FAIL'} {name}: {stacks} stacks by the fast path, {mismatches} mismatches, "
+          f"{slow} by libunwind")
+for f in os.listdir("/dev/shm"):
+    if f.startswith("leaktop-"):
+        try:
+            pid = int(f.split("-")[1])
+            os.kill(pid, 0)
+        except (ValueError, ProcessLookupError):
+            os.unlink(os.path.join("/dev/shm", f))
+        except PermissionError:
+            pass
+print(f"{total} stacks compared; {len(PROGRAMS) - failed} passed, {failed} failed")
+sys.exit(1 if failed else 0)

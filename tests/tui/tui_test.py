@@ -1,0 +1,414 @@
+#!/usr/bin/env python3
+"""TUI tests of leaktop's live view in a real terminal (tmux).
+
+usage: tui_test.py LEAKTOP FIXTURE FIXTURE_SOURCE TEST_NAME
+
+Each test starts its own tmux server (socket ltt-<pid>-<n>), drives the view
+with send-keys, reads it with capture-pane, and kills the server at the end.
+The fixture (tui_fixture.c) leaks 200 x 256 B on SIGUSR1 and exits on SIGUSR2,
+so each test decides when things happen. Waits poll the screen; no test
+relies on a fixed sleep alone.
+"""
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+LEAKTOP = FIXTURE = FIXTURE_SRC = None   # set by main() from argv
+LEAK_LINE = CALL_LINE = BIG_LINE = FREE_LINE = 0
+TIMEOUT = 8.0
+UTF8_ENV = {"LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}
+
+
+def source_line(marker):
+    """Line number of the fixture source line holding the marker comment."""
+    with open(FIXTURE_SRC) as f:
+        for n, line in enumerate(f, 1):
+            if marker in line:
+                return n
+    raise AssertionError("marker %r not in %s" % (marker, FIXTURE_SRC))
+
+
+
+
+class Term:
+    """One tmux server with one window running leaktop."""
+    count = 0
+
+    def __init__(self, args, cols=80, rows=24, env=None):
+        Term.count += 1
+        self.sock = "ltt-%d-%d" % (os.getpid(), Term.count)
+        # leaktop's current directory (w writes there) and TMPDIR (the log,
+        # y copies): removed with everything in it at close.
+        self.workdir = tempfile.mkdtemp(prefix=self.sock + "-")
+        self.status_file = os.path.join(self.workdir, "status")
+        full_env = dict(UTF8_ENV, TMPDIR=self.workdir)
+        full_env.update(env or {})
+        envs = " ".join("%s=%s" % (k, shlex.quote(v)) for k, v in full_env.items())
+        cmd = "cd %s && env %s %s %s; echo $? > %s; sleep 60" % (
+            shlex.quote(self.workdir), envs, shlex.quote(LEAKTOP),
+            " ".join(shlex.quote(a) for a in args), shlex.quote(self.status_file))
+        self.tmux("new-session", "-d", "-x", str(cols), "-y", str(rows), "-s", "t", cmd)
+
+    def tmux(self, *args, check=True):
+        env = dict(os.environ)
+        env.update(UTF8_ENV)
+        env.pop("TMUX", None)
+        return subprocess.run(["tmux", "-L", self.sock, "-f", "/dev/null"] + list(args),
+                              check=check, capture_output=True, text=True, env=env).stdout
+
+    def keys(self, *keys):
+        for k in keys:
+            self.tmux("send-keys", "-t", "t", "--", k)
+
+    def screen(self):
+        return self.tmux("capture-pane", "-p", "-t", "t")
+
+    def lines(self):
+        return self.screen().split("\n")
+
+    def wait(self, what, timeout=TIMEOUT, poll=0.05):
+        """Polls until what (a regex, or a predicate of the screen) holds."""
+        deadline = time.time() + timeout
+        while True:
+            s = self.screen()
+            ok = re.search(what, s, re.M) if isinstance(what, str) else what(s)
+            if ok:
+                return s
+            if time.time() > deadline:
+                raise AssertionError("timed out waiting for %r; screen:\n%s" % (what, s))
+            time.sleep(poll)
+
+    def pid(self):
+        """The traced program's pid, from the header."""
+        m = re.search(r"\[(\d+)\]", self.wait(r"\[\d+\]"))
+        return int(m.group(1))
+
+    def exit_status(self, timeout=TIMEOUT):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if os.path.exists(self.status_file):
+                with open(self.status_file) as f:
+                    text = f.read().strip()
+                if text:
+                    return int(text)
+            time.sleep(0.05)
+        raise AssertionError("leaktop did not end; screen:\n" + self.screen())
+
+    def close(self):
+        self.tmux("kill-server", check=False)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def table_rows(screen):
+    """Table rows: lines that start with a signed size."""
+    return [l for l in screen.split("\n") if re.match(r"^\s*[+-]\d", l)]
+
+
+def loc(line):
+    return r"tui_fixture\.c:%d\b" % line
+
+
+def start(**kw):
+    t = Term(["run", "--", FIXTURE], **kw)
+    t.wait(loc(BIG_LINE))
+    return t
+
+
+def expect(cond, msg, t):
+    if not cond:
+        raise AssertionError(msg + "; screen:\n" + t.screen())
+
+
+def process_gone(pid, timeout=TIMEOUT):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def leak_after_baseline(t):
+    """b, then the fixture leaks; returns the screen once the leak shows."""
+    t.keys("b")
+    t.wait(r"baseline b1")
+    os.kill(t.pid(), signal.SIGUSR1)
+    return t.wait(r"\+50\.0 KiB\s+\+200 ")
+
+
+# ---- tests ---------------------------------------------------------------------
+
+def test_largest_live_line_first_before_baseline(t):
+    s = t.wait(loc(BIG_LINE))
+    rows = table_rows(s)
+    expect(rows and re.search(loc(BIG_LINE), rows[0]), "largest line not on top", t)
+    expect(re.search(r"\+977 KiB\s+\+100\s+977 KiB\s+100", rows[0]), "wrong numbers for the big line", t)
+    expect("baseline none" in s, "baseline should be none", t)
+
+
+def test_leak_rises_to_top_with_exact_diff(t):
+    s = leak_after_baseline(t)
+    rows = table_rows(s)
+    expect(re.search(r"^\s*\+50\.0 KiB\s+\+200\s+50\.0 KiB\s+200\b", rows[0]), "leak not on top", t)
+    expect(re.search(loc(LEAK_LINE), rows[0]) and "leak_blocks" in rows[0], "leak row location", t)
+    freed = [r for r in rows if re.search(loc(FREE_LINE), r)]
+    expect(freed and re.search(r"^\s*-48\.8 KiB\s+-50\s+0 B\s+0\b", freed[0]), "freed line diff", t)
+    expect(re.search(r"since baseline \+1200 B, \+150 blocks", s), "header diff since baseline", t)
+
+
+def test_enter_shows_call_site_of_leak(t):
+    leak_after_baseline(t)
+    t.keys("Home", "Enter")
+    s = t.wait(r"on_trigger")
+    expect(re.search(r"> #0\s+leak_blocks\s+\S*" + loc(LEAK_LINE), s), "leak frame #0", t)
+    expect(re.search(r"#1\s+on_trigger\s+\S*" + loc(CALL_LINE), s), "call site frame #1", t)
+    expect(re.search(r"1 traceback reaches", s), "title", t)
+    t.keys("Escape")
+    t.wait(r"\+Size\s+\+Count")
+
+
+def test_g_cycles_grouping_in_header(t):
+    for name in ["traceback", r"lineno\+cumulative", "filename", "lineno "]:
+        t.keys("g")
+        t.wait(r"group " + name)
+    t.keys("c")
+    t.wait(r"group lineno\+cumulative")
+
+
+def test_s_cycles_sort(t):
+    for name in ["absolute", "freed", "size", "growth"]:
+        t.keys("s")
+        t.wait(r"sort " + name)
+
+
+def test_q_ends_leaktop_and_program(t):
+    pid = t.pid()
+    t.keys("q")
+    expect(t.exit_status() == 0, "leaktop exit status", t)
+    expect(process_gone(pid), "program still running after q", t)
+
+
+def check_coherent(t, cols):
+    s = t.screen()
+    lines = s.rstrip("\n").split("\n")
+    for l in lines:
+        expect(len(l) <= cols, "line longer than %d: %r" % (cols, l), t)
+    expect(lines[0].startswith("leaktop "), "header missing", t)
+    return s
+
+
+def test_resize_keeps_screen_coherent(t):
+    for cols, rows in [(120, 40), (100, 30), (80, 24), (60, 15), (132, 50)]:
+        t.tmux("resize-window", "-t", "t", "-x", str(cols), "-y", str(rows))
+        t.wait(lambda s, c=cols: len(s.split("\n")[0]) <= c and "+Size" in s and
+               re.search(loc(BIG_LINE), s))
+        check_coherent(t, cols)
+    t.tmux("resize-window", "-t", "t", "-x", "40", "-y", "10")
+    t.wait(r"too small")
+    t.tmux("resize-window", "-t", "t", "-x", "80", "-y", "24")
+    t.wait(r"\+Size")
+    check_coherent(t, 80)
+
+
+def test_vt100_no_color_80x24(t):
+    s = t.wait(loc(BIG_LINE))
+    check_coherent(t, 80)
+    expect(len(s.rstrip("\n").split("\n")) <= 24, "more than 24 rows", t)
+    leak_after_baseline(t)
+    check_coherent(t, 80)
+
+
+def test_ascii_when_locale_not_utf8(t):
+    os.kill(t.pid(), signal.SIGUSR1)   # something changes: the sparkline has levels
+    s = t.wait(lambda s: re.search(r"memory [_.\-=#]*#", s))
+    for ch in s:
+        expect(ord(ch) < 128, "non-ASCII character %r on screen" % ch, t)
+
+
+def test_exit_shows_status_and_stays_explorable(t):
+    os.kill(t.pid(), signal.SIGUSR1)
+    t.wait(loc(LEAK_LINE))
+    os.kill(t.pid(), signal.SIGUSR2)
+    s = t.wait(r"exited 0")
+    expect(re.search(loc(LEAK_LINE), s), "final state lost", t)
+    t.keys("g")
+    t.wait(r"group traceback")
+    t.keys("Home", "Enter")
+    t.wait(r"traceback(s)? reach")
+    t.keys("Escape", "q")
+    expect(t.exit_status() == 0, "exit status of leaktop should be the program's (0)", t)
+
+
+def test_help_lists_every_key(t):
+    t.keys("?")
+    s = t.wait(r"Help")
+    pages = 0
+    pos = re.compile(r"\[\d+-\d+ of \d+\]")
+    while "refresh every" not in s and pages < 10:   # page through all of it
+        before = pos.search(t.screen()).group(0)
+        t.keys("PgDn")
+        pages += 1
+        s += t.wait(lambda scr: pos.search(scr) and pos.search(scr).group(0) != before)
+    for name in ["b ", "B ", "g ", "c ", "s ", "Enter", "Esc", "Up", "PgUp", "Home", "/ ", "p ",
+                 "w ", "y ", "l ", "m ", "? ", "q "]:
+        expect(re.search(r"^\s+" + re.escape(name), s, re.M), "help lacks key %r" % name, t)
+    t.keys("Escape")
+    t.wait(r"\+Size")
+
+
+def test_program_mark_becomes_baseline_and_m_lists_it(t):
+    os.kill(t.pid(), signal.SIGUSR1)
+    s = t.wait(r"baseline before-leak")
+    s = t.wait(r"^\s*\+50\.0 KiB\s+\+200 ")
+    expect(re.search(loc(LEAK_LINE), table_rows(s)[0]), "leak not on top after the program's mark", t)
+    t.keys("b")
+    t.wait(r"baseline b1")
+    t.keys("m")
+    s = t.wait(r"Marks:")
+    expect(re.search(r"before-leak\s+program", s) and re.search(r"\* b1\s+key b", s), "marks list", t)
+    t.keys("Up", "Enter")   # back to the program's mark
+    t.wait(r"baseline before-leak")
+    t.wait(r"^\s*\+50\.0 KiB\s+\+200 ")
+
+
+def test_filter_prompt_excludes_and_clears(t):
+    t.keys("/")
+    t.wait(r"filter \(")
+    t.keys("-tui_fixture.c", "Enter")
+    s = t.wait(r"filter -tui_fixture\.c")
+    s = t.wait(lambda s: not re.search(r"tui_fixture\.c:\d", s))
+    t.keys("/", "C-u", "Enter")
+    t.wait(r"filter none")
+    t.wait(loc(BIG_LINE))
+    t.keys("/", "C-u", "tui_fixture.c:%d" % BIG_LINE, "Enter")
+    s = t.wait(r"filter tui_fixture")
+    s = t.wait(lambda s: len(table_rows(s)) == 1)
+    expect(re.search(loc(BIG_LINE), table_rows(s)[0]), "line filter", t)
+
+
+def test_l_shows_program_log(t):
+    t.keys("l")
+    t.wait(r"Program output: ")
+    t.wait(r"fixture ready pid \d+")
+    os.kill(t.pid(), signal.SIGUSR1)
+    t.wait(r"triggered: leaked 200")
+    t.keys("Escape")
+    t.wait(r"\+Size")
+
+
+def test_w_writes_snapshot_files(t):
+    leak_after_baseline(t)
+    t.keys("w")
+    s = t.wait(r"wrote \S+, baseline \S+")
+    m = re.search(r"wrote (\S+), baseline (\S+)", s)
+    cur, base = (os.path.join(t.workdir, p) for p in m.groups())
+    out = subprocess.run([LEAKTOP, "diff", base, cur], capture_output=True, text=True, check=True).stdout
+    expect(re.search(r"\+50\.0 KiB\s+blocks \+200 .*tui_fixture\.c:%d" % LEAK_LINE, out), "diff of written files: " + out, t)
+    os.unlink(cur)
+    os.unlink(base)
+
+
+def test_y_copies_screen_as_text(t):
+    t.tmux("set-option", "-g", "set-clipboard", "on")   # tmux keeps OSC 52 copies as buffers
+    leak_after_baseline(t)
+    t.keys("y")
+    s = t.wait(r"screen copied")
+    path = re.search(r"(\S+\.txt): screen copied", s)
+    expect(path, "copy path in the footer", t)
+    with open(path.group(1)) as f:
+        text = f.read()
+    os.unlink(path.group(1))
+    expect(text.startswith("leaktop ") and re.search(r"\+50\.0 KiB\s+\+200 .*" + loc(LEAK_LINE), text),
+           "copied text: " + text, t)
+    deadline = time.time() + TIMEOUT
+    while time.time() < deadline and t.tmux("show-buffer", check=False) != text:
+        time.sleep(0.05)
+    expect(t.tmux("show-buffer", check=False) == text, "OSC 52 clipboard (tmux buffer) differs from the file", t)
+
+
+def test_p_pauses_view_not_program(t):
+    t.keys("p")
+    t.wait(r"PAUSED")
+    os.kill(t.pid(), signal.SIGUSR1)
+    time.sleep(1.2)   # two refresh periods: a paused view must not change
+    expect(not re.search(loc(LEAK_LINE), t.screen()), "paused view changed", t)
+    t.keys("p")
+    t.wait(loc(LEAK_LINE))
+
+
+def test_killed_by_signal_keeps_final_state(t):
+    os.kill(t.pid(), signal.SIGUSR1)
+    t.wait(loc(LEAK_LINE))
+    os.kill(t.pid(), signal.SIGKILL)
+    s = t.wait(r"killed by signal 9")
+    expect(re.search(r"\+50\.0 KiB\s+\+200 .*" + loc(LEAK_LINE), s), "final state after SIGKILL", t)
+    t.keys("q")
+    expect(t.exit_status() == 128 + 9, "exit status after the program's death by SIGKILL", t)
+
+
+def test_attach_q_leaves_program_running(_):
+    tracer = os.path.join(os.path.dirname(LEAKTOP), "..", "lib", "leaktop", "libleaktop.so")
+    env = dict(os.environ, LD_PRELOAD=os.path.abspath(tracer))
+    prog = subprocess.Popen([FIXTURE], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        a = Term(["attach", str(prog.pid)])
+        try:
+            s = a.wait(loc(BIG_LINE))
+            expect("[%d]" % prog.pid in s, "attached pid in the header", a)
+            a.keys("q")
+            expect(a.exit_status() == 0, "exit status of attach", a)
+            expect(prog.poll() is None, "attached program ended by q", a)
+        finally:
+            a.close()
+    finally:
+        prog.send_signal(signal.SIGUSR2)
+        prog.wait(timeout=5)
+        # Nobody watched it end: its segment (kept for a frontend to read
+        # the final state) is ours to remove.
+        seg = "/dev/shm/leaktop-%d" % prog.pid
+        if os.path.exists(seg):
+            os.unlink(seg)
+
+
+TESTS = {name[5:]: fn for name, fn in globals().items() if name.startswith("test_")}
+
+OWN_START = {"attach_q_leaves_program_running"}
+
+SETUPS = {
+    "largest_live_line_first_before_baseline": dict(env={"TERM": "xterm-256color"}),
+    "vt100_no_color_80x24": dict(env={"TERM": "vt100", "NO_COLOR": "1"}),
+    "ascii_when_locale_not_utf8": dict(env={"LC_ALL": "C", "LANG": "C"}),
+    "resize_keeps_screen_coherent": dict(env={"TERM": "tmux-256color"}),
+}
+
+
+def main():
+    global LEAKTOP, FIXTURE, FIXTURE_SRC, LEAK_LINE, CALL_LINE, BIG_LINE, FREE_LINE
+    LEAKTOP, FIXTURE, FIXTURE_SRC = (os.path.abspath(a) for a in sys.argv[1:4])
+    LEAK_LINE = source_line("THE LEAK")
+    CALL_LINE = source_line("CALL SITE")
+    BIG_LINE = source_line("BIG LINE")
+    FREE_LINE = source_line("FREEABLE")
+    name = sys.argv[4]
+    fn = TESTS[name]
+    if name in OWN_START:
+        fn(None)
+    else:
+        t = start(**SETUPS.get(name, {}))
+        try:
+            fn(t)
+        finally:
+            t.close()
+    print("ok", name)
+
+
+if __name__ == "__main__":
+    main()
