@@ -18,6 +18,9 @@
 #define LEAKTOP_VERSION "0"
 #endif
 
+/* Segments of dead processes older than this are removed at start-up. */
+#define MAIN_STALE_AGE_S 10
+
 typedef struct cmd_entry {
     const char *name;
     const char *usage;
@@ -262,9 +265,13 @@ int main(int argc, char **argv)
         printf("leaktop %s\n", LEAKTOP_VERSION);
         return 0;
     }
-    for (size_t i = 0; i < CMD_COUNT; i++)
-        if (strcmp(argv[1], cmd_table[i].name) == 0)
+    for (size_t i = 0; i < CMD_COUNT; i++) {
+        if (strcmp(argv[1], cmd_table[i].name) == 0) {
+            const char *age = getenv("LEAKTOP_STALE_AGE_S");  /* tests only */
+            session_clean_stale(age ? (unsigned)atoi(age) : MAIN_STALE_AGE_S);
             return cmd_table[i].exec(argc - 2, argv + 2);
+        }
+    }
     util_error("unknown command '%s' (see leaktop --help)", argv[1]);
     return LAUNCH_EXIT_USAGE;
 }

@@ -4,8 +4,10 @@
  * Traces are symbolized once, lazily, and cached by trace id. */
 #include "session.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -513,6 +515,38 @@ diff_snapshot *session_next_mark(session *s, uint64_t *skipped)
         if (__atomic_load_n(&s->hdr->ring_head, __ATOMIC_ACQUIRE) == head)
             return NULL;  /* being written right now: next poll */
     }
+}
+
+static bool session_pid_gone(long pid)
+{
+    return pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+int session_clean_stale(unsigned min_age_s)
+{
+    DIR *d = opendir(LT_SHM_DIR);
+    if (!d)
+        return 0;
+    int removed = 0;
+    time_t now = time(NULL);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        char *end;
+        if (strncmp(e->d_name, "leaktop-", 8) != 0)
+            continue;
+        long pid = strtol(e->d_name + 8, &end, 10);
+        struct stat st;
+        if (*end || fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+            continue;
+        if (st.st_uid != geteuid() || !S_ISREG(st.st_mode) || now - st.st_ctime < (time_t)min_age_s ||
+            !session_pid_gone(pid))
+            continue;
+        char name[sizeof(e->d_name) + 1];
+        snprintf(name, sizeof(name), "/%s", e->d_name);
+        removed += shm_unlink(name) == 0;
+    }
+    closedir(d);
+    return removed;
 }
 
 void session_request_mark(session *s, const char *label)

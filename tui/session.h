@@ -52,6 +52,13 @@ diff_snapshot *session_snapshot_live(session *s, const char *label);
  * be read (a lagging reader skips to the oldest one still there). */
 diff_snapshot *session_next_mark(session *s, uint64_t *skipped);
 
+/* Removes segments left by processes that are gone (a program traced with
+ * a plain LD_PRELOAD and no frontend leaves its segment behind). Only the
+ * user's own, and only after `min_age_s`, so a frontend still reading the
+ * final state of a program that just ended keeps its segment. Returns how
+ * many were removed. */
+int session_clean_stale(unsigned min_age_s);
+
 /* Asks the tracer for a labelled snapshot (`leaktop mark PID LABEL`);
  * the tracer takes it at its next allocation calls. */
 void     session_request_mark(session *s, const char *label);

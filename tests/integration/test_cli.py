@@ -108,6 +108,21 @@ try:
         finally:
             os.unlink(seg)
 
+    # Stale segments: a dead process's is removed, a live one's and another
+    # user's are kept.
+    dead = 4180000 + os.getpid() % 1000
+    stale = {"dead": f"/dev/shm/leaktop-{dead}", "alive": f"/dev/shm/leaktop-{os.getpid()}"}
+    for path in stale.values():
+        with open(path, "w") as f:
+            f.write("x")
+        os.chmod(path, 0o600)
+    subprocess.run([leaktop, "mark", "1"], capture_output=True, env=dict(os.environ, LEAKTOP_STALE_AGE_S="0"))
+    check("stale segment of a dead process removed", not os.path.exists(stale["dead"]))
+    check("segment of a live process kept", os.path.exists(stale["alive"]))
+    for path in stale.values():
+        if os.path.exists(path):
+            os.unlink(path)
+
     # --interval reports while the program runs.
     p = run(["run", "--json", "--interval", "100", "--", fx_exit, "0", "700"])
     reasons = [json.loads(l)["reason"] for l in p.stdout.splitlines() if l.startswith("{")]
