@@ -115,8 +115,12 @@ def loc(line):
 
 
 def start(**kw):
+    """Starts the view on the fixture and waits until the fixture finished
+    its set-up allocations (100 x 10000 B, then 50 x 1000 B): a screen or a
+    baseline taken earlier would catch it half-way."""
     t = Term(["run", "--", FIXTURE], **kw)
-    t.wait(loc(BIG_LINE))
+    t.wait(r"977 KiB\s+100\s.*" + loc(BIG_LINE))
+    t.wait(r"48\.8 KiB\s+50\s")
     return t
 
 
@@ -147,7 +151,7 @@ def leak_after_baseline(t):
 # ---- tests ---------------------------------------------------------------------
 
 def test_largest_live_line_first_before_baseline(t):
-    s = t.wait(loc(BIG_LINE))
+    s = t.wait(r"977 KiB\s+100\s.*" + loc(BIG_LINE))
     rows = table_rows(s)
     expect(rows and re.search(loc(BIG_LINE), rows[0]), "largest line not on top", t)
     expect(re.search(r"\+977 KiB\s+\+100\s+977 KiB\s+100", rows[0]), "wrong numbers for the big line", t)
