@@ -2,6 +2,7 @@
 #include "options.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
@@ -118,6 +119,18 @@ static const option_row option_table[] = {
     {"--version", NULL, "print the version", set_version},
 };
 
+/* LEAKTOP_DEBUG_DIRS=DIR:DIR... adds separate-debug-file directories, like
+ * --debug-dir (which comes after them). The string lives for the process. */
+static void options_debug_dirs_from_env(options *o)
+{
+    const char *env = getenv("LEAKTOP_DEBUG_DIRS");
+    if (!env || !*env)
+        return;
+    char *copy = xstrdup(env);
+    for (char *dir = strtok(copy, ":"); dir && o->ndebug_dirs < OPTIONS_MAX_LIST; dir = strtok(NULL, ":"))
+        o->debug_dirs[o->ndebug_dirs++] = dir;
+}
+
 void options_defaults(options *o)
 {
     memset(o, 0, sizeof(*o));
@@ -127,6 +140,7 @@ void options_defaults(options *o)
     o->diff.group = DIFF_GROUP_LINENO;
     o->diff.sort = DIFF_SORT_GROWTH;
     o->diff.filters = o->filters;
+    options_debug_dirs_from_env(o);
 }
 
 static const option_row *options_find(const char *name, size_t len)
