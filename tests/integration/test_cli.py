@@ -124,9 +124,12 @@ try:
             os.unlink(path)
 
     # --interval reports while the program runs.
-    p = run(["run", "--json", "--interval", "100", "--", fx_exit, "0", "700"])
-    reasons = [json.loads(l)["reason"] for l in p.stdout.splitlines() if l.startswith("{")]
-    check("interval reports then an exit report", reasons.count("interval") >= 3 and reasons[-1] == "exit", reasons)
+    p = run(["run", "--json", "--interval", "100", "--", fx_exit, "0", "1500"])
+    reps = [json.loads(l) for l in p.stdout.splitlines() if l.startswith("{")]
+    reasons = [r["reason"] for r in reps]
+    times = [r["elapsed_s"] for r in reps]
+    check("interval reports then an exit report", reasons.count("interval") >= 2 and reasons[-1] == "exit" and
+          times == sorted(times), list(zip(reasons, times)))
 
     # --fail-on-growth: exit 3 only above the threshold.
     check("fail-on-growth over threshold exits 3",
