@@ -199,7 +199,10 @@ static void batch_loop(batch *b)
             batch_interval(b, ++ticks);
             next += period;
         }
-        util_sleep_ms(BATCH_POLL_MS);
+        /* Idle time: symbolize what the program recorded so far, so the
+         * reports (the final one above all) find it done. */
+        if (session_prefetch(b->s, BATCH_POLL_MS) == 0)
+            util_sleep_ms(BATCH_POLL_MS);
     }
     batch_follow_exec(b);
     batch_drain_marks(b);

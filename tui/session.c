@@ -62,6 +62,7 @@ struct session {
     size_t          addrs_cap, addrs_used;
 
     uint64_t        ring_next;  /* snap_no of the next ring snapshot to read */
+    uint32_t        prefetched; /* trace ids below this were offered to session_prefetch */
 };
 
 /* ---- validation --------------------------------------------------------- */
@@ -402,6 +403,48 @@ static session_trace *session_trace_get(session *s, uint32_t id)
 }
 
 /* ---- snapshots -------------------------------------------------------------------- */
+
+/* True when every address of the trace lies in a module we already know.
+ * A library's constructors allocate before the tracer lists the library:
+ * resolving such a trace early would cache "no module" for good. */
+static bool session_modules_cover(const session *s, const lt_trace_rec *r)
+{
+    for (uint32_t k = 0; k < r->nframes; k++) {
+        bool in = false;
+        for (uint32_t i = 0; i < s->nmodules && !in; i++)
+            in = r->frames[k] >= s->modules[i].lo && r->frames[k] < s->modules[i].hi;
+        if (!in)
+            return false;
+    }
+    return true;
+}
+
+unsigned session_prefetch(session *s, unsigned budget_ms)
+{
+    uint32_t n = __atomic_load_n(&s->hdr->ntraces, __ATOMIC_ACQUIRE);
+    if (n > s->fixed.traces_cap)
+        n = s->fixed.traces_cap;
+    if (s->prefetched >= n)
+        return 0;
+    session_modules_sync(s);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    int64_t start = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec, deadline = start + (int64_t)budget_ms * 1000000;
+    unsigned done = 0;
+    while (s->prefetched < n) {
+        const lt_trace_rec *r = session_record(s, s->prefetched);
+        if (!r)
+            break;  /* not published yet: next time */
+        /* A trace in code no module covers (yet) is left to report time. */
+        if (session_modules_cover(s, r))
+            done += session_trace_get(s, s->prefetched) != NULL;
+        s->prefetched++;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        if ((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec > deadline)
+            break;
+    }
+    return done;
+}
 
 static void session_add_modules(const session *s, diff_snapshot *snap)
 {

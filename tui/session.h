@@ -47,6 +47,11 @@ diff_loctab *session_locs(session *s);
  * are read one after another, not at one instant. */
 diff_snapshot *session_snapshot_live(session *s, const char *label);
 
+/* Symbolizes traces recorded since the last call, for at most `budget_ms`,
+ * so that a later snapshot finds them resolved (a batch run does this
+ * while it waits for the program). Returns how many it resolved. */
+unsigned session_prefetch(session *s, unsigned budget_ms);
+
 /* The next snapshot written to the ring since the last call, or NULL when
  * there is none. *skipped counts snapshots overwritten before they could
  * be read (a lagging reader skips to the oldest one still there). */
