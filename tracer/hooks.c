@@ -72,13 +72,6 @@ static inline void lt_leave(void)
     .rbp = *(const uintptr_t *)__builtin_frame_address(0),      \
 })
 
-static inline void lt_count(uint32_t id, int64_t size, int64_t blocks)
-{
-    lt_counter *c = &lt_g.counters[id];
-    __atomic_fetch_add(&c->size, size, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&c->count, blocks, __ATOMIC_RELAXED);
-}
-
 static inline void lt_track(void *p, size_t size, const lt_frame_state *caller)
 {
     /* Until our constructor ran, libc may not be ready to tell a thread's

@@ -25,6 +25,8 @@ typedef struct lt_globals {
     uint64_t      *index;           /* hdr->index_off */
     lt_counter    *counters;        /* hdr->counters_off */
     uint8_t       *store;           /* hdr->store_off */
+    uint8_t       *tslots;          /* hdr->tslots_off */
+    uint32_t       tslot_mask;      /* entries per thread slot - 1 */
     uint64_t      *hash;            /* private dedupe table: (hash32 << 32) | (id + 1) */
     uint64_t       hash_mask;
     uint32_t       frames_captured; /* frames kept per trace */
@@ -46,6 +48,54 @@ void     lt_modules_refresh(void) LT_HIDDEN;      /* after dlopen/dlclose */
 int64_t  lt_now_ns(void) LT_HIDDEN;
 void     lt_spin_lock(int *lock) LT_HIDDEN;
 void     lt_spin_unlock(int *lock) LT_HIDDEN;
+
+/* counters.c: live totals per trace = shared counter + every thread
+ * slot's delta (lt_shm.h). The hot part is inline: a thread adds to its
+ * own slot with plain stores; the rest is out of line. */
+extern __thread lt_tslot *lt_my_tslot __attribute__((tls_model("initial-exec"))) LT_HIDDEN;
+lt_tslot *lt_tslot_acquire(void) LT_HIDDEN;
+bool      lt_counters_init(void) LT_HIDDEN;
+/* Adds every thread slot's deltas for ids < n into ctr[] (a snapshot). */
+void      lt_tslots_sum_into(lt_counter *ctr, uint32_t n) LT_HIDDEN;
+
+#define LT_TSLOT_PROBES 8
+
+static inline bool lt_tslot_add(lt_tslot *t, uint32_t id, int64_t size, int64_t blocks)
+{
+    uint32_t mask = lt_g.tslot_mask;
+    uint32_t i = (id * 2654435761u) & mask;
+    for (int probe = 0; probe < LT_TSLOT_PROBES; probe++, i = (i + 1) & mask) {
+        lt_tslot_entry *e = &t->entries[i];
+        uint32_t cur = e->id_plus1;  /* we are the only writer of this slot */
+        if (cur == id + 1) {
+            __atomic_store_n(&e->size, e->size + size, __ATOMIC_RELAXED);
+            __atomic_store_n(&e->count, e->count + blocks, __ATOMIC_RELAXED);
+            return true;
+        }
+        if (cur == 0) {
+            if (t->used * 4 >= (mask + 1) * 3)
+                return false;  /* keep probe runs short: the rest goes shared */
+            e->size = size;
+            e->count = blocks;
+            __atomic_store_n(&e->id_plus1, id + 1, __ATOMIC_RELEASE);
+            t->used++;
+            return true;
+        }
+    }
+    return false;
+}
+
+static inline void lt_count(uint32_t id, int64_t size, int64_t blocks)
+{
+    lt_tslot *t = lt_my_tslot;
+    if (LT_UNLIKELY(!t))
+        t = lt_tslot_acquire();
+    if (LT_LIKELY(t != NULL) && lt_tslot_add(t, id, size, blocks))
+        return;
+    lt_counter *c = &lt_g.counters[id];
+    __atomic_fetch_add(&c->size, size, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&c->count, blocks, __ATOMIC_RELAXED);
+}
 
 /* unwind.c: a frame as the unwinder sees it: the return address into it,
  * its stack pointer and its RBP. */

@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #define LT_SHM_MAGIC       0x31504f544b41454cULL /* "LEAKTOP1" little-endian */
-#define LT_SHM_VERSION     1u
+#define LT_SHM_VERSION     2u
 #define LT_SHM_NAME_FMT    "/leaktop-%d"
 #define LT_SHM_DIR         "/dev/shm"
 #define LT_LABEL_MAX       64   /* bytes, NUL included */
@@ -32,6 +32,27 @@ typedef struct lt_counter {
     int64_t size;   /* bytes live */
     int64_t count;  /* blocks live */
 } lt_counter;
+
+/* Per-thread deltas. A trace's live totals are its lt_counter PLUS the
+ * entry for it in every thread slot: each thread adds to its own slot with
+ * plain stores (no atomic read-modify-write on a line other threads share),
+ * and deltas never move, so a thread that exits hands its slot, entries
+ * intact, to the next one, and the sum stays exact at any instant — after
+ * a SIGKILL too. A slot that is full, or no free slot, falls back to the
+ * shared lt_counter with atomic adds. */
+typedef struct lt_tslot_entry {
+    uint32_t id_plus1;      /* trace id + 1; 0 = empty. Published last (release) */
+    uint32_t pad;
+    int64_t  size;          /* written by the owning thread only */
+    int64_t  count;
+} lt_tslot_entry;
+
+typedef struct lt_tslot {
+    uint32_t owned;         /* 1 while a live thread owns the slot */
+    uint32_t used;          /* entries in use (owner's bookkeeping) */
+    uint8_t  pad[56];       /* header is one cache line */
+    lt_tslot_entry entries[];  /* tslot_entries, open addressing by trace id */
+} lt_tslot;
 
 /* A trace record in the append-only store. `frames` are return addresses,
  * most recent first, the tracer's own frames already removed. `module_gen`
@@ -107,6 +128,10 @@ typedef struct lt_shm_header {
     uint64_t store_size;
     uint64_t ring_off;          /* lt_slot[ring_slots], each ring_slot_size bytes */
     uint64_t ring_slot_size;
+    uint64_t tslots_off;        /* lt_tslot[tslots], each tslot_size bytes */
+    uint32_t tslots;
+    uint32_t tslot_entries;     /* power of two */
+    uint64_t tslot_size;
 
     /* dynamic, written by the tracer (own cache line: see below) */
     _Alignas(64) uint32_t state;             /* LT_STATE_* */
@@ -116,6 +141,8 @@ typedef struct lt_shm_header {
     uint64_t dropped_traces;    /* stacks charged to LT_TRACE_UNKNOWN */
     uint32_t nmodules;
     uint32_t module_gen;        /* bumped at every dlopen/dlclose that changed the set */
+    uint32_t tslots_hwm;        /* thread slots ever owned are below this index */
+    uint32_t pad_dyn;
     uint64_t modules_seq;       /* seqlock over the module table */
     uint64_t ring_head;         /* snapshots written so far; newest is slot (head-1) % ring_slots */
 

@@ -25,6 +25,8 @@ lt_globals lt_g;
 #define LT_DEFAULT_TRACES   (1u << 20)
 #define LT_MODULES_CAP      1024u
 #define LT_RING_SLOTS       16u
+#define LT_TSLOTS           256u      /* threads with their own counter slot */
+#define LT_TSLOT_ENTRIES    1024u     /* distinct traces a thread slot holds */
 #define LT_PAGE             4096u
 
 void leaktop_mark_impl(const char *label, uint32_t reason) LT_HIDDEN;
@@ -266,6 +268,7 @@ void leaktop_mark_impl(const char *label, uint32_t reason)
         s->counters[i].size = __atomic_load_n(&lt_g.counters[i].size, __ATOMIC_RELAXED);
         s->counters[i].count = __atomic_load_n(&lt_g.counters[i].count, __ATOMIC_RELAXED);
     }
+    lt_tslots_sum_into(s->counters, n);
     s->ntraces = n;
     s->snap_no = head + 1;
     s->time_ns = lt_now_ns();
@@ -343,7 +346,7 @@ static void lt_unpreload_children(void)
 typedef struct lt_layout {
     uint32_t frames_limit, frames_captured, traces_cap;
     uint64_t modules_off, index_off, counters_off, store_off, store_size;
-    uint64_t ring_off, slot_size, total;
+    uint64_t ring_off, slot_size, tslots_off, tslot_size, total;
 } lt_layout;
 
 static void lt_layout_plan(lt_layout *L)
@@ -366,7 +369,10 @@ static void lt_layout_plan(lt_layout *L)
     off = lt_round_up(off + L->store_size, LT_PAGE);
     L->ring_off = off;
     L->slot_size = lt_round_up(sizeof(lt_slot) + (uint64_t)L->traces_cap * sizeof(lt_counter), LT_PAGE);
-    L->total = off + L->slot_size * LT_RING_SLOTS;
+    off += L->slot_size * LT_RING_SLOTS;
+    L->tslots_off = off;
+    L->tslot_size = lt_round_up(sizeof(lt_tslot) + (uint64_t)LT_TSLOT_ENTRIES * sizeof(lt_tslot_entry), LT_PAGE);
+    L->total = off + L->tslot_size * LT_TSLOTS;
 }
 
 static int lt_shm_create(const char *name)
@@ -401,6 +407,10 @@ static void lt_header_fill(lt_shm_header *h, const lt_layout *L)
     h->store_size = L->store_size;
     h->ring_off = L->ring_off;
     h->ring_slot_size = L->slot_size;
+    h->tslots_off = L->tslots_off;
+    h->tslots = LT_TSLOTS;
+    h->tslot_entries = LT_TSLOT_ENTRIES;
+    h->tslot_size = L->tslot_size;
     h->state = LT_STATE_RUNNING;
     h->heartbeat_ns = (uint64_t)h->start_mono_ns;
     /* Trace 0 (unknown stack) is a record with no frames at store offset 0. */
@@ -461,7 +471,7 @@ bool lt_init(void)
     if (!__atomic_compare_exchange_n(&lt_g.status, &expect, LT_BUSY_INIT, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         return expect == LT_READY;  /* another thread is setting up: skip this call */
     bool ok = lt_is_target() && lt_segment_open() && lt_dedupe_open() && lt_blocks_init() &&
-              lt_unwind_init();
+              lt_counters_init() && lt_unwind_init();
     if (ok) {
         lt_modules_scan(0);
         lt_unpreload_children();

@@ -90,7 +90,13 @@ static const char *session_header_problem(const lt_shm_header *h, size_t mapped)
         !session_region_ok(h, h->store_off, h->store_size) ||
         !session_region_ok(h, h->ring_off, h->ring_slot_size * h->ring_slots))
         return "segment regions out of bounds";
-    if ((h->modules_off | h->index_off | h->counters_off | h->store_off | h->ring_off | h->ring_slot_size) % 8)
+    if (h->tslots > 65536 || h->tslot_entries == 0 || h->tslot_entries > (1u << 20) ||
+        (h->tslot_entries & (h->tslot_entries - 1)) ||
+        h->tslot_size < sizeof(lt_tslot) + (uint64_t)h->tslot_entries * sizeof(lt_tslot_entry) ||
+        !session_region_ok(h, h->tslots_off, h->tslot_size * h->tslots))
+        return "thread slots out of range";
+    if ((h->modules_off | h->index_off | h->counters_off | h->store_off | h->ring_off | h->ring_slot_size |
+         h->tslots_off | h->tslot_size) % 8)
         return "segment regions misaligned";
     return NULL;
 }
@@ -490,6 +496,25 @@ static uint32_t session_ntraces(const session *s)
     return n > s->fixed.traces_cap ? s->fixed.traces_cap : n;
 }
 
+/* Adds the per-thread deltas (lt_tslot) to a copy of the shared counters:
+ * a trace's live totals are the sum of both. */
+static void session_add_tslots(const session *s, lt_counter *copy, uint32_t n)
+{
+    uint32_t hwm = __atomic_load_n(&s->hdr->tslots_hwm, __ATOMIC_ACQUIRE);
+    if (hwm > s->fixed.tslots)
+        hwm = s->fixed.tslots;
+    for (uint32_t i = 0; i < hwm; i++) {
+        const lt_tslot *t = (const lt_tslot *)(s->base + s->fixed.tslots_off + (uint64_t)i * s->fixed.tslot_size);
+        for (uint32_t k = 0; k < s->fixed.tslot_entries; k++) {
+            uint32_t id = __atomic_load_n(&t->entries[k].id_plus1, __ATOMIC_ACQUIRE);
+            if (id == 0 || id - 1 >= n)
+                continue;
+            copy[id - 1].size += __atomic_load_n(&t->entries[k].size, __ATOMIC_RELAXED);
+            copy[id - 1].count += __atomic_load_n(&t->entries[k].count, __ATOMIC_RELAXED);
+        }
+    }
+}
+
 diff_snapshot *session_snapshot_live(session *s, const char *label)
 {
     uint32_t n = session_ntraces(s);
@@ -499,6 +524,7 @@ diff_snapshot *session_snapshot_live(session *s, const char *label)
         copy[i].size = __atomic_load_n(&src[i].size, __ATOMIC_RELAXED);
         copy[i].count = __atomic_load_n(&src[i].count, __ATOMIC_RELAXED);
     }
+    session_add_tslots(s, copy, n);
     diff_snapshot *snap = session_build(s, copy, n, label, session_elapsed(s));
     free(copy);
     return snap;
