@@ -117,19 +117,30 @@ static int cmd_run(int argc, char **argv)
     return view_run_program(&o, argv);
 }
 
+/* Options, then PID and up to max_pos - 1 more positional arguments.
+ * Returns -1 when the caller should go on, else the exit status. */
+static int parse_pid_args(options *o, int argc, char **argv, int max_pos, const char *usage,
+                          long *pid, int *npos)
+{
+    options_defaults(o);
+    int rc_args = parse_args(o, argc, argv, npos, false);
+    if (rc_args)
+        return parse_status(rc_args);
+    if (*npos < 1 || *npos > max_pos || util_parse_long(argv[0], 1, 1L << 30, pid) != 0) {
+        util_error("%s", usage);
+        return LAUNCH_EXIT_USAGE;
+    }
+    return -1;
+}
+
 static int cmd_attach(int argc, char **argv)
 {
     options o;
-    options_defaults(&o);
     int npos = 0;
     long pid;
-    int rc_args = parse_args(&o, argc, argv, &npos, false);
-    if (rc_args)
-        return parse_status(rc_args);
-    if (npos != 1 || util_parse_long(argv[0], 1, 1L << 30, &pid) != 0) {
-        util_error("attach: usage: leaktop attach PID");
-        return LAUNCH_EXIT_USAGE;
-    }
+    int rc = parse_pid_args(&o, argc, argv, 1, "attach: usage: leaktop attach PID", &pid, &npos);
+    if (rc >= 0)
+        return rc;
     if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)) {
         util_error("the live view needs a terminal; `leaktop mark PID` and --save give files to compare offline");
         return LAUNCH_EXIT_USAGE;
@@ -142,16 +153,11 @@ static int cmd_attach(int argc, char **argv)
 static int cmd_mark(int argc, char **argv)
 {
     options o;
-    options_defaults(&o);
     int npos = 0;
     long pid;
-    int rc_args = parse_args(&o, argc, argv, &npos, false);
-    if (rc_args)
-        return parse_status(rc_args);
-    if (npos < 1 || npos > 2 || util_parse_long(argv[0], 1, 1L << 30, &pid) != 0) {
-        util_error("mark: usage: leaktop mark PID [LABEL]");
-        return LAUNCH_EXIT_USAGE;
-    }
+    int rc_args = parse_pid_args(&o, argc, argv, 2, "mark: usage: leaktop mark PID [LABEL]", &pid, &npos);
+    if (rc_args >= 0)
+        return rc_args;
     const char *label = npos == 2 ? argv[1] : "mark";
     char err[256];
     bool missing;
