@@ -1,6 +1,7 @@
-/* sym_dwarf.c: reading one object's DWARF with libdwarf into the tables of
- * sym_object: every compilation unit's line program (DWARF 2-5 file and
- * directory rules), and every function and inlined instance with its ranges
+/* sym_dwarf.c: reading one object's DWARF with libdwarf, one compilation
+ * unit at a time: the index of the units' address ranges (.debug_aranges,
+ * else the unit DIEs), then per unit its line program (DWARF 2-5 file and
+ * directory rules) and every function and inlined instance with its ranges
  * (low/high pc, .debug_ranges, .debug_rnglists) and its name.
  * libdwarf errors are collected, never fatal: whatever was read stays. */
 #include "sym_internal.h"
@@ -32,7 +33,8 @@ typedef struct sym_name_cache {
 } sym_name_cache;
 
 typedef struct sym_walk {
-    sym_object         *o;
+    sym_tables         *t;      /* the unit being read */
+    sym_strings        *strings;
     Dwarf_Debug         dbg;
     const sym_load_ctx *ctx;
     const char         *path;
@@ -191,7 +193,7 @@ static sym_name sym_die_name(sym_walk *w, Dwarf_Die die, int hops)
     char *s = NULL;
     if (sym_die_text(w, die, DW_AT_linkage_name, &s) ||
         sym_die_text(w, die, DW_AT_MIPS_linkage_name, &s))
-        return (sym_name){sym_demangle(w->o->strings, s), true};
+        return (sym_name){sym_demangle(w->strings, s), true};
     sym_name from = {NULL, false};
     Dwarf_Off off;
     if (hops < SYM_MAX_NAME_HOPS &&
@@ -201,7 +203,7 @@ static sym_name sym_die_name(sym_walk *w, Dwarf_Die die, int hops)
     if (from.linkage)
         return from;
     if (sym_die_text(w, die, DW_AT_name, &s))
-        return (sym_name){sym_intern(w->o->strings, s), w->cu_plain_names};
+        return (sym_name){sym_intern(w->strings, s), w->cu_plain_names};
     return from;
 }
 
@@ -328,9 +330,10 @@ static void sym_die_ranges(sym_walk *w, Dwarf_Die die)
             sym_ranges_push(w, lo, hi);
         else if (res == DW_DLV_ERROR)
             sym_walk_error(w, err, "high_pc");
-        return;
-    }
-    if (res == DW_DLV_ERROR) {
+        /* A unit DIE has low_pc 0 (the base) beside DW_AT_ranges. */
+        if (res != DW_DLV_NO_ENTRY)
+            return;
+    } else if (res == DW_DLV_ERROR) {
         sym_walk_error(w, err, "low_pc");
         return;
     }
@@ -368,7 +371,7 @@ static const char *sym_join3(sym_walk *w, const char *a, const char *b,
         n += len;
     }
     w->buf[n] = '\0';
-    return sym_intern_n(w->o->strings, w->buf, n);
+    return sym_intern_n(w->strings, w->buf, n);
 }
 
 /* Absolute when the producer allows: name, else dir/name, else
@@ -377,7 +380,7 @@ static const char *sym_file_path(sym_walk *w, const char *comp_dir,
                                  const char *dir, const char *name)
 {
     if (name[0] == '/')
-        return sym_intern(w->o->strings, name);
+        return sym_intern(w->strings, name);
     if (dir != NULL && dir[0] == '/')
         return sym_join3(w, NULL, dir, name);
     return sym_join3(w, comp_dir, dir, name);
@@ -434,7 +437,7 @@ static void sym_cu_files(sym_walk *w, Dwarf_Line_Context lc,
         const char *path = sym_file_path(w, comp_dir,
                                          sym_line_dir(w, lc, version, dir),
                                          name);
-        w->cu_files[i] = sym_files_add(w->o, path);
+        w->cu_files[i] = sym_files_add(w->t, path);
     }
 }
 
@@ -471,7 +474,7 @@ static void sym_cu_rows(sym_walk *w, Dwarf_Line *lines, Dwarf_Signed n)
             /* A row whose file is unknown still ends the previous row. */
             if (file == SYM_LINE_END && !end)
                 file = SYM_LINE_END - 1;
-            sym_lines_add(w->o, addr, file,
+            sym_lines_add(w->t, addr, file,
                           lineno > UINT32_MAX - 1 ? 0 : (uint32_t)lineno);
             last = addr;
         }
@@ -480,7 +483,7 @@ static void sym_cu_rows(sym_walk *w, Dwarf_Line *lines, Dwarf_Signed n)
     }
     /* A truncated program leaves a sequence open: close it. */
     if (in_seq && !skip)
-        sym_lines_add(w->o, last + 1, SYM_LINE_END, 0);
+        sym_lines_add(w->t, last + 1, SYM_LINE_END, 0);
 }
 
 static void sym_cu_lines(sym_walk *w, Dwarf_Die cu)
@@ -524,16 +527,16 @@ static void sym_walk_scope(sym_walk *w, Dwarf_Die die, int32_t parent,
         Dwarf_Unsigned file = 0, line = 0;
         if (sym_die_udata(w, die, DW_AT_call_file, &file)) {
             uint32_t f = sym_cu_file(w, file);
-            s.call_file = f < w->o->nfiles ? w->o->files[f] : NULL;
+            s.call_file = f < w->t->nfiles ? w->t->files[f] : NULL;
         }
         if (sym_die_udata(w, die, DW_AT_call_line, &line))
             s.call_line = line > UINT32_MAX ? 0 : (uint32_t)line;
         s.parent = parent;
-        s.depth = (uint16_t)(w->o->scopes[parent].depth + 1);
+        s.depth = (uint16_t)(w->t->scopes[parent].depth + 1);
     }
-    uint32_t idx = sym_scopes_add(w->o, &s);
+    uint32_t idx = sym_scopes_add(w->t, &s);
     for (size_t i = 0; i + 1 < w->nranges; i += 2)
-        sym_scopes_add_range(w->o, idx, w->ranges[i], w->ranges[i + 1]);
+        sym_scopes_add_range(w->t, idx, w->ranges[i], w->ranges[i + 1]);
     sym_walk_children(w, die, (int32_t)idx, depth + 1);
 }
 
@@ -586,7 +589,8 @@ static void sym_walk_children(sym_walk *w, Dwarf_Die parent, int32_t scope,
         sym_walk_error(w, err, "DIE tree");
 }
 
-static void sym_walk_cu(sym_walk *w, Dwarf_Die cu, Dwarf_Half version)
+/* The unit-wide state that ranges and names depend on. */
+static void sym_walk_cu_begin(sym_walk *w, Dwarf_Die cu, Dwarf_Half version)
 {
     Dwarf_Error err = NULL;
     w->cu_version = version;
@@ -602,11 +606,130 @@ static void sym_walk_cu(sym_walk *w, Dwarf_Die cu, Dwarf_Half version)
     }
     w->cu_plain_names = sym_lang_plain_names(lang);
     w->ncu_files = 0;
+}
+
+static void sym_walk_cu(sym_walk *w, Dwarf_Die cu, Dwarf_Half version)
+{
+    sym_walk_cu_begin(w, cu, version);
     sym_cu_lines(w, cu);
     sym_walk_children(w, cu, -1, 1);
 }
 
-static void sym_walk_all(sym_walk *w)
+/* ---- the reader ---- */
+
+struct sym_dwarf {
+    sym_walk     w;
+    sym_load_ctx ctx;
+    char        *path;
+};
+
+sym_dwarf *sym_dwarf_open(Elf *elf, const char *path, sym_strings *strings,
+                          const sym_load_ctx *ctx)
+{
+    Dwarf_Debug dbg = NULL;
+    Dwarf_Error err = NULL;
+    int res = dwarf_elf_init_b(elf, DW_DLC_READ, DW_GROUPNUMBER_ANY,
+                               sym_dwarf_errhand, NULL, &dbg, &err);
+    if (res == DW_DLV_NO_ENTRY) {
+        ctx->report(ctx->report_ctx, "%s: no DWARF", path);
+        return NULL;
+    }
+    if (res != DW_DLV_OK) {
+        ctx->report(ctx->report_ctx, "%s: DWARF unreadable: %s", path,
+                    err != NULL ? dwarf_errmsg(err) : "error");
+        if (err != NULL)
+            dwarf_dealloc_error(NULL, err);
+        return NULL;
+    }
+    sym_dwarf *d = sym_xcalloc(1, sizeof *d);
+    d->ctx = *ctx;
+    d->path = sym_xstrdup(path);
+    d->w = (sym_walk){.strings = strings, .dbg = dbg, .ctx = &d->ctx,
+                      .path = d->path};
+    return d;
+}
+
+void sym_dwarf_close(sym_dwarf *d)
+{
+    if (d == NULL)
+        return;
+    sym_walk *w = &d->w;
+    free(w->cu_files);
+    free(w->ranges);
+    free(w->buf);
+    free(w->names.keys);
+    free(w->names.vals);
+    Dwarf_Error err = NULL;
+    dwarf_finish(w->dbg, &err);
+    free(d->path);
+    free(d);
+}
+
+typedef struct sym_index_buf {
+    sym_cu_range *r;
+    size_t        n, cap;
+} sym_index_buf;
+
+/* Address 0 and the all-ones tombstones mark code the linker dropped. */
+static void sym_index_push(sym_index_buf *b, uint64_t lo, uint64_t hi,
+                           uint64_t cu)
+{
+    if (lo == 0 || lo >= hi || hi >= UINT64_MAX - 1)
+        return;
+    sym_grow((void **)&b->r, &b->cap, b->n + 1, sizeof *b->r);
+    b->r[b->n++] = (sym_cu_range){lo, hi, cu};
+}
+
+/* .debug_aranges: cheap (no unit is parsed), but producers may leave
+ * units out (clang emits none): the caller asks for the full index when
+ * an address is not covered. */
+static bool sym_index_aranges(sym_dwarf *d, sym_index_buf *b)
+{
+    Dwarf_Debug dbg = d->w.dbg;
+    Dwarf_Arange *ar = NULL;
+    Dwarf_Signed count = 0;
+    Dwarf_Error err = NULL;
+    int res = dwarf_get_aranges(dbg, &ar, &count, &err);
+    if (res == DW_DLV_ERROR)
+        dwarf_dealloc_error(dbg, err); /* the unit DIEs will do */
+    if (res != DW_DLV_OK)
+        return false;
+    for (Dwarf_Signed i = 0; i < count; i++) {
+        Dwarf_Unsigned seg = 0, segsize = 0, len = 0;
+        Dwarf_Addr start = 0;
+        Dwarf_Off cu = 0;
+        err = NULL;
+        res = dwarf_get_arange_info_b(ar[i], &seg, &segsize, &start, &len,
+                                      &cu, &err);
+        if (res == DW_DLV_OK && len <= UINT64_MAX - start)
+            sym_index_push(b, start, start + len, cu);
+        else if (res == DW_DLV_ERROR)
+            dwarf_dealloc_error(dbg, err);
+        dwarf_dealloc(dbg, ar[i], DW_DLA_ARANGE);
+    }
+    dwarf_dealloc(dbg, ar, DW_DLA_LIST);
+    return b->n > 0;
+}
+
+static void sym_index_unit(sym_dwarf *d, Dwarf_Die cu, Dwarf_Half version,
+                           sym_index_buf *b)
+{
+    sym_walk *w = &d->w;
+    Dwarf_Off off = 0;
+    Dwarf_Error err = NULL;
+    if (dwarf_dieoffset(cu, &off, &err) != DW_DLV_OK) {
+        sym_walk_error(w, err, "unit offset");
+        return;
+    }
+    sym_walk_cu_begin(w, cu, version);
+    sym_die_ranges(w, cu);
+    for (size_t i = 0; i + 1 < w->nranges; i += 2)
+        sym_index_push(b, w->ranges[i], w->ranges[i + 1], off);
+}
+
+/* Every unit DIE's low/high pc or ranges: reads each unit's header and
+ * first DIE, not its tree. */
+static void sym_index_units(sym_dwarf *d, sym_index_buf *b)
 {
     for (;;) {
         Dwarf_Unsigned hlen = 0, typeoff = 0, next = 0;
@@ -614,50 +737,66 @@ static void sym_walk_all(sym_walk *w)
         Dwarf_Off abbrev = 0;
         Dwarf_Sig8 sig;
         Dwarf_Error err = NULL;
-        int res = dwarf_next_cu_header_d(w->dbg, true, &hlen, &version,
+        int res = dwarf_next_cu_header_d(d->w.dbg, true, &hlen, &version,
                                          &abbrev, &asize, &lsize, &esize,
                                          &sig, &typeoff, &next, &type, &err);
         if (res == DW_DLV_ERROR)
-            sym_walk_error(w, err, "unit header");
+            sym_walk_error(&d->w, err, "unit header");
         if (res != DW_DLV_OK)
             return;
         Dwarf_Die cu = NULL;
-        res = dwarf_siblingof_b(w->dbg, NULL, true, &cu, &err);
+        res = dwarf_siblingof_b(d->w.dbg, NULL, true, &cu, &err);
         if (res == DW_DLV_ERROR)
-            sym_walk_error(w, err, "unit DIE");
+            sym_walk_error(&d->w, err, "unit DIE");
         if (res != DW_DLV_OK)
             continue;
-        sym_walk_cu(w, cu, version);
+        sym_index_unit(d, cu, version, b);
         dwarf_dealloc_die(cu);
     }
 }
 
-int sym_dwarf_load(sym_object *o, Elf *elf, const char *elfpath,
-                   const sym_load_ctx *ctx)
+sym_cu_range *sym_dwarf_index(sym_dwarf *d, bool full, size_t *n,
+                              bool *complete)
 {
-    sym_walk w = {.o = o, .ctx = ctx, .path = elfpath};
+    sym_index_buf b = {0};
+    *complete = full || !sym_index_aranges(d, &b);
+    if (*complete) {
+        b.n = 0;
+        sym_index_units(d, &b);
+    }
+    *n = b.n;
+    return b.r;
+}
+
+static bool sym_is_unit_die(sym_walk *w, Dwarf_Die die)
+{
+    Dwarf_Half tag = 0;
     Dwarf_Error err = NULL;
-    int res = dwarf_elf_init_b(elf, DW_DLC_READ, DW_GROUPNUMBER_ANY,
-                               sym_dwarf_errhand, NULL, &w.dbg, &err);
-    if (res == DW_DLV_NO_ENTRY) {
-        ctx->report(ctx->report_ctx, "%s: no DWARF", elfpath);
-        return -1;
+    if (dwarf_tag(die, &tag, &err) != DW_DLV_OK) {
+        sym_walk_error(w, err, "tag");
+        return false;
     }
-    if (res != DW_DLV_OK) {
-        ctx->report(ctx->report_ctx, "%s: DWARF unreadable: %s", elfpath,
-                    err != NULL ? dwarf_errmsg(err) : "error");
-        if (err != NULL)
-            dwarf_dealloc_error(NULL, err);
-        return -1;
+    return tag == DW_TAG_compile_unit || tag == DW_TAG_partial_unit;
+}
+
+void sym_dwarf_load_unit(sym_dwarf *d, uint64_t off, sym_tables *t)
+{
+    sym_walk *w = &d->w;
+    Dwarf_Die cu = NULL;
+    Dwarf_Error err = NULL;
+    int res = dwarf_offdie_b(w->dbg, off, true, &cu, &err);
+    if (res == DW_DLV_ERROR)
+        sym_walk_error(w, err, "unit DIE");
+    if (res != DW_DLV_OK)
+        return;
+    Dwarf_Half version = 0, offset_size = 0;
+    if (sym_is_unit_die(w, cu) &&
+        dwarf_get_version_of_die(cu, &version, &offset_size) == DW_DLV_OK) {
+        w->t = t;
+        sym_walk_cu(w, cu, version);
+        sym_lines_sort(t);
+        sym_scopes_finish(t);
+        w->t = NULL;
     }
-    sym_walk_all(&w);
-    sym_lines_sort(o);
-    sym_scopes_finish(o);
-    free(w.cu_files);
-    free(w.ranges);
-    free(w.buf);
-    free(w.names.keys);
-    free(w.names.vals);
-    dwarf_finish(w.dbg, &err);
-    return o->nlines > 0 || o->nscopes > 0 ? 0 : -1;
+    dwarf_dealloc_die(cu);
 }

@@ -242,3 +242,47 @@ char *sym_elf_debuglink(Elf *elf, uint32_t *crc)
     name[len] = '\0';
     return name;
 }
+
+/* ---- compressed sections ---- */
+
+/* Sections the reader never asks libdwarf for: location lists, macros and
+ * frames are large and inflating them is most of a compressed file's
+ * cost. libdwarf would inflate one itself should it ever load it. */
+static const char *const sym_elf_unused[] = {
+    ".debug_loc", ".debug_loclists", ".debug_macro", ".debug_macinfo",
+    ".debug_frame", ".debug_pubnames", ".debug_pubtypes",
+    ".debug_gnu_pubnames", ".debug_gnu_pubtypes", ".debug_names",
+};
+
+static bool sym_elf_section_unused(const char *name)
+{
+    for (size_t i = 0; i < sizeof sym_elf_unused / sizeof *sym_elf_unused; i++)
+        if (strcmp(name, sym_elf_unused[i]) == 0)
+            return true;
+    return false;
+}
+
+/* libdwarf 20210528 reads SHF_COMPRESSED sections itself (it links zlib),
+ * but going through libelf first keeps one well-tested decompressor and
+ * lets a failure be named. */
+void sym_elf_decompress(Elf *elf, const char *path, const sym_load_ctx *ctx)
+{
+    size_t shstrndx;
+    if (elf_getshdrstrndx(elf, &shstrndx) != 0)
+        return;
+    for (Elf_Scn *scn = elf_nextscn(elf, NULL); scn != NULL;
+         scn = elf_nextscn(elf, scn)) {
+        GElf_Shdr shdr;
+        if (gelf_getshdr(scn, &shdr) == NULL ||
+            (shdr.sh_flags & SHF_COMPRESSED) == 0)
+            continue;
+        const char *name = elf_strptr(elf, shstrndx, shdr.sh_name);
+        if (name == NULL || strncmp(name, ".debug_", 7) != 0 ||
+            sym_elf_section_unused(name))
+            continue;
+        if (elf_compress(scn, 0, 0) < 0)
+            ctx->report(ctx->report_ctx,
+                        "%s: %s: cannot decompress (%s)", path, name,
+                        elf_errmsg(-1));
+    }
+}

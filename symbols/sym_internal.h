@@ -68,6 +68,39 @@ typedef struct sym_range {
     uint32_t func;
 } sym_range;
 
+/* One compilation unit's tables, built by the DWARF reader. */
+typedef struct sym_tables {
+    const char **files;      /* interned paths, absolute when DWARF allows */
+    size_t       nfiles, files_cap;
+    sym_line    *lines;      /* sorted by addr (see sym_lines_sort) */
+    size_t       nlines, lines_cap;
+    sym_scope   *scopes;
+    size_t       nscopes, scopes_cap;
+    sym_range   *funcs;      /* ranges of depth-0 scopes, sorted by lo */
+    size_t       nfuncs, funcs_cap;
+    sym_range   *inl;        /* ranges of inlined scopes, grouped per
+                                function, each group sorted by lo */
+    size_t       ninl, inl_cap;
+} sym_tables;
+
+void sym_tables_clear(sym_tables *t);
+
+/* An address range of a compilation unit; `cu` is the .debug_info offset
+ * of its DIE, the key of the unit between reader and resolver. */
+typedef struct sym_cu_range {
+    uint64_t lo, hi;
+    uint64_t cu;
+} sym_cu_range;
+
+/* A unit known from the index; its tables are read on first use. */
+typedef struct sym_cu {
+    uint64_t   off;
+    bool       asked;        /* load attempted (whatever the outcome) */
+    sym_tables t;
+} sym_cu;
+
+typedef struct sym_source sym_source;
+
 typedef struct sym_object {
     char       *path;        /* as registered */
     uint8_t     build_id[32];
@@ -80,23 +113,20 @@ typedef struct sym_object {
     size_t      nsyms;
     bool        syms_from_symtab; /* else from .dynsym */
 
-    const char **files;      /* interned paths, absolute when DWARF allows */
-    size_t       nfiles, files_cap;
-    sym_line    *lines;      /* sorted by addr (see sym_lines_sort) */
-    size_t       nlines, lines_cap;
-
-    sym_scope  *scopes;
-    size_t      nscopes, scopes_cap;
-    sym_range  *funcs;       /* ranges of depth-0 scopes, sorted by lo */
-    size_t      nfuncs, funcs_cap;
-    sym_range  *inl;         /* ranges of inlined scopes, grouped per
-                                function, each group sorted by lo */
-    size_t      ninl, inl_cap;
+    sym_source *src;         /* the DWARF reader; NULL once none is left */
+    sym_cu     *cus;         /* sorted by off */
+    size_t      ncus;
+    sym_cu_range *cu_ranges; /* sorted by lo */
+    uint64_t   *cu_maxhi;    /* running max of cu_ranges[..i].hi */
+    size_t      ncu_ranges;
+    bool        index_complete; /* from every CU DIE, not only aranges */
 } sym_object;
 
 /* Reports a loading problem ("PATH: why"); `ctx` is the resolver. */
 typedef void (*sym_report_fn)(void *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+typedef struct sym_pool sym_pool;
 
 typedef struct sym_load_ctx {
     sym_report_fn        report;
@@ -104,6 +134,7 @@ typedef struct sym_load_ctx {
     const char *const   *debug_dirs;
     size_t               ndirs;
     bool                 in_process; /* read DWARF without a child process */
+    sym_pool            *pool;       /* the live reader processes */
 } sym_load_ctx;
 
 /* sym_object.c */
@@ -111,6 +142,14 @@ sym_object *sym_object_new(const char *path, const uint8_t *build_id,
                            size_t build_id_len, sym_strings *strings);
 void        sym_object_free(sym_object *o);
 void        sym_object_load(sym_object *o, const sym_load_ctx *ctx);
+/* The tables of the units covering vaddr (at most max), read on first
+ * use; in .debug_info order. */
+size_t sym_object_units_at(sym_object *o, uint64_t vaddr,
+                           const sym_load_ctx *ctx, const sym_tables **out,
+                           size_t max);
+/* Installs a unit index (takes ownership of ranges). */
+void sym_object_set_index(sym_object *o, sym_cu_range *ranges, size_t n,
+                          bool complete);
 
 /* sym_elf.c: ELF symbol tables, build-id and debuglink of an open Elf. */
 struct Elf;
@@ -120,6 +159,9 @@ size_t sym_elf_build_id(struct Elf *elf, uint8_t *out, size_t max);
 /* The .gnu_debuglink name (malloc'ed) and its CRC, or NULL. */
 char *sym_elf_debuglink(struct Elf *elf, uint32_t *crc);
 const sym_elfsym *sym_elf_lookup(const sym_object *o, uint64_t vaddr);
+/* Decompresses the SHF_COMPRESSED DWARF sections the reader uses. */
+void  sym_elf_decompress(struct Elf *elf, const char *path,
+                         const sym_load_ctx *ctx);
 
 /* sym_debugfile.c: finds a separate debug file; returns an open fd or -1,
  * and the path found in *found (malloc'ed). */
@@ -128,36 +170,62 @@ int sym_debugfile_find(const char *objpath, struct Elf *elf,
                        const sym_load_ctx *ctx, char **found);
 uint32_t sym_crc32_fd(int fd, bool *ok);
 
-/* sym_dwarf.c: fills files, lines and scopes from an Elf's DWARF.
- * Returns 0, or -1 with a reason reported. */
-int sym_dwarf_load(sym_object *o, struct Elf *elf, const char *elfpath,
-                   const sym_load_ctx *ctx);
+/* sym_dwarf.c: the DWARF reader, one unit at a time. */
+typedef struct sym_dwarf sym_dwarf;
+/* NULL, with a reason reported, when the Elf has no readable DWARF. The
+ * Elf must outlive the reader; ctx is copied. */
+sym_dwarf *sym_dwarf_open(struct Elf *elf, const char *path,
+                          sym_strings *strings, const sym_load_ctx *ctx);
+void       sym_dwarf_close(sym_dwarf *d);
+/* The units' ranges: from .debug_aranges, or with `full` (or without
+ * aranges) from every unit DIE, then *complete is true. malloc'ed. */
+sym_cu_range *sym_dwarf_index(sym_dwarf *d, bool full, size_t *n,
+                              bool *complete);
+/* Reads the unit whose DIE is at `off` into t. */
+void       sym_dwarf_load_unit(sym_dwarf *d, uint64_t off, sym_tables *t);
 
-/* sym_isolate.c: runs load(o, arg, ctx) in a child process and installs
- * the tables it built into o; returns load's result, or -1 with a reason
- * reported when the child crashed, hung or sent a broken stream. */
-typedef int (*sym_dwarf_fn)(sym_object *o, void *arg, const sym_load_ctx *ctx);
-int sym_isolated(sym_object *o, sym_dwarf_fn load, void *arg,
-                 const char *path, const sym_load_ctx *ctx);
+/* sym_isolate.c: a reader of one file's DWARF, in a child process that
+ * answers per-unit requests (libdwarf 20210528 has memory bugs on corrupt
+ * input), or in this process. Takes ownership of fd. A crash, hang or
+ * broken stream stops the source: the object keeps what it had. */
+sym_source *sym_source_new(int fd, const char *path, sym_strings *strings,
+                           const sym_load_ctx *ctx);
+void        sym_source_free(sym_source *s);
+/* 0, or -1 with a reason reported; after -1, sym_source_dead says whether
+ * to give up on the source (else only that request failed). */
+int  sym_source_index(sym_source *s, bool full, sym_object *o,
+                      const sym_load_ctx *ctx);
+int  sym_source_unit(sym_source *s, uint64_t off, sym_tables *t,
+                     const sym_load_ctx *ctx);
+bool sym_source_dead(const sym_source *s);
+sym_pool *sym_pool_new(void);
+void      sym_pool_free(sym_pool *p);
 
 /* sym_resolver.c: for tests and the fuzzer, which want libdwarf in their
  * own process (sanitizer reports, coverage). */
 struct sym_resolver;
 void sym_resolver_set_in_process(struct sym_resolver *r, bool in_process);
 
-/* sym_lines.c / sym_scopes.c */
-uint32_t        sym_files_add(sym_object *o, const char *interned);
-void            sym_lines_add(sym_object *o, uint64_t addr, uint32_t file,
+/* sym_lines.c / sym_scopes.c: one unit's tables */
+uint32_t        sym_files_add(sym_tables *t, const char *interned);
+void            sym_lines_add(sym_tables *t, uint64_t addr, uint32_t file,
                               uint32_t line);
-void            sym_lines_sort(sym_object *o);
-const sym_line *sym_lines_lookup(const sym_object *o, uint64_t vaddr);
+void            sym_lines_sort(sym_tables *t);
+/* The last row at or below vaddr, end_sequence rows included, or NULL. */
+const sym_line *sym_lines_last(const sym_tables *t, uint64_t vaddr);
 
 /* Adds a scope; returns its index. */
-uint32_t sym_scopes_add(sym_object *o, const sym_scope *s);
-void     sym_scopes_add_range(sym_object *o, uint32_t scope, uint64_t lo,
+uint32_t sym_scopes_add(sym_tables *t, const sym_scope *s);
+void     sym_scopes_add_range(sym_tables *t, uint32_t scope, uint64_t lo,
                               uint64_t hi);
-void     sym_scopes_finish(sym_object *o);
-/* Innermost scope containing vaddr, or -1. */
-int32_t sym_scopes_lookup(const sym_object *o, uint64_t vaddr);
+void     sym_scopes_finish(sym_tables *t);
+/* The best-fitting function range containing vaddr, or NULL. */
+const sym_range *sym_func_lookup(const sym_tables *t, uint64_t vaddr);
+/* Whether `cand` fits vaddr better than `best` (binutils' choice). */
+bool sym_range_better(const sym_tables *tc, const sym_range *cand,
+                      const sym_tables *tb, const sym_range *best);
+/* Innermost scope within function range f containing vaddr. */
+uint32_t sym_scopes_inner(const sym_tables *t, const sym_range *f,
+                          uint64_t vaddr);
 
 #endif

@@ -1,12 +1,12 @@
-/* sym_lines.c: one object's address -> (file, line) table: the rows of all
- * compilation units' line programs merged into one array sorted by address,
- * with end-of-sequence rows kept as terminators, then searched by bisection. */
+/* sym_lines.c: one compilation unit's address -> (file, line) table: the
+ * rows of its line program in one array sorted by address, with
+ * end-of-sequence rows kept as terminators, then searched by bisection. */
 #include "sym_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-uint32_t sym_files_add(sym_object *o, const char *interned)
+uint32_t sym_files_add(sym_tables *o, const char *interned)
 {
     /* Files repeat across CUs (headers); the interned pointer identifies
      * them, so a short backward scan catches most repeats cheaply and the
@@ -22,7 +22,7 @@ uint32_t sym_files_add(sym_object *o, const char *interned)
 
 /* Rows of one sequence arrive in order; a row at the same address as the
  * previous row of its sequence replaces it (that row covers no bytes). */
-void sym_lines_add(sym_object *o, uint64_t addr, uint32_t file, uint32_t line)
+void sym_lines_add(sym_tables *o, uint64_t addr, uint32_t file, uint32_t line)
 {
     if (o->nlines > 0) {
         sym_line *prev = &o->lines[o->nlines - 1];
@@ -81,7 +81,7 @@ static void sym_lines_stable_sort(sym_line *rows, size_t n)
 
 /* Drops rows that change nothing: superseded by a later row at the same
  * address, or repeating the previous row's file and line. */
-static void sym_lines_compact(sym_object *o)
+static void sym_lines_compact(sym_tables *o)
 {
     size_t k = 0;
     for (size_t i = 0; i < o->nlines; i++) {
@@ -100,13 +100,13 @@ static void sym_lines_compact(sym_object *o)
     }
 }
 
-void sym_lines_sort(sym_object *o)
+void sym_lines_sort(sym_tables *o)
 {
     sym_lines_stable_sort(o->lines, o->nlines);
     sym_lines_compact(o);
 }
 
-const sym_line *sym_lines_lookup(const sym_object *o, uint64_t vaddr)
+const sym_line *sym_lines_last(const sym_tables *o, uint64_t vaddr)
 {
     size_t lo = 0, hi = o->nlines; /* first row with addr > vaddr */
     while (lo < hi) {
@@ -116,10 +116,7 @@ const sym_line *sym_lines_lookup(const sym_object *o, uint64_t vaddr)
         else
             hi = mid;
     }
-    /* The last row at or below vaddr; past an end_sequence there is no
-     * line, and the last row of the table must be an end. */
-    if (lo == 0 || lo == o->nlines)
-        return NULL;
-    const sym_line *r = &o->lines[lo - 1];
-    return r->file == SYM_LINE_END ? NULL : r;
+    /* The caller reads an end_sequence row as "no line"; the last row of a
+     * table is always one (sym_dwarf.c closes truncated sequences). */
+    return lo == 0 ? NULL : &o->lines[lo - 1];
 }

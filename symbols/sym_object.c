@@ -1,7 +1,9 @@
 /* sym_object.c: one object file (executable or shared library) and its
  * lazy loading: open it with libelf, read its symbol table, find its DWARF
- * (in the object, else in a separate debug file) and build the tables.
- * Every failure leaves a usable, possibly empty, object. */
+ * (in the object, else in a separate debug file) and start a reader on it;
+ * then the index of its compilation units, and each unit's tables on the
+ * first address that falls in it. Every failure leaves a usable, possibly
+ * empty, object. */
 #include "sym_internal.h"
 
 #include <errno.h>
@@ -32,12 +34,23 @@ void sym_object_free(sym_object *o)
         return;
     free(o->path);
     free(o->syms);
-    free(o->files);
-    free(o->lines);
-    free(o->scopes);
-    free(o->funcs);
-    free(o->inl);
+    sym_source_free(o->src);
+    for (size_t i = 0; i < o->ncus; i++)
+        sym_tables_clear(&o->cus[i].t);
+    free(o->cus);
+    free(o->cu_ranges);
+    free(o->cu_maxhi);
     free(o);
+}
+
+void sym_tables_clear(sym_tables *t)
+{
+    free(t->files);
+    free(t->lines);
+    free(t->scopes);
+    free(t->funcs);
+    free(t->inl);
+    memset(t, 0, sizeof *t);
 }
 
 /* An open ELF file: the fd must outlive the Elf (mmap'ed reads). */
@@ -89,56 +102,30 @@ static int sym_elf_open(sym_elf_file *f, const char *path,
     return sym_elf_open_fd(f, f->fd, path, ctx);
 }
 
-/* libdwarf 20210528 reads SHF_COMPRESSED sections itself (it links zlib),
- * but going through libelf first keeps one well-tested decompressor and
- * lets a failure be named. */
-static void sym_elf_decompress(Elf *elf, const char *path,
-                               const sym_load_ctx *ctx)
-{
-    size_t shstrndx;
-    if (elf_getshdrstrndx(elf, &shstrndx) != 0)
-        return;
-    for (Elf_Scn *scn = elf_nextscn(elf, NULL); scn != NULL;
-         scn = elf_nextscn(elf, scn)) {
-        GElf_Shdr shdr;
-        if (gelf_getshdr(scn, &shdr) == NULL ||
-            (shdr.sh_flags & SHF_COMPRESSED) == 0)
-            continue;
-        const char *name = elf_strptr(elf, shstrndx, shdr.sh_name);
-        if (name == NULL || strncmp(name, ".debug_", 7) != 0)
-            continue;
-        if (elf_compress(scn, 0, 0) < 0)
-            ctx->report(ctx->report_ctx,
-                        "%s: %s: cannot decompress (%s)", path, name,
-                        elf_errmsg(-1));
-    }
-}
-
 static bool sym_elf_has_dwarf(Elf *elf)
 {
     return sym_elf_has_section(elf, ".debug_info") ||
            sym_elf_has_section(elf, ".zdebug_info");
 }
 
-typedef struct sym_dwarf_arg {
-    Elf        *elf;
-    const char *path;
-} sym_dwarf_arg;
-
-static int sym_object_dwarf_here(sym_object *o, void *arg,
-                                 const sym_load_ctx *ctx)
+/* Starts a reader on the DWARF of fd (taken over): false, and nothing
+ * kept, when it gives no unit with code (then a debug file may). */
+static bool sym_object_start_dwarf(sym_object *o, int fd, const char *path,
+                                   const sym_load_ctx *ctx)
 {
-    sym_dwarf_arg *a = arg;
-    sym_elf_decompress(a->elf, a->path, ctx);
-    return sym_dwarf_load(o, a->elf, a->path, ctx);
-}
-
-/* Decompression and libdwarf run in a child process (sym_isolate.c). */
-static int sym_object_dwarf(sym_object *o, sym_elf_file *f, const char *path,
-                            const sym_load_ctx *ctx)
-{
-    sym_dwarf_arg arg = {f->elf, path};
-    return sym_isolated(o, sym_object_dwarf_here, &arg, path, ctx);
+    if (fd < 0)
+        return false;
+    sym_source *s = sym_source_new(fd, path, o->strings, ctx);
+    if (sym_source_index(s, false, o, ctx) == 0 && o->ncu_ranges == 0 &&
+        !o->index_complete)
+        sym_source_index(s, true, o, ctx);
+    if (o->ncu_ranges == 0) {
+        sym_source_free(s);
+        sym_object_set_index(o, NULL, 0, false);
+        return false;
+    }
+    o->src = s;
+    return true;
 }
 
 /* Looks for a separate debug file and loads DWARF (and, when the object
@@ -159,7 +146,7 @@ static void sym_object_load_debugfile(sym_object *o, Elf *elf,
     if (sym_elf_open_fd(&d, fd, found, ctx) == 0) {
         sym_elf_read_symbols(o, d.elf);
         if (sym_elf_has_dwarf(d.elf))
-            sym_object_dwarf(o, &d, found, ctx);
+            sym_object_start_dwarf(o, dup(d.fd), found, ctx);
         else
             ctx->report(ctx->report_ctx, "%s: debug file has no DWARF",
                         found);
@@ -208,7 +195,158 @@ void sym_object_load(sym_object *o, const sym_load_ctx *ctx)
         return;
     }
     sym_elf_read_symbols(o, f.elf);
-    if (!sym_elf_has_dwarf(f.elf) || sym_object_dwarf(o, &f, o->path, ctx) != 0)
+    if (!sym_elf_has_dwarf(f.elf) ||
+        !sym_object_start_dwarf(o, dup(f.fd), o->path, ctx))
         sym_object_load_debugfile(o, f.elf, ctx);
     sym_elf_close(&f);
+}
+
+/* ---- the unit index ---- */
+
+static int sym_cu_range_cmp(const void *a, const void *b)
+{
+    const sym_cu_range *x = a, *y = b;
+    if (x->lo != y->lo)
+        return x->lo < y->lo ? -1 : 1;
+    if (x->hi != y->hi)
+        return x->hi < y->hi ? -1 : 1;
+    return x->cu < y->cu ? -1 : x->cu > y->cu;
+}
+
+static int sym_u64_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static sym_cu *sym_object_unit(const sym_object *o, uint64_t off)
+{
+    size_t lo = 0, hi = o->ncus;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (o->cus[mid].off < off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < o->ncus && o->cus[lo].off == off ? &o->cus[lo] : NULL;
+}
+
+/* The units named by the ranges, keeping the tables already read (a
+ * full index replaces the aranges one). */
+static void sym_object_set_units(sym_object *o)
+{
+    uint64_t *offs = sym_xcalloc(o->ncu_ranges, sizeof *offs);
+    for (size_t i = 0; i < o->ncu_ranges; i++)
+        offs[i] = o->cu_ranges[i].cu;
+    qsort(offs, o->ncu_ranges, sizeof *offs, sym_u64_cmp);
+    sym_cu *cus = sym_xcalloc(o->ncu_ranges, sizeof *cus);
+    size_t n = 0;
+    for (size_t i = 0; i < o->ncu_ranges; i++) {
+        if (n > 0 && cus[n - 1].off == offs[i])
+            continue;
+        sym_cu *old = sym_object_unit(o, offs[i]);
+        cus[n] = old != NULL ? *old : (sym_cu){.off = offs[i]};
+        if (old != NULL)
+            *old = (sym_cu){0};
+        n++;
+    }
+    for (size_t i = 0; i < o->ncus; i++)
+        sym_tables_clear(&o->cus[i].t);
+    free(o->cus);
+    free(offs);
+    o->cus = cus;
+    o->ncus = n;
+}
+
+void sym_object_set_index(sym_object *o, sym_cu_range *ranges, size_t n,
+                          bool complete)
+{
+    if (n > 1)
+        qsort(ranges, n, sizeof *ranges, sym_cu_range_cmp);
+    free(o->cu_ranges);
+    free(o->cu_maxhi);
+    o->cu_ranges = ranges;
+    o->ncu_ranges = n;
+    o->index_complete = complete;
+    o->cu_maxhi = sym_xcalloc(n, sizeof *o->cu_maxhi);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t prev = i > 0 ? o->cu_maxhi[i - 1] : 0;
+        o->cu_maxhi[i] = ranges[i].hi > prev ? ranges[i].hi : prev;
+    }
+    sym_object_set_units(o);
+}
+
+/* Units in .debug_info order: where units overlap, the earlier one wins
+ * ties, as in one table built in that order. */
+static void sym_units_add(sym_cu **out, size_t *n, size_t max, sym_cu *cu)
+{
+    size_t i = *n;
+    for (size_t k = 0; k < *n; k++)
+        if (out[k] == cu)
+            return;
+    if (*n == max)
+        return;
+    while (i > 0 && out[i - 1]->off > cu->off) {
+        out[i] = out[i - 1];
+        i--;
+    }
+    out[i] = cu;
+    (*n)++;
+}
+
+static size_t sym_object_covering(const sym_object *o, uint64_t vaddr,
+                                  sym_cu **out, size_t max)
+{
+    size_t lo = 0, hi = o->ncu_ranges; /* first range with lo > vaddr */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (o->cu_ranges[mid].lo <= vaddr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t n = 0;
+    for (size_t i = lo; i > 0 && o->cu_maxhi[i - 1] > vaddr; i--) {
+        const sym_cu_range *r = &o->cu_ranges[i - 1];
+        if (vaddr < r->hi)
+            sym_units_add(out, &n, max, sym_object_unit(o, r->cu));
+    }
+    return n;
+}
+
+/* A source that gave up is dropped: what was read stays. */
+static void sym_object_check_source(sym_object *o)
+{
+    if (o->src != NULL && sym_source_dead(o->src)) {
+        sym_source_free(o->src);
+        o->src = NULL;
+    }
+}
+
+#define SYM_MAX_UNITS_AT 8
+
+size_t sym_object_units_at(sym_object *o, uint64_t vaddr,
+                           const sym_load_ctx *ctx, const sym_tables **out,
+                           size_t max)
+{
+    sym_cu *cus[SYM_MAX_UNITS_AT];
+    max = max < SYM_MAX_UNITS_AT ? max : SYM_MAX_UNITS_AT;
+    size_t n = sym_object_covering(o, vaddr, cus, max);
+    if (n == 0 && !o->index_complete && o->src != NULL) {
+        /* aranges may leave units out: ask every unit DIE, once */
+        if (sym_source_index(o->src, true, o, ctx) != 0)
+            o->index_complete = true;
+        sym_object_check_source(o);
+        n = sym_object_covering(o, vaddr, cus, max);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!cus[i]->asked && o->src != NULL) {
+            cus[i]->asked = true;
+            sym_source_unit(o->src, cus[i]->off, &cus[i]->t, ctx);
+            sym_object_check_source(o);
+        }
+        out[i] = &cus[i]->t;
+    }
+    return n;
 }

@@ -35,6 +35,7 @@ struct sym_resolver {
     char       *last_error;
     bool        load_reported; /* the current load already said why */
     bool        in_process;    /* no child process for libdwarf */
+    sym_pool   *pool;          /* DWARF reader processes */
 };
 
 /* Keeps the first problem of each module load: it is the cause, later ones
@@ -60,6 +61,7 @@ sym_resolver *sym_resolver_new(const char *const *debug_dirs, size_t ndirs)
     elf_version(EV_CURRENT);
     sym_resolver *r = sym_xcalloc(1, sizeof *r);
     r->strings = sym_strings_new();
+    r->pool = sym_pool_new();
     if (debug_dirs != NULL && ndirs > 0) {
         r->debug_dirs = sym_xcalloc(ndirs, sizeof *r->debug_dirs);
         for (size_t i = 0; i < ndirs; i++)
@@ -81,6 +83,7 @@ void sym_resolver_free(sym_resolver *r)
     free(r->objs);
     free(r->mods);
     free(r->last_error);
+    sym_pool_free(r->pool);
     sym_strings_free(r->strings);
     free(r);
 }
@@ -160,9 +163,9 @@ static sym_mod *sym_resolver_find(sym_resolver *r, uint64_t pc, uint32_t gen)
 
 /* ---- frames ---- */
 
-static const char *sym_file_name(const sym_object *o, uint32_t file)
+static const char *sym_file_name(const sym_tables *t, uint32_t file)
 {
-    return file < o->nfiles ? o->files[file] : NULL;
+    return file < t->nfiles ? t->files[file] : NULL;
 }
 
 /* binutils refines a function name that is not a linkage name with the ELF
@@ -180,27 +183,78 @@ static const char *sym_refined_name(const sym_object *o, const sym_scope *s,
     return s->name;
 }
 
+/* A row found in one unit's table, and that table. */
+typedef struct sym_hit_line {
+    const sym_tables *t;
+    const sym_line   *row;
+} sym_hit_line;
+
 /* Line 0 means "no source line" (compiler-generated code): such a frame
  * has no line info, so it keys by module and offset like any other. */
-static void sym_frame_set_line(sym_frame *f, const sym_object *o,
-                               const sym_line *line)
+static void sym_frame_set_line(sym_frame *f, sym_hit_line line)
 {
-    if (line == NULL || line->line == 0)
+    if (line.row == NULL || line.row->file == SYM_LINE_END ||
+        line.row->line == 0)
         return;
-    f->file = sym_file_name(o, line->file);
-    f->line = f->file != NULL ? line->line : 0;
+    f->file = sym_file_name(line.t, line.row->file);
+    f->line = f->file != NULL ? line.row->line : 0;
 }
 
-static int sym_frames_from_scopes(const sym_object *o, int32_t scope,
-                                  const sym_line *line, uint64_t vaddr,
+/* As if the units' rows were one table sorted by address: the last row at
+ * or below vaddr; at one address a sequence's start beats another's end,
+ * and a later unit's row beats an earlier one's. */
+static sym_hit_line sym_line_across(const sym_tables *const *t, size_t n,
+                                    uint64_t vaddr)
+{
+    sym_hit_line best = {NULL, NULL};
+    for (size_t i = 0; i < n; i++) {
+        const sym_line *r = sym_lines_last(t[i], vaddr);
+        if (r == NULL)
+            continue;
+        if (best.row == NULL || r->addr > best.row->addr ||
+            (r->addr == best.row->addr &&
+             !(r->file == SYM_LINE_END && best.row->file != SYM_LINE_END)))
+            best = (sym_hit_line){t[i], r};
+    }
+    return best;
+}
+
+typedef struct sym_hit_scope {
+    const sym_tables *t;
+    uint32_t          scope;
+} sym_hit_scope;
+
+/* The best-fitting function over the units (an earlier unit wins ties),
+ * then the innermost inlined scope in it. */
+static bool sym_scope_across(const sym_tables *const *t, size_t n,
+                             uint64_t vaddr, sym_hit_scope *hit)
+{
+    const sym_range *best = NULL;
+    const sym_tables *bt = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const sym_range *f = sym_func_lookup(t[i], vaddr);
+        if (f != NULL && sym_range_better(t[i], f, bt, best)) {
+            best = f;
+            bt = t[i];
+        }
+    }
+    if (best == NULL)
+        return false;
+    *hit = (sym_hit_scope){bt, sym_scopes_inner(bt, best, vaddr)};
+    return true;
+}
+
+static int sym_frames_from_scopes(const sym_object *o, sym_hit_scope hit,
+                                  sym_hit_line line, uint64_t vaddr,
                                   sym_frame *out, int max)
 {
     int n = 0;
-    const sym_scope *s = &o->scopes[scope];
+    const sym_tables *t = hit.t;
+    const sym_scope *s = &t->scopes[hit.scope];
     out[n] = (sym_frame){.function = sym_refined_name(o, s, vaddr)};
-    sym_frame_set_line(&out[n++], o, line);
+    sym_frame_set_line(&out[n++], line);
     while (s->parent >= 0 && n < max) {
-        const sym_scope *p = &o->scopes[s->parent];
+        const sym_scope *p = &t->scopes[s->parent];
         out[n - 1].inlined = true;
         out[n++] = (sym_frame){
             .function = p->name,
@@ -212,16 +266,21 @@ static int sym_frames_from_scopes(const sym_object *o, int32_t scope,
     return n;
 }
 
-static int sym_frames_object(const sym_object *o, uint64_t vaddr,
-                             sym_frame *out, int max)
+#define SYM_MAX_UNITS 8
+
+static int sym_frames_object(sym_object *o, uint64_t vaddr,
+                             const sym_load_ctx *ctx, sym_frame *out,
+                             int max)
 {
-    const sym_line *line = sym_lines_lookup(o, vaddr);
-    int32_t scope = sym_scopes_lookup(o, vaddr);
-    if (scope >= 0)
-        return sym_frames_from_scopes(o, scope, line, vaddr, out, max);
+    const sym_tables *units[SYM_MAX_UNITS];
+    size_t n = sym_object_units_at(o, vaddr, ctx, units, SYM_MAX_UNITS);
+    sym_hit_line line = sym_line_across(units, n, vaddr);
+    sym_hit_scope hit;
+    if (sym_scope_across(units, n, vaddr, &hit))
+        return sym_frames_from_scopes(o, hit, line, vaddr, out, max);
     const sym_elfsym *e = sym_elf_lookup(o, vaddr);
     out[0] = (sym_frame){.function = e != NULL ? e->name : NULL};
-    sym_frame_set_line(&out[0], o, line);
+    sym_frame_set_line(&out[0], line);
     return 1;
 }
 
@@ -238,12 +297,12 @@ int sym_resolve(sym_resolver *r, uint64_t return_address, uint32_t gen,
         return 1;
     }
     sym_load_ctx ctx = {sym_report, r, (const char *const *)r->debug_dirs,
-                        r->ndirs, r->in_process};
+                        r->ndirs, r->in_process, r->pool};
     if (!m->obj->loaded) {
         r->load_reported = false;
         sym_object_load(m->obj, &ctx);
     }
-    int n = sym_frames_object(m->obj, pc - m->bias, out, max);
+    int n = sym_frames_object(m->obj, pc - m->bias, &ctx, out, max);
     for (int i = 0; i < n; i++) {
         out[i].module = m->path;
         out[i].offset = return_address - m->bias;

@@ -1,4 +1,4 @@
-/* sym_scopes.c: one object's functions and inlined instances: their address
+/* sym_scopes.c: one compilation unit's functions and inlined instances: their address
  * ranges, and the lookup of the innermost scope containing an address.
  * Functions are found by bisection over their ranges; the inlined instances
  * of a function are then scanned within that function only. */
@@ -6,7 +6,7 @@
 
 #include <stdlib.h>
 
-uint32_t sym_scopes_add(sym_object *o, const sym_scope *s)
+uint32_t sym_scopes_add(sym_tables *o, const sym_scope *s)
 {
     sym_grow((void **)&o->scopes, &o->scopes_cap, o->nscopes + 1,
              sizeof *o->scopes);
@@ -14,7 +14,7 @@ uint32_t sym_scopes_add(sym_object *o, const sym_scope *s)
     return (uint32_t)o->nscopes++;
 }
 
-static uint32_t sym_scope_func(const sym_object *o, uint32_t scope)
+static uint32_t sym_scope_func(const sym_tables *o, uint32_t scope)
 {
     /* Parents always precede children, and chains are as deep as the
      * inlining, so this walk is short. */
@@ -23,7 +23,7 @@ static uint32_t sym_scope_func(const sym_object *o, uint32_t scope)
     return scope;
 }
 
-void sym_scopes_add_range(sym_object *o, uint32_t scope, uint64_t lo,
+void sym_scopes_add_range(sym_tables *o, uint32_t scope, uint64_t lo,
                           uint64_t hi)
 {
     /* Address 0 and the all-ones tombstone mark code the linker dropped. */
@@ -61,7 +61,7 @@ static int sym_range_cmp_func(const void *a, const void *b)
     return sym_range_cmp_lo(a, b);
 }
 
-void sym_scopes_finish(sym_object *o)
+void sym_scopes_finish(sym_tables *o)
 {
     if (o->nfuncs > 1)
         qsort(o->funcs, o->nfuncs, sizeof *o->funcs, sym_range_cmp_lo);
@@ -79,15 +79,15 @@ void sym_scopes_finish(sym_object *o)
 
 /* Best fit, as binutils picks it: the smallest range containing vaddr;
  * on a tie, the deeper scope. */
-static bool sym_better(const sym_object *o, const sym_range *cand,
-                       const sym_range *best)
+bool sym_range_better(const sym_tables *tc, const sym_range *cand,
+                      const sym_tables *tb, const sym_range *best)
 {
     if (best == NULL)
         return true;
     uint64_t lc = cand->hi - cand->lo, lb = best->hi - best->lo;
     if (lc != lb)
         return lc < lb;
-    return o->scopes[cand->scope].depth > o->scopes[best->scope].depth;
+    return tc->scopes[cand->scope].depth > tb->scopes[best->scope].depth;
 }
 
 /* Index of the first range in [0, n) whose lo is > vaddr. */
@@ -108,33 +108,31 @@ static size_t sym_ranges_upper(const sym_range *r, size_t n, uint64_t vaddr)
  * (identical code folding, odd producers): look back a bounded distance. */
 #define SYM_FUNC_LOOKBACK 32
 
-static const sym_range *sym_func_lookup(const sym_object *o, uint64_t vaddr)
+const sym_range *sym_func_lookup(const sym_tables *o, uint64_t vaddr)
 {
     size_t i = sym_ranges_upper(o->funcs, o->nfuncs, vaddr);
     const sym_range *best = NULL;
     for (size_t k = 0; i > 0 && k < SYM_FUNC_LOOKBACK; i--, k++) {
         const sym_range *r = &o->funcs[i - 1];
-        if (vaddr < r->hi && sym_better(o, r, best))
+        if (vaddr < r->hi && sym_range_better(o, r, o, best))
             best = r;
     }
     return best;
 }
 
-int32_t sym_scopes_lookup(const sym_object *o, uint64_t vaddr)
+uint32_t sym_scopes_inner(const sym_tables *o, const sym_range *f,
+                          uint64_t vaddr)
 {
-    const sym_range *f = sym_func_lookup(o, vaddr);
-    if (f == NULL)
-        return -1;
     const sym_scope *fs = &o->scopes[f->scope];
     if (fs->ninl == 0)
-        return (int32_t)f->scope;
+        return f->scope;
     const sym_range *group = o->inl + fs->first_inl;
     size_t end = sym_ranges_upper(group, fs->ninl, vaddr);
     const sym_range *best = f;
     for (size_t i = 0; i < end; i++) {
         const sym_range *r = &group[i];
-        if (vaddr < r->hi && sym_better(o, r, best))
+        if (vaddr < r->hi && sym_range_better(o, r, o, best))
             best = r;
     }
-    return (int32_t)best->scope;
+    return best->scope;
 }

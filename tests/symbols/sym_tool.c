@@ -134,8 +134,10 @@ int main(int argc, char **argv)
     double t1 = now_s();
     if (o.print_error && sym_resolver_last_error(r) != NULL)
         fprintf(stderr, "sym_tool: %s\n", sym_resolver_last_error(r));
+    /* The DWARF readers are child processes living as long as the
+     * resolver: their peak is known once they are reaped. */
+    sym_resolver_free(r);
     if (o.print_stats) {
-        /* DWARF is read in child processes: their peak counts too. */
         struct rusage ch;
         getrusage(RUSAGE_CHILDREN, &ch);
         fprintf(stderr,
@@ -146,6 +148,5 @@ int main(int argc, char **argv)
                 count > 1 ? (t1 - first_done) * 1e6 / (double)(count - 1) : 0.0,
                 peak_rss_kib() / 1024, ch.ru_maxrss / 1024);
     }
-    sym_resolver_free(r);
     return rc != 0 ? 1 : 0;
 }
