@@ -43,7 +43,9 @@ void          sym_resolver_free(sym_resolver *r);
 int sym_resolver_set_module(sym_resolver *r, uint32_t index, const sym_module *m);
 
 /* Resolves a return address seen in a trace recorded at module generation
- * `gen`. Looks up address-1 (the call instruction). Writes up to `max`
+ * `gen` (or, when no module held it then, in the module that covers it and
+ * was loaded soonest after: a library's constructors allocate before the
+ * tracer lists the library). Looks up address-1 (the call instruction). Writes up to `max`
  * frames, innermost inlined function first, the containing function last;
  * returns how many (always >= 1 when max >= 1). Never fails: an address in
  * no module, or without debug info, gives one frame with what is known

@@ -148,17 +148,26 @@ static bool sym_mod_matches(const sym_mod *m, uint64_t pc, uint32_t gen)
            gen < m->gen_unloaded;
 }
 
+/* The module holding pc at generation gen. A library's constructors run
+ * inside dlopen, before the tracer lists the library: their traces carry
+ * the generation before it, so when nothing matches, the module covering
+ * pc that was loaded soonest after gen is the one. */
 static sym_mod *sym_resolver_find(sym_resolver *r, uint64_t pc, uint32_t gen)
 {
     if (r->last_hit < r->nmods && sym_mod_matches(&r->mods[r->last_hit], pc, gen))
         return &r->mods[r->last_hit];
+    sym_mod *later = NULL;
     for (size_t i = 0; i < r->nmods; i++) {
-        if (sym_mod_matches(&r->mods[i], pc, gen)) {
+        sym_mod *m = &r->mods[i];
+        if (sym_mod_matches(m, pc, gen)) {
             r->last_hit = i;
-            return &r->mods[i];
+            return m;
         }
+        if (m->set && pc >= m->lo && pc < m->hi && m->gen_loaded > gen &&
+            (!later || m->gen_loaded < later->gen_loaded))
+            later = m;
     }
-    return NULL;
+    return later;
 }
 
 /* ---- frames ---- */

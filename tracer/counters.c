@@ -57,19 +57,10 @@ bool lt_counters_init(void)
     return true;
 }
 
-void lt_tslots_sum_into(lt_counter *ctr, uint32_t n)
+void lt_totals_now(lt_counter *out, uint32_t n)
 {
     lt_shm_header *h = lt_g.hdr;
     uint32_t hwm = __atomic_load_n(&h->tslots_hwm, __ATOMIC_ACQUIRE);
-    for (uint32_t i = 0; i < hwm && i < h->tslots; i++) {
-        const lt_tslot *t = lt_tslot_at(i);
-        for (uint32_t k = 0; k <= lt_g.tslot_mask; k++) {
-            const lt_tslot_entry *e = &t->entries[k];
-            uint32_t id = __atomic_load_n(&e->id_plus1, __ATOMIC_ACQUIRE);
-            if (id == 0 || id - 1 >= n)
-                continue;
-            ctr[id - 1].size += __atomic_load_n(&e->size, __ATOMIC_RELAXED);
-            ctr[id - 1].count += __atomic_load_n(&e->count, __ATOMIC_RELAXED);
-        }
-    }
+    lt_totals_read(lt_g.counters, lt_g.tslots, hwm < h->tslots ? hwm : h->tslots, h->tslot_size,
+                   h->tslot_entries, out, n);
 }

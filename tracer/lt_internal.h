@@ -45,7 +45,6 @@ bool     lt_start(void) LT_HIDDEN;
 bool     lt_init(void) LT_HIDDEN;                 /* true when tracing */
 void     lt_service_requests(void) LT_HIDDEN;     /* marks asked by frontends */
 void     lt_modules_refresh(void) LT_HIDDEN;      /* after dlopen/dlclose */
-int64_t  lt_now_ns(void) LT_HIDDEN;
 void     lt_spin_lock(int *lock) LT_HIDDEN;
 void     lt_spin_unlock(int *lock) LT_HIDDEN;
 
@@ -55,8 +54,8 @@ void     lt_spin_unlock(int *lock) LT_HIDDEN;
 extern __thread lt_tslot *lt_my_tslot __attribute__((tls_model("initial-exec"))) LT_HIDDEN;
 lt_tslot *lt_tslot_acquire(void) LT_HIDDEN;
 bool      lt_counters_init(void) LT_HIDDEN;
-/* Adds every thread slot's deltas for ids < n into ctr[] (a snapshot). */
-void      lt_tslots_sum_into(lt_counter *ctr, uint32_t n) LT_HIDDEN;
+/* The live totals of traces < n (shared counters plus thread slots). */
+void      lt_totals_now(lt_counter *out, uint32_t n) LT_HIDDEN;
 
 #define LT_TSLOT_PROBES 8
 

@@ -54,6 +54,31 @@ typedef struct lt_tslot {
     lt_tslot_entry entries[];  /* tslot_entries, open addressing by trace id */
 } lt_tslot;
 
+/* A trace's live totals, as both sides must read them: the shared
+ * counter plus that trace's entry in every thread slot. Reads `n` traces
+ * into out[]; `tslots` is the slot region, `nslots` the slots to scan
+ * (tslots_hwm, bounded by the caller), `slot_size` and `entries` as in the
+ * header. A reader of an untrusted segment passes the values it validated,
+ * never fields re-read from the segment. */
+static inline void lt_totals_read(const lt_counter *shared, const uint8_t *tslots, uint32_t nslots,
+                                  uint64_t slot_size, uint32_t entries, lt_counter *out, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        out[i].size = __atomic_load_n(&shared[i].size, __ATOMIC_RELAXED);
+        out[i].count = __atomic_load_n(&shared[i].count, __ATOMIC_RELAXED);
+    }
+    for (uint32_t s = 0; s < nslots; s++) {
+        const lt_tslot *t = (const lt_tslot *)(tslots + (uint64_t)s * slot_size);
+        for (uint32_t k = 0; k < entries; k++) {
+            uint32_t id = __atomic_load_n(&t->entries[k].id_plus1, __ATOMIC_ACQUIRE);
+            if (id == 0 || id - 1 >= n)
+                continue;
+            out[id - 1].size += __atomic_load_n(&t->entries[k].size, __ATOMIC_RELAXED);
+            out[id - 1].count += __atomic_load_n(&t->entries[k].count, __ATOMIC_RELAXED);
+        }
+    }
+}
+
 /* A trace record in the append-only store. `frames` are return addresses,
  * most recent first, the tracer's own frames already removed. `module_gen`
  * is the module-table generation when the trace was first seen: an address

@@ -61,7 +61,7 @@ void lt_spin_unlock(int *lock)
     __atomic_store_n(lock, 0, __ATOMIC_RELEASE);
 }
 
-int64_t lt_now_ns(void)
+static int64_t lt_now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -264,11 +264,7 @@ void leaktop_mark_impl(const char *label, uint32_t reason)
     uint32_t n = __atomic_load_n(&h->ntraces, __ATOMIC_ACQUIRE);
     if (n > h->traces_cap)
         n = h->traces_cap;
-    for (uint32_t i = 0; i < n; i++) {
-        s->counters[i].size = __atomic_load_n(&lt_g.counters[i].size, __ATOMIC_RELAXED);
-        s->counters[i].count = __atomic_load_n(&lt_g.counters[i].count, __ATOMIC_RELAXED);
-    }
-    lt_tslots_sum_into(s->counters, n);
+    lt_totals_now(s->counters, n);
     s->ntraces = n;
     s->snap_no = head + 1;
     s->time_ns = lt_now_ns();

@@ -239,7 +239,8 @@ uint32_t lt_capture_stack(const lt_frame_state *start)
     if (lt_mode != LT_MODE_LIBUNWIND && start)
         n = lt_capture_fast(start, frames, rules, max + LT_SELF_FRAMES, &id, &way);
     if (n == UINT32_MAX) {
-        __atomic_fetch_add(&lt_fallbacks, 1, __ATOMIC_RELAXED);
+        if (LT_UNLIKELY(lt_mode == LT_MODE_VERIFY))  /* a shared line: only when reported */
+            __atomic_fetch_add(&lt_fallbacks, 1, __ATOMIC_RELAXED);
         return lt_trace_id(frames, lt_capture_libunwind(frames, max));
     }
     if (id != UINT32_MAX && lt_mode != LT_MODE_VERIFY)

@@ -21,7 +21,9 @@
 #define LEAKTOP_TRACER_REL "../lib/leaktop/libleaktop.so"
 #endif
 
-const char *launch_tracer_path(char *err, size_t errlen)
+/* The tracer library next to this executable (../lib/leaktop/libleaktop.so),
+ * or $LEAKTOP_TRACER. NULL with err filled when it is missing. */
+static const char *launch_tracer_path(char *err, size_t errlen)
 {
     static char path[PATH_MAX];
     const char *env = getenv("LEAKTOP_TRACER");

@@ -25,10 +25,6 @@ typedef struct launch_spec {
     bool         new_pgrp;    /* own process group (live view: keys are ours) */
 } launch_spec;
 
-/* The tracer library next to this executable (../lib/leaktop/libleaktop.so),
- * or $LEAKTOP_TRACER. NULL with err filled when it is missing. */
-const char *launch_tracer_path(char *err, size_t errlen);
-
 /* Starts the program. Returns its pid, or -1 with err filled and *status
  * set to the exit status leaktop should end with. */
 pid_t launch_start(const launch_spec *spec, int *status, char *err, size_t errlen);

@@ -207,7 +207,6 @@ void session_unlink(session *s)
         shm_unlink(s->name);
 }
 
-pid_t session_pid(const session *s) { return s->pid; }
 uint32_t session_frames_limit(const session *s) { return s->fixed.frames_limit; }
 diff_loctab *session_locs(session *s) { return s->locs; }
 
@@ -324,12 +323,6 @@ static const session_addr *session_resolve_addr(session *s, uint64_t addr, uint3
         return &s->addrs[i];
     sym_frame sf[SESSION_MAX_INLINE];
     int n = sym_resolve(s->sym, addr, gen, sf, SESSION_MAX_INLINE);
-    /* A library's constructors allocate inside dlopen, before the tracer
-     * refreshed the module table: such traces carry the previous
-     * generation, and the address belongs to a module loaded just after. */
-    uint32_t newest = __atomic_load_n(&s->hdr->module_gen, __ATOMIC_ACQUIRE);
-    for (uint32_t g = gen + 1; n > 0 && !sf[0].module && g <= newest; g++)
-        n = sym_resolve(s->sym, addr, g, sf, SESSION_MAX_INLINE);
     session_addr a = {.addr = addr, .gen = gen, .off = (uint32_t)s->pool_len, .len = 0};
     for (int k = 0; k < n; k++) {
         diff_frame f = {
@@ -496,35 +489,14 @@ static uint32_t session_ntraces(const session *s)
     return n > s->fixed.traces_cap ? s->fixed.traces_cap : n;
 }
 
-/* Adds the per-thread deltas (lt_tslot) to a copy of the shared counters:
- * a trace's live totals are the sum of both. */
-static void session_add_tslots(const session *s, lt_counter *copy, uint32_t n)
-{
-    uint32_t hwm = __atomic_load_n(&s->hdr->tslots_hwm, __ATOMIC_ACQUIRE);
-    if (hwm > s->fixed.tslots)
-        hwm = s->fixed.tslots;
-    for (uint32_t i = 0; i < hwm; i++) {
-        const lt_tslot *t = (const lt_tslot *)(s->base + s->fixed.tslots_off + (uint64_t)i * s->fixed.tslot_size);
-        for (uint32_t k = 0; k < s->fixed.tslot_entries; k++) {
-            uint32_t id = __atomic_load_n(&t->entries[k].id_plus1, __ATOMIC_ACQUIRE);
-            if (id == 0 || id - 1 >= n)
-                continue;
-            copy[id - 1].size += __atomic_load_n(&t->entries[k].size, __ATOMIC_RELAXED);
-            copy[id - 1].count += __atomic_load_n(&t->entries[k].count, __ATOMIC_RELAXED);
-        }
-    }
-}
-
 diff_snapshot *session_snapshot_live(session *s, const char *label)
 {
     uint32_t n = session_ntraces(s);
-    const lt_counter *src = (const lt_counter *)(s->base + s->fixed.counters_off);
+    uint32_t hwm = __atomic_load_n(&s->hdr->tslots_hwm, __ATOMIC_ACQUIRE);
     lt_counter *copy = xcalloc(n ? n : 1, sizeof(lt_counter));
-    for (uint32_t i = 0; i < n; i++) {
-        copy[i].size = __atomic_load_n(&src[i].size, __ATOMIC_RELAXED);
-        copy[i].count = __atomic_load_n(&src[i].count, __ATOMIC_RELAXED);
-    }
-    session_add_tslots(s, copy, n);
+    lt_totals_read((const lt_counter *)(s->base + s->fixed.counters_off), s->base + s->fixed.tslots_off,
+                   hwm < s->fixed.tslots ? hwm : s->fixed.tslots, s->fixed.tslot_size,
+                   s->fixed.tslot_entries, copy, n);
     diff_snapshot *snap = session_build(s, copy, n, label, session_elapsed(s));
     free(copy);
     return snap;

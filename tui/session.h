@@ -37,7 +37,6 @@ bool     session_replaced(const session *s);
 /* Removes the segment's name (the mapping stays readable). */
 void     session_unlink(session *s);
 
-pid_t    session_pid(const session *s);
 uint32_t session_frames_limit(const session *s);
 bool     session_exiting(const session *s);        /* the tracer saw exit() */
 double   session_elapsed(const session *s);        /* seconds since tracing started */
