@@ -192,6 +192,15 @@ int options_parse(options *o, int argc, char **argv, int *next, char *err, size_
     return 0;
 }
 
+session_config options_session_config(const options *o)
+{
+    session_config cfg = {
+        .alloc_fns = o->alloc_fns, .nalloc_fns = o->nalloc_fns,
+        .debug_dirs = o->debug_dirs, .ndebug_dirs = o->ndebug_dirs,
+    };
+    return cfg;
+}
+
 void options_usage(FILE *out)
 {
     for (size_t i = 0; i < sizeof(option_table) / sizeof(option_table[0]); i++) {

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "diff.h"
+#include "session.h"
 
 #define OPTIONS_MAX_LIST 64
 
@@ -34,6 +35,8 @@ void options_defaults(options *o);
 /* Parses argv[0..argc) up to "--" or the first non-option (its index is
  * returned through *next). 0, or -1 with err filled (one line). */
 int  options_parse(options *o, int argc, char **argv, int *next, char *err, size_t errlen);
+/* The symbolization settings the options ask for (--alloc-fn, --debug-dir). */
+session_config options_session_config(const options *o);
 /* One line per option, for --help. */
 void options_usage(FILE *out);
 

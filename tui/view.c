@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "launch.h"
-#include "target.h"
 #include "util.h"
 #include "view_draw.h"
 #include "view_keys.h"
@@ -70,7 +69,7 @@ size_t view_body_rows(const view *v)
 
 double view_now_elapsed(const view *v)
 {
-    return v->ended ? v->end_elapsed : session_elapsed(v->s);
+    return watch_elapsed(v->w);
 }
 
 /* ---- the model ------------------------------------------------------------------------- */
@@ -133,7 +132,7 @@ static void view_sample(view *v)
 {
     view_quiesce(v);
     int64_t t0 = util_now_ns();
-    diff_snapshot *snap = session_snapshot_live(v->s, v->ended ? "exit" : "live");
+    diff_snapshot *snap = watch_snapshot(v->w, v->ended ? "exit" : "live");
     if (v->cur)
         diff_snapshot_free(v->cur);
     v->cur = snap;
@@ -149,9 +148,9 @@ void view_baseline_now(view *v)
     for (size_t i = 0; i < v->marks.n; i++)
         n += !v->marks.items[i].by_program;
     snprintf(label, sizeof(label), "b%u", n);
-    size_t idx = view_marks_add(&v->marks, session_snapshot_live(v->s, label), false);
+    size_t idx = view_marks_add(&v->marks, watch_snapshot(v->w, label), false);
     view_marks_set_baseline(&v->marks, (long)idx);
-    v->baseline_chosen = true;
+    watch_baseline_chosen(v->w);
     /* The table compares against a state taken just now as well, so it
      * starts from zero instead of showing the last interval backwards. */
     view_sample(v);
@@ -161,7 +160,7 @@ void view_baseline_now(view *v)
 void view_baseline_clear(view *v)
 {
     view_marks_set_baseline(&v->marks, -1);
-    v->baseline_chosen = true;
+    watch_baseline_chosen(v->w);
     view_recompute(v);
     view_message(v, false, "baseline cleared: comparing against the empty snapshot");
 }
@@ -169,109 +168,115 @@ void view_baseline_clear(view *v)
 void view_baseline_pick(view *v, long index)
 {
     view_marks_set_baseline(&v->marks, index);
-    v->baseline_chosen = true;
+    watch_baseline_chosen(v->w);
     view_back(v);
     view_recompute(v);
     const diff_snapshot *b = view_marks_baseline(&v->marks);
     view_message(v, false, "baseline: %s", b ? diff_snapshot_label(b) : "none");
 }
 
-/* Marks the program made. The first one becomes the baseline, as in batch
- * mode, unless the user already chose. */
-static void view_drain_marks(view *v)
+/* A mark the program made; the watch says whether it is the baseline
+ * (the first one, unless the user already chose). Returns true when the
+ * table must be compared again. */
+static bool view_on_mark(view *v, diff_snapshot *snap, bool baseline)
 {
-    diff_snapshot *snap;
-    uint64_t skipped = 0;
-    bool rebase = false;
-    while ((snap = session_next_mark(v->s, &skipped)) != NULL) {
-        size_t idx = view_marks_add(&v->marks, snap, true);
-        const char *label = diff_snapshot_label(snap);
-        if (!v->baseline_chosen && v->marks.baseline < 0) {
-            view_marks_set_baseline(&v->marks, (long)idx);
-            rebase = true;
-            view_message(v, false, "the program marked \"%s\": it is the baseline (m lists marks)", label);
-        } else {
-            view_message(v, false, "the program marked \"%s\" (m lists marks, Enter picks one)", label);
-        }
+    size_t idx = view_marks_add(&v->marks, snap, true);
+    const char *label = diff_snapshot_label(snap);
+    if (!baseline) {
+        view_message(v, false, "the program marked \"%s\" (m lists marks, Enter picks one)", label);
+        return false;
     }
-    if (skipped)
-        view_message(v, true, "%llu mark(s) were overwritten before they could be read", (unsigned long long)skipped);
-    if (rebase)
-        view_recompute(v);
-    if (v->screen == VIEW_SCREEN_MARKS)
-        view_page_rebuild(v);
+    view_marks_set_baseline(&v->marks, (long)idx);
+    view_message(v, false, "the program marked \"%s\": it is the baseline (m lists marks)", label);
+    return true;
 }
 
-/* ---- the program -------------------------------------------------------------------------------- */
-
-/* The program ended: read its final state from the segment (which outlives
- * it) exactly like the batch report, and keep it explorable until q. */
-static void view_on_end(view *v)
+/* The program ended: its final state (read from the segment, which
+ * outlives it, exactly like the batch report) stays explorable until q. */
+static void view_on_end(view *v, diff_snapshot *final)
 {
-    v->end_elapsed = session_elapsed(v->s);
     v->ended = true;
-    v->exited = session_exiting(v->s);
-    view_quiesce(v);
-    view_drain_marks(v);
     if (v->cur)
         diff_snapshot_free(v->cur);
-    v->cur = target_final_snapshot(v->s);
+    v->cur = final;
     view_compare(v, true);
-    session_unlink(v->s);
     if (v->screen == VIEW_SCREEN_LOG || v->screen == VIEW_SCREEN_MARKS)
         view_page_rebuild(v);   /* the program's last words, its last marks */
     char state[64];
-    snprintf(state, sizeof(state), "%s", v->exited ? "exited" : "ended");
-    if (v->status_known && WIFSIGNALED(v->wstatus))
-        snprintf(state, sizeof(state), "was killed by signal %d", WTERMSIG(v->wstatus));
-    else if (v->status_known)
-        snprintf(state, sizeof(state), "exited %d", WEXITSTATUS(v->wstatus));
+    int ws = 0;
+    bool known = watch_status(v->w, &ws);
+    snprintf(state, sizeof(state), "%s", watch_exited(v->w) ? "exited" : "ended");
+    if (known && WIFSIGNALED(ws))
+        snprintf(state, sizeof(state), "was killed by signal %d", WTERMSIG(ws));
+    else if (known)
+        snprintf(state, sizeof(state), "exited %d", WEXITSTATUS(ws));
     view_message(v, false, "the program %s: its final state stays here until q", state);
 }
 
-/* The program exec'd (a #! script, env, a wrapper) and its new image's
- * tracer made a new segment. Everything read from the old one refers to
- * the old frame table and the old heap, which are gone: start over. */
-static void view_follow_exec(view *v)
+/* The program exec'd (a #! script, env, a wrapper). Everything read so far
+ * refers to the old image's frame table and heap, which are gone: start
+ * over. The watch frees the old table at its next poll. */
+static void view_on_exec(view *v)
 {
-    if (!session_replaced(v->s))
-        return;
-    session_config cfg = target_session_config(v->o);
-    char err[512];
-    session *next = target_wait_session(v->pid, &cfg, view_prog_ended, v, err, sizeof(err));
-    if (!next)
-        return;   /* keep showing what we had */
     view_worker_stop(&v->worker);
     view_keycache_free(&v->worker.kc);   /* ids of the old loctab */
-    view_worker_prepare(session_locs(next), session_frames_limit(next));
+    view_worker_prepare(watch_locs(v->w), watch_frames_limit(v->w));
     if (v->cur)
         diff_snapshot_free(v->cur);
     v->cur = NULL;
     view_marks_free(&v->marks);
-    v->baseline_chosen = false;
     view_table_free(&v->table);
     view_page_clear(&v->page);
     v->screen = VIEW_SCREEN_TABLE;
     v->nback = 0;
-    session_free(v->s);
-    v->s = next;
-    target_name(v->pid, v->prog, sizeof(v->prog));
-    view_message(v, false, "the program exec'd %s: following the new image from an empty start", v->prog);
+    view_message(v, false, "the program exec'd %s: following the new image from an empty start", watch_name(v->w));
+}
+
+/* What the watch saw since the last tick. Each poll may read the segment
+ * and intern frames, so the worker is idle before every one. */
+static void view_watch_events(view *v)
+{
+    bool rebase = false, marks = false;
+    watch_event ev;
+    for (;;) {
+        view_quiesce(v);
+        if (!watch_poll(v->w, &ev))
+            break;
+        switch (ev.kind) {
+        case WATCH_EVENT_MARK:
+            rebase |= view_on_mark(v, ev.snap, ev.baseline);
+            marks = true;
+            break;
+        case WATCH_EVENT_SKIPPED:
+            view_message(v, true, "%llu mark(s) were overwritten before they could be read",
+                         (unsigned long long)ev.skipped);
+            break;
+        case WATCH_EVENT_EXEC:
+            view_on_exec(v);
+            rebase = false;
+            break;
+        case WATCH_EVENT_END:
+            view_on_end(v, ev.snap);
+            rebase = false;
+            break;
+        }
+    }
+    if (rebase)
+        view_recompute(v);
+    if (marks && v->screen == VIEW_SCREEN_MARKS)
+        view_page_rebuild(v);
 }
 
 /* Runs with the worker idle (the loop waits for it): everything here may
  * intern frames or free snapshots. */
 static void view_tick(view *v)
 {
-    if (!v->ended && view_prog_reap(v)) {
-        view_on_end(v);
-        return;
-    }
     if (v->ended)
         return;
-    view_follow_exec(v);
-    v->rss = target_rss(v->pid);
-    view_drain_marks(v);
+    view_watch_events(v);
+    if (v->ended)
+        return;
+    v->rss = watch_rss(v->w);
     if (!v->paused) {
         view_sample(v);
         if (v->screen == VIEW_SCREEN_LOG || v->screen == VIEW_SCREEN_MARKS)
@@ -348,14 +353,14 @@ static void view_release(view *v)
     view_marks_free(&v->marks);
     view_filter_free(&v->filter);
     view_page_free(&v->page);
-    session_free(v->s);
-    v->s = NULL;
+    watch_free(v->w);
+    v->w = NULL;
 }
 
 /* Runs the screen until q, a signal, or a failure to start curses. */
 static int view_run(view *v)
 {
-    view_worker_prepare(session_locs(v->s), session_frames_limit(v->s));
+    view_worker_prepare(watch_locs(v->w), watch_frames_limit(v->w));
     char err[256];
     if (view_term_start(&v->term, err, sizeof(err)) != 0) {
         util_error("%s", err);
@@ -377,9 +382,10 @@ int view_run_program(const options *o, char **argv)
         rc = 1;
     /* The exit status is the program's when it ended by itself; 0 when
      * q (or a signal to leaktop) ended it. */
-    if (rc == 0 && v.ended && v.status_known)
-        rc = launch_exit_code(v.wstatus);
-    if (v.log_path[0] && v.s)
+    int ws = 0;
+    if (rc == 0 && v.ended && watch_status(v.w, &ws))
+        rc = launch_exit_code(ws);
+    if (v.log_path[0] && v.w)
         fprintf(stderr, "leaktop: the program's output is in %s\n", v.log_path);
     view_release(&v);
     return rc;
@@ -390,13 +396,10 @@ int view_attach(const options *o, pid_t pid)
     view v;
     view_init(&v, o);
     view_signals();
-    v.pid = pid;
-    target_name(pid, v.prog, sizeof(v.prog));
-    session_config cfg = target_session_config(o);
+    watch_config cfg = view_prog_config(o);
     char err[512];
-    bool missing;
-    v.s = session_open(pid, &cfg, &missing, err, sizeof(err));
-    if (!v.s) {
+    v.w = watch_attach(pid, &cfg, err, sizeof(err));
+    if (!v.w) {
         util_error("%s", err);
         view_release(&v);
         return 1;

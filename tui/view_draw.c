@@ -19,14 +19,16 @@
 
 static void view_draw_state(const view *v, char *out, size_t len)
 {
+    int ws = 0;
+    bool known = watch_status(v->w, &ws);
     if (!v->ended)
         snprintf(out, len, "running");
-    else if (v->status_known && WIFSIGNALED(v->wstatus))
-        snprintf(out, len, "killed by signal %d", WTERMSIG(v->wstatus));
-    else if (v->status_known)
-        snprintf(out, len, "exited %d", WEXITSTATUS(v->wstatus));
+    else if (known && WIFSIGNALED(ws))
+        snprintf(out, len, "killed by signal %d", WTERMSIG(ws));
+    else if (known)
+        snprintf(out, len, "exited %d", WEXITSTATUS(ws));
     else
-        snprintf(out, len, v->exited ? "exited" : "ended (killed?)");
+        snprintf(out, len, watch_exited(v->w) ? "exited" : "ended (killed?)");
 }
 
 /* Puts label then value; returns the next x. */
@@ -42,9 +44,9 @@ static void view_draw_line0(const view *v)
     char pid[32], state[64], up[32], rss[32];
     int x = view_term_put(&v->term, 0, 0, v->term.cols, VIEW_ROLE_TITLE, "leaktop ", false);
     char prog[256];
-    view_text_fit_left(prog, sizeof(prog), v->prog, v->term.cols / 3, v->term.g);
+    view_text_fit_left(prog, sizeof(prog), watch_name(v->w), v->term.cols / 3, v->term.g);
     x += view_term_put(&v->term, 0, x, v->term.cols / 3, VIEW_ROLE_TITLE, prog, false);
-    snprintf(pid, sizeof(pid), " [%d]  ", (int)v->pid);
+    snprintf(pid, sizeof(pid), " [%d]  ", (int)watch_pid(v->w));
     x += view_term_put(&v->term, 0, x, v->term.cols - x, VIEW_ROLE_NORMAL, pid, false);
     view_draw_state(v, state, sizeof(state));
     x = view_draw_pair(v, 0, x, "", v->ended ? VIEW_ROLE_FLAG : VIEW_ROLE_NORMAL, state);

@@ -154,7 +154,7 @@ static void act_write(view *v)
     for (int i = 0; i < 2; i++) {
         if (!snaps[i])
             continue;
-        if (snapdir_save(".", snaps[i], (int)v->pid, ++v->nsaved, paths[n], sizeof(paths[n]), err, sizeof(err)) != 0) {
+        if (snapdir_save(".", snaps[i], (int)watch_pid(v->w), ++v->nsaved, paths[n], sizeof(paths[n]), err, sizeof(err)) != 0) {
             view_message(v, true, "%s", err);
             return;
         }
@@ -172,7 +172,7 @@ static void act_write(view *v)
 static void act_copy(view *v)
 {
     char name[64], path[PATH_MAX], err[512];
-    snprintf(name, sizeof(name), "leaktop-%d-screen-%u.txt", (int)v->pid, ++v->ncopies);
+    snprintf(name, sizeof(name), "leaktop-%d-screen-%u.txt", (int)watch_pid(v->w), ++v->ncopies);
     const char *dir = getenv("TMPDIR");
     if (!dir || !*dir)
         dir = "/tmp";

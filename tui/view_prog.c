@@ -1,45 +1,26 @@
-/* view_prog.c: the program the view watches: starting it with its output
- * in a log file, noticing its end (waitpid for ours, /proc for an attached
- * one), and ending it on q. */
+/* view_prog.c: the live view's way of running a program under the watch:
+ * its output goes to a log file (never into the screen), and q ends it. */
 #include "view_prog.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include "launch.h"
-#include "target.h"
 #include "util.h"
 #include "view_draw.h"
 
-#define VIEW_TERM_GRACE_NS (2 * 1000000000LL)   /* SIGTERM, then SIGKILL */
+#define VIEW_TERM_GRACE_MS 2000   /* SIGTERM, then SIGKILL */
 
-bool view_prog_reap(view *v)
+watch_config view_prog_config(const options *o)
 {
-    if (v->ended)
-        return true;
-    if (!v->launched)
-        return !target_alive(v->pid);
-    int st;
-    pid_t r;
-    while ((r = waitpid(v->pid, &st, WNOHANG)) < 0 && errno == EINTR)
-        ;
-    if (r == v->pid) {
-        v->status_known = true;
-        v->wstatus = st;
-        return true;
-    }
-    return r < 0;   /* ECHILD: not ours any more */
-}
-
-bool view_prog_ended(void *ctx)
-{
-    return view_prog_reap(ctx);
+    watch_config cfg = {
+        .session = options_session_config(o), .frames = o->frames,
+        .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1,
+    };
+    return cfg;
 }
 
 /* stdin from /dev/null, stdout and stderr to a private log file: the
@@ -64,51 +45,35 @@ int view_prog_start(view *v, char **argv)
     int in_fd = -1, out_fd = -1, status = 0;
     if (view_prog_log(v, &in_fd, &out_fd) != 0)
         return 1;
-    launch_spec spec = {
-        .argv = argv, .frames = v->o->frames,
-        .stdin_fd = in_fd, .stdout_fd = out_fd, .stderr_fd = out_fd, .new_pgrp = true,
-    };
+    watch_config cfg = view_prog_config(v->o);
+    cfg.stdin_fd = in_fd;
+    cfg.stdout_fd = cfg.stderr_fd = out_fd;
+    cfg.new_pgrp = true;
+    cfg.kill_untraced = true;
     char err[512];
-    v->pid = launch_start(&spec, &status, err, sizeof(err));
+    v->w = watch_launch(&cfg, argv, &status, err, sizeof(err));
     close(out_fd);
     if (in_fd >= 0)
         close(in_fd);
-    if (v->pid < 0) {
+    if (!v->w) {
         util_error("%s", err);
         return status;
     }
-    v->launched = true;
-    snprintf(v->prog, sizeof(v->prog), "%s", argv[0]);
-    session_config cfg = target_session_config(v->o);
-    v->s = target_wait_session(v->pid, &cfg, view_prog_ended, v, err, sizeof(err));
-    if (!v->s) {
+    if (watch_wait_traced(v->w, &status, err, sizeof(err)) != 0) {
         util_error("%s (its output: %s)", err, v->log_path);
-        if (!v->status_known) {
-            kill(-v->pid, SIGKILL);
-            waitpid(v->pid, &v->wstatus, 0);
-        }
-        return v->status_known ? launch_exit_code(v->wstatus) : 1;
+        watch_free(v->w);
+        v->w = NULL;
+        return status;
     }
     return 0;
 }
 
-/* q on a launched program: SIGTERM to its process group, SIGKILL after
- * the grace period. */
+/* q on a launched program: ended by the watch, while the screen says so. */
 void view_prog_end(view *v)
 {
-    if (!v->launched || v->ended)
+    if (!watch_launched(v->w) || v->ended)
         return;
-    view_message(v, false, "ending %s (SIGTERM, then SIGKILL after 2 s)...", v->prog);
+    view_message(v, false, "ending %s (SIGTERM, then SIGKILL after 2 s)...", watch_name(v->w));
     view_draw(v);
-    kill(-v->pid, SIGTERM);
-    int64_t give_up = util_now_ns() + VIEW_TERM_GRACE_NS;
-    while (!view_prog_reap(v) && util_now_ns() < give_up)
-        util_sleep_ms(10);
-    if (!v->status_known) {
-        kill(-v->pid, SIGKILL);
-        kill(v->pid, SIGKILL);
-        while (waitpid(v->pid, &v->wstatus, 0) < 0 && errno == EINTR)
-            ;
-    }
-    session_unlink(v->s);
+    watch_terminate(v->w, VIEW_TERM_GRACE_MS);
 }

@@ -1,20 +1,16 @@
-/* view_prog.h: the watched program's life: start, end noticed, ended. */
+/* view_prog.h: how the live view starts and ends the program it watches:
+ * its output in a log file, its own process group, q ends it. */
 #ifndef LEAKTOP_VIEW_PROG_H
 #define LEAKTOP_VIEW_PROG_H
 
-#include <stdbool.h>
-
 #include "view_state.h"
 
+/* The watch settings the command line asks for (symbolization only). */
+watch_config view_prog_config(const options *o);
 /* Starts argv with the tracer, stdin from /dev/null and stdout+stderr to
  * $TMPDIR/leaktop-PID.log, in its own process group, and opens its
- * segment. 0, or leaktop's exit status after printing why. */
+ * segment (v->w). 0, or leaktop's exit status after printing why. */
 int  view_prog_start(view *v, char **argv);
-/* True once the program has ended; for a launched one it is reaped and
- * its wait status kept. */
-bool view_prog_reap(view *v);
-/* view_prog_reap for target_wait_session (ctx is the view). */
-bool view_prog_ended(void *ctx);
 /* q on a launched program still running: SIGTERM to its process group,
  * SIGKILL after the grace period, reaped. */
 void view_prog_end(view *v);

@@ -11,13 +11,13 @@
 
 #include "diff.h"
 #include "options.h"
-#include "session.h"
 #include "view_filter.h"
 #include "view_marks.h"
 #include "view_page.h"
 #include "view_table.h"
 #include "view_term.h"
 #include "view_worker.h"
+#include "watch.h"
 
 typedef enum view_screen {
     VIEW_SCREEN_TABLE,
@@ -43,22 +43,14 @@ typedef struct view {
     view_term      term;
 
     /* the program */
-    pid_t          pid;
-    bool           launched;       /* ours: q ends it; else attached */
-    char           prog[256];
+    watch         *w;              /* launched (q ends it) or attached */
     char           log_path[PATH_MAX];   /* "" when attached */
-    session       *s;
-    bool           ended;          /* reaped (launched) or gone (attached) */
-    bool           status_known;   /* wstatus is valid (launched only) */
-    bool           exited;         /* attached: its tracer saw exit() */
-    int            wstatus;
-    double         end_elapsed;
+    bool           ended;          /* the watch reported its end */
     int64_t        rss;
 
     /* snapshots and the compare */
     diff_snapshot *cur;            /* the newest state (owned) */
     view_marks     marks;          /* owns marks and baselines */
-    bool           baseline_chosen;  /* the user set or cleared one */
     diff_options   dopts;
     view_filter    filter;
     view_table     table;

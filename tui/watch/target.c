@@ -1,5 +1,4 @@
-/* target.c: waiting for a traced program's segment, its final state, and
- * the few /proc facts the live view shows about it. */
+/* target.c: the few /proc facts the watch needs about its process. */
 #include "target.h"
 
 #include <errno.h>
@@ -8,46 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-
-#include "util.h"
-
-/* The tracer's constructor creates the segment as the program loads. */
-#define TARGET_ATTACH_TIMEOUT_NS (10 * 1000000000LL)
-
-session_config target_session_config(const options *o)
-{
-    session_config cfg = {
-        .alloc_fns = o->alloc_fns, .nalloc_fns = o->nalloc_fns,
-        .debug_dirs = o->debug_dirs, .ndebug_dirs = o->ndebug_dirs,
-    };
-    return cfg;
-}
-
-/* The segment appears at the program's first allocation (or its tracer's
- * constructor). A program that ends before that was never traced. */
-session *target_wait_session(pid_t pid, const session_config *cfg, target_ended_fn ended,
-                             void *ctx, char *err, size_t errlen)
-{
-    char why[256];
-    int64_t give_up = util_now_ns() + TARGET_ATTACH_TIMEOUT_NS;
-    for (;;) {
-        bool missing = false;
-        bool gone = ended(ctx);
-        session *s = session_open(pid, cfg, &missing, why, sizeof(why));
-        if (s)
-            return s;
-        if (!missing || gone || util_now_ns() > give_up) {
-            snprintf(err, errlen, "%s%s", missing ? "the tracer did not start in the program: " : "", why);
-            return NULL;
-        }
-        util_sleep_ms(1);
-    }
-}
-
-diff_snapshot *target_final_snapshot(session *s)
-{
-    return session_snapshot_live(s, "exit");
-}
 
 /* Reads a small /proc file whole; the length, or -1. */
 static ssize_t target_read_proc(pid_t pid, const char *what, char *buf, size_t len)

@@ -1,0 +1,351 @@
+/* watch.c: the one loop-independent model of a traced program: starting or
+ * attaching, waiting for its segment, reaping, following exec, reading
+ * marks, the baseline rule and the final state. Events queue up here and
+ * the client pulls them (watch_poll), so the client's loop decides when
+ * work that interns frames may run. */
+#include "watch.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "launch.h"
+#include "target.h"
+#include "util.h"
+
+/* The tracer creates the segment as the program loads (its first
+ * allocation or its constructor). */
+#define WATCH_SEGMENT_TIMEOUT_NS (10 * 1000000000LL)
+
+struct watch {
+    watch_config cfg;
+    pid_t        pid;
+    bool         launched;        /* ours: we reap it and may end it */
+    char         name[256];
+    session     *s;
+    session     *retired;         /* the image before an exec, freed at the next poll */
+
+    bool         gone;            /* reaped (launched) or vanished (attached) */
+    bool         status_known;    /* wstatus is valid */
+    int          wstatus;
+    bool         exited;          /* its tracer saw exit() */
+    double       end_elapsed;
+    bool         end_reported;
+    bool         unlinked;
+
+    bool         have_baseline;   /* a mark became the baseline since start/exec */
+    bool         baseline_chosen; /* the client chose one: marks stay marks */
+
+    watch_event *queue;           /* events not yet polled, in order */
+    size_t       qhead, qlen, qcap;
+};
+
+/* ---- the process ------------------------------------------------------------- */
+
+/* True once the program has ended. A launched one is reaped and its wait
+ * status kept; an attached one is gone or a zombie (not ours to wait for). */
+static bool watch_reap(watch *w)
+{
+    if (w->gone)
+        return true;
+    if (!w->launched) {
+        w->gone = !target_alive(w->pid);
+        return w->gone;
+    }
+    int st;
+    pid_t r;
+    while ((r = waitpid(w->pid, &st, WNOHANG)) < 0 && errno == EINTR)
+        ;
+    if (r == w->pid) {
+        w->status_known = true;
+        w->wstatus = st;
+    }
+    w->gone = r == w->pid || r < 0;   /* ECHILD: not ours any more */
+    return w->gone;
+}
+
+static void watch_reap_blocking(watch *w)
+{
+    if (w->gone || !w->launched)
+        return;
+    while (waitpid(w->pid, &w->wstatus, 0) < 0 && errno == EINTR)
+        ;
+    w->gone = w->status_known = true;
+}
+
+/* The segment appears at the program's first allocation (or its tracer's
+ * constructor). A program that ends before that was never traced. */
+static session *watch_wait_session(watch *w, char *err, size_t errlen)
+{
+    char why[256];
+    int64_t give_up = util_now_ns() + WATCH_SEGMENT_TIMEOUT_NS;
+    for (;;) {
+        bool missing = false;
+        bool gone = watch_reap(w);
+        session *s = session_open(w->pid, &w->cfg.session, &missing, why, sizeof(why));
+        if (s)
+            return s;
+        if (!missing || gone || util_now_ns() > give_up) {
+            snprintf(err, errlen, "%s%s", missing ? "the tracer did not start in the program: " : "", why);
+            return NULL;
+        }
+        util_sleep_ms(1);
+    }
+}
+
+static watch *watch_new(pid_t pid, const watch_config *cfg, bool launched)
+{
+    watch *w = xcalloc(1, sizeof(*w));
+    w->cfg = *cfg;
+    w->pid = pid;
+    w->launched = launched;
+    return w;
+}
+
+/* ---- starting ------------------------------------------------------------------ */
+
+static volatile sig_atomic_t watch_forward_pid = 0;
+
+static void watch_forward(int sig)
+{
+    if (watch_forward_pid > 0)
+        kill((pid_t)watch_forward_pid, sig);
+}
+
+void watch_forward_signals(void)
+{
+    struct sigaction sa = {0};
+    sa.sa_handler = watch_forward;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGQUIT, &sa, NULL);
+}
+
+/* The program started but never became traced: it ran to its end (or is
+ * killed, see kill_untraced); leaktop then ends with its status. */
+static int watch_untraced(watch *w)
+{
+    if (w->cfg.kill_untraced && !w->gone) {
+        kill(-w->pid, SIGKILL);
+        kill(w->pid, SIGKILL);
+        watch_reap_blocking(w);
+        return 1;
+    }
+    watch_reap_blocking(w);
+    return w->status_known ? launch_exit_code(w->wstatus) : 1;
+}
+
+watch *watch_launch(const watch_config *cfg, char *const *argv, int *status, char *err, size_t errlen)
+{
+    launch_spec spec = {
+        .argv = argv, .frames = cfg->frames, .stdin_fd = cfg->stdin_fd,
+        .stdout_fd = cfg->stdout_fd, .stderr_fd = cfg->stderr_fd, .new_pgrp = cfg->new_pgrp,
+    };
+    pid_t pid = launch_start(&spec, status, err, errlen);
+    if (pid < 0)
+        return NULL;
+    watch_forward_pid = pid;
+    watch *w = watch_new(pid, cfg, true);
+    snprintf(w->name, sizeof(w->name), "%s", argv[0]);
+    return w;
+}
+
+int watch_wait_traced(watch *w, int *status, char *err, size_t errlen)
+{
+    w->s = watch_wait_session(w, err, errlen);
+    if (w->s)
+        return 0;
+    *status = watch_untraced(w);
+    return -1;
+}
+
+watch *watch_attach(pid_t pid, const watch_config *cfg, char *err, size_t errlen)
+{
+    bool missing;
+    session *s = session_open(pid, &cfg->session, &missing, err, errlen);
+    if (!s)
+        return NULL;
+    watch *w = watch_new(pid, cfg, false);
+    w->s = s;
+    target_name(pid, w->name, sizeof(w->name));
+    return w;
+}
+
+/* ---- the event queue --------------------------------------------------------------- */
+
+static void watch_push(watch *w, const watch_event *ev)
+{
+    if (w->qhead + w->qlen == w->qcap) {
+        if (w->qhead) {   /* slide the pending ones to the front */
+            memmove(w->queue, w->queue + w->qhead, w->qlen * sizeof(*w->queue));
+            w->qhead = 0;
+        } else {
+            w->qcap = w->qcap ? w->qcap * 2 : 16;
+            w->queue = xrealloc(w->queue, w->qcap * sizeof(*w->queue));
+        }
+    }
+    w->queue[w->qhead + w->qlen++] = *ev;
+}
+
+static bool watch_pop(watch *w, watch_event *ev)
+{
+    if (!w->qlen)
+        return false;
+    *ev = w->queue[w->qhead++];
+    if (--w->qlen == 0)
+        w->qhead = 0;
+    return true;
+}
+
+/* ---- what happened ------------------------------------------------------------------- */
+
+/* Marks in the ring since the last call. The first one becomes the
+ * baseline, in batch mode and in the view alike, unless one was chosen. */
+static void watch_drain_marks(watch *w)
+{
+    diff_snapshot *snap;
+    uint64_t skipped = 0;
+    while ((snap = session_next_mark(w->s, &skipped)) != NULL) {
+        if (skipped)
+            watch_push(w, &(watch_event){.kind = WATCH_EVENT_SKIPPED, .skipped = skipped});
+        watch_event ev = {.kind = WATCH_EVENT_MARK, .snap = snap};
+        if (!w->have_baseline && !w->baseline_chosen)
+            ev.baseline = w->have_baseline = true;
+        watch_push(w, &ev);
+    }
+    if (skipped)
+        watch_push(w, &(watch_event){.kind = WATCH_EVENT_SKIPPED, .skipped = skipped});
+}
+
+/* The program exec'd (a #! script, `env`, a wrapper) and its new image's
+ * tracer made a new segment. The old heap and frame table went with the
+ * old image: the client starts over from the new one's empty start. */
+static void watch_follow_exec(watch *w)
+{
+    if (!session_replaced(w->s))
+        return;
+    watch_drain_marks(w);
+    char err[512];
+    session *next = watch_wait_session(w, err, sizeof(err));
+    if (!next)
+        return;   /* keep reporting what we had; retried at the next poll */
+    w->retired = w->s;
+    w->s = next;
+    w->have_baseline = w->baseline_chosen = false;
+    target_name(w->pid, w->name, sizeof(w->name));
+    watch_push(w, &(watch_event){.kind = WATCH_EVENT_EXEC});
+}
+
+/* The program ended: its counters live in the mapping, which outlives it,
+ * so the final state needs no flush by the program (SIGKILL included). */
+static void watch_finish(watch *w)
+{
+    w->end_elapsed = session_elapsed(w->s);
+    w->exited = session_exiting(w->s);
+    watch_drain_marks(w);
+    watch_push(w, &(watch_event){.kind = WATCH_EVENT_END, .snap = session_snapshot_live(w->s, "exit")});
+    w->end_reported = true;
+    session_unlink(w->s);
+    w->unlinked = true;
+}
+
+bool watch_poll(watch *w, watch_event *ev)
+{
+    if (w->retired && !w->qlen) {
+        session_free(w->retired);
+        w->retired = NULL;
+    }
+    if (watch_pop(w, ev))
+        return true;
+    if (w->end_reported)
+        return false;
+    bool gone = watch_reap(w);
+    watch_follow_exec(w);
+    watch_drain_marks(w);
+    if (gone)
+        watch_finish(w);
+    return watch_pop(w, ev);
+}
+
+void watch_baseline_chosen(watch *w)
+{
+    w->baseline_chosen = true;
+}
+
+/* ---- reading and ending ------------------------------------------------------------------ */
+
+diff_snapshot *watch_snapshot(watch *w, const char *label)
+{
+    return session_snapshot_live(w->s, label);
+}
+
+unsigned watch_prefetch(watch *w, unsigned budget_ms)
+{
+    return session_prefetch(w->s, budget_ms);
+}
+
+void watch_terminate(watch *w, unsigned grace_ms)
+{
+    if (!w->launched || w->gone)
+        return;
+    kill(-w->pid, SIGTERM);
+    int64_t give_up = util_now_ns() + (int64_t)grace_ms * 1000000;
+    while (!watch_reap(w) && util_now_ns() < give_up)
+        util_sleep_ms(10);
+    if (!w->gone) {
+        kill(-w->pid, SIGKILL);
+        kill(w->pid, SIGKILL);
+        watch_reap_blocking(w);
+    }
+}
+
+void watch_free(watch *w)
+{
+    if (!w)
+        return;
+    watch_event ev;
+    while (watch_pop(w, &ev))
+        if (ev.snap)
+            diff_snapshot_free(ev.snap);
+    if (w->s && !w->unlinked && (w->launched || w->gone))
+        session_unlink(w->s);
+    if (w->launched && watch_forward_pid == w->pid)
+        watch_forward_pid = 0;
+    session_free(w->s);
+    session_free(w->retired);
+    free(w->queue);
+    free(w);
+}
+
+/* ---- facts -------------------------------------------------------------------------------- */
+
+pid_t watch_pid(const watch *w) { return w->pid; }
+bool watch_launched(const watch *w) { return w->launched; }
+bool watch_ended(const watch *w) { return w->end_reported; }
+bool watch_exited(const watch *w) { return w->exited; }
+const char *watch_name(const watch *w) { return w->name; }
+diff_loctab *watch_locs(const watch *w) { return session_locs(w->s); }
+uint32_t watch_frames_limit(const watch *w) { return session_frames_limit(w->s); }
+
+bool watch_status(const watch *w, int *wstatus)
+{
+    if (w->status_known)
+        *wstatus = w->wstatus;
+    return w->status_known;
+}
+
+double watch_elapsed(const watch *w)
+{
+    return w->end_reported ? w->end_elapsed : session_elapsed(w->s);
+}
+
+int64_t watch_rss(const watch *w)
+{
+    return w->gone ? -1 : target_rss(w->pid);
+}

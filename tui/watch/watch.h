@@ -1,0 +1,118 @@
+/* watch.h: one traced program as the frontend follows it, whoever shows
+ * it. A watch owns the pid (launched by us, or attached to), the session
+ * over the program's segment, the wait for that segment, reaping and the
+ * wait status, following an exec, the marks in the ring with the rule that
+ * the first one becomes the baseline, the final snapshot and the RSS.
+ *
+ * Its clients (batch.c, the live view) pull what happened as events with
+ * watch_poll and decide what to show; they never see the segment. Attach
+ * by injection (PRODUCT.md §11) is a third way to start a watch, here. */
+#ifndef LEAKTOP_WATCH_H
+#define LEAKTOP_WATCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "diff.h"
+#include "session.h"
+
+typedef struct watch watch;
+
+typedef struct watch_config {
+    session_config session;    /* symbolization settings */
+    /* watch_launch only */
+    unsigned       frames;     /* LEAKTOP_FRAMES for the program */
+    int            stdin_fd, stdout_fd, stderr_fd;   /* -1: inherit */
+    bool           new_pgrp;   /* its own process group (the live view's keys are ours) */
+    /* When the program never creates its segment (it ended first, or the
+     * wait timed out): kill it (the live view), or let it run to its end
+     * and take its status (batch, whose caller sees its output anyway). */
+    bool           kill_untraced;
+} watch_config;
+
+typedef enum watch_event_kind {
+    WATCH_EVENT_MARK,      /* a snapshot the program (or `leaktop mark`) took */
+    WATCH_EVENT_SKIPPED,   /* marks overwritten in the ring before they were read */
+    WATCH_EVENT_EXEC,      /* the program exec'd: a new image, from an empty start */
+    WATCH_EVENT_END,       /* the program ended: its final state */
+} watch_event_kind;
+
+typedef struct watch_event {
+    watch_event_kind kind;
+    /* MARK and END: the snapshot, owned by the client from now on. */
+    diff_snapshot   *snap;
+    /* MARK: the first mark since the start (or the exec) when no baseline
+     * was chosen (watch_baseline_chosen): by the rule it is the baseline. */
+    bool             baseline;
+    uint64_t         skipped;  /* SKIPPED: how many */
+} watch_event;
+
+/* Starts argv under the tracer. NULL with err filled (one line) and
+ * *status set to leaktop's exit status when it could not start. */
+watch *watch_launch(const watch_config *cfg, char *const *argv, int *status, char *err, size_t errlen);
+/* Waits (up to 10 s) for the launched program's segment. 0, or -1 with
+ * err filled and *status set when it never became traced (see
+ * kill_untraced; *status is the program's own when it ended first). */
+int    watch_wait_traced(watch *w, int *status, char *err, size_t errlen);
+/* Follows a process that already runs with the tracer preloaded. NULL with
+ * err filled when it is not traced, or its segment is not ours or bad. */
+watch *watch_attach(pid_t pid, const watch_config *cfg, char *err, size_t errlen);
+/* Frees everything, queued events included. The segment's name is removed
+ * once the program ended or was launched by us (an attached program that
+ * still runs keeps it: it may be watched again). */
+void   watch_free(watch *w);
+
+/* TERM and HUP to leaktop are forwarded to the launched program, which then
+ * ends and gets its final report; INT and QUIT are ignored (from a terminal
+ * they reach the program directly, as it is in our process group). Call
+ * before watch_launch. For the one watch of a batch run. */
+void   watch_forward_signals(void);
+
+/* The next event, or false when nothing happened since the last call. Call
+ * it until it returns false; after END nothing more comes. Checks, in
+ * order: the program's end (non-blocking), an exec (the old image's marks
+ * come first), new marks, and then END with the final snapshot.
+ *
+ * Threads: the session interns frames into the frame table while it reads
+ * marks and snapshots, so no other thread may read that table (a compare)
+ * during watch_poll, watch_snapshot or watch_prefetch.
+ *
+ * EXEC: snapshots taken before it refer to the old image's frame table,
+ * which stays alive until the next watch_poll: drop them while handling
+ * the event. */
+bool   watch_poll(watch *w, watch_event *ev);
+
+/* The user chose or cleared a baseline: marks stop becoming the baseline
+ * (until an exec starts over). */
+void   watch_baseline_chosen(watch *w);
+
+/* The counters now (after the end: the final state). Exact per trace. */
+diff_snapshot *watch_snapshot(watch *w, const char *label);
+/* Idle time: symbolizes traces recorded so far for at most budget_ms, so
+ * that later snapshots find them resolved. Returns how many it resolved. */
+unsigned watch_prefetch(watch *w, unsigned budget_ms);
+
+/* q on a launched program still running: SIGTERM to its process group,
+ * SIGKILL after grace_ms, reaped. Nothing for an attached one. */
+void   watch_terminate(watch *w, unsigned grace_ms);
+
+pid_t        watch_pid(const watch *w);
+bool         watch_launched(const watch *w);
+bool         watch_ended(const watch *w);           /* END was reported */
+/* The wait status, when known (a launched program that was reaped). */
+bool         watch_status(const watch *w, int *wstatus);
+/* An attached program's tracer saw exit() before it went away. */
+bool         watch_exited(const watch *w);
+/* Seconds since tracing started, frozen at the end. */
+double       watch_elapsed(const watch *w);
+/* Resident set size in bytes, -1 when unknown or ended. Reads /proc. */
+int64_t      watch_rss(const watch *w);
+/* The program's name: argv[0] when launched; /proc's after an attach or
+ * an exec. */
+const char  *watch_name(const watch *w);
+diff_loctab *watch_locs(const watch *w);
+uint32_t     watch_frames_limit(const watch *w);
+
+#endif
