@@ -6,7 +6,6 @@
 #include "view.h"
 
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -24,7 +23,6 @@
 #define VIEW_KEY_POLL_MS         50
 #define VIEW_WORKER_POLL_MS      5
 #define VIEW_STACK_LIVE_MS       20.0
-#define VIEW_MESSAGE_NS          (5 * 1000000000LL)
 #define VIEW_KEYS_PER_DRAW       64
 
 /* Set by SIGINT/SIGTERM/SIGHUP: leave like `q`. */
@@ -48,28 +46,22 @@ static void view_signals(void)
     sigaction(SIGPIPE, &sa, NULL);
 }
 
-/* ---- small services for the other view files ---------------------------------------- */
+/* ---- the data of one image -------------------------------------------------------------- */
 
-void view_message(view *v, bool error, const char *fmt, ...)
+static void view_data_init(view_data *d)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(v->msg, sizeof(v->msg), fmt, ap);
-    va_end(ap);
-    v->msg_error = error;
-    v->msg_until_ns = util_now_ns() + VIEW_MESSAGE_NS * (error ? 2 : 1);
-    v->dirty = true;
+    memset(d, 0, sizeof(*d));
+    view_marks_init(&d->marks);
 }
 
-size_t view_body_rows(const view *v)
+/* Drops everything one image of the program produced, as one. */
+static void view_data_free(view_data *d)
 {
-    int h = v->term.rows - VIEW_HEADER_ROWS - 2;   /* column header, footer */
-    return h > 1 ? (size_t)h : 1;
-}
-
-double view_now_elapsed(const view *v)
-{
-    return watch_elapsed(v->w);
+    if (d->cur)
+        diff_snapshot_free(d->cur);
+    view_marks_free(&d->marks);
+    view_table_free(&d->table);
+    view_data_init(d);
 }
 
 /* ---- the model ------------------------------------------------------------------------- */
@@ -78,14 +70,14 @@ double view_now_elapsed(const view *v)
  * while it is busy runs when the running one is collected. */
 static void view_compare(view *v, bool sample)
 {
-    if (!v->cur)
+    if (!v->data.cur)
         return;
     if (view_worker_busy(&v->worker)) {
         v->recompute = true;
         return;
     }
     uint64_t mode = view_table_mode(&v->dopts, v->filter.text);
-    view_worker_start(&v->worker, v->cur, view_marks_baseline(&v->marks), &v->dopts, &v->filter, mode, sample);
+    view_worker_start(&v->worker, v->data.cur, view_marks_baseline(&v->data.marks), &v->dopts, &v->filter, mode, sample);
 }
 
 /* Takes a finished compare into the table. */
@@ -95,15 +87,15 @@ static void view_collect(view *v, bool wait)
     if (!j)
         return;
     if (!j->res.st) {
-        view_message(v, true, "%s", j->res.err);
+        view_footer_say(&v->footer, true, "%s", j->res.err);
     } else {
-        view_table_adopt(&v->table, &j->res, j->cur, j->mode, j->sample);
-        view_cursor_clamp(&v->table.cur, v->table.nrows, view_body_rows(v), true);
+        view_table_adopt(&v->data.table, &j->res, j->cur, j->mode, j->sample);
+        view_cursor_clamp(&v->data.table.cur, v->data.table.nrows, view_term_body_rows(&v->term), true);
         if (j->sample)
-            v->refresh_ms = v->snap_ms + j->ms;
+            v->data.refresh_ms = v->data.snap_ms + j->ms;
         /* The stack is a compare of its own, on this thread: it follows the
          * table only while that does not delay keys. */
-        if (v->screen == VIEW_SCREEN_STACK && v->stack_ms < VIEW_STACK_LIVE_MS)
+        if (v->nav.screen == VIEW_SCREEN_STACK && v->nav.stack_ms < VIEW_STACK_LIVE_MS)
             view_page_rebuild(v);
     }
     v->dirty = true;
@@ -121,7 +113,9 @@ static void view_quiesce(view *v)
         view_collect(v, true);
 }
 
-void view_recompute(view *v)
+/* Re-groups or re-sorts the same snapshots (no new trend point); the rows
+ * change when the worker is done. */
+static void view_recompute(view *v)
 {
     view_compare(v, false);
     v->dirty = true;
@@ -132,47 +126,47 @@ static void view_sample(view *v)
 {
     view_quiesce(v);
     int64_t t0 = util_now_ns();
-    diff_snapshot *snap = watch_snapshot(v->w, v->ended ? "exit" : "live");
-    if (v->cur)
-        diff_snapshot_free(v->cur);
-    v->cur = snap;
-    v->snap_ms = (double)(util_now_ns() - t0) / 1e6;
+    diff_snapshot *snap = watch_snapshot(v->prog.w, v->prog.ended ? "exit" : "live");
+    if (v->data.cur)
+        diff_snapshot_free(v->data.cur);
+    v->data.cur = snap;
+    v->data.snap_ms = (double)(util_now_ns() - t0) / 1e6;
     view_compare(v, true);
 }
 
-void view_baseline_now(view *v)
+static void view_baseline_now(view *v)
 {
     view_quiesce(v);
     char label[32];
     unsigned n = 1;
-    for (size_t i = 0; i < v->marks.n; i++)
-        n += !v->marks.items[i].by_program;
+    for (size_t i = 0; i < v->data.marks.n; i++)
+        n += !v->data.marks.items[i].by_program;
     snprintf(label, sizeof(label), "b%u", n);
-    size_t idx = view_marks_add(&v->marks, watch_snapshot(v->w, label), false);
-    view_marks_set_baseline(&v->marks, (long)idx);
-    watch_baseline_chosen(v->w);
+    size_t idx = view_marks_add(&v->data.marks, watch_snapshot(v->prog.w, label), false);
+    view_marks_set_baseline(&v->data.marks, (long)idx);
+    watch_baseline_chosen(v->prog.w);
     /* The table compares against a state taken just now as well, so it
      * starts from zero instead of showing the last interval backwards. */
     view_sample(v);
-    view_message(v, false, "baseline %s taken: rows now show growth since this moment", label);
+    view_footer_say(&v->footer, false, "baseline %s taken: rows now show growth since this moment", label);
 }
 
-void view_baseline_clear(view *v)
+static void view_baseline_clear(view *v)
 {
-    view_marks_set_baseline(&v->marks, -1);
-    watch_baseline_chosen(v->w);
+    view_marks_set_baseline(&v->data.marks, -1);
+    watch_baseline_chosen(v->prog.w);
     view_recompute(v);
-    view_message(v, false, "baseline cleared: comparing against the empty snapshot");
+    view_footer_say(&v->footer, false, "baseline cleared: comparing against the empty snapshot");
 }
 
-void view_baseline_pick(view *v, long index)
+static void view_baseline_pick(view *v, long index)
 {
-    view_marks_set_baseline(&v->marks, index);
-    watch_baseline_chosen(v->w);
+    view_marks_set_baseline(&v->data.marks, index);
+    watch_baseline_chosen(v->prog.w);
     view_back(v);
     view_recompute(v);
-    const diff_snapshot *b = view_marks_baseline(&v->marks);
-    view_message(v, false, "baseline: %s", b ? diff_snapshot_label(b) : "none");
+    const diff_snapshot *b = view_marks_baseline(&v->data.marks);
+    view_footer_say(&v->footer, false, "baseline: %s", b ? diff_snapshot_label(b) : "none");
 }
 
 /* A mark the program made; the watch says whether it is the baseline
@@ -180,14 +174,14 @@ void view_baseline_pick(view *v, long index)
  * table must be compared again. */
 static bool view_on_mark(view *v, diff_snapshot *snap, bool baseline)
 {
-    size_t idx = view_marks_add(&v->marks, snap, true);
+    size_t idx = view_marks_add(&v->data.marks, snap, true);
     const char *label = diff_snapshot_label(snap);
     if (!baseline) {
-        view_message(v, false, "the program marked \"%s\" (m lists marks, Enter picks one)", label);
+        view_footer_say(&v->footer, false, "the program marked \"%s\" (m lists marks, Enter picks one)", label);
         return false;
     }
-    view_marks_set_baseline(&v->marks, (long)idx);
-    view_message(v, false, "the program marked \"%s\": it is the baseline (m lists marks)", label);
+    view_marks_set_baseline(&v->data.marks, (long)idx);
+    view_footer_say(&v->footer, false, "the program marked \"%s\": it is the baseline (m lists marks)", label);
     return true;
 }
 
@@ -195,22 +189,22 @@ static bool view_on_mark(view *v, diff_snapshot *snap, bool baseline)
  * outlives it, exactly like the batch report) stays explorable until q. */
 static void view_on_end(view *v, diff_snapshot *final)
 {
-    v->ended = true;
-    if (v->cur)
-        diff_snapshot_free(v->cur);
-    v->cur = final;
+    v->prog.ended = true;
+    if (v->data.cur)
+        diff_snapshot_free(v->data.cur);
+    v->data.cur = final;
     view_compare(v, true);
-    if (v->screen == VIEW_SCREEN_LOG || v->screen == VIEW_SCREEN_MARKS)
+    if (v->nav.screen == VIEW_SCREEN_LOG || v->nav.screen == VIEW_SCREEN_MARKS)
         view_page_rebuild(v);   /* the program's last words, its last marks */
     char state[64];
     int ws = 0;
-    bool known = watch_status(v->w, &ws);
-    snprintf(state, sizeof(state), "%s", watch_exited(v->w) ? "exited" : "ended");
+    bool known = watch_status(v->prog.w, &ws);
+    snprintf(state, sizeof(state), "%s", watch_exited(v->prog.w) ? "exited" : "ended");
     if (known && WIFSIGNALED(ws))
         snprintf(state, sizeof(state), "was killed by signal %d", WTERMSIG(ws));
     else if (known)
         snprintf(state, sizeof(state), "exited %d", WEXITSTATUS(ws));
-    view_message(v, false, "the program %s: its final state stays here until q", state);
+    view_footer_say(&v->footer, false, "the program %s: its final state stays here until q", state);
 }
 
 /* The program exec'd (a #! script, env, a wrapper). Everything read so far
@@ -220,16 +214,10 @@ static void view_on_exec(view *v)
 {
     view_worker_stop(&v->worker);
     view_keycache_free(&v->worker.kc);   /* ids of the old loctab */
-    view_worker_prepare(watch_locs(v->w), watch_frames_limit(v->w));
-    if (v->cur)
-        diff_snapshot_free(v->cur);
-    v->cur = NULL;
-    view_marks_free(&v->marks);
-    view_table_free(&v->table);
-    view_page_clear(&v->page);
-    v->screen = VIEW_SCREEN_TABLE;
-    v->nback = 0;
-    view_message(v, false, "the program exec'd %s: following the new image from an empty start", watch_name(v->w));
+    view_worker_prepare(watch_locs(v->prog.w), watch_frames_limit(v->prog.w));
+    view_data_free(&v->data);
+    view_nav_reset(&v->nav);
+    view_footer_say(&v->footer, false, "the program exec'd %s: following the new image from an empty start", watch_name(v->prog.w));
 }
 
 /* What the watch saw since the last tick. Each poll may read the segment
@@ -240,7 +228,7 @@ static void view_watch_events(view *v)
     watch_event ev;
     for (;;) {
         view_quiesce(v);
-        if (!watch_poll(v->w, &ev))
+        if (!watch_poll(v->prog.w, &ev))
             break;
         switch (ev.kind) {
         case WATCH_EVENT_MARK:
@@ -248,7 +236,7 @@ static void view_watch_events(view *v)
             marks = true;
             break;
         case WATCH_EVENT_SKIPPED:
-            view_message(v, true, "%llu mark(s) were overwritten before they could be read",
+            view_footer_say(&v->footer, true, "%llu mark(s) were overwritten before they could be read",
                          (unsigned long long)ev.skipped);
             break;
         case WATCH_EVENT_EXEC:
@@ -263,7 +251,7 @@ static void view_watch_events(view *v)
     }
     if (rebase)
         view_recompute(v);
-    if (marks && v->screen == VIEW_SCREEN_MARKS)
+    if (marks && v->nav.screen == VIEW_SCREEN_MARKS)
         view_page_rebuild(v);
 }
 
@@ -271,15 +259,15 @@ static void view_watch_events(view *v)
  * intern frames or free snapshots. */
 static void view_tick(view *v)
 {
-    if (v->ended)
+    if (v->prog.ended)
         return;
     view_watch_events(v);
-    if (v->ended)
+    if (v->prog.ended)
         return;
-    v->rss = watch_rss(v->w);
+    v->prog.rss = watch_rss(v->prog.w);
     if (!v->paused) {
         view_sample(v);
-        if (v->screen == VIEW_SCREEN_LOG || v->screen == VIEW_SCREEN_MARKS)
+        if (v->nav.screen == VIEW_SCREEN_LOG || v->nav.screen == VIEW_SCREEN_MARKS)
             view_page_rebuild(v);
     }
     v->dirty = true;
@@ -299,6 +287,28 @@ static int view_wait_ms(const view *v)
     return left < VIEW_KEY_POLL_MS ? (int)left : VIEW_KEY_POLL_MS;
 }
 
+/* Does what a key action asked for. */
+static void view_react(view *v, view_reaction r)
+{
+    v->dirty = true;
+    if (r.what & VIEW_REACT_QUIT)
+        v->quit = true;
+    if (r.what & VIEW_REACT_BASELINE_NOW)
+        view_baseline_now(v);
+    if (r.what & VIEW_REACT_BASELINE_CLEAR)
+        view_baseline_clear(v);
+    if (r.what & VIEW_REACT_BASELINE_PICK)
+        view_baseline_pick(v, (long)v->nav.page.cur.sel);
+    if (r.what & VIEW_REACT_RECOMPUTE)
+        view_recompute(v);
+    if (r.what & VIEW_REACT_OPEN)
+        view_open(v, r.screen);
+    if (r.what & VIEW_REACT_BACK)
+        view_back(v);
+    if (r.what & VIEW_REACT_REBUILD)
+        view_page_rebuild(v);
+}
+
 static void view_loop(view *v)
 {
     int64_t period = (int64_t)v->interval_ms * 1000000;
@@ -310,7 +320,7 @@ static void view_loop(view *v)
             view_tick(v);
             v->next_refresh_ns = util_now_ns() + period;
         }
-        bool msg_live = v->msg[0] && util_now_ns() < v->msg_until_ns;
+        bool msg_live = view_footer_live(&v->footer, util_now_ns());
         if (v->dirty || msg_live != msg_shown) {
             view_draw(v);
             v->dirty = false;
@@ -319,7 +329,7 @@ static void view_loop(view *v)
         int key = view_term_key(view_wait_ms(v));
         /* Answer every key that is already waiting before drawing again. */
         for (int n = 0; key >= 0 && n < VIEW_KEYS_PER_DRAW && !v->quit; n++) {
-            view_keys_dispatch(v, key);
+            view_react(v, view_keys_dispatch(v, key));
             key = view_term_key(0);
         }
     }
@@ -332,14 +342,14 @@ static void view_init(view *v, const options *o)
     memset(v, 0, sizeof(*v));
     v->o = o;
     v->dopts = o->diff;
-    view_marks_init(&v->marks);
+    view_data_init(&v->data);
     view_filter_from(&v->filter, o->diff.filters, o->diff.nfilters);
     v->dopts.filters = v->filter.items;
     v->dopts.nfilters = v->filter.n;
     if (v->dopts.group == DIFF_GROUP_TRACEBACK)
         v->dopts.cumulative = false;
     v->interval_ms = o->interval_ms ? o->interval_ms : VIEW_DEFAULT_INTERVAL_MS;
-    v->rss = -1;
+    v->prog.rss = -1;
     if (!getcwd(v->cwd, sizeof(v->cwd)))
         v->cwd[0] = 0;
 }
@@ -347,20 +357,17 @@ static void view_init(view *v, const options *o)
 static void view_release(view *v)
 {
     view_worker_free(&v->worker);
-    if (v->cur)
-        diff_snapshot_free(v->cur);
-    view_table_free(&v->table);
-    view_marks_free(&v->marks);
+    view_data_free(&v->data);
     view_filter_free(&v->filter);
-    view_page_free(&v->page);
-    watch_free(v->w);
-    v->w = NULL;
+    view_page_free(&v->nav.page);
+    watch_free(v->prog.w);
+    v->prog.w = NULL;
 }
 
 /* Runs the screen until q, a signal, or a failure to start curses. */
 static int view_run(view *v)
 {
-    view_worker_prepare(watch_locs(v->w), watch_frames_limit(v->w));
+    view_worker_prepare(watch_locs(v->prog.w), watch_frames_limit(v->prog.w));
     char err[256];
     if (view_term_start(&v->term, err, sizeof(err)) != 0) {
         util_error("%s", err);
@@ -383,10 +390,10 @@ int view_run_program(const options *o, char **argv)
     /* The exit status is the program's when it ended by itself; 0 when
      * q (or a signal to leaktop) ended it. */
     int ws = 0;
-    if (rc == 0 && v.ended && watch_status(v.w, &ws))
+    if (rc == 0 && v.prog.ended && watch_status(v.prog.w, &ws))
         rc = launch_exit_code(ws);
-    if (v.log_path[0] && v.w)
-        fprintf(stderr, "leaktop: the program's output is in %s\n", v.log_path);
+    if (v.prog.log_path[0] && v.prog.w)
+        fprintf(stderr, "leaktop: the program's output is in %s\n", v.prog.log_path);
     view_release(&v);
     return rc;
 }
@@ -398,8 +405,8 @@ int view_attach(const options *o, pid_t pid)
     view_signals();
     watch_config cfg = view_prog_config(o);
     char err[512];
-    v.w = watch_attach(pid, &cfg, err, sizeof(err));
-    if (!v.w) {
+    v.prog.w = watch_attach(pid, &cfg, err, sizeof(err));
+    if (!v.prog.w) {
         util_error("%s", err);
         view_release(&v);
         return 1;

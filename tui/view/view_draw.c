@@ -20,15 +20,15 @@
 static void view_draw_state(const view *v, char *out, size_t len)
 {
     int ws = 0;
-    bool known = watch_status(v->w, &ws);
-    if (!v->ended)
+    bool known = watch_status(v->prog.w, &ws);
+    if (!v->prog.ended)
         snprintf(out, len, "running");
     else if (known && WIFSIGNALED(ws))
         snprintf(out, len, "killed by signal %d", WTERMSIG(ws));
     else if (known)
         snprintf(out, len, "exited %d", WEXITSTATUS(ws));
     else
-        snprintf(out, len, watch_exited(v->w) ? "exited" : "ended (killed?)");
+        snprintf(out, len, watch_exited(v->prog.w) ? "exited" : "ended (killed?)");
 }
 
 /* Puts label then value; returns the next x. */
@@ -44,16 +44,16 @@ static void view_draw_line0(const view *v)
     char pid[32], state[64], up[32], rss[32];
     int x = view_term_put(&v->term, 0, 0, v->term.cols, VIEW_ROLE_TITLE, "leaktop ", false);
     char prog[256];
-    view_text_fit_left(prog, sizeof(prog), watch_name(v->w), v->term.cols / 3, v->term.g);
+    view_text_fit_left(prog, sizeof(prog), watch_name(v->prog.w), v->term.cols / 3, v->term.g);
     x += view_term_put(&v->term, 0, x, v->term.cols / 3, VIEW_ROLE_TITLE, prog, false);
-    snprintf(pid, sizeof(pid), " [%d]  ", (int)watch_pid(v->w));
+    snprintf(pid, sizeof(pid), " [%d]  ", (int)watch_pid(v->prog.w));
     x += view_term_put(&v->term, 0, x, v->term.cols - x, VIEW_ROLE_NORMAL, pid, false);
     view_draw_state(v, state, sizeof(state));
-    x = view_draw_pair(v, 0, x, "", v->ended ? VIEW_ROLE_FLAG : VIEW_ROLE_NORMAL, state);
-    view_text_duration(up, sizeof(up), view_now_elapsed(v));
+    x = view_draw_pair(v, 0, x, "", v->prog.ended ? VIEW_ROLE_FLAG : VIEW_ROLE_NORMAL, state);
+    view_text_duration(up, sizeof(up), watch_elapsed(v->prog.w));
     x = view_draw_pair(v, 0, x, "up ", VIEW_ROLE_NORMAL, up);
-    if (v->rss >= 0 && !v->ended) {
-        diff_format_size(rss, sizeof(rss), v->rss, false);
+    if (v->prog.rss >= 0 && !v->prog.ended) {
+        diff_format_size(rss, sizeof(rss), v->prog.rss, false);
         x = view_draw_pair(v, 0, x, "RSS ", VIEW_ROLE_NORMAL, rss);
     }
     if (v->paused && x + 6 <= v->term.cols)
@@ -62,11 +62,11 @@ static void view_draw_line0(const view *v)
 
 static void view_draw_line1(const view *v)
 {
-    if (!v->cur)
+    if (!v->data.cur)
         return;
     int64_t size, count, bsize = 0, bcount = 0;
-    diff_snapshot_totals(v->cur, &size, &count);
-    const diff_snapshot *base = view_marks_baseline(&v->marks);
+    diff_snapshot_totals(v->data.cur, &size, &count);
+    const diff_snapshot *base = view_marks_baseline(&v->data.marks);
     if (base)
         diff_snapshot_totals(base, &bsize, &bcount);
     char sz[32], d[32], text[128];
@@ -81,10 +81,10 @@ static void view_draw_line1(const view *v)
 
 static void view_draw_line2(const view *v)
 {
-    const diff_snapshot *base = view_marks_baseline(&v->marks);
+    const diff_snapshot *base = view_marks_baseline(&v->data.marks);
     char text[256], ago[32];
     if (base) {
-        view_text_duration(ago, sizeof(ago), view_now_elapsed(v) - diff_snapshot_elapsed(base));
+        view_text_duration(ago, sizeof(ago), watch_elapsed(v->prog.w) - diff_snapshot_elapsed(base));
         snprintf(text, sizeof(text), "%s, %s ago", diff_snapshot_label(base), ago);
     } else {
         snprintf(text, sizeof(text), "none (b sets one)");
@@ -101,15 +101,15 @@ static void view_draw_line3(const view *v)
 {
     int64_t vals[VIEW_TOTALS_LEN];
     char spark[VIEW_TOTALS_LEN * 4 + 1], path[PATH_MAX];
-    int width = v->log_path[0] ? v->term.cols / 2 - 7 : v->term.cols - 7;
-    int n = view_table_totals(&v->table, vals, width > 0 ? width : 0);
+    int width = v->prog.log_path[0] ? v->term.cols / 2 - 7 : v->term.cols - 7;
+    int n = view_table_totals(&v->data.table, vals, width > 0 ? width : 0);
     view_spark(spark, sizeof(spark), vals, n, v->term.g);
     int x = view_term_put(&v->term, 3, 0, 7, VIEW_ROLE_DIM, "memory ", false);
     x += view_term_put(&v->term, 3, x, width, VIEW_ROLE_NORMAL, spark, true);
-    if (!v->log_path[0])
+    if (!v->prog.log_path[0])
         return;
     x += view_term_put(&v->term, 3, x, v->term.cols - x, VIEW_ROLE_DIM, "  log ", false);
-    view_text_fit_left(path, sizeof(path), v->log_path, v->term.cols - x, v->term.g);
+    view_text_fit_left(path, sizeof(path), v->prog.log_path, v->term.cols - x, v->term.g);
     view_term_put(&v->term, 3, x, v->term.cols - x, VIEW_ROLE_NORMAL, path, false);
 }
 
@@ -148,7 +148,7 @@ static view_layout view_layout_table(const view *v, size_t first, size_t nshown)
     }
     for (size_t i = 0; i < nshown; i++) {
         view_cells cells;
-        view_cells_format(view_table_row(&v->table, first + i), &cells);
+        view_cells_format(view_table_row(&v->data.table, first + i), &cells);
         for (int c = 0; c < COL_N; c++) {
             int w = (int)strlen(cells.num[c]);
             lay.width[c] = w > lay.width[c] ? w : lay.width[c];
@@ -204,8 +204,8 @@ static void view_draw_callers(const diff_loctab *lt, const diff_stat *s, char *o
 
 static void view_draw_row(const view *v, int y, size_t i, const view_layout *lay, const view_loc_style *st)
 {
-    const diff_stat *s = view_table_row(&v->table, i);
-    bool sel = i == v->table.cur.sel;
+    const diff_stat *s = view_table_row(&v->data.table, i);
+    bool sel = i == v->data.table.cur.sel;
     view_cells cells;
     view_cells_format(s, &cells);
     if (sel)
@@ -226,11 +226,11 @@ static void view_draw_row(const view *v, int y, size_t i, const view_layout *lay
     if (lay->trend) {
         int64_t vals[VIEW_TREND_COLS];
         char spark[VIEW_TREND_COLS * 4 + 1];
-        view_spark(spark, sizeof(spark), vals, view_table_trend(&v->table, i, vals, VIEW_TREND_COLS), v->term.g);
+        view_spark(spark, sizeof(spark), vals, view_table_trend(&v->data.table, i, vals, VIEW_TREND_COLS), v->term.g);
         view_term_put(&v->term, y, x, VIEW_TREND_COLS, sel ? VIEW_ROLE_SELECTED : VIEW_ROLE_NORMAL, spark, false);
     }
     char loc[2048];
-    const diff_loctab *lt = diff_stats_locs(v->table.st);
+    const diff_loctab *lt = diff_stats_locs(v->data.table.st);
     int used = view_loc_format(loc, sizeof(loc), diff_loctab_get(lt, s->frames[0]), lay->loc_cols, st);
     view_term_put(&v->term, y, lay->loc_x, lay->loc_cols, sel ? VIEW_ROLE_SELECTED : VIEW_ROLE_NORMAL, loc, false);
     if (v->dopts.group == DIFF_GROUP_TRACEBACK && s->nframes > 1 && used + 4 < lay->loc_cols) {
@@ -242,8 +242,8 @@ static void view_draw_row(const view *v, int y, size_t i, const view_layout *lay
 
 static void view_draw_table(const view *v)
 {
-    size_t h = view_body_rows(v), first = v->table.cur.top;
-    size_t shown = v->table.nrows > first ? v->table.nrows - first : 0;
+    size_t h = view_term_body_rows(&v->term), first = v->data.table.cur.top;
+    size_t shown = v->data.table.nrows > first ? v->data.table.nrows - first : 0;
     shown = shown < h ? shown : h;
     view_layout lay = view_layout_table(v, first, shown);
     view_draw_colhdr(v, &lay);
@@ -254,17 +254,17 @@ static void view_draw_table(const view *v)
     };
     for (size_t k = 0; k < shown; k++)
         view_draw_row(v, VIEW_HEADER_ROWS + 1 + (int)k, first + k, &lay, &st);
-    if (v->table.nrows == 0)
+    if (v->data.table.nrows == 0)
         view_term_put(&v->term, VIEW_HEADER_ROWS + 2, 2, v->term.cols - 2, VIEW_ROLE_DIM,
-                      v->cur ? "No allocations (after the filter) to show." : "Waiting for the first snapshot...", false);
+                      v->data.cur ? "No allocations (after the filter) to show." : "Waiting for the first snapshot...", false);
 }
 
 /* ---- pages ------------------------------------------------------------------------ */
 
 static void view_draw_page(const view *v)
 {
-    const view_page *p = &v->page;
-    size_t h = view_body_rows(v), first = p->cur.top;
+    const view_page *p = &v->nav.page;
+    size_t h = view_term_body_rows(&v->term), first = p->cur.top;
     char pos[64] = "";
     if (p->n > h)
         snprintf(pos, sizeof(pos), "  [%zu-%zu of %zu]", first + 1, first + h < p->n ? first + h : p->n, p->n);
@@ -291,7 +291,7 @@ static void view_draw_hints(const view *v, int y)
     char line[512] = "";
     size_t used = 0;
     for (size_t i = 0; i < n && used < sizeof(line); i++) {
-        if (!keys[i].hint || !(keys[i].screens & VIEW_SCREEN_BIT(v->screen)))
+        if (!keys[i].hint || !(keys[i].screens & VIEW_SCREEN_BIT(v->nav.screen)))
             continue;
         char name[32];
         snprintf(name, sizeof(name), "%s", keys[i].name);
@@ -304,16 +304,16 @@ static void view_draw_hints(const view *v, int y)
 static void view_draw_footer(const view *v)
 {
     int y = v->term.rows - 1;
-    if (v->prompting) {
+    if (v->footer.prompting) {
         char line[1024];
-        snprintf(line, sizeof(line), "filter (foo*.c keeps, -bar.c drops; Enter applies, Esc cancels): %s_", v->prompt);
+        snprintf(line, sizeof(line), "filter (foo*.c keeps, -bar.c drops; Enter applies, Esc cancels): %s_", v->footer.prompt);
         char fitted[1024];
         view_text_fit_left(fitted, sizeof(fitted), line, v->term.cols, v->term.g);
         view_term_put(&v->term, y, 0, v->term.cols, VIEW_ROLE_MESSAGE, fitted, true);
         return;
     }
-    if (v->msg[0] && util_now_ns() < v->msg_until_ns) {
-        view_term_put(&v->term, y, 0, v->term.cols, v->msg_error ? VIEW_ROLE_ERROR : VIEW_ROLE_MESSAGE, v->msg, true);
+    if (view_footer_live(&v->footer, util_now_ns())) {
+        view_term_put(&v->term, y, 0, v->term.cols, v->footer.error ? VIEW_ROLE_ERROR : VIEW_ROLE_MESSAGE, v->footer.msg, true);
         return;
     }
     view_draw_hints(v, y);
@@ -341,7 +341,7 @@ void view_draw(const view *v)
     view_draw_line1(v);
     view_draw_line2(v);
     view_draw_line3(v);
-    if (v->screen == VIEW_SCREEN_TABLE)
+    if (v->nav.screen == VIEW_SCREEN_TABLE)
         view_draw_table(v);
     else
         view_draw_page(v);

@@ -1,5 +1,5 @@
-/* view_keys.c: the key table and the actions it binds. Actions change the
- * model through view_state.h; the next draw shows the result. */
+/* view_keys.c: the key table and the actions it binds. Actions change
+ * cursors, settings and the footer, and return what the loop must do. */
 #include "view_keys.h"
 
 #include <curses.h>
@@ -9,11 +9,21 @@
 
 #include "snapdir.h"
 #include "view_clip.h"
-#include "view_screen.h"
 
 #define CTRL(c) ((c) & 0x1f)
 #define VIEW_KEY_ESC 27
-#define VIEW_KEY_DEL 127
+
+static const view_reaction view_none = {VIEW_REACT_NONE, VIEW_SCREEN_TABLE};
+
+static view_reaction view_react(unsigned what)
+{
+    return (view_reaction){what, VIEW_SCREEN_TABLE};
+}
+
+static view_reaction view_react_open(view_screen s)
+{
+    return (view_reaction){VIEW_REACT_OPEN, s};
+}
 
 #define T   VIEW_SCREEN_BIT(VIEW_SCREEN_TABLE)
 #define S   VIEW_SCREEN_BIT(VIEW_SCREEN_STACK)
@@ -26,30 +36,30 @@
 
 static void view_move(view *v, long delta)
 {
-    size_t h = view_body_rows(v);
-    if (v->screen == VIEW_SCREEN_TABLE)
-        view_table_move(&v->table, delta, h);
+    size_t h = view_term_body_rows(&v->term);
+    if (v->nav.screen == VIEW_SCREEN_TABLE)
+        view_table_move(&v->data.table, delta, h);
     else
-        view_page_move(&v->page, delta, h);
+        view_page_move(&v->nav.page, delta, h);
 }
 
 static long view_page_step(view *v)
 {
-    size_t h = view_body_rows(v);
+    size_t h = view_term_body_rows(&v->term);
     return h > 1 ? (long)h - 1 : 1;
 }
 
-static void act_up(view *v) { view_move(v, -1); }
-static void act_down(view *v) { view_move(v, 1); }
-static void act_pgup(view *v) { view_move(v, -view_page_step(v)); }
-static void act_pgdn(view *v) { view_move(v, view_page_step(v)); }
-static void act_home(view *v) { view_move(v, -(1L << 40)); }
-static void act_end(view *v) { view_move(v, 1L << 40); }
+static view_reaction act_up(view *v) { view_move(v, -1); return view_none; }
+static view_reaction act_down(view *v) { view_move(v, 1); return view_none; }
+static view_reaction act_pgup(view *v) { view_move(v, -view_page_step(v)); return view_none; }
+static view_reaction act_pgdn(view *v) { view_move(v, view_page_step(v)); return view_none; }
+static view_reaction act_home(view *v) { view_move(v, -(1L << 40)); return view_none; }
+static view_reaction act_end(view *v) { view_move(v, 1L << 40); return view_none; }
 
 /* ---- grouping and sorting --------------------------------------------------------- */
 
 /* g: lineno -> traceback -> cumulative (lineno) -> filename -> lineno. */
-static void act_group(view *v)
+static view_reaction act_group(view *v)
 {
     diff_options *o = &v->dopts;
     if (o->group == DIFF_GROUP_LINENO && !o->cumulative) {
@@ -64,99 +74,98 @@ static void act_group(view *v)
         o->group = DIFF_GROUP_LINENO;
         o->cumulative = false;
     }
-    view_recompute(v);
+    return view_react(VIEW_REACT_RECOMPUTE);
 }
 
-static void act_cumulative(view *v)
+static view_reaction act_cumulative(view *v)
 {
     if (v->dopts.group == DIFF_GROUP_TRACEBACK) {
-        view_message(v, true, "cumulative does not apply to traceback grouping (g changes grouping)");
-        return;
+        view_footer_say(&v->footer, true, "cumulative does not apply to traceback grouping (g changes grouping)");
+        return view_none;
     }
     v->dopts.cumulative = !v->dopts.cumulative;
-    view_recompute(v);
+    return view_react(VIEW_REACT_RECOMPUTE);
 }
 
-static void act_sort(view *v)
+static view_reaction act_sort(view *v)
 {
     static const diff_sort next[] = {
         [DIFF_SORT_GROWTH] = DIFF_SORT_ABSOLUTE, [DIFF_SORT_ABSOLUTE] = DIFF_SORT_FREED,
         [DIFF_SORT_FREED] = DIFF_SORT_SIZE, [DIFF_SORT_SIZE] = DIFF_SORT_GROWTH,
     };
     v->dopts.sort = next[v->dopts.sort];
-    view_recompute(v);
+    return view_react(VIEW_REACT_RECOMPUTE);
 }
 
 /* ---- baselines and marks ------------------------------------------------------------ */
 
-static void act_baseline(view *v) { view_baseline_now(v); }
-static void act_clear_baseline(view *v) { view_baseline_clear(v); }
+static view_reaction act_baseline(view *v) { (void)v; return view_react(VIEW_REACT_BASELINE_NOW); }
+static view_reaction act_clear_baseline(view *v) { (void)v; return view_react(VIEW_REACT_BASELINE_CLEAR); }
 
-static void act_marks(view *v)
+static view_reaction act_marks(view *v)
 {
-    if (v->marks.n == 0) {
-        view_message(v, false, "no marks yet: the program makes them with leaktop_mark(), you with b");
-        return;
+    if (v->data.marks.n == 0) {
+        view_footer_say(&v->footer, false, "no marks yet: the program makes them with leaktop_mark(), you with b");
+        return view_none;
     }
-    view_open(v, VIEW_SCREEN_MARKS);
-    v->page.cur.sel = v->marks.baseline >= 0 ? (size_t)v->marks.baseline : v->marks.n - 1;
+    return view_react_open(VIEW_SCREEN_MARKS);
 }
 
 /* ---- screens -------------------------------------------------------------------------- */
 
-static void act_open(view *v)
+static view_reaction act_open(view *v)
 {
-    if (v->screen == VIEW_SCREEN_MARKS) {
-        view_baseline_pick(v, (long)v->page.cur.sel);
-        return;
+    if (v->nav.screen == VIEW_SCREEN_MARKS)
+        return view_react(VIEW_REACT_BASELINE_PICK);
+    if (!view_table_selected(&v->data.table)) {
+        view_footer_say(&v->footer, false, "no row to open");
+        return view_none;
     }
-    if (!view_table_selected(&v->table)) {
-        view_message(v, false, "no row to open");
-        return;
-    }
-    view_open(v, VIEW_SCREEN_STACK);
+    return view_react_open(VIEW_SCREEN_STACK);
 }
 
-static void act_back(view *v) { view_back(v); }
-static void act_help(view *v) { view_open(v, VIEW_SCREEN_HELP); }
+static view_reaction act_back(view *v) { (void)v; return view_react(VIEW_REACT_BACK); }
+static view_reaction act_help(view *v) { (void)v; return view_react_open(VIEW_SCREEN_HELP); }
 
-static void act_log(view *v)
+static view_reaction act_log(view *v)
 {
-    if (!v->log_path[0]) {
-        view_message(v, false, "no log: an attached program writes to its own terminal");
-        return;
+    if (!v->prog.log_path[0]) {
+        view_footer_say(&v->footer, false, "no log: an attached program writes to its own terminal");
+        return view_none;
     }
-    view_open(v, VIEW_SCREEN_LOG);
+    return view_react_open(VIEW_SCREEN_LOG);
 }
 
-static void act_quit(view *v) { v->quit = true; }
+static view_reaction act_quit(view *v) { (void)v; return view_react(VIEW_REACT_QUIT); }
 
-static void act_redraw(view *v)
+static view_reaction act_redraw(view *v)
 {
     (void)v;
     view_term_redraw();
+    return view_none;
 }
 
-static void act_pause(view *v)
+static view_reaction act_pause(view *v)
 {
     v->paused = !v->paused;
-    view_message(v, false, v->paused ? "paused: the view is frozen, the program keeps running (p resumes)"
-                                     : "resumed");
+    view_footer_say(&v->footer, false, v->paused ? "paused: the view is frozen, the program keeps running (p resumes)"
+                                                 : "resumed");
+    return view_none;
 }
 
 /* ---- writing and copying ----------------------------------------------------------------- */
 
-static void act_write(view *v)
+static view_reaction act_write(view *v)
 {
-    const diff_snapshot *snaps[2] = {v->cur, view_marks_baseline(&v->marks)};
+    const diff_snapshot *snaps[2] = {v->data.cur, view_marks_baseline(&v->data.marks)};
     char paths[2][PATH_MAX], err[512];
     int n = 0;
     for (int i = 0; i < 2; i++) {
         if (!snaps[i])
             continue;
-        if (snapdir_save(".", snaps[i], (int)watch_pid(v->w), ++v->nsaved, paths[n], sizeof(paths[n]), err, sizeof(err)) != 0) {
-            view_message(v, true, "%s", err);
-            return;
+        if (snapdir_save(".", snaps[i], (int)watch_pid(v->prog.w), ++v->nsaved, paths[n], sizeof(paths[n]), err, sizeof(err)) != 0) {
+            view_footer_say(&v->footer, true, "%s", err);
+            return view_none;
         }
         n++;
     }
@@ -164,86 +173,49 @@ static void act_write(view *v)
     const char *p0 = strncmp(paths[0], "./", 2) == 0 ? paths[0] + 2 : paths[0];
     const char *p1 = n == 2 && strncmp(paths[1], "./", 2) == 0 ? paths[1] + 2 : paths[1];
     if (n == 2)
-        view_message(v, false, "wrote %s, baseline %s", p0, p1);
+        view_footer_say(&v->footer, false, "wrote %s, baseline %s", p0, p1);
     else if (n == 1)
-        view_message(v, false, "wrote %s (no baseline to write)", p0);
+        view_footer_say(&v->footer, false, "wrote %s (no baseline to write)", p0);
+    return view_none;
 }
 
-static void act_copy(view *v)
+static view_reaction act_copy(view *v)
 {
     char name[64], path[PATH_MAX], err[512];
-    snprintf(name, sizeof(name), "leaktop-%d-screen-%u.txt", (int)watch_pid(v->w), ++v->ncopies);
+    snprintf(name, sizeof(name), "leaktop-%d-screen-%u.txt", (int)watch_pid(v->prog.w), ++v->ncopies);
     const char *dir = getenv("TMPDIR");
     if (!dir || !*dir)
         dir = "/tmp";
     /* The footer is not part of the copy: it holds hints, not data. */
     if (view_clip_copy(&v->term, v->term.rows - 1, dir, name, path, sizeof(path), err, sizeof(err)) != 0)
-        view_message(v, true, "%s", err);
+        view_footer_say(&v->footer, true, "%s", err);
     else
-        view_message(v, false, "%s: screen copied (and to the clipboard, OSC 52)", path);
+        view_footer_say(&v->footer, false, "%s: screen copied (and to the clipboard, OSC 52)", path);
+    return view_none;
 }
 
 /* ---- the filter prompt ------------------------------------------------------------------------ */
 
-static void act_filter(view *v)
+static view_reaction act_filter(view *v)
 {
-    v->prompting = true;
-    snprintf(v->prompt, sizeof(v->prompt), "%s", v->filter.text);
+    view_footer_prompt_open(&v->footer, v->filter.text);
+    return view_none;
 }
 
-static void view_prompt_apply(view *v)
+static view_reaction view_prompt_apply(view *v)
 {
     char err[256];
-    v->prompting = false;
-    if (view_filter_set(&v->filter, v->prompt, err, sizeof(err)) != 0) {
-        view_message(v, true, "%s", err);
-        return;
+    if (view_filter_set(&v->filter, v->footer.prompt, err, sizeof(err)) != 0) {
+        view_footer_say(&v->footer, true, "%s", err);
+        return view_none;
     }
     v->dopts.filters = v->filter.items;
     v->dopts.nfilters = v->filter.n;
-    view_recompute(v);
     if (v->filter.n)
-        view_message(v, false, "filter: %s", v->filter.text);
+        view_footer_say(&v->footer, false, "filter: %s", v->filter.text);
     else
-        view_message(v, false, "filter cleared");
-}
-
-/* Deletes the last character (a whole UTF-8 sequence) or, with word, the
- * last word. */
-static void view_prompt_erase(char *p, bool word)
-{
-    size_t n = strlen(p);
-    if (word) {
-        while (n && p[n - 1] == ' ')
-            n--;
-        while (n && p[n - 1] != ' ')
-            n--;
-    } else {
-        while (n && ((unsigned char)p[n - 1] & 0xc0) == 0x80)
-            n--;
-        if (n)
-            n--;
-    }
-    p[n] = 0;
-}
-
-static void view_prompt_key(view *v, int code)
-{
-    size_t n = strlen(v->prompt);
-    if (code == '\n' || code == '\r' || code == KEY_ENTER)
-        view_prompt_apply(v);
-    else if (code == VIEW_KEY_ESC)
-        v->prompting = false;
-    else if (code == KEY_BACKSPACE || code == VIEW_KEY_DEL || code == CTRL('h'))
-        view_prompt_erase(v->prompt, false);
-    else if (code == CTRL('w'))
-        view_prompt_erase(v->prompt, true);
-    else if (code == CTRL('u'))
-        v->prompt[0] = 0;
-    else if (code >= ' ' && code <= 0xff && code != VIEW_KEY_DEL && n + 1 < sizeof(v->prompt)) {
-        v->prompt[n] = (char)code;
-        v->prompt[n + 1] = 0;
-    }
+        view_footer_say(&v->footer, false, "filter cleared");
+    return view_react(VIEW_REACT_RECOMPUTE);
 }
 
 /* ---- the table -------------------------------------------------------------------------------- */
@@ -286,24 +258,18 @@ const view_key *view_keys_table(size_t *n)
     return view_key_table;
 }
 
-void view_keys_dispatch(view *v, int code)
+view_reaction view_keys_dispatch(view *v, int code)
 {
-    v->dirty = true;
-    if (v->prompting) {
-        view_prompt_key(v, code);
-        return;
-    }
+    if (v->footer.prompting)
+        return view_footer_prompt_key(&v->footer, code) == VIEW_PROMPT_APPLY ? view_prompt_apply(v) : view_none;
     if (code == KEY_RESIZE) {
         view_term_size(&v->term);
-        view_page_rebuild(v);
-        return;
+        return view_react(VIEW_REACT_REBUILD);
     }
     size_t n;
     const view_key *keys = view_keys_table(&n);
-    for (size_t i = 0; i < n; i++) {
-        if (keys[i].code == code && (keys[i].screens & VIEW_SCREEN_BIT(v->screen))) {
-            keys[i].act(v);
-            return;
-        }
-    }
+    for (size_t i = 0; i < n; i++)
+        if (keys[i].code == code && (keys[i].screens & VIEW_SCREEN_BIT(v->nav.screen)))
+            return keys[i].act(v);
+    return view_none;
 }

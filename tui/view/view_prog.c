@@ -30,10 +30,10 @@ static int view_prog_log(view *v, int *in_fd, int *out_fd)
     const char *dir = getenv("TMPDIR");
     if (!dir || !*dir)
         dir = "/tmp";
-    snprintf(v->log_path, sizeof(v->log_path), "%s/leaktop-%d.log", dir, (int)getpid());
-    *out_fd = open(v->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    snprintf(v->prog.log_path, sizeof(v->prog.log_path), "%s/leaktop-%d.log", dir, (int)getpid());
+    *out_fd = open(v->prog.log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (*out_fd < 0) {
-        util_error("%s: %s", v->log_path, strerror(errno));
+        util_error("%s: %s", v->prog.log_path, strerror(errno));
         return -1;
     }
     *in_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -51,18 +51,18 @@ int view_prog_start(view *v, char **argv)
     cfg.new_pgrp = true;
     cfg.kill_untraced = true;
     char err[512];
-    v->w = watch_launch(&cfg, argv, &status, err, sizeof(err));
+    v->prog.w = watch_launch(&cfg, argv, &status, err, sizeof(err));
     close(out_fd);
     if (in_fd >= 0)
         close(in_fd);
-    if (!v->w) {
+    if (!v->prog.w) {
         util_error("%s", err);
         return status;
     }
-    if (watch_wait_traced(v->w, &status, err, sizeof(err)) != 0) {
-        util_error("%s (its output: %s)", err, v->log_path);
-        watch_free(v->w);
-        v->w = NULL;
+    if (watch_wait_traced(v->prog.w, &status, err, sizeof(err)) != 0) {
+        util_error("%s (its output: %s)", err, v->prog.log_path);
+        watch_free(v->prog.w);
+        v->prog.w = NULL;
         return status;
     }
     return 0;
@@ -71,9 +71,9 @@ int view_prog_start(view *v, char **argv)
 /* q on a launched program: ended by the watch, while the screen says so. */
 void view_prog_end(view *v)
 {
-    if (!watch_launched(v->w) || v->ended)
+    if (!watch_launched(v->prog.w) || v->prog.ended)
         return;
-    view_message(v, false, "ending %s (SIGTERM, then SIGKILL after 2 s)...", watch_name(v->w));
+    view_footer_say(&v->footer, false, "ending %s (SIGTERM, then SIGKILL after 2 s)...", watch_name(v->prog.w));
     view_draw(v);
-    watch_terminate(v->w, VIEW_TERM_GRACE_MS);
+    watch_terminate(v->prog.w, VIEW_TERM_GRACE_MS);
 }

@@ -8,6 +8,8 @@
  * of the selected row. */
 void view_open(view *v, view_screen s);
 void view_back(view *v);
+/* Back to the table with no way back (the program exec'd). */
+void view_nav_reset(view_nav *n);
 /* Rebuilds the current non-table screen's lines from the model (after a
  * refresh, a resize, new marks). */
 void view_page_rebuild(view *v);

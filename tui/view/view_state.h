@@ -1,17 +1,21 @@
-/* view_state.h: the live view's state, one struct shared by the view's
- * files (the entry and loop in view.c, keys, drawing, screens), and the
- * operations the key actions call. Nothing outside view*.c includes it. */
+/* view_state.h: the live view's state, as owned parts: the program (the
+ * watch), the data its image produced (snapshots, marks, the table: reset
+ * as one on exec), the screens (which one, the way back, the open page),
+ * the footer, and the user's settings (grouping, sort, filter, pause).
+ * Shared by the view's files; it declares data only. The loop (view.c)
+ * is the one place that acts on the whole: key actions return a reaction
+ * (view_keys.h) instead of calling back into it. */
 #ifndef LEAKTOP_VIEW_STATE_H
 #define LEAKTOP_VIEW_STATE_H
 
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <sys/types.h>
 
 #include "diff.h"
 #include "options.h"
 #include "view_filter.h"
+#include "view_footer.h"
 #include "view_marks.h"
 #include "view_page.h"
 #include "view_table.h"
@@ -32,34 +36,26 @@ typedef enum view_screen {
 #define VIEW_SCREENS_ALL   ((1u << VIEW_SCREEN_COUNT) - 1)
 #define VIEW_BACK_DEPTH    8
 
-/* The layout every screen shares: header rows on top, footer at the
- * bottom; below this size a message replaces the screen. */
-#define VIEW_HEADER_ROWS 4
-#define VIEW_MIN_COLS    60
-#define VIEW_MIN_ROWS    15
-
-typedef struct view {
-    const options *o;
-    view_term      term;
-
-    /* the program */
+/* The program: how it is watched and what is known of it. */
+typedef struct view_prog {
     watch         *w;              /* launched (q ends it) or attached */
     char           log_path[PATH_MAX];   /* "" when attached */
     bool           ended;          /* the watch reported its end */
     int64_t        rss;
+} view_prog;
 
-    /* snapshots and the compare */
+/* What the program's current image produced. An exec makes all of it
+ * meaningless at once (other frame table, other heap): view_data_reset. */
+typedef struct view_data {
     diff_snapshot *cur;            /* the newest state (owned) */
     view_marks     marks;          /* owns marks and baselines */
-    diff_options   dopts;
-    view_filter    filter;
-    view_table     table;
-    view_worker    worker;         /* computes compares off the main thread */
-    bool           recompute;      /* options changed while the worker was busy */
+    view_table     table;          /* the current compare's rows and trends */
     double         snap_ms;        /* the last snapshot's cost */
     double         refresh_ms;     /* the last refresh's cost: snapshot + compare */
+} view_data;
 
-    /* screens */
+/* Which screen is shown and the way back to the table. */
+typedef struct view_nav {
     view_screen    screen;
     view_screen    back[VIEW_BACK_DEPTH];
     int            nback;
@@ -68,35 +64,30 @@ typedef struct view {
     diff_frame     stack_loc;      /* its location (strings owned by the loctab) */
     diff_options   stack_opts;     /* grouping when it was opened */
     double         stack_ms;       /* its last build's cost: refreshed live only when cheap */
+} view_nav;
 
-    /* loop */
-    unsigned       interval_ms;
-    int64_t        next_refresh_ns;
+typedef struct view {
+    const options *o;
+    view_term      term;
+    view_prog      prog;
+    view_data      data;
+    view_nav       nav;
+    view_footer    footer;
+
+    /* the user's settings */
+    diff_options   dopts;
+    view_filter    filter;
     bool           paused;
+    unsigned       interval_ms;
+
+    /* the loop */
+    view_worker    worker;         /* computes compares off the main thread */
+    bool           recompute;      /* options changed while the worker was busy */
+    int64_t        next_refresh_ns;
     bool           quit;
     bool           dirty;          /* the screen must be redrawn */
     char           cwd[PATH_MAX];
     unsigned       nsaved, ncopies;
-
-    /* footer: a message for a while, or the filter prompt */
-    char           msg[1024];
-    bool           msg_error;
-    int64_t        msg_until_ns;
-    bool           prompting;
-    char           prompt[512];
 } view;
-
-/* view.c: what key actions and screens ask of the view. */
-void view_message(view *v, bool error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* Re-groups or re-sorts the same snapshots (no new trend point); the rows
- * change when the worker is done. */
-void view_recompute(view *v);
-void view_baseline_now(view *v);
-void view_baseline_clear(view *v);
-void view_baseline_pick(view *v, long mark_index);
-/* Rows available to the table / a page below the header. */
-size_t view_body_rows(const view *v);
-/* Wall-clock seconds since tracing started, frozen at death. */
-double view_now_elapsed(const view *v);
 
 #endif

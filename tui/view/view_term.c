@@ -65,6 +65,12 @@ static void view_term_styles(view_term *t)
     }
 }
 
+size_t view_term_body_rows(const view_term *t)
+{
+    int h = t->rows - VIEW_HEADER_ROWS - 2;   /* column header, footer */
+    return h > 1 ? (size_t)h : 1;
+}
+
 int view_term_start(view_term *t, char *err, size_t errlen)
 {
     setlocale(LC_ALL, "");

@@ -28,6 +28,13 @@ typedef enum view_role {
     VIEW_ROLE_COUNT
 } view_role;
 
+/* The layout every screen shares: header rows on top, the column header
+ * below them, the footer at the bottom; below this size a message
+ * replaces the screen. */
+#define VIEW_HEADER_ROWS 4
+#define VIEW_MIN_COLS    60
+#define VIEW_MIN_ROWS    15
+
 typedef struct view_term {
     bool               color;   /* false: NO_COLOR or a monochrome terminal */
     const view_glyphs *g;
@@ -41,6 +48,8 @@ int  view_term_start(view_term *t, char *err, size_t errlen);
 void view_term_stop(view_term *t);
 /* Re-reads the size (after KEY_RESIZE). */
 void view_term_size(view_term *t);
+/* Rows available to the table or a page, between header and footer. */
+size_t view_term_body_rows(const view_term *t);
 
 void view_term_clear(void);
 /* Draws s at (y, x), at most `cols` columns; fills the rest of those
