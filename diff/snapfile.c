@@ -6,6 +6,7 @@
 #include "diff_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -199,7 +200,12 @@ static int wr_file(const char *path, const diff_vec *out, char *err, size_t errl
         return -ENOMEM;
     }
     snprintf(tmp, n, "%s.tmp%d", path, (int)getpid());
-    FILE *f = fopen(tmp, "wb");
+    /* Never through a link someone planted in a shared directory: the
+     * sibling is created new, and rename replaces a link, not its target. */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    if (fd >= 0 && !f)
+        close(fd);
     int rc = 0;
     if (!f || fwrite(out->data, 1, out->len, f) != out->len)
         rc = -(errno ? errno : EIO);

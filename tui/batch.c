@@ -4,6 +4,7 @@
 #include "batch.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,16 +156,21 @@ static FILE *batch_output(const options *o)
 int batch_run(const options *o, char **argv)
 {
     batch b = {.o = o, .worst_growth = 0};
+    char err[512];
+    if (o->save_dir && snapdir_prepare(o->save_dir, err, sizeof(err)) != 0) {
+        util_error("%s", err);
+        return LAUNCH_EXIT_USAGE;
+    }
     b.out = batch_output(o);
     if (!b.out)
         return 1;
-    if (o->save_dir && mkdir(o->save_dir, 0777) != 0 && errno != EEXIST) {
-        util_error("%s: %s", o->save_dir, strerror(errno));
-        return 1;
-    }
+    /* A reader of the reports that goes away (`| head -1`) must not kill
+     * leaktop before it reaped the program and removed the segment; the
+     * program itself gets SIGPIPE as it would without leaktop
+     * (launch_remember_signals). */
+    signal(SIGPIPE, SIG_IGN);
     watch_config cfg = batch_watch_config(o);
     int status = 0;
-    char err[512];
     watch_forward_signals();
     b.w = watch_launch(&cfg, argv, &status, err, sizeof(err));
     if (b.w && watch_wait_traced(b.w, &status, err, sizeof(err)) != 0) {

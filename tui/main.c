@@ -259,6 +259,7 @@ static int cmd_show(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    launch_remember_signals();
     if (argc < 2) {
         usage(stderr);
         return LAUNCH_EXIT_USAGE;

@@ -2,9 +2,31 @@
 #include "snapdir.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int snapdir_prepare(const char *dir, char *err, size_t errlen)
+{
+    struct stat st;
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "--save %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    const char *why = NULL;
+    if (stat(dir, &st) != 0)
+        why = strerror(errno);
+    else if (!S_ISDIR(st.st_mode))
+        why = "not a directory";
+    else if (access(dir, W_OK | X_OK) != 0)
+        why = strerror(errno);
+    if (why)
+        snprintf(err, errlen, "--save %s: %s", dir, why);
+    return why ? -1 : 0;
+}
 
 int snapdir_save(const char *dir, const diff_snapshot *snap, int pid, unsigned n,
                  char *path, size_t pathlen, char *err, size_t errlen)

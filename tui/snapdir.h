@@ -6,6 +6,10 @@
 
 #include "diff.h"
 
+/* Makes sure DIR is a directory leaktop can write snapshots into,
+ * creating it when missing. 0, or -1 with err filled (one line). */
+int snapdir_prepare(const char *dir, char *err, size_t errlen);
+
 /* Writes DIR/leaktop-PID-N-LABEL.ltsnap (label reduced to [A-Za-z0-9._-]).
  * The path written goes to `path` when non-NULL. 0, or -1 with err filled. */
 int snapdir_save(const char *dir, const diff_snapshot *snap, int pid, unsigned n,

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,6 +136,40 @@ static int launch_check(const char *prog, const char *path, int rc, char *err, s
     return 0;
 }
 
+/* Signals ignored, and the mask, when leaktop started (launch_remember_signals). */
+static sigset_t launch_ignored_at_start;
+static sigset_t launch_mask_at_start;
+static bool     launch_signals_known;
+
+void launch_remember_signals(void)
+{
+    sigemptyset(&launch_ignored_at_start);
+    for (int sig = 1; sig < NSIG; sig++) {
+        struct sigaction sa;
+        if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN)
+            sigaddset(&launch_ignored_at_start, sig);
+    }
+    sigprocmask(SIG_SETMASK, NULL, &launch_mask_at_start);
+    launch_signals_known = true;
+}
+
+/* In the child, before exec: the dispositions leaktop was started with.
+ * Handlers reset to the default at exec anyway; what leaktop ignores would
+ * stay ignored in the program. */
+static void launch_child_signals(void)
+{
+    if (!launch_signals_known)
+        return;
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (sig == SIGKILL || sig == SIGSTOP)
+            continue;
+        struct sigaction sa = {0};
+        sa.sa_handler = sigismember(&launch_ignored_at_start, sig) ? SIG_IGN : SIG_DFL;
+        sigaction(sig, &sa, NULL);
+    }
+    sigprocmask(SIG_SETMASK, &launch_mask_at_start, NULL);
+}
+
 /* Our tracer first; the user's own LD_PRELOAD after it. */
 static void launch_child_env(const char *tracer, unsigned frames)
 {
@@ -159,6 +194,7 @@ static void launch_child(const launch_spec *spec, const char *path, const char *
         if (fds[i] >= 0 && fds[i] != i)
             dup2(fds[i], i);
     launch_child_env(tracer, spec->frames);
+    launch_child_signals();
     execv(path, spec->argv);
     int e = errno;
     if (write(report_fd, &e, sizeof(e)) < 0)

@@ -25,6 +25,13 @@ typedef struct launch_spec {
     bool         new_pgrp;    /* own process group (live view: keys are ours) */
 } launch_spec;
 
+/* Remembers the signal dispositions and mask leaktop was started with.
+ * Call first thing in main, before leaktop installs handlers or ignores
+ * signals of its own: the launched program gets exactly these back, so a
+ * SIGPIPE or SIGINT leaktop ignores is not ignored by the program too
+ * (SIG_IGN survives exec). */
+void  launch_remember_signals(void);
+
 /* Starts the program. Returns its pid, or -1 with err filled and *status
  * set to the exit status leaktop should end with. */
 pid_t launch_start(const launch_spec *spec, int *status, char *err, size_t errlen);

@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""leaktop must not change how the launched program behaves, and must end
+cleanly however its own output ends:
+- the program gets the signal dispositions leaktop was started with (SIG_IGN
+  survives exec: what leaktop ignores for itself must not reach it);
+- `leaktop run --batch ... | head -1` ends leaktop cleanly (no SIGPIPE death),
+  with the program's status, and removes the segment;
+- --save on something that is not a writable directory is refused up front.
+Usage: test_host_behaviour.py LEAKTOP FIXTURE_BIN_DIR"""
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+
+leaktop, bindir = sys.argv[1:3]
+failures = []
+
+
+def check(name, cond, detail=""):
+    print(("ok   " if cond else "FAIL ") + name + ("" if cond else f": {detail}"))
+    if not cond:
+        failures.append(name)
+
+
+def sigign_of(cmd, preexec=None):
+    """The SigIgn mask a command sees, as printed by grep in /proc/self/status."""
+    p = subprocess.run(cmd + ["grep", "SigIgn", "/proc/self/status"], capture_output=True, text=True,
+                       stdin=subprocess.DEVNULL, timeout=60, preexec_fn=preexec)
+    m = re.search(r"SigIgn:\s*([0-9a-f]+)", p.stdout)
+    return int(m.group(1), 16) if m else None
+
+
+def ignore_int_and_hup():
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)   # as nohup does
+
+
+def bit(sig):
+    return 1 << (sig - 1)
+
+
+run_batch = [leaktop, "run", "--batch", "--output", os.devnull, "--"]
+plain = sigign_of([])
+traced = sigign_of(run_batch)
+check("signal dispositions: a launched program ignores what the shell's child ignores",
+      traced == plain, f"plain {plain:#x}, under leaktop {traced}")
+check("signal dispositions: SIGINT, SIGQUIT and SIGPIPE are not ignored by the program",
+      traced is not None and traced & (bit(signal.SIGINT) | bit(signal.SIGQUIT) | bit(signal.SIGPIPE)) == 0,
+      f"{traced}")
+nohup = sigign_of(run_batch, ignore_int_and_hup)
+check("signal dispositions: what leaktop's parent ignored stays ignored (nohup)",
+      nohup is not None and nohup & bit(signal.SIGINT) and nohup & bit(signal.SIGHUP), f"{nohup}")
+
+tmp = tempfile.mkdtemp(prefix="leaktop-host-")
+try:
+    # Reports every 50 ms for a second: head has gone after the first line,
+    # so later reports meet a closed pipe. The program itself prints nothing.
+    pidfile = os.path.join(tmp, "pid")
+    script = (f"set -o pipefail; {leaktop} run --batch --interval 50 -- "
+              f"sh -c 'echo $$ > {pidfile}; sleep 1' | head -1 >/dev/null")
+    p = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60,
+                       stdin=subprocess.DEVNULL)
+    check("reader gone: leaktop ends with the program's status, not SIGPIPE's 141",
+          p.returncode == 0, f"status {p.returncode}, stderr {p.stderr!r}")
+    pid = open(pidfile).read().strip()
+    left = [f for f in os.listdir("/dev/shm") if f.startswith("leaktop") and re.search(rf"-{pid}(\b|-)", f)]
+    check("reader gone: the segment is removed", not left, f"{left}")
+
+    target = os.path.join(tmp, "plain-file")
+    open(target, "w").write("x")
+    p = subprocess.run([leaktop, "run", "--batch", "--save", target, "--", os.path.join(bindir, "fx_exit")],
+                       capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    lines = p.stderr.strip().splitlines()
+    check("--save on a plain file: refused with status 2", p.returncode == 2, f"{p.returncode} {p.stderr!r}")
+    check("--save on a plain file: one line naming the problem",
+          len(lines) == 1 and "not a directory" in lines[0] and target in lines[0], f"{p.stderr!r}")
+    check("--save on a plain file: the file is untouched", open(target).read() == "x")
+    newdir = os.path.join(tmp, "snaps")
+    p = subprocess.run([leaktop, "run", "--batch", "--save", newdir, "--", os.path.join(bindir, "fx_exit")],
+                       capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    check("--save on a missing directory: created and written",
+          p.returncode == 0 and any(f.endswith(".ltsnap") for f in os.listdir(newdir)), f"{p.stderr!r}")
+finally:
+    subprocess.run(["rm", "-rf", tmp])
+
+if failures:
+    print(f"{len(failures)} failed: {failures}")
+    sys.exit(1)
