@@ -43,6 +43,7 @@ static int set_help(options *o, const char *a) { (void)a; o->help = true; return
 static int set_version(options *o, const char *a) { (void)a; o->version = true; return 0; }
 static int set_output(options *o, const char *a) { o->output = a; return 0; }
 static int set_save(options *o, const char *a) { o->save_dir = a; return 0; }
+static int set_keep_log(options *o, const char *a) { (void)a; o->keep_log = true; return 0; }
 
 static int set_top(options *o, const char *a)
 {
@@ -114,6 +115,7 @@ static const option_row option_table[] = {
     {"--json", NULL, "print reports as JSON Lines (implies --batch)", set_json},
     {"--output", "FILE", "write reports to FILE instead of stdout", set_output},
     {"--save", "DIR", "write a snapshot file at every mark and at exit", set_save},
+    {"--keep-log", NULL, "live view: keep the program's output log after leaktop ends", set_keep_log},
     {"--fail-on-growth", "SIZE", "exit 3 when growth since baseline exceeds SIZE (e.g. 10M)", set_fail},
     {"--help", NULL, "this help", set_help},
     {"--version", NULL, "print the version", set_version},

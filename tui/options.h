@@ -27,6 +27,7 @@ typedef struct options {
     bool         json;
     const char  *output;          /* --output FILE */
     const char  *save_dir;        /* --save DIR */
+    bool         keep_log;        /* --keep-log: the live view's program log stays */
     int64_t      fail_on_growth;  /* --fail-on-growth SIZE, -1 = off */
     bool         help, version;
 } options;

@@ -14,6 +14,7 @@ import re
 import shlex
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -324,8 +325,8 @@ def test_y_copies_screen_as_text(t):
     t.tmux("set-option", "-g", "set-clipboard", "on")   # tmux keeps OSC 52 copies as buffers
     leak_after_baseline(t)
     t.keys("y")
-    s = t.wait(r"screen copied")
-    path = re.search(r"(\S+\.txt): screen copied", s)
+    s = t.wait(r"screen copied: \S+\.txt")
+    path = re.search(r"screen copied: (\S+\.txt)", s)
     expect(path, "copy path in the footer", t)
     with open(path.group(1)) as f:
         text = f.read()
@@ -358,6 +359,59 @@ def test_killed_by_signal_keeps_final_state(t):
     expect(t.exit_status() == 128 + 9, "exit status after the program's death by SIGKILL", t)
 
 
+def test_sigstop_shows_stopped_then_running(t):
+    pid = t.pid()
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        t.wait(r"\bstopped\b")
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    t.wait(r"\brunning\b")
+
+
+def private_dir(t):
+    """The directory leaktop made for its own files (the log, y copies)."""
+    dirs = [d for d in os.listdir(t.workdir) if d.startswith("leaktop-") and
+            os.path.isdir(os.path.join(t.workdir, d))]
+    expect(len(dirs) == 1, "one private directory in TMPDIR, got %r" % dirs, t)
+    return os.path.join(t.workdir, dirs[0])
+
+
+def test_own_files_private_and_log_removed_at_quit(t):
+    d = private_dir(t)
+    st = os.lstat(d)
+    expect(stat.S_ISDIR(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o700 and st.st_uid == os.geteuid(),
+           "private directory mode %o uid %d" % (st.st_mode, st.st_uid), t)
+    logs = [f for f in os.listdir(d) if f.endswith(".log")]
+    expect(len(logs) == 1 and stat.S_IMODE(os.lstat(os.path.join(d, logs[0])).st_mode) == 0o600,
+           "one 0600 log in it: %r" % logs, t)
+    t.keys("y")
+    s = t.wait(r"screen copied: \S+\.txt")
+    copy = re.search(r"screen copied: (\S+\.txt)", s).group(1)
+    expect(os.path.dirname(copy) == d and stat.S_IMODE(os.lstat(copy).st_mode) == 0o600,
+           "y copy %s is a 0600 file in %s" % (copy, d), t)
+    os.unlink(copy)
+    t.keys("q")
+    expect(t.exit_status() == 0, "exit status", t)
+    expect(not os.path.exists(d), "log and private directory left after q: %r" %
+           (os.listdir(d) if os.path.exists(d) else None), t)
+
+
+def test_keep_log_keeps_program_output(_):
+    t = Term(["run", "--keep-log", "--", FIXTURE])
+    try:
+        t.wait(loc(BIG_LINE))
+        d = private_dir(t)
+        t.keys("q")
+        expect(t.exit_status() == 0, "exit status", t)
+        logs = [os.path.join(d, f) for f in os.listdir(d) if f.endswith(".log")]
+        expect(len(logs) == 1, "--keep-log: log kept", t)
+        with open(logs[0]) as f:
+            expect("fixture ready pid" in f.read(), "the program's output in the kept log", t)
+    finally:
+        t.close()
+
+
 def test_attach_q_leaves_program_running(_):
     tracer = os.path.join(os.path.dirname(LEAKTOP), "..", "lib", "leaktop", "libleaktop.so")
     env = dict(os.environ, LD_PRELOAD=os.path.abspath(tracer))
@@ -384,7 +438,7 @@ def test_attach_q_leaves_program_running(_):
 
 TESTS = {name[5:]: fn for name, fn in globals().items() if name.startswith("test_")}
 
-OWN_START = {"attach_q_leaves_program_running"}
+OWN_START = {"attach_q_leaves_program_running", "keep_log_keeps_program_output"}
 
 SETUPS = {
     "largest_live_line_first_before_baseline": dict(env={"TERM": "xterm-256color"}),

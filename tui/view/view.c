@@ -265,6 +265,7 @@ static void view_tick(view *v)
     if (v->prog.ended)
         return;
     v->prog.rss = watch_rss(v->prog.w);
+    v->prog.stopped = watch_stopped(v->prog.w);
     if (!v->paused) {
         view_sample(v);
         if (v->nav.screen == VIEW_SCREEN_LOG || v->nav.screen == VIEW_SCREEN_MARKS)
@@ -392,8 +393,7 @@ int view_run_program(const options *o, char **argv)
     int ws = 0;
     if (rc == 0 && v.prog.ended && watch_status(v.prog.w, &ws))
         rc = launch_exit_code(ws);
-    if (v.prog.log_path[0] && v.prog.w)
-        fprintf(stderr, "leaktop: the program's output is in %s\n", v.prog.log_path);
+    view_prog_release_log(&v);
     view_release(&v);
     return rc;
 }

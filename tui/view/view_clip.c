@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "privdir.h"
 #include "util.h"
 
 static void view_base64(const unsigned char *in, size_t n, char *out)
@@ -70,19 +72,21 @@ static char *view_clip_text(int nrows, size_t *len)
     return text;
 }
 
-int view_clip_copy(const view_term *t, int nrows, const char *dir, const char *name,
+int view_clip_copy(const view_term *t, int nrows, const char *name,
                    char *path, size_t pathlen, char *err, size_t errlen)
 {
     (void)t;
     size_t len;
     char *text = view_clip_text(nrows, &len);
-    snprintf(path, pathlen, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    bool ok = f && fwrite(text, 1, len, f) == len;
-    if (f && fclose(f) != 0)
-        ok = false;
-    if (!ok) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+    int fd = privdir_create(name, path, pathlen, err, errlen);
+    if (fd < 0) {
+        free(text);
+        return -1;
+    }
+    ssize_t wrote = write(fd, text, len);
+    int e = wrote < 0 ? errno : EIO;
+    if (close(fd) != 0 || wrote != (ssize_t)len) {
+        snprintf(err, errlen, "%s: %s", path, strerror(e));
         free(text);
         return -1;
     }

@@ -8,9 +8,10 @@
 
 #include "view_term.h"
 
-/* Copies screen rows [0, nrows). The file goes to dir; its path to path.
+/* Copies screen rows [0, nrows) to the clipboard and to a new file NAME in
+ * leaktop's private directory (privdir.h); its path to path.
  * 0, or -1 with err filled. */
-int view_clip_copy(const view_term *t, int nrows, const char *dir, const char *name,
+int view_clip_copy(const view_term *t, int nrows, const char *name,
                    char *path, size_t pathlen, char *err, size_t errlen);
 
 /* The OSC 52 sequence setting the clipboard to text[0..n); in_tmux adds

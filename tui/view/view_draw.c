@@ -22,7 +22,7 @@ static void view_draw_state(const view *v, char *out, size_t len)
     int ws = 0;
     bool known = watch_status(v->prog.w, &ws);
     if (!v->prog.ended)
-        snprintf(out, len, "running");
+        snprintf(out, len, v->prog.stopped ? "stopped" : "running");
     else if (known && WIFSIGNALED(ws))
         snprintf(out, len, "killed by signal %d", WTERMSIG(ws));
     else if (known)

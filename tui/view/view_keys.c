@@ -182,15 +182,12 @@ static view_reaction act_write(view *v)
 static view_reaction act_copy(view *v)
 {
     char name[64], path[PATH_MAX], err[512];
-    snprintf(name, sizeof(name), "leaktop-%d-screen-%u.txt", (int)watch_pid(v->prog.w), ++v->ncopies);
-    const char *dir = getenv("TMPDIR");
-    if (!dir || !*dir)
-        dir = "/tmp";
+    snprintf(name, sizeof(name), "screen-%u.txt", ++v->ncopies);
     /* The footer is not part of the copy: it holds hints, not data. */
-    if (view_clip_copy(&v->term, v->term.rows - 1, dir, name, path, sizeof(path), err, sizeof(err)) != 0)
+    if (view_clip_copy(&v->term, v->term.rows - 1, name, path, sizeof(path), err, sizeof(err)) != 0)
         view_footer_say(&v->footer, true, "%s", err);
     else
-        view_footer_say(&v->footer, false, "%s: screen copied (and to the clipboard, OSC 52)", path);
+        view_footer_say(&v->footer, false, "screen copied: %s (and to the clipboard, OSC 52)", path);
     return view_none;
 }
 

@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "privdir.h"
 #include "util.h"
 #include "view_draw.h"
 
@@ -27,13 +29,11 @@ watch_config view_prog_config(const options *o)
  * program's output must never mix into the screen. */
 static int view_prog_log(view *v, int *in_fd, int *out_fd)
 {
-    const char *dir = getenv("TMPDIR");
-    if (!dir || !*dir)
-        dir = "/tmp";
-    snprintf(v->prog.log_path, sizeof(v->prog.log_path), "%s/leaktop-%d.log", dir, (int)getpid());
-    *out_fd = open(v->prog.log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    char err[PATH_MAX + 128];
+    *out_fd = privdir_create("program.log", v->prog.log_path, sizeof(v->prog.log_path), err, sizeof(err));
     if (*out_fd < 0) {
-        util_error("%s: %s", v->prog.log_path, strerror(errno));
+        v->prog.log_path[0] = 0;
+        util_error("%s", err);
         return -1;
     }
     *in_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -66,6 +66,24 @@ int view_prog_start(view *v, char **argv)
         return status;
     }
     return 0;
+}
+
+/* The log goes with leaktop unless asked for (--keep-log) or unless the
+ * program failed by itself: then its output says why, and stays. */
+void view_prog_release_log(view *v)
+{
+    if (!v->prog.log_path[0])
+        return;
+    int ws = 0;
+    bool failed = v->prog.ended && watch_status(v->prog.w, &ws) &&
+                  (WIFSIGNALED(ws) || (WIFEXITED(ws) && WEXITSTATUS(ws) != 0));
+    if (v->o->keep_log || failed) {
+        fprintf(stderr, "leaktop: the program's output is in %s\n", v->prog.log_path);
+        return;
+    }
+    unlink(v->prog.log_path);
+    v->prog.log_path[0] = 0;
+    privdir_release();
 }
 
 /* q on a launched program: ended by the watch, while the screen says so. */

@@ -42,6 +42,7 @@ typedef struct view_prog {
     char           log_path[PATH_MAX];   /* "" when attached */
     bool           ended;          /* the watch reported its end */
     int64_t        rss;
+    bool           stopped;        /* SIGSTOP'd or held by a debugger */
 } view_prog;
 
 /* What the program's current image produced. An exec makes all of it

@@ -34,16 +34,22 @@ int64_t target_rss(pid_t pid)
     return (int64_t)resident * sysconf(_SC_PAGESIZE);
 }
 
+char target_state(pid_t pid)
+{
+    char buf[512];
+    if (target_read_proc(pid, "stat", buf, sizeof(buf)) <= 0)
+        return 0;
+    /* "pid (comm) S ...": the state follows the last ')' (comm may hold one). */
+    const char *paren = strrchr(buf, ')');
+    return paren && paren[1] == ' ' ? paren[2] : 0;
+}
+
 bool target_alive(pid_t pid)
 {
     if (kill(pid, 0) != 0 && errno == ESRCH)
         return false;
-    char buf[512];
-    if (target_read_proc(pid, "stat", buf, sizeof(buf)) <= 0)
-        return false;
-    /* "pid (comm) S ...": the state follows the last ')' (comm may hold one). */
-    const char *paren = strrchr(buf, ')');
-    return paren && paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X';
+    char st = target_state(pid);
+    return st != 0 && st != 'Z' && st != 'X';
 }
 
 void target_name(pid_t pid, char *buf, size_t len)

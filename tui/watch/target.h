@@ -10,6 +10,9 @@
 
 /* Resident set size in bytes (/proc/PID/statm), or -1. */
 int64_t target_rss(pid_t pid);
+/* The state letter of /proc/PID/stat (R, S, D, T stopped, t stopped by a
+ * tracer, Z, X, ...), or 0 when it cannot be read. */
+char    target_state(pid_t pid);
 /* False once the process is gone or a zombie (for processes that are not
  * our children, whose exit status we cannot wait for). */
 bool    target_alive(pid_t pid);

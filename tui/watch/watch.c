@@ -345,6 +345,14 @@ double watch_elapsed(const watch *w)
     return w->end_reported ? w->end_elapsed : session_elapsed(w->s);
 }
 
+bool watch_stopped(const watch *w)
+{
+    if (w->gone)
+        return false;
+    char st = target_state(w->pid);
+    return st == 'T' || st == 't';
+}
+
 int64_t watch_rss(const watch *w)
 {
     return w->gone ? -1 : target_rss(w->pid);

@@ -107,6 +107,8 @@ bool         watch_status(const watch *w, int *wstatus);
 bool         watch_exited(const watch *w);
 /* Seconds since tracing started, frozen at the end. */
 double       watch_elapsed(const watch *w);
+/* Stopped (SIGSTOP, SIGTSTP, or by a debugger). Reads /proc. */
+bool         watch_stopped(const watch *w);
 /* Resident set size in bytes, -1 when unknown or ended. Reads /proc. */
 int64_t      watch_rss(const watch *w);
 /* The program's name: argv[0] when launched; /proc's after an attach or
