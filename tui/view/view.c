@@ -213,8 +213,6 @@ static void view_on_end(view *v, diff_snapshot *final)
 static void view_on_exec(view *v)
 {
     view_worker_stop(&v->worker);
-    view_keycache_free(&v->worker.kc);   /* ids of the old loctab */
-    view_worker_prepare(watch_locs(v->prog.w), watch_frames_limit(v->prog.w));
     view_data_free(&v->data);
     view_nav_reset(&v->nav);
     view_footer_say(&v->footer, false, "the program exec'd %s: following the new image from an empty start", watch_name(v->prog.w));
@@ -367,7 +365,6 @@ static void view_release(view *v)
 /* Runs the screen until q, a signal, or a failure to start curses. */
 static int view_run(view *v)
 {
-    view_worker_prepare(watch_locs(v->prog.w), watch_frames_limit(v->prog.w));
     char err[256];
     if (view_term_start(&v->term, err, sizeof(err)) != 0) {
         util_error("%s", err);
