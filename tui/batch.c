@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "exit_status.h"
 #include "launch.h"
 #include "report.h"
 #include "snapdir.h"
@@ -157,10 +158,10 @@ int batch_run(const options *o, char **argv)
     batch b = {.o = o, .worst_growth = 0};
     b.out = batch_output(o);
     if (!b.out)
-        return 1;
+        return LEAKTOP_EXIT_FAILURE;
     if (o->save_dir && mkdir(o->save_dir, 0777) != 0 && errno != EEXIST) {
         util_error("%s: %s", o->save_dir, strerror(errno));
-        return 1;
+        return LEAKTOP_EXIT_FAILURE;
     }
     watch_config cfg = batch_watch_config(o);
     int status = 0;
@@ -188,7 +189,7 @@ int batch_run(const options *o, char **argv)
     if (o->fail_on_growth >= 0 && b.worst_growth > o->fail_on_growth) {
         util_error("growth since baseline %lld B exceeds --fail-on-growth %lld B",
                    (long long)b.worst_growth, (long long)o->fail_on_growth);
-        return LAUNCH_EXIT_GROWTH;
+        return LEAKTOP_EXIT_GROWTH;
     }
-    return known ? launch_exit_code(wstatus) : 1;
+    return known ? launch_exit_code(wstatus) : LEAKTOP_EXIT_FAILURE;
 }

@@ -59,6 +59,20 @@ try:
     one_line_error(run(["run", "--batch", "--group", "nonsense", "--", fx_exit]), 2, "--group", "bad group")
     one_line_error(run(["mark", "not-a-pid"]), 2, "usage", "mark bad pid")
     one_line_error(run(["mark", "1"]), 1, "not traced", "mark untraced pid")
+    # Each command takes only the options that mean something for it.
+    one_line_error(run(["mark", "1", "--group", "traceback"]), 2, r"mark: --group does not apply",
+                   "mark refuses --group")
+    one_line_error(run(["attach", "--frames", "8", "1"]), 2, r"attach: --frames does not apply",
+                   "attach refuses --frames")
+    one_line_error(run(["show", "x.ltsnap", "--save", tmp]), 2, r"show: --save does not apply",
+                   "show refuses --save")
+    one_line_error(run(["run", "--batch", "--frames", "253", "--", fx_exit]), 2, "--frames",
+                   "frames above the tracer's maximum")
+    p = run(["run", "--batch", "--frames", "252", "--", fx_exit])
+    check("frames at the tracer's maximum accepted", p.returncode == 0, p.stderr)
+    p = run(["--help"])
+    check("help states the frame default and maximum from the layout",
+          re.search(r"--frames N\s+traceback depth \(default 32, .*at most 252\)", p.stdout) is not None, p.stdout)
 
     # The program's status and output pass through; reports go to --output.
     out = os.path.join(tmp, "report.txt")

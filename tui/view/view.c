@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "exit_status.h"
 #include "launch.h"
 #include "util.h"
 #include "view_draw.h"
@@ -383,7 +384,7 @@ int view_run_program(const options *o, char **argv)
     view_signals();
     int rc = view_prog_start(&v, argv);
     if (rc == 0 && view_run(&v) != 0)
-        rc = 1;
+        rc = LEAKTOP_EXIT_FAILURE;
     /* The exit status is the program's when it ended by itself; 0 when
      * q (or a signal to leaktop) ended it. */
     int ws = 0;
@@ -406,9 +407,9 @@ int view_attach(const options *o, pid_t pid)
     if (!v.prog.w) {
         util_error("%s", err);
         view_release(&v);
-        return 1;
+        return LEAKTOP_EXIT_FAILURE;
     }
-    int rc = view_run(&v) != 0 ? 1 : 0;
+    int rc = view_run(&v) != 0 ? LEAKTOP_EXIT_FAILURE : 0;
     view_release(&v);
     return rc;
 }

@@ -20,6 +20,11 @@
 
 typedef struct watch watch;
 
+/* The traceback depth a launch asks the tracer for (--frames): its default
+ * and maximum, from the segment layout (LT_DEFAULT_FRAMES, LT_MAX_FRAMES). */
+extern const unsigned watch_default_frames;
+extern const unsigned watch_max_frames;
+
 typedef struct watch_config {
     session_config session;    /* symbolization settings */
     /* watch_launch only */
