@@ -11,7 +11,6 @@
 #include <sys/wait.h>
 
 #include "exit_status.h"
-#include "launch.h"
 #include "report.h"
 #include "snapdir.h"
 #include "util.h"
@@ -179,8 +178,7 @@ int batch_run(const options *o, char **argv)
         return status;
     }
     batch_loop(&b);
-    int wstatus = 0;
-    bool known = watch_status(b.w, &wstatus);
+    int rc = watch_exit_code(b.w);
     watch_free(b.w);
     if (b.baseline)
         diff_snapshot_free(b.baseline);
@@ -191,5 +189,5 @@ int batch_run(const options *o, char **argv)
                    (long long)b.worst_growth, (long long)o->fail_on_growth);
         return LEAKTOP_EXIT_GROWTH;
     }
-    return known ? launch_exit_code(wstatus) : LEAKTOP_EXIT_FAILURE;
+    return rc;
 }

@@ -345,6 +345,11 @@ bool watch_status(const watch *w, int *wstatus)
     return w->status_known;
 }
 
+int watch_exit_code(const watch *w)
+{
+    return w->status_known ? launch_exit_code(w->wstatus) : LEAKTOP_EXIT_FAILURE;
+}
+
 double watch_elapsed(const watch *w)
 {
     return w->end_reported ? w->end_elapsed : session_elapsed(w->s);
