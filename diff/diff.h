@@ -27,7 +27,15 @@ typedef struct diff_frame {
 
 /* Interning table of frames: equal frames (every field) share one id.
  * Strings are copied. Ids are dense from 0 and stable for the table's life.
- * Snapshots compared with each other must share one table. */
+ * Snapshots compared with each other must share one table.
+ *
+ * Threads: nothing in diff/ locks. Interning writes the table
+ * (diff_loctab_intern, diff_snapshot_add, diff_snapfile_read/parse);
+ * everything else only reads it: diff_compare, diff_statistics,
+ * diff_traceback_reaches, diff_loctab_get/count and the report formats
+ * may run on several threads at once over snapshots sharing one table,
+ * as long as no thread interns into it meanwhile. A snapshot or a
+ * diff_stats is read-only once built; free it on one thread. */
 typedef struct diff_loctab diff_loctab;
 diff_loctab      *diff_loctab_new(void);
 void              diff_loctab_free(diff_loctab *lt);
@@ -52,7 +60,8 @@ typedef struct diff_snapshot diff_snapshot;
 diff_snapshot *diff_snapshot_new(diff_loctab *locs, uint32_t frames_limit);
 void           diff_snapshot_free(diff_snapshot *s);
 /* Adds `count` blocks totalling `size` bytes with this traceback (frame ids,
- * most recent first; copied). Several adds with one traceback are allowed
+ * most recent first; copied). A trace without frames interns the pseudo
+ * frame ("<unknown>", 0) it is grouped under, so compares need not. Several adds with one traceback are allowed
  * and behave as separate traces. Returns 0, or -ENOMEM; also -EINVAL for a
  * negative size or count or a frame id not in the loctab, and -EOVERFLOW
  * when the snapshot's total size or count would overflow int64 (the trace
@@ -107,6 +116,10 @@ typedef struct diff_stat {
     int64_t         size, size_diff, count, count_diff;
     const uint32_t *frames;
     uint32_t        nframes;
+    /* The group's key, never 0: equal for the same group in every compare
+     * of snapshots sharing one loctab under the same grouping, so a caller
+     * can follow a row across refreshes (selection, trends). */
+    uint64_t        key;
 } diff_stat;
 
 typedef struct diff_stats diff_stats;
@@ -121,6 +134,17 @@ diff_stats *diff_compare(const diff_snapshot *new_, const diff_snapshot *old,
  * except DIFF_SORT_SIZE which is the same order. */
 diff_stats *diff_statistics(const diff_snapshot *s, const diff_options *opts,
                             char *err, size_t errlen);
+/* Which tracebacks reach a row: `tb` is a statistic of a traceback-grouped
+ * compare; `key` is the row's diff_stat.key under grouping o. Returns the
+ * index of tb's frame that puts it in the row (its top frame for lineno
+ * and filename, any frame with cumulative; 0 for traceback grouping when
+ * tb is the row), or -1 when it does not reach it. */
+long             diff_traceback_reaches(const diff_loctab *lt, const diff_stat *tb,
+                                        const diff_options *o, uint64_t key);
+/* The mix diff's keys are made of, for callers that key their own maps by
+ * group keys (and by text: diff_key_text). */
+uint64_t         diff_key_mix(uint64_t h, uint64_t x);
+uint64_t         diff_key_text(const char *s);
 size_t           diff_stats_count(const diff_stats *st);
 const diff_stat *diff_stats_get(const diff_stats *st, size_t i);
 /* Totals over the filtered traces (not over groups: cumulative rows overlap). */

@@ -73,8 +73,11 @@ int      diff_idset_add(diff_idset *s, uint64_t hash, uint32_t id);
 const char *diff_loctab_intern_str(diff_loctab *lt, const char *s, size_t n);
 /* The interned "" (NULL module paths key as ""). */
 const char *diff_loctab_empty(const diff_loctab *lt);
-/* The pseudo frame ("<unknown>", 0) for traces without frames. */
+/* The pseudo frame ("<unknown>", 0) for traces without frames, interned
+ * on first use (by diff_snapshot_add); UINT32_MAX on out of memory. */
 uint32_t    diff_loctab_unknown_id(diff_loctab *lt);
+/* The same without interning: UINT32_MAX when it was never needed. */
+uint32_t    diff_loctab_unknown_peek(const diff_loctab *lt);
 
 /* ---- small helpers -------------------------------------------------------- */
 

@@ -32,6 +32,7 @@ typedef struct gkey {
     const char *s;        /* interned: file, or module path */
     uint64_t    num;      /* line, or offset (lineno keys of unknown frames) */
     bool        unknown;
+    uint64_t    hash;     /* of (s, num, unknown): the public key (diff_stat.key) */
     const char *sort_s;   /* the string the order uses (see the top comment) */
     uint32_t    rank_be;  /* position in the total order of all keys seen,
                            * big-endian: memcmp of such arrays orders them */
@@ -84,18 +85,38 @@ static bool key_eq(const void *ctx, uint32_t id, const void *key)
     return a->s == b->s && a->num == b->num && a->unknown == b->unknown;
 }
 
-static void key_of_frame(const grouper *g, const diff_frame *f, gkey *k)
+/* The one rule for a frame's group key. Strings are interned, so the
+ * pointer stands for the text for the loctab's whole life: keys of equal
+ * groups are equal across compares of snapshots sharing one loctab. */
+static void key_of_frame(const diff_loctab *lt, diff_group group, const diff_frame *f, gkey *k)
 {
-    bool by_file = g->group == DIFF_GROUP_FILENAME;
+    bool by_file = group == DIFF_GROUP_FILENAME;
     memset(k, 0, sizeof *k);
     if (f->file) {
         k->s = f->file;
         k->num = by_file ? 0 : f->line;
-        return;
+    } else {
+        k->unknown = true;
+        k->s = f->module ? f->module : diff_loctab_empty(lt);
+        k->num = by_file ? 0 : f->offset;
     }
-    k->unknown = true;
-    k->s = f->module ? f->module : diff_loctab_empty(g->lt);
-    k->num = by_file ? 0 : f->offset;
+    k->hash = diff_hash_mix(diff_hash_mix((uintptr_t)k->s, k->num), k->unknown);
+}
+
+/* Public keys are never 0, so callers may use 0 as "no key". */
+static uint64_t public_key(uint64_t h)
+{
+    return h | 1;
+}
+
+uint64_t diff_key_mix(uint64_t h, uint64_t x)
+{
+    return diff_hash_mix(h, x);
+}
+
+uint64_t diff_key_text(const char *s)
+{
+    return s ? diff_hash_bytes(s, strlen(s)) : 0;
 }
 
 static const char *key_sort_string(grouper *g, const gkey *k)
@@ -115,8 +136,8 @@ static uint32_t loc_key(grouper *g, uint32_t loc)
     if (g->loc_key[loc] != UINT32_MAX)
         return g->loc_key[loc];
     gkey k;
-    key_of_frame(g, diff_loctab_get(g->lt, loc), &k);
-    uint64_t h = diff_hash_mix(diff_hash_mix((uintptr_t)k.s, k.num), k.unknown);
+    key_of_frame(g->lt, g->group, diff_loctab_get(g->lt, loc), &k);
+    uint64_t h = k.hash;
     uint32_t id = diff_idset_find(&g->keyset, h, key_eq, &g->keys, &k);
     if (id == UINT32_MAX) {
         k.sort_s = key_sort_string(g, &k);
@@ -392,12 +413,13 @@ static int grouper_init(grouper *g, diff_loctab *lt, const diff_options *o,
     diff_vec_init(&g->seqs, sizeof(uint32_t));
     diff_vec_init(&g->scratch, sizeof(uint32_t));
     diff_arena_init(&g->strs);
+    /* diff_snapshot_add interned the pseudo frame of traces without
+     * frames: grouping only reads the loctab. */
     g->unknown_id = UINT32_MAX;
-    /* Intern the pseudo frame before sizing the per-loc arrays. */
     if (has_empty_trace(a) || has_empty_trace(b)) {
-        g->unknown_id = diff_loctab_unknown_id(lt);
+        g->unknown_id = diff_loctab_unknown_peek(lt);
         if (g->unknown_id == UINT32_MAX)
-            return -ENOMEM;
+            return -EINVAL;
     }
     g->nlocs = diff_loctab_count(lt);
     size_t nl = g->nlocs ? g->nlocs : 1;
@@ -558,6 +580,20 @@ static int make_records(grouper *g, diff_sort sort, bool zero_diffs, sort_rec *r
     return 0;
 }
 
+/* A group's public key: its key's hash, or for a traceback the hashes of
+ * its frames' keys, most recent first. */
+static uint64_t group_key(const grouper *g, const group_rec *r)
+{
+    const gkey *keys = g->keys.data;
+    if (g->group != DIFF_GROUP_TRACEBACK)
+        return public_key(keys[r->key].hash);
+    const uint32_t *seq = (const uint32_t *)g->seqs.data + r->seq_off;
+    uint64_t h = 0x57a7;
+    for (uint32_t k = 0; k < r->seq_n; k++)
+        h = diff_hash_mix(h, keys[seq[k]].hash);
+    return public_key(h);
+}
+
 /* The statistics in sorted order, each with a copy of its frames. */
 static int emit_stats(grouper *g, diff_stats *st, const sort_rec *order, bool zero_diffs)
 {
@@ -572,6 +608,7 @@ static int emit_stats(grouper *g, diff_stats *st, const sort_rec *order, bool ze
         st->stats[i] = group_stat(r, zero_diffs);
         st->stats[i].frames = frames;
         st->stats[i].nframes = n;
+        st->stats[i].key = group_key(g, r);
     }
     return 0;
 }
@@ -682,6 +719,20 @@ diff_stats *diff_statistics(const diff_snapshot *s, const diff_options *opts,
     if (!options_valid(o, err, errlen))
         return NULL;
     return run(s, NULL, o, DIFF_SORT_SIZE, true, err, errlen);
+}
+
+long diff_traceback_reaches(const diff_loctab *lt, const diff_stat *tb, const diff_options *o, uint64_t key)
+{
+    if (o->group == DIFF_GROUP_TRACEBACK)
+        return tb->key == key ? 0 : -1;
+    uint32_t n = o->cumulative ? tb->nframes : (tb->nframes ? 1 : 0);
+    for (uint32_t i = 0; i < n; i++) {
+        gkey k;
+        key_of_frame(lt, o->group, diff_loctab_get(lt, tb->frames[i]), &k);
+        if (public_key(k.hash) == key)
+            return (long)i;
+    }
+    return -1;
 }
 
 size_t diff_stats_count(const diff_stats *st)

@@ -184,6 +184,11 @@ const char *diff_loctab_empty(const diff_loctab *lt)
     return lt->empty;
 }
 
+uint32_t diff_loctab_unknown_peek(const diff_loctab *lt)
+{
+    return lt->unknown_id;
+}
+
 uint32_t diff_loctab_unknown_id(diff_loctab *lt)
 {
     if (lt->unknown_id == UINT32_MAX) {

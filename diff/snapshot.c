@@ -67,6 +67,10 @@ int diff_snapshot_add(diff_snapshot *s, int64_t size, int64_t count,
 {
     if (size < 0 || count < 0 || (nframes && !frames))
         return -EINVAL;
+    /* The pseudo frame a compare groups a frameless trace under is interned
+     * now, with the trace: compares then never write the loctab. */
+    if (nframes == 0 && diff_loctab_unknown_id(s->locs) == UINT32_MAX)
+        return -ENOMEM;
     size_t nlocs = diff_loctab_count(s->locs);
     for (uint32_t i = 0; i < nframes; i++)
         if (frames[i] >= nlocs)

@@ -22,6 +22,15 @@
 #define LT_BUILD_ID_MAX    32
 #define LT_FRAMES_MAX      256  /* hard cap on captured frames per trace */
 
+/* The traceback depth (--frames, LEAKTOP_FRAMES): its default, like
+ * tracemalloc.start(N)'s, and its maximum. The tracer captures
+ * LT_WRAPPER_SLACK frames more than asked, so the frontend can drop
+ * allocator wrappers and still show N, within LT_FRAMES_MAX. Both sides
+ * take these from here and nowhere else. */
+#define LT_DEFAULT_FRAMES  32u
+#define LT_WRAPPER_SLACK   4u
+#define LT_MAX_FRAMES      (LT_FRAMES_MAX - LT_WRAPPER_SLACK)
+
 /* Trace id 0 is reserved: blocks whose stack could not be stored (trace
  * store full, unwinding failed) are charged to it, so totals stay exact. */
 #define LT_TRACE_UNKNOWN   0u

@@ -20,8 +20,6 @@
 
 lt_globals lt_g;
 
-#define LT_DEFAULT_FRAMES   32u
-#define LT_WRAPPER_SLACK    4u        /* extra frames for wrappers the frontend skips */
 #define LT_DEFAULT_TRACES   (1u << 20)
 #define LT_MODULES_CAP      1024u
 #define LT_RING_SLOTS       16u
@@ -347,7 +345,7 @@ typedef struct lt_layout {
 
 static void lt_layout_plan(lt_layout *L)
 {
-    L->frames_limit = (uint32_t)lt_env_u64("LEAKTOP_FRAMES", LT_DEFAULT_FRAMES, 1, LT_FRAMES_MAX - LT_WRAPPER_SLACK);
+    L->frames_limit = (uint32_t)lt_env_u64("LEAKTOP_FRAMES", LT_DEFAULT_FRAMES, 1, LT_MAX_FRAMES);
     L->frames_captured = L->frames_limit + LT_WRAPPER_SLACK;
     L->traces_cap = (uint32_t)lt_env_u64("LEAKTOP_MAX_TRACES", LT_DEFAULT_TRACES, 1024, 1u << 24);
     uint64_t off = lt_round_up(sizeof(lt_shm_header), LT_PAGE);

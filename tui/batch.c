@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "launch.h"
+#include "exit_status.h"
 #include "report.h"
 #include "snapdir.h"
 #include "util.h"
@@ -159,11 +159,11 @@ int batch_run(const options *o, char **argv)
     char err[512];
     if (o->save_dir && snapdir_prepare(o->save_dir, err, sizeof(err)) != 0) {
         util_error("%s", err);
-        return LAUNCH_EXIT_USAGE;
+        return LEAKTOP_EXIT_USAGE;
     }
     b.out = batch_output(o);
     if (!b.out)
-        return 1;
+        return LEAKTOP_EXIT_FAILURE;
     /* A reader of the reports that goes away (`| head -1`) must not kill
      * leaktop before it reaped the program and removed the segment; the
      * program itself gets SIGPIPE as it would without leaktop
@@ -184,8 +184,7 @@ int batch_run(const options *o, char **argv)
         return status;
     }
     batch_loop(&b);
-    int wstatus = 0;
-    bool known = watch_status(b.w, &wstatus);
+    int rc = watch_exit_code(b.w);
     watch_free(b.w);
     if (b.baseline)
         diff_snapshot_free(b.baseline);
@@ -194,7 +193,7 @@ int batch_run(const options *o, char **argv)
     if (o->fail_on_growth >= 0 && b.worst_growth > o->fail_on_growth) {
         util_error("growth since baseline %lld B exceeds --fail-on-growth %lld B",
                    (long long)b.worst_growth, (long long)o->fail_on_growth);
-        return LAUNCH_EXIT_GROWTH;
+        return LEAKTOP_EXIT_GROWTH;
     }
-    return known ? launch_exit_code(wstatus) : 1;
+    return rc;
 }

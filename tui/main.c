@@ -1,13 +1,17 @@
-/* main.c: the leaktop command line. One row per command in cmd_table;
- * each command parses the shared options and does its one job. */
+/* main.c: the leaktop command line. One row per command in cmd_table
+ * (tmux's cmd entries): its name, usage, the options that mean something
+ * for it (any other is refused with one line), how many arguments it
+ * takes, and the function that does its one job. */
 #include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "batch.h"
-#include "launch.h"
+#include "exit_status.h"
 #include "options.h"
 #include "report.h"
 #include "session.h"
@@ -21,24 +25,38 @@
 /* Segments of dead processes older than this are removed at start-up. */
 #define MAIN_STALE_AGE_S 10
 
-typedef struct cmd_entry {
-    const char *name;
-    const char *usage;
-    int (*exec)(int argc, char **argv);
-} cmd_entry;
+typedef struct cmd_entry cmd_entry;
 
-static int cmd_run(int argc, char **argv);
-static int cmd_attach(int argc, char **argv);
-static int cmd_mark(int argc, char **argv);
-static int cmd_diff(int argc, char **argv);
-static int cmd_show(int argc, char **argv);
+/* A command's job, once its options and arguments were parsed and counted:
+ * the positional arguments are argv[0..npos). */
+typedef int (*cmd_exec)(const cmd_entry *cmd, options *o, int npos, char **argv);
+
+struct cmd_entry {
+    const char *name;
+    const char *usage;     /* after "leaktop ", for --help and usage errors */
+    const char *about;
+    unsigned    options;   /* OPT_* template */
+    int         min_args, max_args;
+    bool        program;   /* arguments after the first are the program's own */
+    cmd_exec    exec;
+};
+
+static int cmd_run(const cmd_entry *cmd, options *o, int npos, char **argv);
+static int cmd_attach(const cmd_entry *cmd, options *o, int npos, char **argv);
+static int cmd_mark(const cmd_entry *cmd, options *o, int npos, char **argv);
+static int cmd_diff(const cmd_entry *cmd, options *o, int npos, char **argv);
+static int cmd_show(const cmd_entry *cmd, options *o, int npos, char **argv);
 
 static const cmd_entry cmd_table[] = {
-    {"run", "run [OPTIONS] -- PROGRAM [ARGS...]   launch under the tracer; live view, or --batch", cmd_run},
-    {"attach", "attach PID                           live view of a process started with the tracer preloaded", cmd_attach},
-    {"mark", "mark PID [LABEL]                     take a labelled snapshot of a traced process", cmd_mark},
-    {"diff", "diff OLD NEW [OPTIONS]               compare two saved snapshots (text, or --json)", cmd_diff},
-    {"show", "show SNAPSHOT [OPTIONS]              statistics of one snapshot", cmd_show},
+    {"run", "run [OPTIONS] -- PROGRAM [ARGS...]", "launch under the tracer; live view, or --batch",
+     OPT_FRAMES | OPT_INTERVAL | OPTS_SHAPE | OPTS_SYMBOLS | OPTS_REPORT | OPT_BATCH | OPT_SAVE | OPT_KEEP_LOG,
+     1, INT_MAX, true, cmd_run},
+    {"attach", "attach [OPTIONS] PID", "live view of a process started with the tracer preloaded",
+     OPT_INTERVAL | OPTS_SHAPE | OPTS_SYMBOLS, 1, 1, false, cmd_attach},
+    {"mark", "mark PID [LABEL]", "take a labelled snapshot of a traced process", 0, 1, 2, false, cmd_mark},
+    {"diff", "diff OLD NEW [OPTIONS]", "compare two saved snapshots (text, or --json)",
+     OPTS_SHAPE | OPTS_REPORT, 2, 2, false, cmd_diff},
+    {"show", "show SNAPSHOT [OPTIONS]", "statistics of one snapshot", OPTS_SHAPE | OPTS_REPORT, 1, 1, false, cmd_show},
 };
 #define CMD_COUNT (sizeof(cmd_table) / sizeof(cmd_table[0]))
 
@@ -48,30 +66,33 @@ static void usage(FILE *out)
             LEAKTOP_VERSION);
     fprintf(out, "usage:\n");
     for (size_t i = 0; i < CMD_COUNT; i++)
-        fprintf(out, "  leaktop %s\n", cmd_table[i].usage);
+        fprintf(out, "  leaktop %-36s %s\n", cmd_table[i].usage, cmd_table[i].about);
     fprintf(out, "  leaktop --help | --version\n\noptions:\n");
     options_usage(out);
     fprintf(out, "\nWithout the launcher: LD_PRELOAD=/path/to/libleaktop.so LEAKTOP_FRAMES=32 PROGRAM,\n"
                  "then `leaktop attach PID`. Exit status: the program's (128+N after signal N), 3 when\n"
-                 "--fail-on-growth triggers, 2 usage, 125 static/setuid, 126 not executable, 127 not found.\n");
+                 "--fail-on-growth triggers, 2 usage, 125 static/setuid, 126 not executable, 127 not found.\n"
+                 "Each command takes only the options that mean something for it.\n");
 }
 
-/* Parses options; positional arguments are moved to the front of argv and
- * counted in *npos. Options may come before or after them. Returns 0, 1
- * after printing --help, or -1 after a usage error. */
-static int parse_args(options *o, int argc, char **argv, int *npos, bool stop_at_positional)
+/* Parses options against the command's template; positional arguments
+ * are moved to the front of argv and counted in *npos. Options may come
+ * before or after them (for run: before the program). Returns 0, 1 after
+ * printing --help or --version, or -1 after a usage error. */
+static int parse_args(const cmd_entry *cmd, options *o, int argc, char **argv, int *npos)
 {
+    options_template t = {.cmd = cmd->name, .allowed = cmd->options};
     char err[256];
     int pos = 0, i = 0;
     while (i < argc) {
         int used = 0;
-        if (options_parse(o, argc - i, argv + i, &used, err, sizeof(err)) != 0) {
+        if (options_parse(o, &t, argc - i, argv + i, &used, err, sizeof(err)) != 0) {
             util_error("%s", err);
             return -1;
         }
         bool dashdash = used > 0 && strcmp(argv[i + used - 1], "--") == 0;
         i += used;
-        if (dashdash || (stop_at_positional && i < argc)) {
+        if (dashdash || (cmd->program && i < argc)) {
             while (i < argc)
                 argv[pos++] = argv[i++];
             break;
@@ -90,85 +111,84 @@ static int parse_args(options *o, int argc, char **argv, int *npos, bool stop_at
     return 0;
 }
 
-static int parse_status(int rc)
-{
-    return rc > 0 ? 0 : LAUNCH_EXIT_USAGE;
-}
-
-static int cmd_run(int argc, char **argv)
+/* Parses and checks the argument count, then runs the command. */
+static int cmd_dispatch(const cmd_entry *cmd, int argc, char **argv)
 {
     options o;
     options_defaults(&o);
+    if (cmd->exec == cmd_show)
+        o.diff.sort = DIFF_SORT_SIZE;   /* one snapshot: nothing grew */
     int npos = 0;
-    int rc_args = parse_args(&o, argc, argv, &npos, true);
-    if (rc_args)
-        return parse_status(rc_args);
-    if (npos == 0) {
-        util_error("run: which program? leaktop run [OPTIONS] -- PROGRAM [ARGS...]");
-        return LAUNCH_EXIT_USAGE;
+    int rc = parse_args(cmd, &o, argc, argv, &npos);
+    if (rc)
+        return rc > 0 ? 0 : LEAKTOP_EXIT_USAGE;
+    if (npos < cmd->min_args || npos > cmd->max_args) {
+        util_error("%s: usage: leaktop %s", cmd->name, cmd->usage);
+        return LEAKTOP_EXIT_USAGE;
     }
-    argv[npos] = NULL;
-    if (o.batch)
-        return batch_run(&o, argv);
-    if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)) {
-        util_error("the live view needs a terminal; for text or JSON reports use: leaktop run --batch [--json] -- PROGRAM");
-        return LAUNCH_EXIT_USAGE;
-    }
-    return view_run_program(&o, argv);
+    return cmd->exec(cmd, &o, npos, argv);
 }
 
-/* Options, then PID and up to max_pos - 1 more positional arguments.
- * Returns -1 when the caller should go on, else the exit status. */
-static int parse_pid_args(options *o, int argc, char **argv, int max_pos, const char *usage,
-                          long *pid, int *npos)
+static bool have_terminal(void)
 {
-    options_defaults(o);
-    int rc_args = parse_args(o, argc, argv, npos, false);
-    if (rc_args)
-        return parse_status(rc_args);
-    if (*npos < 1 || *npos > max_pos || util_parse_long(argv[0], 1, 1L << 30, pid) != 0) {
-        util_error("%s", usage);
-        return LAUNCH_EXIT_USAGE;
+    return isatty(STDOUT_FILENO) && isatty(STDIN_FILENO);
+}
+
+static int cmd_run(const cmd_entry *cmd, options *o, int npos, char **argv)
+{
+    (void)cmd;
+    argv[npos] = NULL;
+    if (o->batch)
+        return batch_run(o, argv);
+    if (!have_terminal()) {
+        util_error("the live view needs a terminal; for text or JSON reports use: leaktop run --batch [--json] -- PROGRAM");
+        return LEAKTOP_EXIT_USAGE;
     }
+    return view_run_program(o, argv);
+}
+
+/* The PID argument, or -1 after saying why it is not one. */
+static long cmd_pid(const cmd_entry *cmd, const char *arg)
+{
+    long pid;
+    if (util_parse_long(arg, 1, 1L << 30, &pid) == 0)
+        return pid;
+    util_error("%s: usage: leaktop %s", cmd->name, cmd->usage);
     return -1;
 }
 
-static int cmd_attach(int argc, char **argv)
+static int cmd_attach(const cmd_entry *cmd, options *o, int npos, char **argv)
 {
-    options o;
-    int npos = 0;
-    long pid;
-    int rc = parse_pid_args(&o, argc, argv, 1, "attach: usage: leaktop attach PID", &pid, &npos);
-    if (rc >= 0)
-        return rc;
-    if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)) {
+    (void)npos;
+    long pid = cmd_pid(cmd, argv[0]);
+    if (pid < 0)
+        return LEAKTOP_EXIT_USAGE;
+    if (!have_terminal()) {
         util_error("the live view needs a terminal; `leaktop mark PID` and --save give files to compare offline");
-        return LAUNCH_EXIT_USAGE;
+        return LEAKTOP_EXIT_USAGE;
     }
-    return view_attach(&o, (pid_t)pid);
+    return view_attach(o, (pid_t)pid);
 }
 
 /* Asks the tracer for a snapshot and waits until it appears in the ring:
  * the tracer services requests from the program's allocation calls. */
-static int cmd_mark(int argc, char **argv)
+static int cmd_mark(const cmd_entry *cmd, options *o, int npos, char **argv)
 {
-    options o;
-    int npos = 0;
-    long pid;
-    int rc_args = parse_pid_args(&o, argc, argv, 2, "mark: usage: leaktop mark PID [LABEL]", &pid, &npos);
-    if (rc_args >= 0)
-        return rc_args;
+    (void)o;
+    long pid = cmd_pid(cmd, argv[0]);
+    if (pid < 0)
+        return LEAKTOP_EXIT_USAGE;
     const char *label = npos == 2 ? argv[1] : "mark";
     char err[256];
     bool missing;
     session *s = session_open((pid_t)pid, NULL, &missing, err, sizeof(err));
     if (!s) {
         util_error("%s", err);
-        return 1;
+        return LEAKTOP_EXIT_FAILURE;
     }
     uint64_t before = session_marks_written(s);
     session_request_mark(s, label);
-    int rc = 1;
+    int rc = LEAKTOP_EXIT_FAILURE;
     for (int waited = 0; waited < 5000; waited += 10) {
         if (session_marks_written(s) > before) {
             printf("leaktop: marked process %ld as \"%s\" (snapshot %llu)\n", pid, label,
@@ -201,43 +221,31 @@ static int load_snapshots(char **paths, int n, diff_loctab *locs, diff_snapshot 
 }
 
 /* diff (2 files) and show (1 file) share everything but the comparison. */
-static int offline_report(int argc, char **argv, int nfiles, const char *what)
+static int offline_report(const options *o, int nfiles, char **paths)
 {
-    options o;
-    options_defaults(&o);
-    if (nfiles == 1)
-        o.diff.sort = DIFF_SORT_SIZE;
-    int npos = 0;
-    int rc_args = parse_args(&o, argc, argv, &npos, false);
-    if (rc_args)
-        return parse_status(rc_args);
-    if (npos != nfiles) {
-        util_error("%s", what);
-        return LAUNCH_EXIT_USAGE;
-    }
     diff_loctab *locs = diff_loctab_new();
     diff_snapshot *snaps[2] = {NULL, NULL};
-    if (load_snapshots(argv, nfiles, locs, snaps) != 0) {
+    if (load_snapshots(paths, nfiles, locs, snaps) != 0) {
         diff_loctab_free(locs);
-        return 1;
+        return LEAKTOP_EXIT_FAILURE;
     }
     const diff_snapshot *cur = snaps[nfiles - 1], *base = nfiles == 2 ? snaps[0] : NULL;
     report_event ev = {
         .reason = nfiles == 2 ? "diff" : "show", .label = diff_snapshot_label(cur),
         .pid = diff_snapshot_pid(cur), .elapsed_s = diff_snapshot_elapsed(cur),
     };
-    FILE *out = o.output ? fopen(o.output, "w") : stdout;
+    FILE *out = o->output ? fopen(o->output, "w") : stdout;
     int64_t growth = 0;
     char err[256];
     int rc = 0;
     if (!out) {
-        util_error("%s: %s", o.output, strerror(errno));
-        rc = 1;
-    } else if (report_write(out, &o, cur, base, &ev, &growth, err, sizeof(err)) != 0) {
+        util_error("%s: %s", o->output, strerror(errno));
+        rc = LEAKTOP_EXIT_FAILURE;
+    } else if (report_write(out, o, cur, base, &ev, &growth, err, sizeof(err)) != 0) {
         util_error("%s", err);
-        rc = 1;
-    } else if (o.fail_on_growth >= 0 && growth > o.fail_on_growth) {
-        rc = LAUNCH_EXIT_GROWTH;
+        rc = LEAKTOP_EXIT_FAILURE;
+    } else if (o->fail_on_growth >= 0 && growth > o->fail_on_growth) {
+        rc = LEAKTOP_EXIT_GROWTH;
     }
     if (out && out != stdout)
         fclose(out);
@@ -247,14 +255,16 @@ static int offline_report(int argc, char **argv, int nfiles, const char *what)
     return rc;
 }
 
-static int cmd_diff(int argc, char **argv)
+static int cmd_diff(const cmd_entry *cmd, options *o, int npos, char **argv)
 {
-    return offline_report(argc, argv, 2, "diff: usage: leaktop diff OLD NEW [OPTIONS]");
+    (void)cmd;
+    return offline_report(o, npos, argv);
 }
 
-static int cmd_show(int argc, char **argv)
+static int cmd_show(const cmd_entry *cmd, options *o, int npos, char **argv)
 {
-    return offline_report(argc, argv, 1, "show: usage: leaktop show SNAPSHOT [OPTIONS]");
+    (void)cmd;
+    return offline_report(o, npos, argv);
 }
 
 int main(int argc, char **argv)
@@ -262,7 +272,7 @@ int main(int argc, char **argv)
     launch_remember_signals();
     if (argc < 2) {
         usage(stderr);
-        return LAUNCH_EXIT_USAGE;
+        return LEAKTOP_EXIT_USAGE;
     }
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
         usage(stdout);
@@ -276,9 +286,9 @@ int main(int argc, char **argv)
         if (strcmp(argv[1], cmd_table[i].name) == 0) {
             const char *age = getenv("LEAKTOP_STALE_AGE_S");  /* tests only */
             session_clean_stale(age ? (unsigned)atoi(age) : MAIN_STALE_AGE_S);
-            return cmd_table[i].exec(argc - 2, argv + 2);
+            return cmd_dispatch(&cmd_table[i], argc - 2, argv + 2);
         }
     }
     util_error("unknown command '%s' (see leaktop --help)", argv[1]);
-    return LAUNCH_EXIT_USAGE;
+    return LEAKTOP_EXIT_USAGE;
 }

@@ -6,11 +6,13 @@
 #include <string.h>
 
 #include "util.h"
+#include "watch.h"
 
 typedef int (*options_setter)(options *o, const char *arg);
 
 typedef struct option_row {
     const char    *name;
+    unsigned       bit;    /* OPT_* */
     const char    *arg;    /* NULL for a flag */
     const char    *help;
     options_setter set;
@@ -19,7 +21,7 @@ typedef struct option_row {
 static int set_frames(options *o, const char *a)
 {
     long v;
-    if (util_parse_long(a, 1, 250, &v))
+    if (util_parse_long(a, 1, (long)watch_max_frames, &v))
         return -1;
     o->frames = (unsigned)v;
     return 0;
@@ -101,24 +103,24 @@ static int set_debug_dir(options *o, const char *a)
 }
 
 static const option_row option_table[] = {
-    {"--frames", "N", "traceback depth (default 32, like tracemalloc.start(N))", set_frames},
-    {"--interval", "MS", "snapshot period: live refresh, or batch reports every MS", set_interval},
-    {"--group", "KEY", "lineno | filename | traceback (default lineno)", set_group},
-    {"--cumulative", NULL, "count every frame of each traceback, not only the top one", set_cumulative},
-    {"--sort", "ORDER", "growth | absolute | freed | size (default growth)", set_sort},
-    {"--top", "N", "show N rows (0 = all; default 10 in text, all in JSON)", set_top},
-    {"--include", "GLOB[:LINE]", "keep only traces whose top frame's file matches", set_include},
-    {"--exclude", "GLOB[:LINE]", "drop traces whose top frame's file matches", set_exclude},
-    {"--alloc-fn", "GLOB", "treat matching functions as allocator wrappers", set_alloc_fn},
-    {"--debug-dir", "DIR", "also look for separate debug files under DIR", set_debug_dir},
-    {"--batch", NULL, "print reports as text instead of the live view", set_batch},
-    {"--json", NULL, "print reports as JSON Lines (implies --batch)", set_json},
-    {"--output", "FILE", "write reports to FILE instead of stdout", set_output},
-    {"--save", "DIR", "write a snapshot file at every mark and at exit", set_save},
-    {"--keep-log", NULL, "live view: keep the program's output log after leaktop ends", set_keep_log},
-    {"--fail-on-growth", "SIZE", "exit 3 when growth since baseline exceeds SIZE (e.g. 10M)", set_fail},
-    {"--help", NULL, "this help", set_help},
-    {"--version", NULL, "print the version", set_version},
+    {"--frames", OPT_FRAMES, "N", "traceback depth (default %u, like tracemalloc.start(N); at most %u)", set_frames},
+    {"--interval", OPT_INTERVAL, "MS", "snapshot period: live refresh, or batch reports every MS", set_interval},
+    {"--group", OPT_GROUP, "KEY", "lineno | filename | traceback (default lineno)", set_group},
+    {"--cumulative", OPT_CUMULATIVE, NULL, "count every frame of each traceback, not only the top one", set_cumulative},
+    {"--sort", OPT_SORT, "ORDER", "growth | absolute | freed | size (default growth)", set_sort},
+    {"--top", OPT_TOP, "N", "show N rows (0 = all; default 10 in text, all in JSON)", set_top},
+    {"--include", OPT_INCLUDE, "GLOB[:LINE]", "keep only traces whose top frame's file matches", set_include},
+    {"--exclude", OPT_EXCLUDE, "GLOB[:LINE]", "drop traces whose top frame's file matches", set_exclude},
+    {"--alloc-fn", OPT_ALLOC_FN, "GLOB", "treat matching functions as allocator wrappers", set_alloc_fn},
+    {"--debug-dir", OPT_DEBUG_DIR, "DIR", "also look for separate debug files under DIR", set_debug_dir},
+    {"--batch", OPT_BATCH, NULL, "print reports as text instead of the live view", set_batch},
+    {"--json", OPT_JSON, NULL, "print reports as JSON Lines (implies --batch)", set_json},
+    {"--output", OPT_OUTPUT, "FILE", "write reports to FILE instead of stdout", set_output},
+    {"--save", OPT_SAVE, "DIR", "write a snapshot file at every mark and at exit", set_save},
+    {"--keep-log", OPT_KEEP_LOG, NULL, "live view: keep the program's output log after leaktop ends", set_keep_log},
+    {"--fail-on-growth", OPT_FAIL, "SIZE", "exit 3 when growth since baseline exceeds SIZE (e.g. 10M)", set_fail},
+    {"--help", OPT_HELP, NULL, "this help", set_help},
+    {"--version", OPT_HELP, NULL, "print the version", set_version},
 };
 
 /* LEAKTOP_DEBUG_DIRS=DIR:DIR... adds separate-debug-file directories, like
@@ -136,7 +138,7 @@ static void options_debug_dirs_from_env(options *o)
 void options_defaults(options *o)
 {
     memset(o, 0, sizeof(*o));
-    o->frames = 32;
+    o->frames = watch_default_frames;
     o->top = (size_t)-1;  /* "not given": each output picks its default */
     o->fail_on_growth = -1;
     o->diff.group = DIFF_GROUP_LINENO;
@@ -153,7 +155,8 @@ static const option_row *options_find(const char *name, size_t len)
     return NULL;
 }
 
-int options_parse(options *o, int argc, char **argv, int *next, char *err, size_t errlen)
+int options_parse(options *o, const options_template *t, int argc, char **argv, int *next,
+                  char *err, size_t errlen)
 {
     int i = 0;
     while (i < argc) {
@@ -169,6 +172,10 @@ int options_parse(options *o, int argc, char **argv, int *next, char *err, size_
         const option_row *row = options_find(a, len);
         if (!row) {
             snprintf(err, errlen, "unknown option '%.*s' (see leaktop --help)", (int)len, a);
+            return -1;
+        }
+        if (!(row->bit & (t->allowed | OPT_HELP))) {
+            snprintf(err, errlen, "%s: %s does not apply to this command (see leaktop --help)", t->cmd, row->name);
             return -1;
         }
         const char *arg = NULL;
@@ -209,6 +216,10 @@ void options_usage(FILE *out)
         const option_row *r = &option_table[i];
         char lhs[48];
         snprintf(lhs, sizeof(lhs), "%s%s%s", r->name, r->arg ? " " : "", r->arg ? r->arg : "");
-        fprintf(out, "  %-28s %s\n", lhs, r->help);
+        char help[256];
+        /* The frame limits come from the segment layout, the one source. */
+        snprintf(help, sizeof(help), r->help, r->bit == OPT_FRAMES ? watch_default_frames : 0,
+                 r->bit == OPT_FRAMES ? watch_max_frames : 0);
+        fprintf(out, "  %-28s %s\n", lhs, help);
     }
 }

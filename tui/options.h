@@ -1,5 +1,7 @@
 /* options.h: the command-line options shared by the commands, parsed from
- * one table (adding an option is adding a row in options.c). */
+ * one table (adding an option is adding a row in options.c). Each command
+ * says which of them mean something for it (a template, as tmux's
+ * per-command flags): any other is refused with one line. */
 #ifndef LEAKTOP_OPTIONS_H
 #define LEAKTOP_OPTIONS_H
 
@@ -12,6 +14,39 @@
 #include "session.h"
 
 #define OPTIONS_MAX_LIST 64
+
+/* One bit per option, for the commands' templates. */
+enum {
+    OPT_FRAMES     = 1u << 0,
+    OPT_INTERVAL   = 1u << 1,
+    OPT_GROUP      = 1u << 2,
+    OPT_CUMULATIVE = 1u << 3,
+    OPT_SORT       = 1u << 4,
+    OPT_TOP        = 1u << 5,
+    OPT_INCLUDE    = 1u << 6,
+    OPT_EXCLUDE    = 1u << 7,
+    OPT_ALLOC_FN   = 1u << 8,
+    OPT_DEBUG_DIR  = 1u << 9,
+    OPT_BATCH      = 1u << 10,
+    OPT_JSON       = 1u << 11,
+    OPT_OUTPUT     = 1u << 12,
+    OPT_SAVE       = 1u << 13,
+    OPT_FAIL       = 1u << 14,
+    OPT_HELP       = 1u << 15,   /* --help and --version: every command */
+    OPT_KEEP_LOG   = 1u << 16,
+};
+/* What a comparison is grouped, sorted and filtered by. */
+#define OPTS_SHAPE   (OPT_GROUP | OPT_CUMULATIVE | OPT_SORT | OPT_INCLUDE | OPT_EXCLUDE)
+/* How a running program's frames are symbolized. */
+#define OPTS_SYMBOLS (OPT_ALLOC_FN | OPT_DEBUG_DIR)
+/* Where and how reports are written. */
+#define OPTS_REPORT  (OPT_TOP | OPT_JSON | OPT_OUTPUT | OPT_FAIL)
+
+/* The options one command accepts, and its name for the refusal. */
+typedef struct options_template {
+    const char *cmd;
+    unsigned    allowed;   /* OPT_* bits; OPT_HELP is always allowed */
+} options_template;
 
 typedef struct options {
     unsigned     frames;          /* --frames N (traceback depth) */
@@ -34,8 +69,10 @@ typedef struct options {
 
 void options_defaults(options *o);
 /* Parses argv[0..argc) up to "--" or the first non-option (its index is
- * returned through *next). 0, or -1 with err filled (one line). */
-int  options_parse(options *o, int argc, char **argv, int *next, char *err, size_t errlen);
+ * returned through *next). 0, or -1 with err filled (one line), also for
+ * an option the template does not allow. */
+int  options_parse(options *o, const options_template *t, int argc, char **argv, int *next,
+                   char *err, size_t errlen);
 /* The symbolization settings the options ask for (--alloc-fn, --debug-dir). */
 session_config options_session_config(const options *o);
 /* One line per option, for --help. */

@@ -2,8 +2,10 @@
 """Side-by-side overhead: each workload runs natively, under
 `leaktop run --batch`, and under heaptrack, interleaved, ROUNDS times;
 prints median wall time, CPU time (user+sys of the whole process tree) and
-peak RSS for each, and the ratios. Not an assertion: numbers to read.
-Usage: bench.py LEAKTOP BENCH_DIR [--rounds N] [--quick] [--only NAME]"""
+peak RSS for each, and the ratios. The timings are numbers to read, not
+assertions; with --check it fails unless every workload ran under every
+tool and gave every figure (a positive wall time, CPU time and peak RSS).
+Usage: bench.py LEAKTOP BENCH_DIR [--rounds N] [--quick] [--only NAME] [--check]"""
 import argparse
 import os
 import shutil
@@ -19,6 +21,7 @@ ap.add_argument("bindir")
 ap.add_argument("--rounds", type=int, default=5)
 ap.add_argument("--quick", action="store_true", help="small workloads, to check the script runs")
 ap.add_argument("--only", action="append")
+ap.add_argument("--check", action="store_true", help="fail unless every figure was measured")
 args = ap.parse_args()
 
 scale = 10 if args.quick else 1
@@ -63,6 +66,7 @@ def cpu_model():
     return "unknown cpu"
 
 
+measured = {}
 print(f"machine: {cpu_model()}, {os.cpu_count()} cpus; {args.rounds} interleaved rounds; medians")
 print(f"{'workload':30} {'tool':9} {'wall s':>8} {'cpu s':>8} {'peak RSS':>10} {'x native':>9} {'/heaptrack':>10}")
 try:
@@ -77,6 +81,14 @@ try:
             ratio = wall / med["native"][0]
             vs_ht = f"{wall / med['heaptrack'][0]:10.2f}" if "heaptrack" in med and tool == "leaktop" else " " * 10
             print(f"{name:30} {tool:9} {wall:8.3f} {cpu:8.3f} {rss / 1024:8.1f}MB {ratio:9.2f} {vs_ht}")
+            measured[(name, tool)] = (wall, cpu, rss)
         sys.stdout.flush()
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
+
+if args.check:
+    missing = [(name, tool) for name, _ in WORKLOADS for tool, _ in TOOLS
+               if not all(v > 0 for v in measured.get((name, tool), (0, 0, 0)))]
+    if missing or not WORKLOADS:
+        sys.exit(f"bench: figures missing or zero for {missing or 'every workload'}")
+    print(f"bench: {len(measured)} rows, every figure measured")

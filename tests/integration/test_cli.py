@@ -12,19 +12,15 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checklib import check, finish  # noqa: E402
+
 leaktop, bindir, srcdir = sys.argv[1:4]
-failures = []
 
 
 def run(args, **kw):
     return subprocess.run([leaktop, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                           stdin=subprocess.DEVNULL, timeout=60, **kw)
-
-
-def check(name, cond, detail=""):
-    print(("ok   " if cond else "FAIL ") + name + ("" if cond else f": {detail}"))
-    if not cond:
-        failures.append(name)
 
 
 def one_line_error(p, status, pattern, name):
@@ -59,6 +55,20 @@ try:
     one_line_error(run(["run", "--batch", "--group", "nonsense", "--", fx_exit]), 2, "--group", "bad group")
     one_line_error(run(["mark", "not-a-pid"]), 2, "usage", "mark bad pid")
     one_line_error(run(["mark", "1"]), 1, "not traced", "mark untraced pid")
+    # Each command takes only the options that mean something for it.
+    one_line_error(run(["mark", "1", "--group", "traceback"]), 2, r"mark: --group does not apply",
+                   "mark refuses --group")
+    one_line_error(run(["attach", "--frames", "8", "1"]), 2, r"attach: --frames does not apply",
+                   "attach refuses --frames")
+    one_line_error(run(["show", "x.ltsnap", "--save", tmp]), 2, r"show: --save does not apply",
+                   "show refuses --save")
+    one_line_error(run(["run", "--batch", "--frames", "253", "--", fx_exit]), 2, "--frames",
+                   "frames above the tracer's maximum")
+    p = run(["run", "--batch", "--frames", "252", "--", fx_exit])
+    check("frames at the tracer's maximum accepted", p.returncode == 0, p.stderr)
+    p = run(["--help"])
+    check("help states the frame default and maximum from the layout",
+          re.search(r"--frames N\s+traceback depth \(default 32, .*at most 252\)", p.stdout) is not None, p.stdout)
 
     # The program's status and output pass through; reports go to --output.
     out = os.path.join(tmp, "report.txt")
@@ -156,5 +166,4 @@ try:
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
 
-print(f"{len(failures)} failed" if failures else "all passed")
-sys.exit(1 if failures else 0)
+sys.exit(finish())

@@ -11,14 +11,10 @@ import re
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checklib import check, finish  # noqa: E402
+
 leaktop, bindir, srcdir = sys.argv[1:4]
-failures = []
-
-
-def check(name, cond, detail=""):
-    print(("ok   " if cond else "FAIL ") + name + ("" if cond else f": {detail}"))
-    if not cond:
-        failures.append(name)
 
 
 def report(exe, *extra):
@@ -85,5 +81,4 @@ check("C++ lambda, demangled and readable",
       lam and lam["frames"][0]["function"] and "lambda" in lam["frames"][0]["function"] and
       lam["frames"][0]["function"].startswith("main::"), lam and lam["frames"][0])
 
-print(f"{len(failures)} failed" if failures else "all passed")
-sys.exit(1 if failures else 0)
+sys.exit(finish())

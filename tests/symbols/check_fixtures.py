@@ -23,14 +23,10 @@ import re
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checklib import check, finish  # noqa: E402
+
 TOOL, BUILD, SRC = sys.argv[1:4]
-failures = []
-
-
-def check(cond, what):
-    print(('ok   ' if cond else 'FAIL ') + what)
-    if not cond:
-        failures.append(what)
 
 
 def markers():
@@ -94,17 +90,15 @@ INLINE_CHAIN = [frame('fix_leaf', 'leaf-malloc', True),
 def check_inline_fixture(name, args=(), bias=0):
     path = os.path.join(BUILD, name)
     if not os.path.exists(path):
-        check(False, '%s exists' % name)
+        check('%s exists' % name, False)
         return
     sites = call_sites(path, r'<malloc(@plt)?>')
     frames, _ = resolve(path, [a + bias for a in sites], args)
     chains = [f for f in frames.values() if f and f[-1][0] == 'fix_outer']
-    check(chains == [INLINE_CHAIN],
-          '%s%s: malloc in fix_outer <- top <- middle <- leaf: %s' %
-          (name, ' (bias 0x%x)' % bias if bias else '', chains))
+    check('%s%s: malloc in fix_outer <- top <- middle <- leaf: %s' %
+          (name, ' (bias 0x%x)' % bias if bias else '', chains), chains == [INLINE_CHAIN])
     plain = [f for f in frames.values() if f and f[0][0] == 'fix_plain']
-    check(plain == [[frame('fix_plain', 'plain-malloc', False)]],
-          '%s: malloc in fix_plain: %s' % (name, plain))
+    check('%s: malloc in fix_plain: %s' % (name, plain), plain == [[frame('fix_plain', 'plain-malloc', False)]])
 
 
 def check_cpp(name):
@@ -121,7 +115,7 @@ def check_cpp(name):
         frame('run(int)::{lambda(int)#1}::operator()(int) const', 'lambda-malloc', False),
     }
     for w in sorted(want):
-        check(w in tops, '%s: C++ frame %s' % (name, w))
+        check('%s: C++ frame %s' % (name, w), w in tops)
 
 
 def check_debug_files():
@@ -129,26 +123,22 @@ def check_debug_files():
     var = base + '.d'
     sites = call_sites(base, r'<(malloc|calloc)(@plt)?>')
     want, _ = resolve(base, sites)
-    check(len(want) >= 3 and all(f[0][2] > 0 for f in want.values()),
-          'fix_inline_O2: all allocation sites have lines')
+    check('fix_inline_O2: all allocation sites have lines', len(want) >= 3 and all(f[0][2] > 0 for f in want.values()))
     for sub, args in (('debuglink', ()), ('dotdebug', ()),
                       ('buildid', ('-d', os.path.join(var, 'debugroot')))):
         got, err = resolve(os.path.join(var, sub, 'fix_inline_O2'), sites, args)
-        check(got == want, 'separate debug file via %s: same frames as '
+        check('separate debug file via %s: same frames as '
               'the unstripped binary%s' % (sub, '' if got == want else
-                                          ': %s / %s' % (got, err)))
+                                          ': %s / %s' % (got, err)), got == want)
     got, _ = resolve(os.path.join(var, 'buildid', 'fix_inline_O2'), sites)
-    check(all(f[0][1] == '??' for f in got.values()),
-          'build-id debug file is not found without its debug directory')
+    check('build-id debug file is not found without its debug directory', all(f[0][1] == '??' for f in got.values()))
     got, err = resolve(os.path.join(var, 'badcrc', 'fix_inline_O2'), sites)
     names = {f[0][0] for f in got.values()}
-    check('CRC mismatch' in err and 'fix_plain' in names and
-          all(f[0][1] == '??' for f in got.values()),
-          'debuglink with a wrong CRC is refused, ELF names remain: %s' % err.strip())
+    check('debuglink with a wrong CRC is refused, ELF names remain: %s' % err.strip(), 'CRC mismatch' in err and 'fix_plain' in names and
+          all(f[0][1] == '??' for f in got.values()))
     got, _ = resolve(os.path.join(var, 'stripped', 'fix_inline_O2'), sites)
-    check(len(got) == len(sites) and
-          all(f == [('??', '??', 0, False)] for f in got.values()),
-          'fully stripped executable: unknown frames')
+    check('fully stripped executable: unknown frames', len(got) == len(sites) and
+          all(f == [('??', '??', 0, False)] for f in got.values()))
 
 
 def check_stripped_lib():
@@ -160,11 +150,9 @@ def check_stripped_lib():
     pairs = [(full[a][-1][0], got[a][0][0]) for a in sites]
     exported = [g for f, g in pairs if f in ('fixlib_alloc', 'fixlib_both')]
     hidden = [g for f, g in pairs if f == 'fixlib_hidden']
-    check(exported and all(g in ('fixlib_alloc', 'fixlib_both')
-                           for g in exported),
-          'stripped library: exported functions named from .dynsym: %s' % pairs)
-    check(hidden and all(g == '??' for g in hidden),
-          'stripped library: hidden function unknown: %s' % hidden)
+    check('stripped library: exported functions named from .dynsym: %s' % pairs, exported and all(g in ('fixlib_alloc', 'fixlib_both')
+                           for g in exported))
+    check('stripped library: hidden function unknown: %s' % hidden, hidden and all(g == '??' for g in hidden))
 
 
 def main():
@@ -179,8 +167,7 @@ def main():
     check_cpp('fix_cpp_O0')
     check_debug_files()
     check_stripped_lib()
-    print('%d failures' % len(failures))
-    return 1 if failures else 0
+    return finish()
 
 
 if __name__ == '__main__':

@@ -18,19 +18,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "check.h"
+
 void *fixlib_call(void *(*fn)(void));
-
-static int failures;
-
-#define CHECK(cond, ...)                                                  \
-    do {                                                                  \
-        if (!(cond)) {                                                    \
-            failures++;                                                   \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);                   \
-            printf(__VA_ARGS__);                                          \
-            printf("\n");                                                 \
-        }                                                                 \
-    } while (0)
 
 static const char *base_name(const char *p)
 {
@@ -84,7 +74,7 @@ static int add_module(struct dl_phdr_info *info, size_t size, void *arg)
         return 0;
     sym_module m = {.path = path, .bias = info->dlpi_addr, .lo = lo, .hi = hi,
                     .gen_loaded = 0, .gen_unloaded = UINT32_MAX};
-    CHECK(sym_resolver_set_module(r, index++, &m) == 0, "set_module %s", path);
+    CHECK_MSG(sym_resolver_set_module(r, index++, &m) == 0, "set_module %s", path);
     return 0;
 }
 
@@ -103,32 +93,32 @@ static void test_live_addresses(const char *lib_source)
     uint64_t ra = (uint64_t)capture(); unsigned want = __LINE__;
     sym_frame f[8];
     int n = sym_resolve(r, ra, 0, f, 8);
-    CHECK(n >= 1, "resolve own address");
-    CHECK(f[n - 1].function && strcmp(f[n - 1].function, "test_live_addresses") == 0,
+    CHECK_MSG(n >= 1, "resolve own address");
+    CHECK_MSG(f[n - 1].function && strcmp(f[n - 1].function, "test_live_addresses") == 0,
           "own function: %s", f[n - 1].function);
-    CHECK(f[0].file && strcmp(base_name(f[0].file), "test_sym_api.c") == 0 &&
+    CHECK_MSG(f[0].file && strcmp(base_name(f[0].file), "test_sym_api.c") == 0 &&
           f[0].file[0] == '/', "own file: %s", f[0].file);
-    CHECK(f[0].line == want, "own line %u, want %u", f[0].line, want);
-    CHECK(f[0].module && strcmp(base_name(f[0].module), "test_sym_api") == 0,
+    CHECK_MSG(f[0].line == want, "own line %u, want %u", f[0].line, want);
+    CHECK_MSG(f[0].module && strcmp(base_name(f[0].module), "test_sym_api") == 0,
           "own module: %s", f[0].module);
 
     uint64_t lra = (uint64_t)fixlib_call(capture);
     n = sym_resolve(r, lra, 0, f, 8);
-    CHECK(n >= 1 && f[0].function && strcmp(f[0].function, "fixlib_call") == 0,
+    CHECK_MSG(n >= 1 && f[0].function && strcmp(f[0].function, "fixlib_call") == 0,
           "library function: %s", n >= 1 ? f[0].function : "-");
-    CHECK(f[0].file && strcmp(base_name(f[0].file), "fix_lib.c") == 0,
+    CHECK_MSG(f[0].file && strcmp(base_name(f[0].file), "fix_lib.c") == 0,
           "library file: %s", f[0].file);
-    CHECK(f[0].line == marker_line(lib_source, "@lib-callback"),
+    CHECK_MSG(f[0].line == marker_line(lib_source, "@lib-callback"),
           "library line %u", f[0].line);
-    CHECK(f[0].module && strstr(f[0].module, "libfixlib.so") != NULL,
+    CHECK_MSG(f[0].module && strstr(f[0].module, "libfixlib.so") != NULL,
           "library module: %s", f[0].module);
-    CHECK(f[0].offset < lra, "library offset is relative: %#llx",
+    CHECK_MSG(f[0].offset < lra, "library offset is relative: %#llx",
           (unsigned long long)f[0].offset);
 
     /* Strings are interned: resolving again returns the same pointers. */
     sym_frame g[8];
     sym_resolve(r, lra, 0, g, 8);
-    CHECK(g[0].function == f[0].function && g[0].file == f[0].file,
+    CHECK_MSG(g[0].function == f[0].function && g[0].file == f[0].file,
           "interned strings are stable");
     sym_resolver_free(r);
 }
@@ -144,57 +134,57 @@ static void test_generations(void)
     sym_module cur = {.path = "/nonexistent/new.so", .bias = 0x6000,
                       .lo = 0x8000, .hi = 0x9000, .gen_loaded = 4,
                       .gen_unloaded = UINT32_MAX};
-    CHECK(sym_resolver_set_module(r, 0, &old) == 0, "set old");
-    CHECK(sym_resolver_set_module(r, 3, &cur) == 0, "set new (sparse index)");
+    CHECK_MSG(sym_resolver_set_module(r, 0, &old) == 0, "set old");
+    CHECK_MSG(sym_resolver_set_module(r, 3, &cur) == 0, "set new (sparse index)");
 
     sym_frame f[4];
     int n = sym_resolve(r, 0x8123, 2, f, 4);
-    CHECK(n == 1 && f[0].module && strcmp(f[0].module, old.path) == 0,
+    CHECK_MSG(n == 1 && f[0].module && strcmp(f[0].module, old.path) == 0,
           "gen 2 -> old module: %s", f[0].module);
-    CHECK(f[0].offset == 0x8123 - 0x7000, "offset = ra - bias: %#llx",
+    CHECK_MSG(f[0].offset == 0x8123 - 0x7000, "offset = ra - bias: %#llx",
           (unsigned long long)f[0].offset);
-    CHECK(f[0].function == NULL && f[0].file == NULL && f[0].line == 0,
+    CHECK_MSG(f[0].function == NULL && f[0].file == NULL && f[0].line == 0,
           "unreadable module: nothing but module and offset");
-    CHECK(sym_resolver_last_error(r) &&
+    CHECK_MSG(sym_resolver_last_error(r) &&
               strstr(sym_resolver_last_error(r), old.path) != NULL,
           "last error names the file: %s", sym_resolver_last_error(r));
 
     n = sym_resolve(r, 0x8123, 7, f, 4);
-    CHECK(n == 1 && f[0].module && strcmp(f[0].module, cur.path) == 0,
+    CHECK_MSG(n == 1 && f[0].module && strcmp(f[0].module, cur.path) == 0,
           "gen 7 -> new module: %s", f[0].module);
-    CHECK(f[0].offset == 0x8123 - 0x6000, "new offset");
+    CHECK_MSG(f[0].offset == 0x8123 - 0x6000, "new offset");
 
     /* A trace from before any module held the address (a library's
      * constructors allocate inside dlopen): the module loaded soonest
      * after, not a later one. */
     n = sym_resolve(r, 0x8123, 0, f, 4);
-    CHECK(n == 1 && f[0].module && strcmp(f[0].module, old.path) == 0,
+    CHECK_MSG(n == 1 && f[0].module && strcmp(f[0].module, old.path) == 0,
           "gen 0 -> the module loaded soonest after: %s", f[0].module);
 
     /* The return address is looked up at address-1: hi itself belongs. */
     n = sym_resolve(r, 0x9000, 7, f, 4);
-    CHECK(n == 1 && f[0].module != NULL, "return address == hi is inside");
+    CHECK_MSG(n == 1 && f[0].module != NULL, "return address == hi is inside");
     n = sym_resolve(r, 0x8000, 7, f, 4);
-    CHECK(n == 1 && f[0].module == NULL, "return address == lo is outside");
+    CHECK_MSG(n == 1 && f[0].module == NULL, "return address == lo is outside");
 
     n = sym_resolve(r, 0x1234, 7, f, 4);
-    CHECK(n == 1 && f[0].module == NULL && f[0].offset == 0x1234 &&
+    CHECK_MSG(n == 1 && f[0].module == NULL && f[0].offset == 0x1234 &&
               f[0].function == NULL && f[0].file == NULL && !f[0].inlined,
           "no module: one frame, offset = address");
-    CHECK(sym_resolve(r, 0, 7, f, 4) == 1 && f[0].module == NULL,
+    CHECK_MSG(sym_resolve(r, 0, 7, f, 4) == 1 && f[0].module == NULL,
           "address 0");
-    CHECK(sym_resolve(r, 0x8123, 7, f, 0) == 0, "max 0 writes nothing");
+    CHECK_MSG(sym_resolve(r, 0x8123, 7, f, 0) == 0, "max 0 writes nothing");
 
     /* Updating an index replaces the module. */
     cur.lo = 0xa000;
     cur.hi = 0xb000;
-    CHECK(sym_resolver_set_module(r, 3, &cur) == 0, "update");
+    CHECK_MSG(sym_resolver_set_module(r, 3, &cur) == 0, "update");
     n = sym_resolve(r, 0x8123, 7, f, 4);
-    CHECK(n == 1 && f[0].module == NULL, "old range gone after update");
+    CHECK_MSG(n == 1 && f[0].module == NULL, "old range gone after update");
 
     sym_module bad = {.path = NULL};
-    CHECK(sym_resolver_set_module(r, 1, &bad) == -EINVAL, "NULL path");
-    CHECK(sym_resolver_set_module(r, 1, NULL) == -EINVAL, "NULL module");
+    CHECK_MSG(sym_resolver_set_module(r, 1, &bad) == -EINVAL, "NULL path");
+    CHECK_MSG(sym_resolver_set_module(r, 1, NULL) == -EINVAL, "NULL module");
     sym_resolver_free(r);
     sym_resolver_free(NULL);
 }
@@ -214,12 +204,12 @@ static void test_max_cuts_chain(const char *fixture)
         if (n < 3)
             continue;
         found = 1;
-        CHECK(all[0].inlined && !all[n - 1].inlined, "chain flags");
-        CHECK(sym_resolve(r, a, 0, one, 1) == 1, "max 1 gives 1 frame");
-        CHECK(one[0].function == all[0].function && one[0].line == all[0].line,
+        CHECK_MSG(all[0].inlined && !all[n - 1].inlined, "chain flags");
+        CHECK_MSG(sym_resolve(r, a, 0, one, 1) == 1, "max 1 gives 1 frame");
+        CHECK_MSG(one[0].function == all[0].function && one[0].line == all[0].line,
               "max 1 keeps the innermost frame");
     }
-    CHECK(found, "an inlined address in %s", fixture);
+    CHECK_MSG(found, "an inlined address in %s", fixture);
     sym_resolver_free(r);
 }
 
@@ -258,7 +248,7 @@ static void test_build_ids(const char *fixture, const char *id_file,
 {
     uint8_t id[32];
     size_t idlen = read_build_id(id_file, id, sizeof id);
-    CHECK(idlen >= 16, "build-id of %s", fixture);
+    CHECK_MSG(idlen >= 16, "build-id of %s", fixture);
     uint32_t line = 0;
 
     sym_resolver *r = sym_resolver_new(NULL, 0);
@@ -266,7 +256,7 @@ static void test_build_ids(const char *fixture, const char *id_file,
                     .gen_unloaded = UINT32_MAX, .build_id = id,
                     .build_id_len = idlen};
     sym_resolver_set_module(r, 0, &m);
-    CHECK(find_plain(r, &line) != NULL && line > 0, "matching build-id");
+    CHECK_MSG(find_plain(r, &line) != NULL && line > 0, "matching build-id");
     sym_resolver_free(r);
 
     uint8_t other[20];
@@ -275,8 +265,8 @@ static void test_build_ids(const char *fixture, const char *id_file,
     m.build_id = other;
     m.build_id_len = sizeof other;
     sym_resolver_set_module(r, 0, &m);
-    CHECK(find_plain(r, &line) == NULL, "replaced file is not used");
-    CHECK(sym_resolver_last_error(r) &&
+    CHECK_MSG(find_plain(r, &line) == NULL, "replaced file is not used");
+    CHECK_MSG(sym_resolver_last_error(r) &&
               strstr(sym_resolver_last_error(r), "build-id differs"),
           "replaced file reported: %s", sym_resolver_last_error(r));
     sym_resolver_free(r);
@@ -286,7 +276,7 @@ static void test_build_ids(const char *fixture, const char *id_file,
     m.build_id = id;
     m.build_id_len = idlen;
     sym_resolver_set_module(r, 0, &m);
-    CHECK(find_plain(r, &line) != NULL && line > 0,
+    CHECK_MSG(find_plain(r, &line) != NULL && line > 0,
           "deleted file resolved through its build-id");
     sym_resolver_free(r);
 }
@@ -302,6 +292,5 @@ int main(int argc, char **argv)
     test_generations();
     test_max_cuts_chain(argv[2]);
     test_build_ids(argv[2], argv[3], argv[4]);
-    printf("%d failures\n", failures);
-    return failures != 0;
+    return check_report("test_sym_api");
 }

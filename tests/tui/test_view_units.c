@@ -1,35 +1,20 @@
 /* test_view_units.c: the live view's pure pieces, without a terminal:
  * column-aware fitting, sparklines, location shortening, the filter
- * prompt's parsing, the OSC 52 encoding and the cursor arithmetic. */
+ * prompt's parsing, the OSC 52 encoding, the cursor arithmetic, and the
+ * table model (view_table): trends per group across refreshes, gaps,
+ * groupings, the selection following its group, the totals series. */
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "view_clip.h"
 #include "view_filter.h"
 #include "view_loc.h"
 #include "view_page.h"
+#include "view_table.h"
 #include "view_text.h"
-
-static int failures;
-
-#define CHECK(cond)                                                        \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            fprintf(stderr, "%s:%d: failed: %s\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                    \
-        }                                                                  \
-    } while (0)
-
-#define CHECK_STR(got, want)                                                        \
-    do {                                                                            \
-        if (strcmp((got), (want)) != 0) {                                           \
-            fprintf(stderr, "%s:%d: got \"%s\", want \"%s\"\n", __FILE__, __LINE__, \
-                    (got), (want));                                                 \
-            failures++;                                                             \
-        }                                                                           \
-    } while (0)
 
 static void test_fit_cuts_at_columns_not_bytes(void)
 {
@@ -126,6 +111,110 @@ static void test_cursor_selects_and_scrolls(void)
     CHECK(scroll.top == 15);
 }
 
+/* ---- view_table -------------------------------------------------------------- */
+
+/* One compare of a snapshot holding `n` traces (file, line, size) adopted
+ * by the table as a refresh (sample) under grouping o. */
+typedef struct tt_trace { const char *file; uint32_t line; int64_t size; } tt_trace;
+
+static void tt_refresh(view_table *t, diff_loctab *lt, const tt_trace *tr, size_t n, const diff_options *o,
+                       bool sample)
+{
+    diff_snapshot *s = diff_snapshot_new(lt, 8);
+    for (size_t i = 0; i < n; i++) {
+        diff_frame f = {.function = "f", .file = tr[i].file, .line = tr[i].line};
+        uint32_t id = diff_loctab_intern(lt, &f);
+        diff_snapshot_add(s, tr[i].size, 1, &id, 1);
+    }
+    view_compare_result r;
+    view_table_compute(s, NULL, o, &r);
+    CHECK(r.st != NULL);
+    view_table_adopt(t, &r, s, view_table_mode(o, ""), sample);
+    view_compare_result_free(&r);
+    diff_snapshot_free(s);
+}
+
+/* The row whose location is file:line, or -1. */
+static long tt_row(const view_table *t, const char *file, uint32_t line)
+{
+    for (size_t i = 0; i < t->nrows; i++) {
+        const diff_stat *s = view_table_row(t, i);
+        const diff_frame *f = diff_loctab_get(diff_stats_locs(t->st), s->frames[0]);
+        if (strcmp(f->file, file) == 0 && f->line == line)
+            return (long)i;
+    }
+    return -1;
+}
+
+static int tt_trend(const view_table *t, const char *file, uint32_t line, int64_t *vals)
+{
+    long row = tt_row(t, file, line);
+    return row < 0 ? -1 : view_table_trend(t, (size_t)row, vals, VIEW_TREND_LEN);
+}
+
+static void test_table_trends_follow_groups(void)
+{
+    diff_loctab *lt = diff_loctab_new();
+    view_table t = {0};
+    diff_options line = {.group = DIFF_GROUP_LINENO, .sort = DIFF_SORT_GROWTH};
+    int64_t v[VIEW_TREND_LEN];
+    /* a.c:1 grows 100 a refresh; b.c:2 is there, gone, back. */
+    tt_trace r1[] = {{"a.c", 1, 100}, {"b.c", 2, 50}}, r2[] = {{"a.c", 1, 200}}, r3[] = {{"a.c", 1, 300}, {"b.c", 2, 70}};
+    tt_refresh(&t, lt, r1, 2, &line, true);
+    tt_refresh(&t, lt, r2, 1, &line, true);
+    tt_refresh(&t, lt, r3, 2, &line, true);
+    CHECK(tt_trend(&t, "a.c", 1, v) == 3 && v[0] == 100 && v[1] == 200 && v[2] == 300);
+    /* The refresh that did not see b.c:2 counts as 0, not as nothing. */
+    CHECK(tt_trend(&t, "b.c", 2, v) == 3 && v[0] == 50 && v[1] == 0 && v[2] == 70);
+    /* A re-sort of the same snapshot adds no point. */
+    tt_refresh(&t, lt, r3, 2, &line, false);
+    CHECK(tt_trend(&t, "a.c", 1, v) == 3);
+    /* Another grouping has its own history; coming back resumes the old one. */
+    diff_options file = {.group = DIFF_GROUP_FILENAME, .sort = DIFF_SORT_GROWTH};
+    tt_refresh(&t, lt, r3, 2, &file, true);
+    CHECK(tt_trend(&t, "a.c", 1, v) == 1 && v[0] == 300);   /* the file row (its representative frame) */
+    tt_refresh(&t, lt, r3, 2, &line, true);
+    CHECK(tt_trend(&t, "a.c", 1, v) == 4 && v[3] == 300);
+    /* At most VIEW_TREND_LEN points, the newest last. */
+    for (int i = 0; i < VIEW_TREND_LEN + 3; i++) {
+        tt_trace r[] = {{"a.c", 1, 1000 + i}};
+        tt_refresh(&t, lt, r, 1, &line, true);
+    }
+    CHECK(tt_trend(&t, "a.c", 1, v) == VIEW_TREND_LEN && v[VIEW_TREND_LEN - 1] == 1000 + VIEW_TREND_LEN + 2 &&
+          v[0] == 1003);
+    /* The header's series: one total per sampled refresh, oldest first. */
+    int64_t tot[4];
+    CHECK(view_table_totals(&t, tot, 4) == 4 && tot[3] == 1000 + VIEW_TREND_LEN + 2 && tot[2] == tot[3] - 1);
+    view_table_free(&t);
+    diff_loctab_free(lt);
+}
+
+static void test_table_selection_stays_on_its_group(void)
+{
+    diff_loctab *lt = diff_loctab_new();
+    view_table t = {0};
+    diff_options o = {.group = DIFF_GROUP_LINENO, .sort = DIFF_SORT_GROWTH};
+    tt_trace r1[] = {{"a.c", 1, 300}, {"b.c", 2, 200}, {"c.c", 3, 100}};
+    tt_refresh(&t, lt, r1, 3, &o, true);
+    CHECK(tt_row(&t, "b.c", 2) == 1);
+    view_table_move(&t, 1, 10);   /* select b.c:2 */
+    /* b.c:2 now sorts first: the selection goes with it. */
+    tt_trace r2[] = {{"a.c", 1, 300}, {"b.c", 2, 900}, {"c.c", 3, 100}};
+    tt_refresh(&t, lt, r2, 3, &o, true);
+    CHECK(t.cur.sel == (size_t)tt_row(&t, "b.c", 2) && t.cur.sel == 0);
+    /* The top row is what the user watches: a selection there stays there. */
+    tt_trace r3[] = {{"a.c", 1, 950}, {"b.c", 2, 900}, {"c.c", 3, 100}};
+    tt_refresh(&t, lt, r3, 3, &o, true);
+    CHECK(t.cur.sel == 0 && tt_row(&t, "a.c", 1) == 0);
+    /* Another grouping starts at the top. */
+    view_table_move(&t, 2, 10);
+    diff_options file = {.group = DIFF_GROUP_FILENAME, .sort = DIFF_SORT_GROWTH};
+    tt_refresh(&t, lt, r3, 3, &file, false);
+    CHECK(t.cur.sel == 0);
+    view_table_free(&t);
+    diff_loctab_free(lt);
+}
+
 int main(void)
 {
     if (!setlocale(LC_ALL, "C.UTF-8")) {
@@ -138,8 +227,7 @@ int main(void)
     test_filter_words_become_tracemalloc_filters();
     test_osc52_encodes_and_wraps_for_tmux();
     test_cursor_selects_and_scrolls();
-    if (failures)
-        return 1;
-    printf("ok\n");
-    return 0;
+    test_table_trends_follow_groups();
+    test_table_selection_stays_on_its_group();
+    return check_report("test_view_units");
 }

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "exit_status.h"
 #include "privdir.h"
 #include "util.h"
 #include "view_draw.h"
@@ -44,7 +45,7 @@ int view_prog_start(view *v, char **argv)
 {
     int in_fd = -1, out_fd = -1, status = 0;
     if (view_prog_log(v, &in_fd, &out_fd) != 0)
-        return 1;
+        return LEAKTOP_EXIT_FAILURE;
     watch_config cfg = view_prog_config(v->o);
     cfg.stdin_fd = in_fd;
     cfg.stdout_fd = cfg.stderr_fd = out_fd;

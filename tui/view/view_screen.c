@@ -20,7 +20,7 @@ static void view_stack_rebuild(view *v)
     };
     char err[512];
     int64_t t0 = util_now_ns();
-    if (view_stack_page(&v->nav.page, &v->data.table, &req, err, sizeof(err)) != 0)
+    if (view_stack_page(&v->nav.page, &req, err, sizeof(err)) != 0)
         view_footer_say(&v->footer, true, "%s", err);
     v->nav.stack_ms = (double)(util_now_ns() - t0) / 1e6;
 }
@@ -56,7 +56,7 @@ void view_open(view *v, view_screen s)
         return;
     if (s == VIEW_SCREEN_STACK) {
         const diff_stat *row = view_table_selected(&v->data.table);
-        v->nav.stack_key = v->data.table.keys[v->data.table.cur.sel];
+        v->nav.stack_key = row->key;
         v->nav.stack_loc = *diff_loctab_get(diff_stats_locs(v->data.table.st), row->frames[0]);
         v->nav.stack_opts = v->dopts;
     }

@@ -1,34 +1,12 @@
-/* view_stack.c: which tracebacks reach a row. For a lineno or filename row
- * that is those whose top frame has the row's key; with cumulative, those
- * with the key in any frame; for a traceback row, that traceback itself. */
+/* view_stack.c: the tracebacks that reach a row, as diff answers it
+ * (diff_traceback_reaches: the top frame for lineno or filename, any frame
+ * with cumulative, the traceback itself for a traceback row), laid out. */
 #include "view_stack.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "view_text.h"
-
-/* The key the table would give a one-frame row at this frame. */
-static uint64_t view_stack_frame_row_key(view_table *t, const diff_loctab *lt, uint32_t id,
-                                         const diff_options *o)
-{
-    diff_stat one = {.frames = &id, .nframes = 1};
-    return view_keycache_stat(&t->kc, lt, &one, o);
-}
-
-/* Index of the frame of s that makes it reach the row, or -1. */
-static long view_stack_match(view_table *t, const diff_loctab *lt, const diff_stat *s,
-                             const view_stack_req *req)
-{
-    const diff_options *o = req->opts;
-    if (o->group == DIFF_GROUP_TRACEBACK)
-        return view_keycache_stat(&t->kc, lt, s, o) == req->key ? 0 : -1;
-    uint32_t n = o->cumulative ? s->nframes : (s->nframes ? 1 : 0);
-    for (uint32_t i = 0; i < n; i++)
-        if (view_stack_frame_row_key(t, lt, s->frames[i], o) == req->key)
-            return (long)i;
-    return -1;
-}
 
 static const char *view_stack_base(const char *path)
 {
@@ -78,7 +56,12 @@ static void view_stack_traceback(view_page *p, const diff_loctab *lt, const diff
     view_page_add(p, VIEW_ROLE_NORMAL, "%s", "");
 }
 
-int view_stack_page(view_page *p, view_table *t, const view_stack_req *req, char *err, size_t errlen)
+static long view_stack_match(const diff_loctab *lt, const diff_stat *s, const view_stack_req *req)
+{
+    return diff_traceback_reaches(lt, s, req->opts, req->key);
+}
+
+int view_stack_page(view_page *p, const view_stack_req *req, char *err, size_t errlen)
 {
     diff_options tb = *req->opts;
     tb.group = DIFF_GROUP_TRACEBACK;
@@ -90,7 +73,7 @@ int view_stack_page(view_page *p, view_table *t, const view_stack_req *req, char
     size_t n = diff_stats_count(st), matched = 0;
     /* Two passes: count first, so each traceback says "k of N". */
     for (size_t i = 0; i < n; i++)
-        matched += view_stack_match(t, lt, diff_stats_get(st, i), req) >= 0;
+        matched += view_stack_match(lt, diff_stats_get(st, i), req) >= 0;
     view_page_clear(p);
     p->select = false;
     char where[400];
@@ -101,7 +84,7 @@ int view_stack_page(view_page *p, view_table *t, const view_stack_req *req, char
     size_t nth = 0;
     for (size_t i = 0; i < n && nth < VIEW_STACK_MAX; i++) {
         const diff_stat *s = diff_stats_get(st, i);
-        long hit = view_stack_match(t, lt, s, req);
+        long hit = view_stack_match(lt, s, req);
         if (hit >= 0)
             view_stack_traceback(p, lt, s, req->opts->group == DIFF_GROUP_TRACEBACK ? -1 : hit, ++nth, matched, req);
     }

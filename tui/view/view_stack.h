@@ -11,7 +11,6 @@
 #include "diff.h"
 #include "view_loc.h"
 #include "view_page.h"
-#include "view_table.h"
 
 /* At most this many tracebacks are listed (a hot line may have thousands). */
 #define VIEW_STACK_MAX 300
@@ -19,13 +18,13 @@
 typedef struct view_stack_req {
     const diff_snapshot *cur, *base;   /* base NULL = the empty snapshot */
     const diff_options  *opts;         /* the table's grouping, sort and filters */
-    uint64_t             key;          /* the row's group key (view_keycache_stat) */
+    uint64_t             key;          /* the row's group key (diff_stat.key) */
     const diff_frame    *loc;          /* the row's location (its first frame) */
     int                  cols;
     view_loc_style       style;
 } view_stack_req;
 
 /* Fills p. 0, or -1 with err filled (the compare was refused). */
-int view_stack_page(view_page *p, view_table *t, const view_stack_req *req, char *err, size_t errlen);
+int view_stack_page(view_page *p, const view_stack_req *req, char *err, size_t errlen);
 
 #endif

@@ -36,46 +36,28 @@ typedef struct view_trend {
     uint64_t          clock;
 } view_trend;
 
-/* Group keys of frames, cached by loctab id (2 per frame: with and without
- * the line). One cache per thread that computes keys. */
-typedef struct view_keycache {
-    uint64_t *keys;
-    size_t    n;
-} view_keycache;
-
-void     view_keycache_free(view_keycache *c);
-/* Group key of one frame as diff groups it: (file, line) or, without line
- * info, (module, offset); with file_only, the file (or module) alone. */
-uint64_t view_keycache_frame(view_keycache *c, const diff_loctab *lt, uint32_t id, bool file_only);
-/* The group key of a statistic under grouping o. */
-uint64_t view_keycache_stat(view_keycache *c, const diff_loctab *lt, const diff_stat *s, const diff_options *o);
-
-/* A compare and the group key of each of its rows: computed away from the
- * table (on the worker thread), then adopted by it. */
+/* A compare, computed away from the table (on the worker thread), then
+ * adopted by it. Rows are followed across refreshes by diff_stat.key. */
 typedef struct view_compare_result {
     diff_stats *st;       /* NULL when refused (err says why) */
-    uint64_t   *keys;
-    size_t      nrows;
     char        err[512];
 } view_compare_result;
 
 /* Compares cur against base (NULL = empty snapshot) with o. Touches
  * nothing but its arguments: safe on another thread while the snapshots
- * and their loctab are only read. */
-void view_table_compute(view_keycache *kc, const diff_snapshot *cur, const diff_snapshot *base,
+ * and their loctab are only read (see diff.h). */
+void view_table_compute(const diff_snapshot *cur, const diff_snapshot *base,
                         const diff_options *o, view_compare_result *out);
 void view_compare_result_free(view_compare_result *r);
 
 typedef struct view_table {
     diff_stats   *st;         /* the current compare (owned), NULL before the first */
-    uint64_t     *keys;       /* group key of each row (owned) */
     size_t        nrows;
     view_cursor   cur;
     uint64_t      mode;       /* grouping of st (see view_table_mode) */
     view_trend    trend;
     int64_t       totals[VIEW_TOTALS_LEN];   /* traced bytes, ring */
     size_t        ntotals, totals_head;
-    view_keycache kc;         /* the main thread's key cache */
 } view_table;
 
 void view_table_free(view_table *t);

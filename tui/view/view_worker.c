@@ -6,24 +6,12 @@
 
 #include "util.h"
 
-void view_worker_prepare(diff_loctab *locs, uint32_t frames_limit)
-{
-    diff_snapshot *snap = diff_snapshot_new(locs, frames_limit);
-    diff_snapshot_add(snap, 0, 1, NULL, 0);
-    diff_options o = {.group = DIFF_GROUP_LINENO, .sort = DIFF_SORT_GROWTH};
-    char err[256];
-    diff_stats *st = diff_compare(snap, NULL, &o, err, sizeof(err));
-    if (st)
-        diff_stats_free(st);
-    diff_snapshot_free(snap);
-}
-
 static void *view_worker_main(void *arg)
 {
     view_worker *w = arg;
     view_job *j = &w->job;
     int64_t t0 = util_now_ns();
-    view_table_compute(&w->kc, j->cur, j->base, &j->opts, &j->res);
+    view_table_compute(j->cur, j->base, &j->opts, &j->res);
     j->ms = (double)(util_now_ns() - t0) / 1e6;
     __atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
     return NULL;
@@ -86,5 +74,4 @@ void view_worker_stop(view_worker *w)
 void view_worker_free(view_worker *w)
 {
     view_worker_stop(w);
-    view_keycache_free(&w->kc);
 }

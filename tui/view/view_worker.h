@@ -6,8 +6,7 @@
  * compares and their loctab are only read, by both threads. The main
  * thread takes snapshots (which intern frames) only when the worker is
  * idle (view_worker_busy), and frees nothing the job uses until it is
- * collected. diff_compare interns one pseudo frame lazily (for traces
- * without frames); view_worker_prepare interns it up front. */
+ * collected. diff_compare itself only reads (diff.h says what is safe). */
 #ifndef LEAKTOP_VIEW_WORKER_H
 #define LEAKTOP_VIEW_WORKER_H
 
@@ -34,12 +33,7 @@ typedef struct view_worker {
     bool          running;             /* a thread was started and not joined */
     int           done;                /* set by the thread (atomic) */
     view_job      job;
-    view_keycache kc;                  /* the worker's own key cache */
 } view_worker;
-
-/* Interns what diff_compare would intern lazily, so that later compares
- * only read the loctab. Call after opening a session. */
-void view_worker_prepare(diff_loctab *locs, uint32_t frames_limit);
 
 bool view_worker_busy(const view_worker *w);
 /* Starts comparing cur against base. The worker must not be busy. */

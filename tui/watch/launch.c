@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "exit_status.h"
 #include "util.h"
 
 #ifndef LEAKTOP_TRACER_REL
@@ -80,60 +81,62 @@ static int launch_resolve(const char *prog, char *out, size_t outlen)
     return found_noexec ? -EACCES : -ENOENT;
 }
 
-/* NULL when an ELF program has an interpreter (dynamic) or is a script;
- * otherwise why it cannot be traced. */
-static const char *launch_elf_problem(const char *path)
+/* 0 when an ELF program has an interpreter (dynamic) or is a script;
+ * otherwise the exit status for it, with *why saying what is wrong. */
+static int launch_elf_problem(const char *path, const char **why)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return NULL;  /* exec will say why */
+        return 0;  /* exec will say why */
     Elf64_Ehdr eh;
     ssize_t n = pread(fd, &eh, sizeof(eh), 0);
-    const char *why = NULL;
+    int status = 0;
     if (n >= 2 && memcmp(&eh, "#!", 2) == 0) {
-        why = NULL;
+        status = 0;
     } else if (n < (ssize_t)sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0) {
-        why = "not an executable program (neither ELF nor a #! script)";
+        *why = "not an executable program (neither ELF nor a #! script)";
+        status = LEAKTOP_EXIT_NOEXEC;
     } else if (eh.e_ident[EI_CLASS] != ELFCLASS64) {
-        why = "not a 64-bit program: the tracer is 64-bit";
+        *why = "not a 64-bit program: the tracer is 64-bit";
+        status = LEAKTOP_EXIT_NOEXEC;
     } else {
-        why = "statically linked: the tracer cannot be preloaded into it (LD_PRELOAD needs the dynamic loader)";
+        *why = "statically linked: the tracer cannot be preloaded into it (LD_PRELOAD needs the dynamic loader)";
+        status = LEAKTOP_EXIT_UNTRACEABLE;
         for (unsigned i = 0; i < eh.e_phnum && i < 512; i++) {
             Elf64_Phdr ph;
             if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (uint64_t)i * sizeof(ph))) != sizeof(ph))
                 break;
             if (ph.p_type == PT_INTERP) {
-                why = NULL;
+                status = 0;
                 break;
             }
         }
     }
     close(fd);
-    return why;
+    return status;
 }
 
 static int launch_check(const char *prog, const char *path, int rc, char *err, size_t errlen)
 {
     if (rc == -ENOENT) {
         snprintf(err, errlen, "%s: program not found", prog);
-        return LAUNCH_EXIT_NOTFOUND;
+        return LEAKTOP_EXIT_NOTFOUND;
     }
     struct stat st;
     if (rc != 0 || stat(path, &st) != 0 || S_ISDIR(st.st_mode) || access(path, X_OK) != 0) {
         snprintf(err, errlen, "%s: not executable (%s)", prog,
                  rc ? strerror(-rc) : S_ISDIR(st.st_mode) ? "a directory" : strerror(errno));
-        return LAUNCH_EXIT_NOEXEC;
+        return LEAKTOP_EXIT_NOEXEC;
     }
     if (((st.st_mode & S_ISUID) && st.st_uid != geteuid()) || ((st.st_mode & S_ISGID) && st.st_gid != getegid())) {
         snprintf(err, errlen, "%s: setuid/setgid program: the dynamic loader ignores LD_PRELOAD for it, so it cannot be traced", prog);
-        return LAUNCH_EXIT_UNTRACEABLE;
+        return LEAKTOP_EXIT_UNTRACEABLE;
     }
-    const char *why = launch_elf_problem(path);
-    if (why) {
+    const char *why = NULL;
+    int status = launch_elf_problem(path, &why);
+    if (status)
         snprintf(err, errlen, "%s: %s", prog, why);
-        return strncmp(why, "not an", 6) == 0 ? LAUNCH_EXIT_NOEXEC : LAUNCH_EXIT_UNTRACEABLE;
-    }
-    return 0;
+    return status;
 }
 
 /* Signals ignored, and the mask, when leaktop started (launch_remember_signals). */
@@ -198,8 +201,8 @@ static void launch_child(const launch_spec *spec, const char *path, const char *
     execv(path, spec->argv);
     int e = errno;
     if (write(report_fd, &e, sizeof(e)) < 0)
-        _exit(LAUNCH_EXIT_NOEXEC);
-    _exit(e == ENOENT ? LAUNCH_EXIT_NOTFOUND : LAUNCH_EXIT_NOEXEC);
+        _exit(LEAKTOP_EXIT_NOEXEC);
+    _exit(e == ENOENT ? LEAKTOP_EXIT_NOTFOUND : LEAKTOP_EXIT_NOEXEC);
 }
 
 pid_t launch_start(const launch_spec *spec, int *status, char *err, size_t errlen)
@@ -211,13 +214,13 @@ pid_t launch_start(const launch_spec *spec, int *status, char *err, size_t errle
         return -1;
     const char *tracer = launch_tracer_path(err, errlen);
     if (!tracer) {
-        *status = 1;
+        *status = LEAKTOP_EXIT_FAILURE;
         return -1;
     }
     int pipefd[2];
     if (pipe2(pipefd, O_CLOEXEC) != 0) {
         snprintf(err, errlen, "pipe: %s", strerror(errno));
-        *status = 1;
+        *status = LEAKTOP_EXIT_FAILURE;
         return -1;
     }
     fflush(NULL);
@@ -228,7 +231,7 @@ pid_t launch_start(const launch_spec *spec, int *status, char *err, size_t errle
     if (pid < 0) {
         snprintf(err, errlen, "fork: %s", strerror(errno));
         close(pipefd[0]);
-        *status = 1;
+        *status = LEAKTOP_EXIT_FAILURE;
         return -1;
     }
     int e = 0;
@@ -237,7 +240,7 @@ pid_t launch_start(const launch_spec *spec, int *status, char *err, size_t errle
     if (n == (ssize_t)sizeof(e)) {
         waitpid(pid, NULL, 0);
         snprintf(err, errlen, "%s: cannot execute: %s", prog, strerror(e));
-        *status = e == ENOENT ? LAUNCH_EXIT_NOTFOUND : LAUNCH_EXIT_NOEXEC;
+        *status = e == ENOENT ? LEAKTOP_EXIT_NOTFOUND : LEAKTOP_EXIT_NOEXEC;
         return -1;
     }
     return pid;
@@ -249,5 +252,5 @@ int launch_exit_code(int wstatus)
         return WEXITSTATUS(wstatus);
     if (WIFSIGNALED(wstatus))
         return 128 + WTERMSIG(wstatus);
-    return 1;
+    return LEAKTOP_EXIT_FAILURE;
 }

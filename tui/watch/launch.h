@@ -7,15 +7,6 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* Exit statuses of leaktop itself (PRODUCT.md §3: distinct per problem). */
-enum {
-    LAUNCH_EXIT_USAGE       = 2,
-    LAUNCH_EXIT_GROWTH      = 3,    /* --fail-on-growth triggered */
-    LAUNCH_EXIT_UNTRACEABLE = 125,  /* static or setuid: LD_PRELOAD cannot work */
-    LAUNCH_EXIT_NOEXEC      = 126,  /* found but not executable */
-    LAUNCH_EXIT_NOTFOUND    = 127,
-};
-
 typedef struct launch_spec {
     char *const *argv;        /* program and its arguments */
     unsigned     frames;      /* LEAKTOP_FRAMES */
@@ -33,7 +24,7 @@ typedef struct launch_spec {
 void  launch_remember_signals(void);
 
 /* Starts the program. Returns its pid, or -1 with err filled and *status
- * set to the exit status leaktop should end with. */
+ * set to the exit status leaktop should end with (exit_status.h). */
 pid_t launch_start(const launch_spec *spec, int *status, char *err, size_t errlen);
 
 /* The process's wait status as a shell would report it: code, or 128+N. */

@@ -13,9 +13,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "exit_status.h"
 #include "launch.h"
+#include "lt_shm.h"
 #include "target.h"
 #include "util.h"
+
+const unsigned watch_default_frames = LT_DEFAULT_FRAMES;
+const unsigned watch_max_frames = LT_MAX_FRAMES;
 
 /* The tracer creates the segment as the program loads (its first
  * allocation or its constructor). */
@@ -135,10 +140,10 @@ static int watch_untraced(watch *w)
         kill(-w->pid, SIGKILL);
         kill(w->pid, SIGKILL);
         watch_reap_blocking(w);
-        return 1;
+        return LEAKTOP_EXIT_FAILURE;
     }
     watch_reap_blocking(w);
-    return w->status_known ? launch_exit_code(w->wstatus) : 1;
+    return w->status_known ? launch_exit_code(w->wstatus) : LEAKTOP_EXIT_FAILURE;
 }
 
 watch *watch_launch(const watch_config *cfg, char *const *argv, int *status, char *err, size_t errlen)
@@ -338,6 +343,11 @@ bool watch_status(const watch *w, int *wstatus)
     if (w->status_known)
         *wstatus = w->wstatus;
     return w->status_known;
+}
+
+int watch_exit_code(const watch *w)
+{
+    return w->status_known ? launch_exit_code(w->wstatus) : LEAKTOP_EXIT_FAILURE;
 }
 
 double watch_elapsed(const watch *w)

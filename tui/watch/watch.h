@@ -20,6 +20,11 @@
 
 typedef struct watch watch;
 
+/* The traceback depth a launch asks the tracer for (--frames): its default
+ * and maximum, from the segment layout (LT_DEFAULT_FRAMES, LT_MAX_FRAMES). */
+extern const unsigned watch_default_frames;
+extern const unsigned watch_max_frames;
+
 typedef struct watch_config {
     session_config session;    /* symbolization settings */
     /* watch_launch only */
@@ -103,6 +108,9 @@ bool         watch_launched(const watch *w);
 bool         watch_ended(const watch *w);           /* END was reported */
 /* The wait status, when known (a launched program that was reaped). */
 bool         watch_status(const watch *w, int *wstatus);
+/* What leaktop ends with for the program's end: its exit code, 128+N
+ * after signal N, or LEAKTOP_EXIT_FAILURE when the status is unknown. */
+int          watch_exit_code(const watch *w);
 /* An attached program's tracer saw exit() before it went away. */
 bool         watch_exited(const watch *w);
 /* Seconds since tracing started, frozen at the end. */

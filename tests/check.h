@@ -1,5 +1,7 @@
-/* check.h: the few assertion macros the diff/ tests share. A failed check
- * prints where and what, and the test exits non-zero at the end. */
+/* check.h: the one set of assertion macros the C tests share (tests/diff,
+ * tests/watch, tests/tui, tests/symbols). A failed check prints where and
+ * what, counts, and lets the test go on; check_report() at the end makes
+ * the exit status. */
 #ifndef LEAKTOP_TEST_CHECK_H
 #define LEAKTOP_TEST_CHECK_H
 
@@ -33,6 +35,17 @@ static int check_failures;
         if (!g_ || strcmp(g_, w_) != 0) {                                        \
             fprintf(stderr, "%s:%d: %s = \"%s\", want \"%s\"\n", __FILE__,       \
                     __LINE__, #got, g_ ? g_ : "(null)", w_);                     \
+            check_failures++;                                                    \
+        }                                                                        \
+    } while (0)
+
+/* CHECK with a printf-style explanation of what was found. */
+#define CHECK_MSG(cond, ...)                                                     \
+    do {                                                                         \
+        if (!(cond)) {                                                           \
+            fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
+            fprintf(stderr, __VA_ARGS__);                                        \
+            fprintf(stderr, "\n");                                               \
             check_failures++;                                                    \
         }                                                                        \
     } while (0)

@@ -1,8 +1,14 @@
 /* test_segment_corrupt: the frontend reads a segment another process wrote,
- * so a corrupt or hostile one must never crash it. Captures a real segment
- * from a traced fixture run, then damages copies of it (random bytes,
- * header fields, index/store/ring words, truncation) and reads each one
- * through the session as leaktop would: open, live snapshot, ring marks.
+ * so a corrupt or hostile one must never crash it, and must not make it
+ * read wrong numbers. Captures a real segment from a traced fixture run,
+ * then damages copies of it (random bytes, header fields, index/store/ring
+ * words, truncation) and reads each one through the session as leaktop
+ * would: open, live snapshot, ring marks. Asserts: the pristine copy reads
+ * the counters exactly (their sum, computed here from the raw layout) and
+ * every mark in the ring; a damaged copy is either refused with a message
+ * or read; and when the damage spared the header and the counters (trace
+ * index, trace store, modules, ring), the live totals are still exact:
+ * a broken record costs its frames, never its bytes.
  * Usage: test_segment_corrupt TRACER FIXTURE [ITERATIONS] */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "lt_shm.h"
 #include "session.h"
 
@@ -83,18 +90,21 @@ static void write_segment(pid_t fake, const uint8_t *buf, size_t len)
 
 /* Damage aimed where a reader trusts the writer: header words, the trace
  * index, record headers, ring slot headers; plus plain random bytes. */
-static size_t corrupt(uint8_t *buf, size_t len, const lt_shm_header *h)
+enum { DAMAGE_HEADER, DAMAGE_INDEX, DAMAGE_STORE, DAMAGE_RING, DAMAGE_MODULES, DAMAGE_ANYWHERE };
+
+static size_t corrupt(uint8_t *buf, size_t len, const lt_shm_header *h, int *kind_out)
 {
     int kind = (int)(next_rand() % 6);
+    *kind_out = kind;
     size_t n = 1 + next_rand() % 8;
     for (size_t i = 0; i < n; i++) {
         size_t at;
         switch (kind) {
-        case 0: at = next_rand() % sizeof(lt_shm_header); break;
-        case 1: at = h->index_off + (next_rand() % 64) * 8; break;
-        case 2: at = h->store_off + next_rand() % 4096; break;
-        case 3: at = h->ring_off + (next_rand() % h->ring_slots) * h->ring_slot_size + next_rand() % 128; break;
-        case 4: at = h->modules_off + next_rand() % (4 * sizeof(lt_module)); break;
+        case DAMAGE_HEADER: at = next_rand() % sizeof(lt_shm_header); break;
+        case DAMAGE_INDEX: at = h->index_off + (next_rand() % 64) * 8; break;
+        case DAMAGE_STORE: at = h->store_off + next_rand() % 4096; break;
+        case DAMAGE_RING: at = h->ring_off + (next_rand() % h->ring_slots) * h->ring_slot_size + next_rand() % 128; break;
+        case DAMAGE_MODULES: at = h->modules_off + next_rand() % (4 * sizeof(lt_module)); break;
         default: at = next_rand() % len; break;
         }
         if (at < len)
@@ -103,6 +113,36 @@ static size_t corrupt(uint8_t *buf, size_t len, const lt_shm_header *h)
     if (next_rand() % 10 == 0)
         return next_rand() % len;  /* truncated */
     return len;
+}
+
+/* The live totals straight from the raw layout: what any exact reader
+ * must find. */
+static void raw_totals(const uint8_t *seg, const lt_shm_header *h, int64_t *size, int64_t *count)
+{
+    uint32_t n = h->ntraces < h->traces_cap ? h->ntraces : h->traces_cap;
+    lt_counter *c = calloc(n ? n : 1, sizeof(*c));
+    lt_totals_read((const lt_counter *)(seg + h->counters_off), seg + h->tslots_off,
+                   h->tslots_hwm < h->tslots ? h->tslots_hwm : h->tslots, h->tslot_size, h->tslot_entries, c, n);
+    *size = *count = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        *size += c[i].size;
+        *count += c[i].count;
+    }
+    free(c);
+}
+
+/* Reads the ring's marks; returns how many. */
+static int read_marks(session *s)
+{
+    uint64_t skipped;
+    diff_snapshot *snap;
+    int n = 0;
+    while (n < 64 && (snap = session_next_mark(s, &skipped)) != NULL) {
+        CHECK(diff_snapshot_ntraces(snap) <= 1u << 24);
+        diff_snapshot_free(snap);
+        n++;
+    }
+    return n;
 }
 
 int main(int argc, char **argv)
@@ -119,27 +159,41 @@ int main(int argc, char **argv)
         fprintf(stderr, "the captured segment is not valid to start with\n");
         return 1;
     }
+    int64_t want_size, want_count;
+    raw_totals(pristine, &h, &want_size, &want_count);
+    CHECK(want_count > 0);
     uint8_t *work = malloc(len);
     pid_t fake = 4194000 - (getpid() % 1000);  /* a pid name nobody uses */
-    int opened = 0, refused = 0, snapshots = 0;
+    int opened = 0, refused = 0, exact = 0;
     for (int i = 0; i < iterations; i++) {
         memcpy(work, pristine, len);
-        size_t n = i == 0 ? len : corrupt(work, len, &h);
+        int kind = DAMAGE_ANYWHERE;
+        size_t n = i == 0 ? len : corrupt(work, len, &h, &kind);
         write_segment(fake, work, n);
-        char err[256];
+        char err[256] = "";
         bool missing;
         session *s = session_open(fake, NULL, &missing, err, sizeof(err));
         if (!s) {
+            CHECK(i != 0);                        /* the pristine copy opens */
+            CHECK(err[0] && !strchr(err, '\n'));  /* one line says why */
             refused++;
             continue;
         }
         opened++;
         diff_snapshot *snap = session_snapshot_live(s, "live");
-        snapshots += snap != NULL;
+        CHECK(snap != NULL);
+        int64_t size, count;
+        diff_snapshot_totals(snap, &size, &count);
+        bool spared = n == len && kind != DAMAGE_HEADER && kind != DAMAGE_ANYWHERE;
+        if (i == 0 || spared) {
+            CHECK_INT(size, want_size);
+            CHECK_INT(count, want_count);
+            exact++;
+        }
         diff_snapshot_free(snap);
-        uint64_t skipped;
-        for (int k = 0; k < 32 && (snap = session_next_mark(s, &skipped)) != NULL; k++)
-            diff_snapshot_free(snap);
+        int marks = read_marks(s);
+        if (i == 0)
+            CHECK_INT(marks, (int64_t)(h.ring_head < h.ring_slots ? h.ring_head : h.ring_slots));
         session_free(s);
     }
     char name[64];
@@ -147,8 +201,10 @@ int main(int argc, char **argv)
     shm_unlink(name);
     free(work);
     free(pristine);
-    printf("%d damaged segments: %d opened and read (%d snapshots), %d refused with an error\n",
-           iterations, opened, snapshots, refused);
-    /* The pristine copy must open; damage must be refused sometimes. */
-    return opened > 0 && refused > 0 ? 0 : 1;
+    printf("%d damaged segments: %d opened and read (%d checked exact: %lld B in %lld blocks), %d refused\n",
+           iterations, opened, exact, (long long)want_size, (long long)want_count, refused);
+    /* Damage must be refused sometimes, and survive exactly sometimes. */
+    CHECK(refused > 0);
+    CHECK(exact > 1);
+    return check_report("test_segment_corrupt");
 }

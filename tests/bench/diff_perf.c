@@ -1,4 +1,4 @@
-/* test_perf.c: prints how long grouping and compare take on 100,000 traces
+/* diff_perf.c: prints how long grouping and compare take on 100,000 traces
  * of 20 frames per snapshot (two snapshots), per grouping mode. Printed,
  * not asserted: sanitizer builds are several times slower. */
 #include "diff.h"

@@ -1,0 +1,16 @@
+/* exit_status.h: leaktop's own exit statuses (PRODUCT.md §3: a distinct
+ * one per problem), in one place. Otherwise leaktop ends with the traced
+ * program's status: its code, or 128+N after signal N. */
+#ifndef LEAKTOP_EXIT_STATUS_H
+#define LEAKTOP_EXIT_STATUS_H
+
+enum {
+    LEAKTOP_EXIT_FAILURE     = 1,    /* a runtime error, said on stderr */
+    LEAKTOP_EXIT_USAGE       = 2,    /* bad command line, or no terminal */
+    LEAKTOP_EXIT_GROWTH      = 3,    /* --fail-on-growth triggered */
+    LEAKTOP_EXIT_UNTRACEABLE = 125,  /* static or setuid: LD_PRELOAD cannot work */
+    LEAKTOP_EXIT_NOEXEC      = 126,  /* found but not executable */
+    LEAKTOP_EXIT_NOTFOUND    = 127,
+};
+
+#endif

@@ -1,0 +1,241 @@
+/* view_model.c: keeping the view's data in step with the program and the
+ * user's settings: taking snapshots, handing compares to the worker and
+ * adopting their rows, baselines, and what the watch reports (marks, an
+ * exec, the end). Runs on the loop's thread; every function that may
+ * intern frames first waits for the worker (the rule in view_worker.h). */
+#include "view_model.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "util.h"
+#include "view_screen.h"
+
+#define VIEW_STACK_LIVE_MS 20.0   /* a stack cheaper than this follows refreshes */
+
+/* ---- the data of one image -------------------------------------------------------------- */
+
+void view_data_init(view_data *d)
+{
+    memset(d, 0, sizeof(*d));
+    view_marks_init(&d->marks);
+}
+
+/* Drops everything one image of the program produced, as one. */
+void view_data_free(view_data *d)
+{
+    if (d->cur)
+        diff_snapshot_free(d->cur);
+    view_marks_free(&d->marks);
+    view_table_free(&d->table);
+    view_data_init(d);
+}
+
+/* ---- the model ------------------------------------------------------------------------- */
+
+/* Starts the compare of the current snapshot on the worker; a request
+ * while it is busy runs when the running one is collected. */
+static void view_compare(view *v, bool sample)
+{
+    if (!v->data.cur)
+        return;
+    if (view_worker_busy(&v->worker)) {
+        v->recompute = true;
+        return;
+    }
+    uint64_t mode = view_table_mode(&v->dopts, v->filter.text);
+    view_worker_start(&v->worker, v->data.cur, view_marks_baseline(&v->data.marks), &v->dopts, &v->filter, mode, sample);
+}
+
+/* Takes a finished compare into the table. */
+void view_model_collect(view *v, bool wait)
+{
+    view_job *j = view_worker_collect(&v->worker, wait);
+    if (!j)
+        return;
+    if (!j->res.st) {
+        view_footer_say(&v->footer, true, "%s", j->res.err);
+    } else {
+        view_table_adopt(&v->data.table, &j->res, j->cur, j->mode, j->sample);
+        view_cursor_clamp(&v->data.table.cur, v->data.table.nrows, view_term_body_rows(&v->term), true);
+        if (j->sample)
+            v->data.refresh_ms = v->data.snap_ms + j->ms;
+        /* The stack is a compare of its own, on this thread: it follows the
+         * table only while that does not delay keys. */
+        if (v->nav.screen == VIEW_SCREEN_STACK && v->nav.stack_ms < VIEW_STACK_LIVE_MS)
+            view_page_rebuild(v);
+    }
+    v->dirty = true;
+    if (v->recompute) {
+        v->recompute = false;
+        view_compare(v, false);
+    }
+}
+
+/* Waits until no compare runs: before anything that interns frames into
+ * the loctab (snapshots) or frees a snapshot a job may use. */
+static void view_quiesce(view *v)
+{
+    while (view_worker_busy(&v->worker))
+        view_model_collect(v, true);
+}
+
+/* Re-groups or re-sorts the same snapshots (no new trend point); the rows
+ * change when the worker is done. */
+void view_model_recompute(view *v)
+{
+    view_compare(v, false);
+    v->dirty = true;
+}
+
+/* A fresh snapshot of the program now; after death, its final state. */
+static void view_sample(view *v)
+{
+    view_quiesce(v);
+    int64_t t0 = util_now_ns();
+    diff_snapshot *snap = watch_snapshot(v->prog.w, v->prog.ended ? "exit" : "live");
+    if (v->data.cur)
+        diff_snapshot_free(v->data.cur);
+    v->data.cur = snap;
+    v->data.snap_ms = (double)(util_now_ns() - t0) / 1e6;
+    view_compare(v, true);
+}
+
+void view_model_baseline_now(view *v)
+{
+    view_quiesce(v);
+    char label[32];
+    unsigned n = 1;
+    for (size_t i = 0; i < v->data.marks.n; i++)
+        n += !v->data.marks.items[i].by_program;
+    snprintf(label, sizeof(label), "b%u", n);
+    size_t idx = view_marks_add(&v->data.marks, watch_snapshot(v->prog.w, label), false);
+    view_marks_set_baseline(&v->data.marks, (long)idx);
+    watch_baseline_chosen(v->prog.w);
+    /* The table compares against a state taken just now as well, so it
+     * starts from zero instead of showing the last interval backwards. */
+    view_sample(v);
+    view_footer_say(&v->footer, false, "baseline %s taken: rows now show growth since this moment", label);
+}
+
+void view_model_baseline_clear(view *v)
+{
+    view_marks_set_baseline(&v->data.marks, -1);
+    watch_baseline_chosen(v->prog.w);
+    view_model_recompute(v);
+    view_footer_say(&v->footer, false, "baseline cleared: comparing against the empty snapshot");
+}
+
+void view_model_baseline_pick(view *v, long index)
+{
+    view_marks_set_baseline(&v->data.marks, index);
+    watch_baseline_chosen(v->prog.w);
+    view_back(v);
+    view_model_recompute(v);
+    const diff_snapshot *b = view_marks_baseline(&v->data.marks);
+    view_footer_say(&v->footer, false, "baseline: %s", b ? diff_snapshot_label(b) : "none");
+}
+
+/* A mark the program made; the watch says whether it is the baseline
+ * (the first one, unless the user already chose). Returns true when the
+ * table must be compared again. */
+static bool view_on_mark(view *v, diff_snapshot *snap, bool baseline)
+{
+    size_t idx = view_marks_add(&v->data.marks, snap, true);
+    const char *label = diff_snapshot_label(snap);
+    if (!baseline) {
+        view_footer_say(&v->footer, false, "the program marked \"%s\" (m lists marks, Enter picks one)", label);
+        return false;
+    }
+    view_marks_set_baseline(&v->data.marks, (long)idx);
+    view_footer_say(&v->footer, false, "the program marked \"%s\": it is the baseline (m lists marks)", label);
+    return true;
+}
+
+/* The program ended: its final state (read from the segment, which
+ * outlives it, exactly like the batch report) stays explorable until q. */
+static void view_on_end(view *v, diff_snapshot *final)
+{
+    v->prog.ended = true;
+    if (v->data.cur)
+        diff_snapshot_free(v->data.cur);
+    v->data.cur = final;
+    view_compare(v, true);
+    if (v->nav.screen == VIEW_SCREEN_LOG || v->nav.screen == VIEW_SCREEN_MARKS)
+        view_page_rebuild(v);   /* the program's last words, its last marks */
+    char state[64];
+    int ws = 0;
+    bool known = watch_status(v->prog.w, &ws);
+    snprintf(state, sizeof(state), "%s", watch_exited(v->prog.w) ? "exited" : "ended");
+    if (known && WIFSIGNALED(ws))
+        snprintf(state, sizeof(state), "was killed by signal %d", WTERMSIG(ws));
+    else if (known)
+        snprintf(state, sizeof(state), "exited %d", WEXITSTATUS(ws));
+    view_footer_say(&v->footer, false, "the program %s: its final state stays here until q", state);
+}
+
+/* The program exec'd (a #! script, env, a wrapper). Everything read so far
+ * refers to the old image's frame table and heap, which are gone: start
+ * over. The watch frees the old table at its next poll. */
+static void view_on_exec(view *v)
+{
+    view_worker_stop(&v->worker);
+    view_data_free(&v->data);
+    view_nav_reset(&v->nav);
+    view_footer_say(&v->footer, false, "the program exec'd %s: following the new image from an empty start", watch_name(v->prog.w));
+}
+
+/* What the watch saw since the last tick. Each poll may read the segment
+ * and intern frames, so the worker is idle before every one. */
+static void view_watch_events(view *v)
+{
+    bool rebase = false, marks = false;
+    watch_event ev;
+    for (;;) {
+        view_quiesce(v);
+        if (!watch_poll(v->prog.w, &ev))
+            break;
+        switch (ev.kind) {
+        case WATCH_EVENT_MARK:
+            rebase |= view_on_mark(v, ev.snap, ev.baseline);
+            marks = true;
+            break;
+        case WATCH_EVENT_SKIPPED:
+            view_footer_say(&v->footer, true, "%llu mark(s) were overwritten before they could be read",
+                         (unsigned long long)ev.skipped);
+            break;
+        case WATCH_EVENT_EXEC:
+            view_on_exec(v);
+            rebase = false;
+            break;
+        case WATCH_EVENT_END:
+            view_on_end(v, ev.snap);
+            rebase = false;
+            break;
+        }
+    }
+    if (rebase)
+        view_model_recompute(v);
+    if (marks && v->nav.screen == VIEW_SCREEN_MARKS)
+        view_page_rebuild(v);
+}
+
+/* Runs with the worker idle (the loop waits for it): everything here may
+ * intern frames or free snapshots. */
+void view_model_tick(view *v)
+{
+    if (v->prog.ended)
+        return;
+    view_watch_events(v);
+    if (v->prog.ended)
+        return;
+    v->prog.rss = watch_rss(v->prog.w);
+    v->prog.stopped = watch_stopped(v->prog.w);
+    if (!v->paused) {
+        view_sample(v);
+        if (v->nav.screen == VIEW_SCREEN_LOG || v->nav.screen == VIEW_SCREEN_MARKS)
+            view_page_rebuild(v);
+    }
+    v->dirty = true;
+}
