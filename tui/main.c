@@ -12,6 +12,7 @@
 
 #include "batch.h"
 #include "exit_status.h"
+#include "launch.h"
 #include "options.h"
 #include "report.h"
 #include "session.h"
