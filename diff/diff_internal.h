@@ -85,6 +85,11 @@ void diff_errf(char *err, size_t errlen, const char *fmt, ...)
 /* Filter matching as tracemalloc: fnmatch with FNM_NOESCAPE only. */
 bool diff_fnmatch(const char *pattern, const char *name);
 
+/* The largest snapshot file read or written (docs/SNAPSHOT_FORMAT.md): far
+ * above the 1 M traces of a full trace table at the default frame limit,
+ * and a bound on what a file named by mistake (a disk image) costs. */
+#define DIFF_SNAPFILE_MAX_BYTES ((uint64_t)4 << 30)
+
 /* The snapshot readers: binary and JSON. */
 diff_snapshot *diff_snapbin_parse(const uint8_t *data, size_t len, const char *name,
                                   diff_loctab *locs, char *err, size_t errlen);
