@@ -25,9 +25,18 @@ const char *sym_intern_n(sym_strings *in, const char *s, size_t n);
 const char *sym_intern(sym_strings *in, const char *s);
 
 /* ---- demangling ---- */
-/* Demangled copy of `name` interned in `in`, or `name` interned as is when
- * it is not a mangled C++ name. */
+/* Demangled copy of `name` interned in `in` (Rust, then C++), or `name`
+ * interned as is when it is neither. */
 const char *sym_demangle(sym_strings *in, const char *name);
+
+/* sym_rust.c: demangles a Rust symbol, v0 (`_R...`) or legacy
+ * (`_ZN...17h<16 hex>E`), into out (NUL-terminated, at most outlen bytes).
+ * Plain: the form rustc prints with {:#} (no legacy hash, no crate
+ * disambiguators, no const types); verbose: binutils' (c++filt's) form.
+ * Returns the length, or -1 when the name is not a Rust symbol, is
+ * malformed, or does not fit. */
+#define SYM_RUST_MAX_NAME 16384
+int sym_rust_demangle(const char *name, char *out, size_t outlen, bool verbose);
 
 /* ---- one object's tables ---- */
 
