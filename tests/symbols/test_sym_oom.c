@@ -46,18 +46,15 @@ void *__wrap_realloc(void *p, size_t n)
 
 #define NADDR 24
 
-/* Resolves addresses across each binary's text: with failures armed from
- * allocation `fail_at` (0: none). Returns how many allocations were made,
+/* Resolves addresses across each binary's text, with allocation `fail_at`
+ * failing (and every later one when sticky). Returns how many allocations were made,
  * and whether the resolver said it ran out of memory. */
 static long run(char **paths, int npaths, long fail_at, bool sticky,
                 bool in_process, bool *said_oom)
 {
-    oom_count = 0;
+    oom_count = 0; /* fail_at counts from here */
     oom_fail_at = fail_at;
     oom_sticky = sticky;
-    /* fail_at counts from here; the sentinel keeps it armed when 0 was asked */
-    if (fail_at == 0)
-        oom_fail_at = 0;
     sym_resolver *r = sym_resolver_new(NULL, 0);
     sym_resolver_set_in_process(r, in_process);
     for (int i = 0; i < npaths; i++) {
