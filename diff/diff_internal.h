@@ -88,6 +88,11 @@ void diff_errf(char *err, size_t errlen, const char *fmt, ...)
 /* Filter matching as tracemalloc: fnmatch with FNM_NOESCAPE only. */
 bool diff_fnmatch(const char *pattern, const char *name);
 
+/* The largest snapshot file read or written (docs/SNAPSHOT_FORMAT.md): far
+ * above the 1 M traces of a full trace table at the default frame limit,
+ * and a bound on what a file named by mistake (a disk image) costs. */
+#define DIFF_SNAPFILE_MAX_BYTES ((uint64_t)4 << 30)
+
 /* The snapshot readers: binary and JSON. */
 diff_snapshot *diff_snapbin_parse(const uint8_t *data, size_t len, const char *name,
                                   diff_loctab *locs, char *err, size_t errlen);
@@ -98,12 +103,17 @@ diff_snapshot *diff_snapjson_parse(const uint8_t *data, size_t len, const char *
  * on (double)bytes. */
 char *diff_format_size_double(char *buf, size_t len, double v, bool sign);
 /* A JSON string literal, or null for NULL; invalid UTF-8 bytes become
- * \ufffd so the output is always valid JSON. */
+ * \ufffd so the output is always valid JSON, and control characters (C0,
+ * DEL, C1) are escaped as \u00XX so none reaches a terminal raw. */
 void diff_json_string(FILE *out, const char *s);
 
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid
  * (overlong, surrogate, past U+10FFFF, bad continuation). s[0] != 0. */
 int diff_utf8_len(const unsigned char *s);
+/* The code point of the n-byte sequence at s (n from diff_utf8_len) when it
+ * is a control character: C0 (U+0000-U+001F), DEL (U+007F) or C1
+ * (U+0080-U+009F, "\xc2\x80".."\xc2\x9f"); else -1. */
+int diff_utf8_control(const unsigned char *s, int n);
 
 /* Set once the JSON reader knows it (the key may follow the traces). */
 void diff_snapshot_set_frames_limit(diff_snapshot *s, uint32_t limit);

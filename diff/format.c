@@ -94,16 +94,21 @@ int diff_sort_parse(const char *name, diff_sort *out)
 
 /* ---- text report ------------------------------------------------------------- */
 
-/* Text reports are parsed line by line: a control character in a path or
- * label must not start a new line, and the output stays valid UTF-8. */
+/* Text reports are parsed line by line and read on terminals: a control
+ * character in a path or label (C0, DEL, or C1 such as U+009B, a CSI on
+ * many terminals) must neither start a new line nor drive the terminal,
+ * and the output stays valid UTF-8. Each becomes one '?'. */
 static void put_clean(FILE *out, const char *s)
 {
     const unsigned char *p = (const unsigned char *)s;
     while (p && *p) {
         int n = diff_utf8_len(p);
-        if (n == 0 || *p < 0x20 || *p == 0x7f) {
+        if (n == 0) {
             fputc('?', out);
             p++;
+        } else if (diff_utf8_control(p, n) >= 0) {
+            fputc('?', out);
+            p += n;
         } else {
             fwrite(p, 1, (size_t)n, out);
             p += n;
@@ -259,8 +264,9 @@ void diff_json_string(FILE *out, const char *s)
         } else if (*p == '"' || *p == '\\') {
             fputc('\\', out);
             fputc(*p++, out);
-        } else if (*p < 0x20) {
-            fprintf(out, "\\u%04x", *p++);
+        } else if (diff_utf8_control(p, n) >= 0) {
+            fprintf(out, "\\u%04x", (unsigned)diff_utf8_control(p, n));
+            p += n;
         } else {
             fwrite(p, 1, (size_t)n, out);
             p += n;

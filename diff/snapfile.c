@@ -199,6 +199,13 @@ static int wr_file(const char *path, const diff_vec *out, char *err, size_t errl
         diff_errf(err, errlen, "%s: out of memory", path);
         return -ENOMEM;
     }
+    if (out->len > DIFF_SNAPFILE_MAX_BYTES) {
+        diff_errf(err, errlen, "%s: %zu bytes, larger than the %" PRIu64
+                  " bytes a snapshot file may hold", path, out->len,
+                  (uint64_t)DIFF_SNAPFILE_MAX_BYTES);
+        free(tmp);
+        return -EFBIG;
+    }
     snprintf(tmp, n, "%s.tmp%d", path, (int)getpid());
     /* Never through a link someone planted in a shared directory: the
      * sibling is created new, and rename replaces a link, not its target. */
@@ -609,21 +616,32 @@ diff_snapshot *diff_snapfile_parse(const uint8_t *data, size_t len, const char *
     return diff_snapbin_parse(data, len, name, locs, err, errlen);
 }
 
-static uint8_t *slurp(FILE *f, size_t *len, int *rc)
+/* Reads a regular file of at most DIFF_SNAPFILE_MAX_BYTES: the size is
+ * known up front, but the loop still stops at the cap should the file grow
+ * while it is read. */
+static uint8_t *slurp(int fd, size_t size_hint, size_t *len, int *rc)
 {
     diff_vec buf;
     diff_vec_init(&buf, 1);
+    size_t step = size_hint < 65536 ? 65536 : size_hint + 1;
     for (;;) {
-        if (diff_vec_reserve(&buf, 65536) < 0) {
+        if (buf.len > DIFF_SNAPFILE_MAX_BYTES) {
+            *rc = -EFBIG;
+            break;
+        }
+        if (diff_vec_reserve(&buf, step) < 0) {
             *rc = -ENOMEM;
             break;
         }
-        size_t got = fread((uint8_t *)buf.data + buf.len, 1, buf.cap - buf.len, f);
-        buf.len += got;
-        if (got == 0) {
-            *rc = ferror(f) ? -(errno ? errno : EIO) : 0;
+        step = 65536;
+        ssize_t got = read(fd, (uint8_t *)buf.data + buf.len, buf.cap - buf.len);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0) {
+            *rc = got < 0 ? -errno : 0;
             break;
         }
+        buf.len += (size_t)got;
     }
     if (*rc) {
         diff_vec_release(&buf);
@@ -633,23 +651,63 @@ static uint8_t *slurp(FILE *f, size_t *len, int *rc)
     return buf.data ? buf.data : calloc(1, 1);
 }
 
-diff_snapshot *diff_snapfile_read(const char *path, diff_loctab *locs, char *err, size_t errlen)
+static const char *file_kind(mode_t mode)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    return S_ISDIR(mode) ? "is a directory"
+         : S_ISFIFO(mode) ? "is a FIFO"
+         : S_ISCHR(mode) ? "is a character device"
+         : S_ISBLK(mode) ? "is a block device"
+         : S_ISSOCK(mode) ? "is a socket"
+         : "is not a regular file";
+}
+
+/* Opens a snapshot file for reading, refusing anything but a regular file
+ * of at most the size limit. O_NONBLOCK: opening a FIFO must not wait for a
+ * writer (it is refused right after, from fstat). */
+static int open_regular(const char *path, size_t *size, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0) {
         diff_errf(err, errlen, "%s: %s", path, strerror(errno));
-        return NULL;
+        return -1;
     }
     struct stat st;
-    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-        fclose(f);
-        diff_errf(err, errlen, "%s: is a directory, not a snapshot file", path);
-        return NULL;
+    if (fstat(fd, &st) != 0) {
+        diff_errf(err, errlen, "%s: %s", path, strerror(errno));
+        close(fd);
+        return -1;
     }
+    if (!S_ISREG(st.st_mode)) {
+        diff_errf(err, errlen, "%s: %s, not a snapshot file", path, file_kind(st.st_mode));
+        close(fd);
+        return -1;
+    }
+    if ((uint64_t)st.st_size > DIFF_SNAPFILE_MAX_BYTES) {
+        diff_errf(err, errlen, "%s: %" PRIu64 " bytes, larger than the %" PRIu64
+                  " bytes a snapshot file may hold", path, (uint64_t)st.st_size,
+                  (uint64_t)DIFF_SNAPFILE_MAX_BYTES);
+        close(fd);
+        return -1;
+    }
+    *size = (size_t)st.st_size;
+    return fd;
+}
+
+diff_snapshot *diff_snapfile_read(const char *path, diff_loctab *locs, char *err, size_t errlen)
+{
+    size_t size = 0;
+    int fd = open_regular(path, &size, err, errlen);
+    if (fd < 0)
+        return NULL;
     size_t len = 0;
     int rc = 0;
-    uint8_t *data = slurp(f, &len, &rc);
-    fclose(f);
+    uint8_t *data = slurp(fd, size, &len, &rc);
+    close(fd);
+    if (rc == -EFBIG) {
+        diff_errf(err, errlen, "%s: grew past the %" PRIu64 " bytes a snapshot file may hold",
+                  path, (uint64_t)DIFF_SNAPFILE_MAX_BYTES);
+        return NULL;
+    }
     if (!data) {
         diff_errf(err, errlen, "%s: %s", path, strerror(-rc));
         return NULL;

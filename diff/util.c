@@ -235,6 +235,15 @@ int diff_utf8_len(const unsigned char *s)
     return n;
 }
 
+int diff_utf8_control(const unsigned char *s, int n)
+{
+    if (n == 1 && (s[0] < 0x20 || s[0] == 0x7f))
+        return s[0];
+    if (n == 2 && s[0] == 0xc2 && s[1] <= 0x9f)
+        return s[1];   /* a valid continuation byte: 0x80..0x9f */
+    return -1;
+}
+
 uint32_t diff_crc32(uint32_t crc, const uint8_t *p, size_t n)
 {
     /* Four bits at a time: a constant 16-entry table, no lazy init to race. */

@@ -34,12 +34,16 @@ typedef struct sym_module {
 } sym_module;
 
 /* `debug_dirs`: extra directories searched for separate debug files, before
- * /usr/lib/debug (may be NULL). */
+ * /usr/lib/debug (may be NULL). NULL when out of memory; the other calls
+ * accept a NULL resolver (sym_resolve then gives addresses only).
+ * Running out of memory later is never fatal: what could not be read is
+ * left out (frames fall back to ELF symbols, module and offset) and
+ * sym_resolver_last_error says so. */
 sym_resolver *sym_resolver_new(const char *const *debug_dirs, size_t ndirs);
 void          sym_resolver_free(sym_resolver *r);
 
 /* Adds or updates (same index) the module at position `index` of the
- * tracer's table. Returns 0, or a negative errno. */
+ * tracer's table. Returns 0, or a negative errno (-EINVAL, -ENOMEM). */
 int sym_resolver_set_module(sym_resolver *r, uint32_t index, const sym_module *m);
 
 /* Resolves a return address seen in a trace recorded at module generation

@@ -93,8 +93,10 @@ static int sym_each_debug_dir(const sym_load_ctx *ctx, sym_dir_try_fn try,
 static int sym_try_path(const char *path, char **found)
 {
     int fd = sym_open_regular(path);
-    if (fd >= 0)
-        *found = sym_xstrdup(path);
+    if (fd >= 0 && (*found = sym_strdup(path)) == NULL) {
+        close(fd); /* out of memory: as if there were no such file */
+        fd = -1;
+    }
     return fd;
 }
 
@@ -142,7 +144,10 @@ static int sym_try_link_path(const char *path, const sym_link *l, char **found)
         close(fd);
         return -1;
     }
-    *found = sym_xstrdup(path);
+    if ((*found = sym_strdup(path)) == NULL) {
+        close(fd); /* out of memory: as if there were no such file */
+        return -1;
+    }
     return fd;
 }
 
@@ -168,7 +173,12 @@ static int sym_find_by_debuglink(const char *objpath, Elf *elf,
     const char *p = real != NULL ? real : objpath;
     const char *slash = strrchr(p, '/');
     char *objdir = slash != NULL ? strndup(p, (size_t)(slash - p))
-                                 : sym_xstrdup(".");
+                                 : sym_strdup(".");
+    if (objdir == NULL) {
+        free(real);
+        free(name);
+        return -1;
+    }
     sym_link l = {objdir, name, crc, ctx};
     char path[4096];
     int fd = -1;

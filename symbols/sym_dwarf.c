@@ -39,13 +39,14 @@ typedef struct sym_walk {
     const sym_load_ctx *ctx;
     const char         *path;
     int                 nerrors;
+    bool                oom;    /* scratch or cache could not grow */
 
     /* the current compilation unit */
     Dwarf_Half  cu_version;
     Dwarf_Addr  cu_base;
     bool        cu_plain_names; /* DW_AT_name is the symbol name (C) */
     uint32_t   *cu_files;       /* line-table file number -> o->files */
-    size_t      ncu_files;
+    size_t      ncu_files, ncu_files_cap;
 
     /* scratch */
     Dwarf_Addr *ranges;         /* lo, hi pairs */
@@ -135,8 +136,13 @@ static sym_name *sym_names_slot(sym_name_cache *c, Dwarf_Off off, bool *found)
     if ((c->count + 1) * 2 > c->cap) {
         sym_name_cache n = {0};
         n.cap = c->cap ? c->cap * 2 : 1024;
-        n.keys = sym_xcalloc(n.cap, sizeof *n.keys);
-        n.vals = sym_xcalloc(n.cap, sizeof *n.vals);
+        n.keys = sym_alloc_array(n.cap, sizeof *n.keys);
+        n.vals = sym_alloc_array(n.cap, sizeof *n.vals);
+        if (n.keys == NULL || n.vals == NULL) {
+            free(n.keys);
+            free(n.vals);
+            return NULL; /* the caller goes without the cache */
+        }
         for (size_t i = 0; i < c->cap; i++) {
             if (c->keys[i] == 0)
                 continue;
@@ -168,6 +174,10 @@ static sym_name sym_origin_name(sym_walk *w, Dwarf_Off off, int hops)
         return none;
     bool found;
     sym_name *slot = sym_names_slot(&w->names, off, &found);
+    if (slot == NULL) {
+        w->oom = true;
+        return none;
+    }
     if (found)
         return *slot;
     *slot = none; /* breaks reference cycles in corrupt input */
@@ -181,7 +191,9 @@ static sym_name sym_origin_name(sym_walk *w, Dwarf_Off off, int hops)
     sym_name n = sym_die_name(w, die, hops);
     dwarf_dealloc_die(die);
     /* The table may have grown during the recursion: look up again. */
-    *sym_names_slot(&w->names, off, &found) = n;
+    slot = sym_names_slot(&w->names, off, &found);
+    if (slot != NULL)
+        *slot = n;
     return n;
 }
 
@@ -221,8 +233,11 @@ static void sym_ranges_push(sym_walk *w, Dwarf_Addr lo, Dwarf_Addr hi)
 {
     if (lo >= hi)
         return;
-    sym_grow((void **)&w->ranges, &w->ranges_cap, w->nranges + 2,
-             sizeof *w->ranges);
+    if (sym_grow((void **)&w->ranges, &w->ranges_cap, w->nranges + 2,
+                 sizeof *w->ranges) != 0) {
+        w->oom = true;
+        return;
+    }
     w->ranges[w->nranges++] = lo;
     w->ranges[w->nranges++] = hi;
 }
@@ -359,7 +374,10 @@ static const char *sym_join3(sym_walk *w, const char *a, const char *b,
     size_t need = 1;
     for (int i = 0; i < 3; i++)
         need += parts[i] != NULL ? strlen(parts[i]) + 1 : 0;
-    sym_grow((void **)&w->buf, &w->buf_cap, need, 1);
+    if (sym_grow((void **)&w->buf, &w->buf_cap, need, 1) != 0) {
+        w->oom = true;
+        return NULL;
+    }
     size_t n = 0;
     for (int i = 0; i < 3; i++) {
         if (parts[i] == NULL || parts[i][0] == '\0')
@@ -419,7 +437,13 @@ static void sym_cu_files(sym_walk *w, Dwarf_Line_Context lc,
     const char *comp_dir = NULL;
     if (dwarf_srclines_comp_dir(lc, &comp_dir, &err) == DW_DLV_ERROR)
         sym_walk_error(w, err, "comp_dir");
-    w->cu_files = sym_xrealloc(w->cu_files, (size_t)end, sizeof *w->cu_files);
+    size_t cap = w->ncu_files_cap;
+    if (sym_grow((void **)&w->cu_files, &cap, (size_t)end,
+                 sizeof *w->cu_files) != 0) {
+        w->oom = true;
+        return;
+    }
+    w->ncu_files_cap = cap;
     w->ncu_files = (size_t)end;
     for (Dwarf_Signed i = 0; i < end; i++) {
         w->cu_files[i] = SYM_LINE_END;
@@ -437,6 +461,10 @@ static void sym_cu_files(sym_walk *w, Dwarf_Line_Context lc,
         const char *path = sym_file_path(w, comp_dir,
                                          sym_line_dir(w, lc, version, dir),
                                          name);
+        if (path == NULL) { /* name is not NULL: out of memory */
+            w->oom = true;
+            continue;
+        }
         w->cu_files[i] = sym_files_add(w->t, path);
     }
 }
@@ -518,6 +546,8 @@ static void sym_walk_children(sym_walk *w, Dwarf_Die parent, int32_t scope,
 static void sym_walk_scope(sym_walk *w, Dwarf_Die die, int32_t parent,
                            int depth)
 {
+    if (w->oom || w->t->oom)
+        return; /* the unit will be dropped: stop reading it */
     sym_die_ranges(w, die);
     if (w->nranges == 0)
         return; /* no code: a declaration or an abstract instance */
@@ -641,9 +671,17 @@ sym_dwarf *sym_dwarf_open(Elf *elf, const char *path, sym_strings *strings,
             dwarf_dealloc_error(NULL, err);
         return NULL;
     }
-    sym_dwarf *d = sym_xcalloc(1, sizeof *d);
+    sym_dwarf *d = sym_alloc_array(1, sizeof *d);
+    char *copy = sym_strdup(path);
+    if (d == NULL || copy == NULL) {
+        free(d);
+        free(copy);
+        ctx->report(ctx->report_ctx, "%s: out of memory", path);
+        dwarf_finish(dbg, &err);
+        return NULL;
+    }
     d->ctx = *ctx;
-    d->path = sym_xstrdup(path);
+    d->path = copy;
     d->w = (sym_walk){.strings = strings, .dbg = dbg, .ctx = &d->ctx,
                       .path = d->path};
     return d;
@@ -668,6 +706,7 @@ void sym_dwarf_close(sym_dwarf *d)
 typedef struct sym_index_buf {
     sym_cu_range *r;
     size_t        n, cap;
+    bool          oom;   /* ranges were left out: the index is partial */
 } sym_index_buf;
 
 /* Address 0 and the all-ones tombstones mark code the linker dropped. */
@@ -676,7 +715,10 @@ static void sym_index_push(sym_index_buf *b, uint64_t lo, uint64_t hi,
 {
     if (lo == 0 || lo >= hi || hi >= UINT64_MAX - 1)
         return;
-    sym_grow((void **)&b->r, &b->cap, b->n + 1, sizeof *b->r);
+    if (sym_grow((void **)&b->r, &b->cap, b->n + 1, sizeof *b->r) != 0) {
+        b->oom = true;
+        return;
+    }
     b->r[b->n++] = (sym_cu_range){lo, hi, cu};
 }
 
@@ -764,6 +806,11 @@ sym_cu_range *sym_dwarf_index(sym_dwarf *d, bool full, size_t *n,
         b.n = 0;
         sym_index_units(d, &b);
     }
+    /* A partial index is still right where it has ranges; not being
+     * complete, it lets the object fall back to ELF symbols elsewhere. */
+    if (b.oom || d->w.oom)
+        *complete = false;
+    d->w.oom = false;
     *n = b.n;
     return b.r;
 }
@@ -793,9 +840,14 @@ void sym_dwarf_load_unit(sym_dwarf *d, uint64_t off, sym_tables *t)
     if (sym_is_unit_die(w, cu) &&
         dwarf_get_version_of_die(cu, &version, &offset_size) == DW_DLV_OK) {
         w->t = t;
+        w->oom = false;
         sym_walk_cu(w, cu, version);
-        sym_lines_sort(t);
-        sym_scopes_finish(t);
+        if (w->oom)
+            t->oom = true;
+        if (!t->oom)
+            sym_lines_sort(t);
+        if (!t->oom)
+            sym_scopes_finish(t);
         w->t = NULL;
     }
     dwarf_dealloc_die(cu);

@@ -4,6 +4,7 @@
  * libelf, which bounds every section against the file. */
 #include "sym_internal.h"
 
+#include <errno.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <stdlib.h>
@@ -82,6 +83,7 @@ static int sym_rawsym_cmp(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
+/* The function symbols of a table, or SIZE_MAX when out of memory. */
 static size_t sym_elf_collect(Elf *elf, Elf_Scn *scn, const GElf_Shdr *shdr,
                               sym_rawsym **out)
 {
@@ -89,7 +91,9 @@ static size_t sym_elf_collect(Elf *elf, Elf_Scn *scn, const GElf_Shdr *shdr,
     if (data == NULL || shdr->sh_entsize == 0)
         return 0;
     size_t n = data->d_size / shdr->sh_entsize;
-    sym_rawsym *raw = sym_xcalloc(n, sizeof *raw);
+    sym_rawsym *raw = sym_alloc_array(n, sizeof *raw);
+    if (raw == NULL)
+        return SIZE_MAX;
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         GElf_Sym s;
@@ -137,28 +141,35 @@ static uint64_t sym_rawsym_size(const sym_rawsym *raw, size_t n, size_t i)
 
 /* .symtab is complete; .dynsym only has exported names. A later file (a
  * separate debug file) may bring the .symtab a stripped object lacks. */
-void sym_elf_read_symbols(sym_object *o, Elf *elf)
+int sym_elf_read_symbols(sym_object *o, Elf *elf)
 {
     if (o->syms_from_symtab)
-        return;
+        return 0;
     GElf_Shdr shdr;
     Elf_Scn *scn = sym_elf_find_section(elf, ".symtab", &shdr);
     bool full = scn != NULL && shdr.sh_type == SHT_SYMTAB;
     if (!full && o->nsyms > 0)
-        return;
+        return 0;
     if (!full)
         scn = sym_elf_find_section(elf, ".dynsym", &shdr);
     if (scn == NULL || (shdr.sh_type != SHT_SYMTAB && shdr.sh_type != SHT_DYNSYM))
-        return;
+        return 0;
     sym_rawsym *raw = NULL;
     size_t n = sym_elf_collect(elf, scn, &shdr, &raw);
+    if (n == SIZE_MAX)
+        return -ENOMEM;
     if (n == 0) {
         free(raw);
-        return;
+        return 0;
     }
     qsort(raw, n, sizeof *raw, sym_rawsym_cmp);
+    sym_elfsym *syms = sym_alloc_array(n, sizeof *syms);
+    if (syms == NULL) { /* keep what the object had */
+        free(raw);
+        return -ENOMEM;
+    }
     free(o->syms);
-    o->syms = sym_xcalloc(n, sizeof *o->syms);
+    o->syms = syms;
     o->nsyms = 0;
     o->syms_from_symtab = full;
     for (size_t i = 0; i < n; i++) {
@@ -169,6 +180,7 @@ void sym_elf_read_symbols(sym_object *o, Elf *elf)
             sym_demangle(o->strings, raw[i].name)};
     }
     free(raw);
+    return 0;
 }
 
 const sym_elfsym *sym_elf_lookup(const sym_object *o, uint64_t vaddr)
@@ -237,7 +249,9 @@ char *sym_elf_debuglink(Elf *elf, uint32_t *crc)
                      (uint32_t)b[2] << 8 | b[3]
                : (uint32_t)b[3] << 24 | (uint32_t)b[2] << 16 |
                      (uint32_t)b[1] << 8 | b[0];
-    char *name = sym_xmalloc(len + 1);
+    char *name = sym_alloc(len + 1);
+    if (name == NULL)
+        return NULL;
     memcpy(name, buf, len);
     name[len] = '\0';
     return name;

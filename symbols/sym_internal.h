@@ -8,26 +8,41 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* ---- allocation (aborts on out-of-memory, like tmux's xmalloc) ---- */
-void *sym_xmalloc(size_t n);
-void *sym_xcalloc(size_t n, size_t size);
-void *sym_xrealloc(void *p, size_t n, size_t size);
-char *sym_xstrdup(const char *s);
+/* ---- allocation ----
+ * One policy across the frontend's libraries (as in diff/): running out of
+ * memory is an error the caller handles, never an abort. Allocators return
+ * NULL, sym_grow -ENOMEM; what could not be built is left out and said
+ * through the resolver's last error: an object without its symbol table,
+ * a unit without its tables (its frames then show module and offset). */
+void *sym_alloc(size_t n);                    /* malloc; n may be 0 */
+void *sym_alloc_array(size_t n, size_t size); /* zeroed; NULL on overflow */
+char *sym_strdup(const char *s);
 
-/* Grows *arr (of *cap elements of `size`) so that it holds at least `need`. */
-void sym_grow(void **arr, size_t *cap, size_t need, size_t size);
+/* Grows *arr (of *cap elements of `size`) so that it holds at least
+ * `need`: 0, or -ENOMEM with *arr and *cap unchanged. */
+int sym_grow(void **arr, size_t *cap, size_t need, size_t size);
 
-/* ---- interned strings: equal strings share one copy, freed at once ---- */
+/* ---- interned strings: equal strings share one copy, freed at once ----
+ * sym_intern* return NULL (as for a NULL string) when out of memory. */
 typedef struct sym_strings sym_strings;
-sym_strings *sym_strings_new(void);
+sym_strings *sym_strings_new(void); /* NULL when out of memory */
 void        sym_strings_free(sym_strings *in);
 const char *sym_intern_n(sym_strings *in, const char *s, size_t n);
 const char *sym_intern(sym_strings *in, const char *s);
 
 /* ---- demangling ---- */
-/* Demangled copy of `name` interned in `in`, or `name` interned as is when
- * it is not a mangled C++ name. */
+/* Demangled copy of `name` interned in `in` (Rust, then C++), or `name`
+ * interned as is when it is neither. */
 const char *sym_demangle(sym_strings *in, const char *name);
+
+/* sym_rust.c: demangles a Rust symbol, v0 (`_R...`) or legacy
+ * (`_ZN...17h<16 hex>E`), into out (NUL-terminated, at most outlen bytes).
+ * Plain: the form rustc prints with {:#} (no legacy hash, no crate
+ * disambiguators, no const types); verbose: binutils' (c++filt's) form.
+ * Returns the length, or -1 when the name is not a Rust symbol, is
+ * malformed, or does not fit. */
+#define SYM_RUST_MAX_NAME 16384
+int sym_rust_demangle(const char *name, char *out, size_t outlen, bool verbose);
 
 /* ---- one object's tables ---- */
 
@@ -81,6 +96,8 @@ typedef struct sym_tables {
     sym_range   *inl;        /* ranges of inlined scopes, grouped per
                                 function, each group sorted by lo */
     size_t       ninl, inl_cap;
+    bool         oom;        /* an addition failed: the tables are partial
+                                and must be dropped (sym_tables_clear) */
 } sym_tables;
 
 void sym_tables_clear(sym_tables *t);
@@ -138,6 +155,7 @@ typedef struct sym_load_ctx {
 } sym_load_ctx;
 
 /* sym_object.c */
+/* NULL when out of memory. */
 sym_object *sym_object_new(const char *path, const uint8_t *build_id,
                            size_t build_id_len, sym_strings *strings);
 void        sym_object_free(sym_object *o);
@@ -147,16 +165,19 @@ void        sym_object_load(sym_object *o, const sym_load_ctx *ctx);
 size_t sym_object_units_at(sym_object *o, uint64_t vaddr,
                            const sym_load_ctx *ctx, const sym_tables **out,
                            size_t max);
-/* Installs a unit index (takes ownership of ranges). */
-void sym_object_set_index(sym_object *o, sym_cu_range *ranges, size_t n,
-                          bool complete);
+/* Installs a unit index (takes ownership of ranges): 0, or -ENOMEM with
+ * the index the object had kept. */
+int sym_object_set_index(sym_object *o, sym_cu_range *ranges, size_t n,
+                         bool complete);
 
 /* sym_elf.c: ELF symbol tables, build-id and debuglink of an open Elf. */
 struct Elf;
-void  sym_elf_read_symbols(sym_object *o, struct Elf *elf);
+/* 0, or -ENOMEM with the object's symbols as they were. */
+int   sym_elf_read_symbols(sym_object *o, struct Elf *elf);
 bool  sym_elf_has_section(struct Elf *elf, const char *prefix);
 size_t sym_elf_build_id(struct Elf *elf, uint8_t *out, size_t max);
-/* The .gnu_debuglink name (malloc'ed) and its CRC, or NULL. */
+/* The .gnu_debuglink name (malloc'ed) and its CRC, or NULL (also when
+ * out of memory). */
 char *sym_elf_debuglink(struct Elf *elf, uint32_t *crc);
 const sym_elfsym *sym_elf_lookup(const sym_object *o, uint64_t vaddr);
 /* Decompresses the SHF_COMPRESSED DWARF sections the reader uses. */
@@ -184,21 +205,24 @@ sym_cu_range *sym_dwarf_index(sym_dwarf *d, bool full, size_t *n,
 /* Reads the unit whose DIE is at `off` into t. */
 void       sym_dwarf_load_unit(sym_dwarf *d, uint64_t off, sym_tables *t);
 
-/* sym_isolate.c: a reader of one file's DWARF, in a child process that
- * answers per-unit requests (libdwarf 20210528 has memory bugs on corrupt
- * input), or in this process. Takes ownership of fd. A crash, hang or
- * broken stream stops the source: the object keeps what it had. */
+/* sym_source.c (with sym_pool.c, sym_wire.c, sym_local.c; sym_source.h):
+ * a reader of one file's DWARF, in a child process that answers per-unit
+ * requests (libdwarf 20210528 has memory bugs on corrupt input), or in this
+ * process. Takes ownership of fd (NULL when out of memory; fd closed). A
+ * crash, hang or broken stream stops the source: the object keeps what it
+ * had. */
 sym_source *sym_source_new(int fd, const char *path, sym_strings *strings,
                            const sym_load_ctx *ctx);
 void        sym_source_free(sym_source *s);
-/* 0, or -1 with a reason reported; after -1, sym_source_dead says whether
- * to give up on the source (else only that request failed). */
+/* 0, or -1 / -ENOMEM with a reason reported; after a failure,
+ * sym_source_dead says whether to give up on the source (else only that
+ * request failed). */
 int  sym_source_index(sym_source *s, bool full, sym_object *o,
                       const sym_load_ctx *ctx);
 int  sym_source_unit(sym_source *s, uint64_t off, sym_tables *t,
                      const sym_load_ctx *ctx);
 bool sym_source_dead(const sym_source *s);
-sym_pool *sym_pool_new(void);
+sym_pool *sym_pool_new(void); /* NULL when out of memory: no pool limit */
 void      sym_pool_free(sym_pool *p);
 
 /* sym_resolver.c: for tests and the fuzzer, which want libdwarf in their

@@ -3,6 +3,7 @@
  * end-of-sequence rows kept as terminators, then searched by bisection. */
 #include "sym_internal.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,8 +15,11 @@ uint32_t sym_files_add(sym_tables *o, const char *interned)
     for (size_t i = o->nfiles, k = 0; i > 0 && k < 64; i--, k++)
         if (o->files[i - 1] == interned)
             return (uint32_t)(i - 1);
-    sym_grow((void **)&o->files, &o->files_cap, o->nfiles + 1,
-             sizeof *o->files);
+    if (o->oom || sym_grow((void **)&o->files, &o->files_cap, o->nfiles + 1,
+                           sizeof *o->files) != 0) {
+        o->oom = true;
+        return SYM_LINE_END - 1; /* as an unreadable file entry */
+    }
     o->files[o->nfiles] = interned;
     return (uint32_t)o->nfiles++;
 }
@@ -31,8 +35,11 @@ void sym_lines_add(sym_tables *o, uint64_t addr, uint32_t file, uint32_t line)
             return;
         }
     }
-    sym_grow((void **)&o->lines, &o->lines_cap, o->nlines + 1,
-             sizeof *o->lines);
+    if (o->oom || sym_grow((void **)&o->lines, &o->lines_cap, o->nlines + 1,
+                           sizeof *o->lines) != 0) {
+        o->oom = true;
+        return;
+    }
     o->lines[o->nlines++] = (sym_line){addr, file, line};
 }
 
@@ -60,9 +67,11 @@ static void sym_lines_merge(const sym_line *src, sym_line *dst, size_t lo,
 }
 
 /* Bottom-up stable merge sort: rows mostly arrive as sorted runs. */
-static void sym_lines_stable_sort(sym_line *rows, size_t n)
+static int sym_lines_stable_sort(sym_line *rows, size_t n)
 {
-    sym_line *tmp = sym_xcalloc(n, sizeof *tmp);
+    sym_line *tmp = sym_alloc_array(n, sizeof *tmp);
+    if (tmp == NULL)
+        return -ENOMEM;
     sym_line *src = rows, *dst = tmp;
     for (size_t width = 1; width < n; width *= 2) {
         for (size_t lo = 0; lo < n; lo += 2 * width) {
@@ -77,6 +86,7 @@ static void sym_lines_stable_sort(sym_line *rows, size_t n)
     if (src != rows)
         memcpy(rows, src, n * sizeof *rows);
     free(tmp);
+    return 0;
 }
 
 /* Drops rows that change nothing: superseded by a later row at the same
@@ -94,15 +104,20 @@ static void sym_lines_compact(sym_tables *o)
         o->lines[k++] = *r;
     }
     o->nlines = k;
-    if (k > 0 && k < o->lines_cap) {
-        o->lines = sym_xrealloc(o->lines, k, sizeof *o->lines);
+    sym_line *fit = k > 0 && k < o->lines_cap
+                  ? realloc(o->lines, k * sizeof *o->lines) : NULL;
+    if (fit != NULL) { /* else the larger array serves as well */
+        o->lines = fit;
         o->lines_cap = k;
     }
 }
 
 void sym_lines_sort(sym_tables *o)
 {
-    sym_lines_stable_sort(o->lines, o->nlines);
+    if (sym_lines_stable_sort(o->lines, o->nlines) != 0) {
+        o->oom = true; /* unsorted rows cannot be bisected */
+        return;
+    }
     sym_lines_compact(o);
 }
 

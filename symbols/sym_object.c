@@ -18,8 +18,14 @@
 sym_object *sym_object_new(const char *path, const uint8_t *build_id,
                            size_t build_id_len, sym_strings *strings)
 {
-    sym_object *o = sym_xcalloc(1, sizeof *o);
-    o->path = sym_xstrdup(path);
+    sym_object *o = sym_alloc_array(1, sizeof *o);
+    char *copy = sym_strdup(path);
+    if (o == NULL || copy == NULL) {
+        free(o);
+        free(copy);
+        return NULL;
+    }
+    o->path = copy;
     o->strings = strings;
     if (build_id != NULL && build_id_len <= sizeof o->build_id) {
         memcpy(o->build_id, build_id, build_id_len);
@@ -102,6 +108,14 @@ static int sym_elf_open(sym_elf_file *f, const char *path,
     return sym_elf_open_fd(f, f->fd, path, ctx);
 }
 
+static void sym_object_read_symbols(sym_object *o, Elf *elf, const char *path,
+                                    const sym_load_ctx *ctx)
+{
+    if (sym_elf_read_symbols(o, elf) != 0)
+        ctx->report(ctx->report_ctx, "%s: out of memory reading the symbol table",
+                    path);
+}
+
 static bool sym_elf_has_dwarf(Elf *elf)
 {
     return sym_elf_has_section(elf, ".debug_info") ||
@@ -116,6 +130,8 @@ static bool sym_object_start_dwarf(sym_object *o, int fd, const char *path,
     if (fd < 0)
         return false;
     sym_source *s = sym_source_new(fd, path, o->strings, ctx);
+    if (s == NULL)
+        return false;
     if (sym_source_index(s, false, o, ctx) == 0 && o->ncu_ranges == 0 &&
         !o->index_complete)
         sym_source_index(s, true, o, ctx);
@@ -144,7 +160,7 @@ static void sym_object_load_debugfile(sym_object *o, Elf *elf,
     }
     sym_elf_file d;
     if (sym_elf_open_fd(&d, fd, found, ctx) == 0) {
-        sym_elf_read_symbols(o, d.elf);
+        sym_object_read_symbols(o, d.elf, found, ctx);
         if (sym_elf_has_dwarf(d.elf))
             sym_object_start_dwarf(o, dup(d.fd), found, ctx);
         else
@@ -194,7 +210,7 @@ void sym_object_load(sym_object *o, const sym_load_ctx *ctx)
         sym_object_load_debugfile(o, NULL, ctx);
         return;
     }
-    sym_elf_read_symbols(o, f.elf);
+    sym_object_read_symbols(o, f.elf, o->path, ctx);
     if (!sym_elf_has_dwarf(f.elf) ||
         !sym_object_start_dwarf(o, dup(f.fd), o->path, ctx))
         sym_object_load_debugfile(o, f.elf, ctx);
@@ -233,16 +249,22 @@ static sym_cu *sym_object_unit(const sym_object *o, uint64_t off)
 }
 
 /* The units named by the ranges, keeping the tables already read (a
- * full index replaces the aranges one). */
-static void sym_object_set_units(sym_object *o)
+ * full index replaces the aranges one). -ENOMEM with nothing changed. */
+static int sym_object_set_units(sym_object *o, const sym_cu_range *ranges,
+                                size_t nranges)
 {
-    uint64_t *offs = sym_xcalloc(o->ncu_ranges, sizeof *offs);
-    for (size_t i = 0; i < o->ncu_ranges; i++)
-        offs[i] = o->cu_ranges[i].cu;
-    qsort(offs, o->ncu_ranges, sizeof *offs, sym_u64_cmp);
-    sym_cu *cus = sym_xcalloc(o->ncu_ranges, sizeof *cus);
+    uint64_t *offs = sym_alloc_array(nranges, sizeof *offs);
+    sym_cu *cus = sym_alloc_array(nranges, sizeof *cus);
+    if (offs == NULL || cus == NULL) {
+        free(offs);
+        free(cus);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < nranges; i++)
+        offs[i] = ranges[i].cu;
+    qsort(offs, nranges, sizeof *offs, sym_u64_cmp);
     size_t n = 0;
-    for (size_t i = 0; i < o->ncu_ranges; i++) {
+    for (size_t i = 0; i < nranges; i++) {
         if (n > 0 && cus[n - 1].off == offs[i])
             continue;
         sym_cu *old = sym_object_unit(o, offs[i]);
@@ -257,24 +279,31 @@ static void sym_object_set_units(sym_object *o)
     free(offs);
     o->cus = cus;
     o->ncus = n;
+    return 0;
 }
 
-void sym_object_set_index(sym_object *o, sym_cu_range *ranges, size_t n,
-                          bool complete)
+int sym_object_set_index(sym_object *o, sym_cu_range *ranges, size_t n,
+                         bool complete)
 {
     if (n > 1)
         qsort(ranges, n, sizeof *ranges, sym_cu_range_cmp);
+    uint64_t *maxhi = sym_alloc_array(n, sizeof *maxhi);
+    if (maxhi == NULL || sym_object_set_units(o, ranges, n) != 0) {
+        free(maxhi);
+        free(ranges);
+        return -ENOMEM; /* the index the object had stays */
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint64_t prev = i > 0 ? maxhi[i - 1] : 0;
+        maxhi[i] = ranges[i].hi > prev ? ranges[i].hi : prev;
+    }
     free(o->cu_ranges);
     free(o->cu_maxhi);
     o->cu_ranges = ranges;
     o->ncu_ranges = n;
     o->index_complete = complete;
-    o->cu_maxhi = sym_xcalloc(n, sizeof *o->cu_maxhi);
-    for (size_t i = 0; i < n; i++) {
-        uint64_t prev = i > 0 ? o->cu_maxhi[i - 1] : 0;
-        o->cu_maxhi[i] = ranges[i].hi > prev ? ranges[i].hi : prev;
-    }
-    sym_object_set_units(o);
+    o->cu_maxhi = maxhi;
+    return 0;
 }
 
 /* Units in .debug_info order: where units overlap, the earlier one wins

@@ -32,7 +32,7 @@ struct sym_resolver {
     sym_object **objs;
     size_t      nobjs, objs_cap;
     size_t      last_hit;   /* module of the previous lookup */
-    char       *last_error;
+    char        last_error[1024]; /* "" when none: reporting never allocates */
     bool        load_reported; /* the current load already said why */
     bool        in_process;    /* no child process for libdwarf */
     sym_pool   *pool;          /* DWARF reader processes */
@@ -46,27 +46,32 @@ static void sym_report(void *ctx, const char *fmt, ...)
     if (r->load_reported)
         return;
     r->load_reported = true;
-    char msg[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(r->last_error, sizeof r->last_error, fmt, ap);
     va_end(ap);
-    free(r->last_error);
-    r->last_error = sym_xstrdup(msg);
 }
 
 sym_resolver *sym_resolver_new(const char *const *debug_dirs, size_t ndirs)
 {
     /* Idempotent; libelf needs it before any elf_begin. */
     elf_version(EV_CURRENT);
-    sym_resolver *r = sym_xcalloc(1, sizeof *r);
+    sym_resolver *r = sym_alloc_array(1, sizeof *r);
+    if (r == NULL)
+        return NULL;
     r->strings = sym_strings_new();
-    r->pool = sym_pool_new();
-    if (debug_dirs != NULL && ndirs > 0) {
-        r->debug_dirs = sym_xcalloc(ndirs, sizeof *r->debug_dirs);
-        for (size_t i = 0; i < ndirs; i++)
+    r->pool = sym_pool_new(); /* without one, readers are not limited */
+    bool ok = r->strings != NULL;
+    if (ok && debug_dirs != NULL && ndirs > 0) {
+        r->debug_dirs = sym_alloc_array(ndirs, sizeof *r->debug_dirs);
+        ok = r->debug_dirs != NULL;
+        for (size_t i = 0; ok && i < ndirs; i++)
             if (debug_dirs[i] != NULL)
-                r->debug_dirs[r->ndirs++] = sym_xstrdup(debug_dirs[i]);
+                ok = (r->debug_dirs[r->ndirs++] = sym_strdup(debug_dirs[i])) != NULL;
+    }
+    if (!ok) {
+        sym_resolver_free(r);
+        return NULL;
     }
     return r;
 }
@@ -82,7 +87,6 @@ void sym_resolver_free(sym_resolver *r)
     free(r->debug_dirs);
     free(r->objs);
     free(r->mods);
-    free(r->last_error);
     sym_pool_free(r->pool);
     sym_strings_free(r->strings);
     free(r);
@@ -90,12 +94,13 @@ void sym_resolver_free(sym_resolver *r)
 
 void sym_resolver_set_in_process(sym_resolver *r, bool in_process)
 {
-    r->in_process = in_process;
+    if (r != NULL)
+        r->in_process = in_process;
 }
 
 const char *sym_resolver_last_error(const sym_resolver *r)
 {
-    return r->last_error;
+    return r != NULL && r->last_error[0] != '\0' ? r->last_error : NULL;
 }
 
 /* One object per (path, build-id): a library dlclose'd and dlopen'ed again
@@ -109,9 +114,12 @@ static sym_object *sym_resolver_object(sym_resolver *r, const sym_module *m)
             (idlen == 0 || memcmp(o->build_id, m->build_id, idlen) == 0))
             return o;
     }
-    sym_grow((void **)&r->objs, &r->objs_cap, r->nobjs + 1, sizeof *r->objs);
+    if (sym_grow((void **)&r->objs, &r->objs_cap, r->nobjs + 1,
+                 sizeof *r->objs) != 0)
+        return NULL;
     sym_object *o = sym_object_new(m->path, m->build_id, idlen, r->strings);
-    r->objs[r->nobjs++] = o;
+    if (o != NULL)
+        r->objs[r->nobjs++] = o;
     return o;
 }
 
@@ -122,8 +130,11 @@ int sym_resolver_set_module(sym_resolver *r, uint32_t index,
         return -EINVAL;
     if (m->build_id_len > 32 && m->build_id != NULL)
         return -EINVAL;
-    sym_grow((void **)&r->mods, &r->mods_cap, (size_t)index + 1,
-             sizeof *r->mods);
+    const char *path = sym_intern(r->strings, m->path);
+    sym_object *obj = path != NULL ? sym_resolver_object(r, m) : NULL;
+    if (obj == NULL || sym_grow((void **)&r->mods, &r->mods_cap,
+                                (size_t)index + 1, sizeof *r->mods) != 0)
+        return -ENOMEM; /* the module stays as it was */
     if (index >= r->nmods) {
         memset(r->mods + r->nmods, 0, (index + 1 - r->nmods) * sizeof *r->mods);
         r->nmods = (size_t)index + 1;
@@ -136,8 +147,8 @@ int sym_resolver_set_module(sym_resolver *r, uint32_t index,
         .hi = m->hi,
         .gen_loaded = m->gen_loaded,
         .gen_unloaded = m->gen_unloaded,
-        .path = sym_intern(r->strings, m->path),
-        .obj = sym_resolver_object(r, m),
+        .path = path,
+        .obj = obj,
     };
     return 0;
 }
@@ -300,7 +311,9 @@ int sym_resolve(sym_resolver *r, uint64_t return_address, uint32_t gen,
         return 0;
     /* The call instruction ends just before the return address. */
     uint64_t pc = return_address > 0 ? return_address - 1 : 0;
-    sym_mod *m = sym_resolver_find(r, pc, gen);
+    /* r is NULL when sym_resolver_new ran out of memory: addresses then
+     * stay addresses. */
+    sym_mod *m = r != NULL ? sym_resolver_find(r, pc, gen) : NULL;
     if (m == NULL) {
         out[0] = (sym_frame){.offset = return_address};
         return 1;

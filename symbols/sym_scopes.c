@@ -8,8 +8,11 @@
 
 uint32_t sym_scopes_add(sym_tables *o, const sym_scope *s)
 {
-    sym_grow((void **)&o->scopes, &o->scopes_cap, o->nscopes + 1,
-             sizeof *o->scopes);
+    if (o->oom || sym_grow((void **)&o->scopes, &o->scopes_cap, o->nscopes + 1,
+                           sizeof *o->scopes) != 0) {
+        o->oom = true;
+        return UINT32_MAX;
+    }
     o->scopes[o->nscopes] = *s;
     return (uint32_t)o->nscopes++;
 }
@@ -27,20 +30,21 @@ void sym_scopes_add_range(sym_tables *o, uint32_t scope, uint64_t lo,
                           uint64_t hi)
 {
     /* Address 0 and the all-ones tombstone mark code the linker dropped. */
-    if (lo == 0 || lo >= hi || hi == UINT64_MAX)
+    if (lo == 0 || lo >= hi || hi == UINT64_MAX || o->oom || scope >= o->nscopes)
         return;
     sym_scope *s = &o->scopes[scope];
     if (s->entry == 0)
         s->entry = lo;
     sym_range r = {lo, hi, scope, sym_scope_func(o, scope)};
-    if (s->depth == 0) {
-        sym_grow((void **)&o->funcs, &o->funcs_cap, o->nfuncs + 1,
-                 sizeof *o->funcs);
-        o->funcs[o->nfuncs++] = r;
-    } else {
-        sym_grow((void **)&o->inl, &o->inl_cap, o->ninl + 1, sizeof *o->inl);
-        o->inl[o->ninl++] = r;
+    bool func = s->depth == 0;
+    sym_range **arr = func ? &o->funcs : &o->inl;
+    size_t *n = func ? &o->nfuncs : &o->ninl;
+    size_t *cap = func ? &o->funcs_cap : &o->inl_cap;
+    if (sym_grow((void **)arr, cap, *n + 1, sizeof **arr) != 0) {
+        o->oom = true;
+        return;
     }
+    (*arr)[(*n)++] = r;
 }
 
 static int sym_range_cmp_lo(const void *a, const void *b)

@@ -1,63 +1,51 @@
 /* sym_strings.c: the resolver's string store. Every name and path handed out
  * by sym_resolve lives here, deduplicated, until sym_resolver_free: frames
  * can then be compared by pointer and copied without ownership questions.
- * Also the never-NULL allocation helpers used across symbols/. */
+ * Also the allocation helpers used across symbols/ (they fail, never abort). */
 #include "sym_internal.h"
 
-#include <stdio.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-void *sym_xmalloc(size_t n)
+void *sym_alloc(size_t n)
 {
-    void *p = malloc(n ? n : 1);
-    if (p == NULL) {
-        fputs("leaktop: out of memory\n", stderr);
-        abort();
-    }
-    return p;
+    return malloc(n ? n : 1);
 }
 
-void *sym_xcalloc(size_t n, size_t size)
+void *sym_alloc_array(size_t n, size_t size)
 {
-    void *p = calloc(n ? n : 1, size ? size : 1);
-    if (p == NULL) {
-        fputs("leaktop: out of memory\n", stderr);
-        abort();
-    }
-    return p;
+    if (size != 0 && n > SIZE_MAX / size)
+        return NULL;
+    return calloc(n ? n : 1, size ? size : 1);
 }
 
-void *sym_xrealloc(void *p, size_t n, size_t size)
-{
-    if (size != 0 && n > SIZE_MAX / size) {
-        fputs("leaktop: allocation overflow\n", stderr);
-        abort();
-    }
-    size_t bytes = n * size;
-    void *q = realloc(p, bytes != 0 ? bytes : 1);
-    if (q == NULL) {
-        fputs("leaktop: out of memory\n", stderr);
-        abort();
-    }
-    return q;
-}
-
-char *sym_xstrdup(const char *s)
+char *sym_strdup(const char *s)
 {
     size_t n = strlen(s) + 1;
-    return memcpy(sym_xmalloc(n), s, n);
+    char *p = sym_alloc(n);
+    return p != NULL ? memcpy(p, s, n) : NULL;
 }
 
-void sym_grow(void **arr, size_t *cap, size_t need, size_t size)
+int sym_grow(void **arr, size_t *cap, size_t need, size_t size)
 {
     if (need <= *cap)
-        return;
-    size_t ncap = *cap ? *cap * 2 : 16;
-    while (ncap < need)
+        return 0;
+    size_t ncap = *cap ? *cap : 16;
+    while (ncap < need) {
+        if (ncap > SIZE_MAX / 2)
+            return -ENOMEM;
         ncap *= 2;
-    *arr = sym_xrealloc(*arr, ncap, size);
+    }
+    if (size != 0 && ncap > SIZE_MAX / size)
+        return -ENOMEM;
+    size_t bytes = ncap * size;
+    void *p = realloc(*arr, bytes != 0 ? bytes : 1);
+    if (p == NULL)
+        return -ENOMEM;
+    *arr = p;
     *cap = ncap;
+    return 0;
 }
 
 /* Strings are packed into large chunks; the hash table holds pointers into
@@ -79,10 +67,16 @@ struct sym_strings {
 
 sym_strings *sym_strings_new(void)
 {
-    sym_strings *in = sym_xcalloc(1, sizeof *in);
+    sym_strings *in = sym_alloc_array(1, sizeof *in);
+    if (in == NULL)
+        return NULL;
     in->nslots = 1024;
-    in->slots = sym_xcalloc(in->nslots, sizeof *in->slots);
-    in->hashes = sym_xcalloc(in->nslots, sizeof *in->hashes);
+    in->slots = sym_alloc_array(in->nslots, sizeof *in->slots);
+    in->hashes = sym_alloc_array(in->nslots, sizeof *in->hashes);
+    if (in->slots == NULL || in->hashes == NULL) {
+        sym_strings_free(in);
+        return NULL;
+    }
     return in;
 }
 
@@ -112,7 +106,9 @@ static char *sym_intern_store(sym_strings *in, const char *s, size_t n)
     sym_chunk *c = in->chunks;
     if (c == NULL || c->size - c->used < n + 1) {
         size_t size = n + 1 > SYM_CHUNK_SIZE ? n + 1 : SYM_CHUNK_SIZE;
-        c = sym_xmalloc(sizeof *c + size);
+        c = sym_alloc(sizeof *c + size);
+        if (c == NULL)
+            return NULL;
         c->size = size;
         c->used = 0;
         c->next = in->chunks;
@@ -125,11 +121,16 @@ static char *sym_intern_store(sym_strings *in, const char *s, size_t n)
     return p;
 }
 
-static void sym_intern_rehash(sym_strings *in)
+static int sym_intern_rehash(sym_strings *in)
 {
     size_t nslots = in->nslots * 2;
-    const char **slots = sym_xcalloc(nslots, sizeof *slots);
-    uint32_t *hashes = sym_xcalloc(nslots, sizeof *hashes);
+    const char **slots = sym_alloc_array(nslots, sizeof *slots);
+    uint32_t *hashes = sym_alloc_array(nslots, sizeof *hashes);
+    if (slots == NULL || hashes == NULL) {
+        free(slots);
+        free(hashes);
+        return -ENOMEM;
+    }
     for (size_t i = 0; i < in->nslots; i++) {
         if (in->slots[i] == NULL)
             continue;
@@ -144,14 +145,15 @@ static void sym_intern_rehash(sym_strings *in)
     in->slots = slots;
     in->hashes = hashes;
     in->nslots = nslots;
+    return 0;
 }
 
 const char *sym_intern_n(sym_strings *in, const char *s, size_t n)
 {
     if (s == NULL)
         return NULL;
-    if ((in->count + 1) * 2 > in->nslots)
-        sym_intern_rehash(in);
+    if ((in->count + 1) * 2 > in->nslots && sym_intern_rehash(in) != 0)
+        return NULL;
     uint32_t h = sym_hash(s, n);
     size_t i = h & (in->nslots - 1);
     for (; in->slots[i] != NULL; i = (i + 1) & (in->nslots - 1)) {
@@ -159,7 +161,10 @@ const char *sym_intern_n(sym_strings *in, const char *s, size_t n)
             in->slots[i][n] == '\0')
             return in->slots[i];
     }
-    in->slots[i] = sym_intern_store(in, s, n);
+    char *p = sym_intern_store(in, s, n);
+    if (p == NULL)
+        return NULL;
+    in->slots[i] = p;
     in->hashes[i] = h;
     in->count++;
     return in->slots[i];

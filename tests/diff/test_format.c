@@ -152,11 +152,53 @@ static void test_json_report(void)
     free_fixture(&fx);
 }
 
+/* Whether the bytes hold a C1 control (U+0080-U+009F as UTF-8) or DEL. */
+static bool has_raw_control(const char *t)
+{
+    for (const unsigned char *p = (const unsigned char *)t; *p; p++)
+        if (*p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+            return true;
+    return false;
+}
+
+/* Names from debug info may hold C1 controls (U+009B is a CSI on many
+ * terminals) and invalid UTF-8: text shows each control as '?' like C0,
+ * JSON escapes it as \u00XX, bad bytes become ? or \ufffd; U+00A0 and
+ * other printable characters pass. */
+static void test_control_characters_escaped(void)
+{
+    fixture fx = { diff_loctab_new(), NULL, NULL };
+    fx.old = diff_snapshot_new(fx.lt, 32);
+    fx.new_ = diff_snapshot_new(fx.lt, 32);
+    diff_frame f = { .function = "f\xc2\x9b" "31m\xc2\x80\xc2\x9f\x7f\xc2\xa0\xc3\xa9",
+                     .file = "/abs/x\xc2\x85y\xed\xa0\x80\xc2.c", .line = 7,
+                     .module = "/abs/m\xc2\x9b", .offset = 0x10 };
+    uint32_t id = diff_loctab_intern(fx.lt, &f);
+    diff_snapshot_add(fx.new_, 64, 1, &id, 1);
+    diff_report_info info = { .reason = "mark", .label = "l\xc2\x9b", .baseline = "b\xc2\x90",
+                              .frames_limit = 32, .path_base = "/abs/" };
+    diff_options o = { .group = DIFF_GROUP_LINENO, .sort = DIFF_SORT_GROWTH };
+    char *t = report(&fx, &o, &info, false);
+    CHECK(!has_raw_control(t));
+    CHECK(strstr(t, "mark \"l?\" vs baseline \"b?\"") != NULL);
+    CHECK(strstr(t, "x?y????.c:7 in f?31m???\xc2\xa0\xc3\xa9\n") != NULL);
+    free(t);
+    t = report(&fx, &o, &info, true);
+    CHECK(!has_raw_control(t));
+    CHECK(strstr(t, "\"label\":\"l\\u009b\",\"baseline\":\"b\\u0090\"") != NULL);
+    CHECK(strstr(t, "\"function\":\"f\\u009b31m\\u0080\\u009f\\u007f\xc2\xa0\xc3\xa9\"") != NULL);
+    CHECK(strstr(t, "\"file\":\"/abs/x\\u0085y\\ufffd\\ufffd\\ufffd\\ufffd.c\"") != NULL);
+    CHECK(strstr(t, "\"module\":\"/abs/m\\u009b\"") != NULL);
+    free(t);
+    free_fixture(&fx);
+}
+
 int main(void)
 {
     test_format_size_table();
     test_names();
     test_text_report();
     test_json_report();
+    test_control_characters_escaped();
     return check_report("test_format");
 }

@@ -5,8 +5,12 @@
 #include "diff_internal.h"
 #include "snapgen.h"
 
+#include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char dir[] = "/tmp/leaktop-snapfile-XXXXXX";
@@ -291,6 +295,49 @@ static void test_bad_paths(void)
     diff_loctab_free(lt);
 }
 
+/* Reads `file` in a child that would die of SIGALRM on a hang and, outside
+ * the sanitizers, of a 2 GiB address-space limit on an endless read: the
+ * read must fail at once, with `want` in its message. */
+static void expect_refused_quickly(const char *file, const char *want)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        alarm(10);
+#if !defined(__SANITIZE_ADDRESS__)
+        struct rlimit rl = { (rlim_t)2 << 30, (rlim_t)2 << 30 };
+        setrlimit(RLIMIT_AS, &rl);
+#endif
+        diff_loctab *lt = diff_loctab_new();
+        char err[512] = "";
+        diff_snapshot *s = diff_snapfile_read(file, lt, err, sizeof err);
+        bool ok = !s && strstr(err, want) != NULL && !strchr(err, '\n');
+        if (!ok)
+            fprintf(stderr, "%s: got \"%s\", want \"%s\"\n", file, s ? "a snapshot" : err, want);
+        _exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+    if (WIFSIGNALED(status))
+        fprintf(stderr, "%s: reader killed by signal %d\n", file, WTERMSIG(status));
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* /dev/zero used to be read until memory ran out, a FIFO to hang. */
+static void test_special_files(void)
+{
+    expect_refused_quickly("/dev/zero", "/dev/zero: is a character device, not a snapshot file");
+    CHECK(mkfifo(path("fifo"), 0600) == 0);
+    expect_refused_quickly(path("fifo"), "fifo: is a FIFO, not a snapshot file");
+    /* A sparse file one byte over the limit: refused before any read. */
+    int fd = open(path("big.ltsnap"), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    CHECK(fd >= 0 && ftruncate(fd, (off_t)DIFF_SNAPFILE_MAX_BYTES + 1) == 0);
+    if (fd >= 0)
+        close(fd);
+    expect_refused_quickly(path("big.ltsnap"), "4294967297 bytes, larger than the 4294967296 bytes");
+    unlink(path("big.ltsnap"));
+}
+
 int main(void)
 {
     if (!mkdtemp(dir)) {
@@ -302,6 +349,7 @@ int main(void)
     test_bad_binary_files();
     test_bad_json();
     test_bad_paths();
+    test_special_files();
     int rc = check_report("test_snapfile");
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
