@@ -3,7 +3,7 @@
  * verbose form), the choice between Rust and C++ in sym_demangle, and
  * hostile names: deep nesting, backref loops, exponential backrefs, huge
  * numbers, bad punycode, small buffers. All must fail fast, never hang. */
-#include "../diff/check.h"
+#include "check.h"
 #include "sym_internal.h"
 
 #include <stdlib.h>

@@ -7,7 +7,7 @@
  * resolver able to say "out of memory": never an abort.
  *
  * usage: test_sym_oom BINARY... */
-#include "../diff/check.h"
+#include "check.h"
 #include "sym.h"
 #include "sym_internal.h"
 
