@@ -11,6 +11,7 @@
 #include "options.h"
 #include "report.h"
 #include "session.h"
+#include "target.h"
 #include "util.h"
 #include "view.h"
 
@@ -148,8 +149,12 @@ static int cmd_attach(int argc, char **argv)
     return view_attach(&o, (pid_t)pid);
 }
 
-/* Asks the tracer for a snapshot and waits until it appears in the ring:
- * the tracer services requests from the program's allocation calls. */
+/* A request not taken within this is reported: a program that makes any
+ * allocation call takes it at once (the tracer looks on every call). */
+#define MARK_WAIT_MS 2000
+
+/* Asks the tracer for a snapshot and waits until it is taken: the tracer
+ * services requests from the program's allocation calls. */
 static int cmd_mark(int argc, char **argv)
 {
     options o;
@@ -159,6 +164,11 @@ static int cmd_mark(int argc, char **argv)
     if (rc_args >= 0)
         return rc_args;
     const char *label = npos == 2 ? argv[1] : "mark";
+    const char *gone = target_gone_why((pid_t)pid);
+    if (gone) {
+        util_error("process %ld %s: no mark taken", pid, gone);
+        return 1;
+    }
     char err[256];
     bool missing;
     session *s = session_open((pid_t)pid, NULL, &missing, err, sizeof(err));
@@ -166,22 +176,30 @@ static int cmd_mark(int argc, char **argv)
         util_error("%s", err);
         return 1;
     }
-    uint64_t before = session_marks_written(s);
-    session_request_mark(s, label);
-    int rc = 1;
-    for (int waited = 0; waited < 5000; waited += 10) {
-        if (session_marks_written(s) > before) {
-            printf("leaktop: marked process %ld as \"%s\" (snapshot %llu)\n", pid, label,
-                   (unsigned long long)session_marks_written(s));
-            rc = 0;
-            break;
-        }
-        util_sleep_ms(10);
+    uint64_t req, snap_no = 0;
+    if (session_request_mark(s, label, &req) != 0) {
+        util_error("process %ld has too many mark requests waiting: it made no allocation call since them", pid);
+        session_free(s);
+        return 1;
     }
-    if (rc)
-        util_error("process %ld has not allocated in 5 s: the mark \"%s\" will be taken at its next allocation", pid, label);
+    int rc = 1;
+    for (int waited = 0; waited < MARK_WAIT_MS && rc; waited += 5) {
+        if (session_mark_taken(s, req, &snap_no))
+            rc = 0;
+        else
+            util_sleep_ms(5);
+    }
+    if (rc == 0 && snap_no)
+        printf("leaktop: marked process %ld as \"%s\" (snapshot %llu)\n", pid, label, (unsigned long long)snap_no);
+    else if (rc == 0)
+        util_error("process %ld: the mark \"%s\" could not be stored: %s is full", pid, label, "/dev/shm");
+    else if ((gone = target_gone_why((pid_t)pid)) != NULL)
+        util_error("process %ld %s before taking the mark \"%s\"", pid, gone, label);
+    else
+        util_error("process %ld made no allocation call in %d s (its heap has not changed since the request): "
+                   "the mark \"%s\" will be taken at its next one", pid, MARK_WAIT_MS / 1000, label);
     session_free(s);
-    return rc;
+    return rc || !snap_no;
 }
 
 /* Reads snapshot files given as positional arguments into one table. */

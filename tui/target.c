@@ -87,6 +87,19 @@ bool target_alive(pid_t pid)
     return paren && paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X';
 }
 
+const char *target_gone_why(pid_t pid)
+{
+    if (kill(pid, 0) != 0 && errno == ESRCH)
+        return "does not exist";
+    char buf[512];
+    if (target_read_proc(pid, "stat", buf, sizeof(buf)) <= 0)
+        return "does not exist";
+    const char *paren = strrchr(buf, ')');
+    if (paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X'))
+        return "has exited (a zombie its parent has not reaped yet)";
+    return NULL;
+}
+
 void target_name(pid_t pid, char *buf, size_t len)
 {
     char raw[256];

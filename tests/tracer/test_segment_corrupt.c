@@ -4,8 +4,10 @@
  * header fields, index/store/ring words, truncation) and reads each one
  * through the session as leaktop would: open, live snapshot, ring marks.
  * Usage: test_segment_corrupt TRACER FIXTURE [ITERATIONS] */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,14 +49,27 @@ static pid_t run_traced(const char *tracer, const char *fixture)
     return pid;
 }
 
+/* "/leaktop-<uid>-<pid>-": the tracer adds a random suffix. */
+static void segment_prefix(pid_t pid, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s%u-%d-", LT_SHM_PREFIX, (unsigned)geteuid(), (int)pid);
+}
+
 static uint8_t *slurp_segment(pid_t pid, size_t *len)
 {
-    char name[64];
-    snprintf(name, sizeof(name), LT_SHM_NAME_FMT, (int)pid);
-    int fd = shm_open(name, O_RDONLY, 0);
+    char prefix[64], name[320] = "";
+    segment_prefix(pid, prefix, sizeof(prefix));
+    DIR *d = opendir(LT_SHM_DIR);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL)
+        if (strncmp(e->d_name, prefix, strlen(prefix)) == 0)
+            snprintf(name, sizeof(name), "/%s", e->d_name);
+    if (d)
+        closedir(d);
+    int fd = *name ? shm_open(name, O_RDONLY, 0) : -1;
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0) {
-        fprintf(stderr, "no segment %s: %s\n", name, strerror(errno));
+        fprintf(stderr, "no segment %s*: %s\n", prefix, strerror(errno));
         exit(1);
     }
     uint8_t *buf = malloc((size_t)st.st_size);
@@ -68,10 +83,17 @@ static uint8_t *slurp_segment(pid_t pid, size_t *len)
     return buf;
 }
 
+static void fake_name(pid_t fake, char *name, size_t len)
+{
+    char prefix[64];
+    segment_prefix(fake, prefix, sizeof(prefix));
+    snprintf(name, len, "/%s0123456789abcdef", prefix);
+}
+
 static void write_segment(pid_t fake, const uint8_t *buf, size_t len)
 {
-    char name[64];
-    snprintf(name, sizeof(name), LT_SHM_NAME_FMT, (int)fake);
+    char name[96];
+    fake_name(fake, name, sizeof(name));
     shm_unlink(name);
     int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
     if (fd < 0 || write(fd, buf, len) != (ssize_t)len) {
@@ -85,7 +107,7 @@ static void write_segment(pid_t fake, const uint8_t *buf, size_t len)
  * index, record headers, ring slot headers; plus plain random bytes. */
 static size_t corrupt(uint8_t *buf, size_t len, const lt_shm_header *h)
 {
-    int kind = (int)(next_rand() % 6);
+    int kind = (int)(next_rand() % 7);
     size_t n = 1 + next_rand() % 8;
     for (size_t i = 0; i < n; i++) {
         size_t at;
@@ -95,6 +117,17 @@ static size_t corrupt(uint8_t *buf, size_t len, const lt_shm_header *h)
         case 2: at = h->store_off + next_rand() % 4096; break;
         case 3: at = h->ring_off + (next_rand() % h->ring_slots) * h->ring_slot_size + next_rand() % 128; break;
         case 4: at = h->modules_off + next_rand() % (4 * sizeof(lt_module)); break;
+        case 5: {
+            /* the words that bound reads: counts, committed extents, marks, exec */
+            static const size_t words[] = {
+                offsetof(lt_shm_header, ntraces), offsetof(lt_shm_header, traces_committed),
+                offsetof(lt_shm_header, tslots_hwm), offsetof(lt_shm_header, ring_head),
+                offsetof(lt_shm_header, nmodules), offsetof(lt_shm_header, exec_pending),
+                offsetof(lt_shm_header, mark_done), offsetof(lt_shm_header, full_flags),
+            };
+            at = words[next_rand() % (sizeof(words) / sizeof(words[0]))] + next_rand() % 4;
+            break;
+        }
         default: at = next_rand() % len; break;
         }
         if (at < len)
@@ -121,6 +154,7 @@ int main(int argc, char **argv)
     }
     uint8_t *work = malloc(len);
     pid_t fake = 4194000 - (getpid() % 1000);  /* a pid name nobody uses */
+    ((lt_shm_header *)pristine)->writer_pid = fake;  /* the name and the header must agree */
     int opened = 0, refused = 0, snapshots = 0;
     for (int i = 0; i < iterations; i++) {
         memcpy(work, pristine, len);
@@ -140,10 +174,14 @@ int main(int argc, char **argv)
         uint64_t skipped;
         for (int k = 0; k < 32 && (snap = session_next_mark(s, &skipped)) != NULL; k++)
             diff_snapshot_free(snap);
+        session_health health;
+        session_health_get(s, &health);
+        char path[300];
+        (void)session_left_tracing(s, path, sizeof(path));
         session_free(s);
     }
-    char name[64];
-    snprintf(name, sizeof(name), LT_SHM_NAME_FMT, (int)fake);
+    char name[96];
+    fake_name(fake, name, sizeof(name));
     shm_unlink(name);
     free(work);
     free(pristine);
