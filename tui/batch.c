@@ -32,6 +32,10 @@ typedef struct batch {
     unsigned       nsaved;
     int            status;        /* waitpid status once the program ended */
     bool           ended;
+    uint64_t       warned_traces; /* dropped traces already said on stderr */
+    uint64_t       warned_marks;
+    bool           left;          /* the program exec'd out of tracing */
+    char           left_path[256];
 } batch;
 
 static volatile sig_atomic_t batch_child = 0;
@@ -110,12 +114,40 @@ static void batch_save(batch *b, const diff_snapshot *snap)
         util_error("%s", err);
 }
 
+/* What the tracer could not record, said once on stderr as it grows. */
+static void batch_warn_health(batch *b, const session_health *h)
+{
+    if (h->traces_dropped > b->warned_traces)
+        util_error("%llu allocation(s) charged to <unknown>: %s", (unsigned long long)h->traces_dropped,
+                   *h->full_why ? h->full_why : "their stacks could not be stored");
+    if (h->marks_dropped > b->warned_marks)
+        util_error("%llu mark(s) not stored: %s", (unsigned long long)h->marks_dropped, h->full_why);
+    b->warned_traces = h->traces_dropped;
+    b->warned_marks = h->marks_dropped;
+}
+
+/* The program exec'd into an image the tracer is not in: what we hold is
+ * the old image's heap at the exec, not the program's end. Said once. */
+static void batch_check_left(batch *b)
+{
+    if (b->left || !session_left_tracing(b->s, b->left_path, sizeof(b->left_path)))
+        return;
+    b->left = true;
+    util_error("the program left tracing at exec (%s): the figures are the old image's, at the exec",
+               b->left_path);
+}
+
 static void batch_report(batch *b, const diff_snapshot *cur, const char *reason, int sig)
 {
+    session_health health;
+    session_health_get(b->s, &health);
     report_event ev = {
         .reason = reason, .label = diff_snapshot_label(cur), .signal = sig,
         .pid = (int)b->pid, .elapsed_s = diff_snapshot_elapsed(cur),
+        .traced = true, .traces_dropped = health.traces_dropped,
+        .left_tracing = b->left ? b->left_path : NULL,
     };
+    batch_warn_health(b, &health);
     int64_t growth = 0;
     char err[256];
     if (report_write(b->out, b->o, cur, b->baseline, &ev, &growth, err, sizeof(err)) != 0) {
@@ -160,6 +192,7 @@ static void batch_interval(batch *b, unsigned n)
 
 static void batch_final(batch *b)
 {
+    batch_check_left(b);
     bool sig = WIFSIGNALED(b->status);
     diff_snapshot *snap = target_final_snapshot(b->s);
     batch_save(b, snap);
@@ -180,6 +213,7 @@ static void batch_follow_exec(batch *b)
     session *next = target_wait_session(b->pid, &cfg, batch_ended, b, err, sizeof(err));
     if (!next)
         return;  /* keep reporting what we had */
+    session_unlink(b->s);
     session_free(b->s);
     b->s = next;
     if (b->baseline)
@@ -194,6 +228,7 @@ static void batch_loop(batch *b)
     unsigned ticks = 0;
     while (!batch_reap(b, false)) {
         batch_follow_exec(b);
+        batch_check_left(b);
         batch_drain_marks(b);
         if (period && util_now_ns() >= next) {
             batch_interval(b, ++ticks);
@@ -239,7 +274,8 @@ int batch_run(const options *o, char **argv)
         return status;
     }
     batch_child = b.pid;
-    if (batch_attach(&b) == 0) {
+    bool traced = batch_attach(&b) == 0;
+    if (traced) {
         batch_loop(&b);
         session_unlink(b.s);
         session_free(b.s);
@@ -249,6 +285,13 @@ int batch_run(const options *o, char **argv)
         diff_snapshot_free(b.baseline);
     if (b.out != stdout)
         fclose(b.out);
+    if (!traced)
+        return LAUNCH_EXIT_NOT_TRACED;  /* never an empty report that looks like success */
+    if (o->fail_on_growth >= 0 && b.left) {
+        util_error("--fail-on-growth: the program left tracing at exec (%s): its growth is unknown",
+                   b.left_path);
+        return LAUNCH_EXIT_LEFT_TRACING;
+    }
     if (o->fail_on_growth >= 0 && b.worst_growth > o->fail_on_growth) {
         util_error("growth since baseline %lld B exceeds --fail-on-growth %lld B",
                    (long long)b.worst_growth, (long long)o->fail_on_growth);

@@ -11,6 +11,9 @@
 enum {
     LAUNCH_EXIT_USAGE       = 2,
     LAUNCH_EXIT_GROWTH      = 3,    /* --fail-on-growth triggered */
+    LAUNCH_EXIT_NOT_TRACED  = 4,    /* the tracer did not start in the program */
+    LAUNCH_EXIT_LEFT_TRACING = 5,   /* --fail-on-growth, and the program exec'd out of
+                                       tracing: its growth is unknown */
     LAUNCH_EXIT_UNTRACEABLE = 125,  /* static or setuid: LD_PRELOAD cannot work */
     LAUNCH_EXIT_NOEXEC      = 126,  /* found but not executable */
     LAUNCH_EXIT_NOTFOUND    = 127,

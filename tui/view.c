@@ -204,6 +204,28 @@ static void view_drain_marks(view *v)
 
 /* ---- the program -------------------------------------------------------------------------------- */
 
+/* What the tracer could not record, and a program that exec'd out of
+ * tracing: kept in the header, and said once in the footer as it happens. */
+static void view_check_lost(view *v)
+{
+    char path[256];
+    if (!v->left_tracing && session_left_tracing(v->s, path, sizeof(path))) {
+        v->left_tracing = true;
+        snprintf(v->lost, sizeof(v->lost), "left tracing at exec (%s)", path);
+        view_message(v, true, "the program left tracing at exec (%s): the figures are the old image's, at the exec",
+                     path);
+        return;
+    }
+    session_health h;
+    session_health_get(v->s, &h);
+    if (v->left_tracing || h.traces_dropped == v->lost_traces)
+        return;
+    v->lost_traces = h.traces_dropped;
+    snprintf(v->lost, sizeof(v->lost), "%llu allocs to <unknown>", (unsigned long long)h.traces_dropped);
+    view_message(v, true, "%llu allocation(s) charged to <unknown>: %s", (unsigned long long)h.traces_dropped,
+                 *h.full_why ? h.full_why : "their stacks could not be stored");
+}
+
 /* The program ended: read its final state from the segment (which outlives
  * it) exactly like the batch report, and keep it explorable until q. */
 static void view_on_end(view *v)
@@ -211,6 +233,7 @@ static void view_on_end(view *v)
     v->end_elapsed = session_elapsed(v->s);
     v->ended = true;
     v->exited = session_exiting(v->s);
+    view_check_lost(v);
     view_quiesce(v);
     view_drain_marks(v);
     if (v->cur)
@@ -253,8 +276,11 @@ static void view_follow_exec(view *v)
     view_page_clear(&v->page);
     v->screen = VIEW_SCREEN_TABLE;
     v->nback = 0;
+    session_unlink(v->s);
     session_free(v->s);
     v->s = next;
+    v->lost[0] = 0;
+    v->lost_traces = 0;
     target_name(v->pid, v->prog, sizeof(v->prog));
     view_message(v, false, "the program exec'd %s: following the new image from an empty start", v->prog);
 }
@@ -270,6 +296,7 @@ static void view_tick(view *v)
     if (v->ended)
         return;
     view_follow_exec(v);
+    view_check_lost(v);
     v->rss = target_rss(v->pid);
     view_drain_marks(v);
     if (!v->paused) {

@@ -87,7 +87,7 @@ int view_prog_start(view *v, char **argv)
             kill(-v->pid, SIGKILL);
             waitpid(v->pid, &v->wstatus, 0);
         }
-        return v->status_known ? launch_exit_code(v->wstatus) : 1;
+        return LAUNCH_EXIT_NOT_TRACED;
     }
     return 0;
 }

@@ -54,6 +54,9 @@ typedef struct view {
     int            wstatus;
     double         end_elapsed;
     int64_t        rss;
+    char           lost[320];      /* header: what tracing lost ("" = nothing) */
+    uint64_t       lost_traces;    /* dropped traces already said */
+    bool           left_tracing;   /* the program exec'd out of tracing */
 
     /* snapshots and the compare */
     diff_snapshot *cur;            /* the newest state (owned) */
