@@ -172,7 +172,9 @@ static int session_map(session *s, bool *missing, char *err, size_t errlen)
 {
     int found = session_find(s->pid, 0, s->name, sizeof(s->name));
     if (found <= 0) {
-        *missing = found == 0;
+        /* Only refused ones: the real one may still come (a launcher waits),
+         * and the message says what was refused if it never does. */
+        *missing = true;
         snprintf(err, errlen, found == 0 ? "process %d is not traced by leaktop (no %s/%s%u-%d-*)"
                                          : "process %d: its segment %s/%s%u-%d-* is another user's or not "
                                            "private: refused",
