@@ -4,6 +4,7 @@
  * first, so a frontend can tell "the program left tracing at exec" (a
  * static binary, `env -i`, a setuid program) from "the program ended". */
 #include <dlfcn.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <stdarg.h>
@@ -96,55 +97,73 @@ static int lt_exec_failed(bool begun, int rc)
     return rc;
 }
 
-/* glibc's own entry points, next in the lookup order (dlsym: outside any
- * allocation hook, so it may allocate). */
-#define LT_REAL(type, name, ...)                                            \
-    static type (*real)(__VA_ARGS__);                                       \
-    if (!real)                                                              \
-        real = (type (*)(__VA_ARGS__))dlsym(RTLD_NEXT, name)
+/* glibc's own entry point `name`, next in the lookup order, resolved once
+ * (dlsym: outside any allocation hook, so it may allocate). */
+static void *lt_real(void **slot, const char *name)
+{
+    void *fn = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+    if (!fn) {
+        fn = dlsym(RTLD_NEXT, name);
+        __atomic_store_n(slot, fn, __ATOMIC_RELEASE);
+    }
+    if (!fn)
+        errno = ENOSYS;
+    return fn;
+}
+
+typedef int (*lt_execve_fn)(const char *, char *const[], char *const[]);
+typedef int (*lt_execv_fn)(const char *, char *const[]);
+typedef int (*lt_execveat_fn)(int, const char *, char *const[], char *const[], int);
+typedef int (*lt_fexecve_fn)(int, char *const[], char *const[]);
 
 int execve(const char *path, char *const argv[], char *const envp[])
 {
-    LT_REAL(int, "execve", const char *, char *const[], char *const[]);
-    bool begun = lt_exec_begin(path);
-    return lt_exec_failed(begun, real(path, argv, envp));
+    static void *slot;
+    lt_execve_fn real = (lt_execve_fn)lt_real(&slot, "execve");
+    bool begun = real && lt_exec_begin(path);
+    return lt_exec_failed(begun, real ? real(path, argv, envp) : -1);
 }
 
 int execv(const char *path, char *const argv[])
 {
-    LT_REAL(int, "execv", const char *, char *const[]);
-    bool begun = lt_exec_begin(path);
-    return lt_exec_failed(begun, real(path, argv));
+    static void *slot;
+    lt_execv_fn real = (lt_execv_fn)lt_real(&slot, "execv");
+    bool begun = real && lt_exec_begin(path);
+    return lt_exec_failed(begun, real ? real(path, argv) : -1);
 }
 
 int execvp(const char *file, char *const argv[])
 {
-    LT_REAL(int, "execvp", const char *, char *const[]);
-    bool begun = lt_exec_begin(file);
-    return lt_exec_failed(begun, real(file, argv));
+    static void *slot;
+    lt_execv_fn real = (lt_execv_fn)lt_real(&slot, "execvp");
+    bool begun = real && lt_exec_begin(file);
+    return lt_exec_failed(begun, real ? real(file, argv) : -1);
 }
 
 int execvpe(const char *file, char *const argv[], char *const envp[])
 {
-    LT_REAL(int, "execvpe", const char *, char *const[], char *const[]);
-    bool begun = lt_exec_begin(file);
-    return lt_exec_failed(begun, real(file, argv, envp));
+    static void *slot;
+    lt_execve_fn real = (lt_execve_fn)lt_real(&slot, "execvpe");
+    bool begun = real && lt_exec_begin(file);
+    return lt_exec_failed(begun, real ? real(file, argv, envp) : -1);
 }
 
 int execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
 {
-    LT_REAL(int, "execveat", int, const char *, char *const[], char *const[], int);
-    bool begun = lt_exec_begin(path);
-    return lt_exec_failed(begun, real(dirfd, path, argv, envp, flags));
+    static void *slot;
+    lt_execveat_fn real = (lt_execveat_fn)lt_real(&slot, "execveat");
+    bool begun = real && lt_exec_begin(path);
+    return lt_exec_failed(begun, real ? real(dirfd, path, argv, envp, flags) : -1);
 }
 
 int fexecve(int fd, char *const argv[], char *const envp[])
 {
-    LT_REAL(int, "fexecve", int, char *const[], char *const[]);
+    static void *slot;
+    lt_fexecve_fn real = (lt_fexecve_fn)lt_real(&slot, "fexecve");
     char path[32] = "/proc/self/fd/";
     lt_fmt_u(path + strlen(path), (unsigned long)(fd < 0 ? 0 : fd));
-    bool begun = lt_exec_begin(path);
-    return lt_exec_failed(begun, real(fd, argv, envp));
+    bool begun = real && lt_exec_begin(path);
+    return lt_exec_failed(begun, real ? real(fd, argv, envp) : -1);
 }
 
 /* The execl family gathers its arguments on the stack, as glibc does, and

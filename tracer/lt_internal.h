@@ -46,9 +46,12 @@ typedef struct lt_globals {
     int            constructed;     /* our constructor ran: libc is fully up */
     int            module_lock;     /* spinlock serialising module-table refreshes */
 
-    /* Committed (given memory) extents of the growing regions; grown under
-     * seg_lock, read lock-free on fast paths (segment.c). */
-    int            seg_lock;
+    /* Committed (given memory) extents of the growing regions, read lock-
+     * free on fast paths (segment.c). Each grows under its own lock, taken
+     * only inside a hook (lt_busy set: a signal handler's allocation passes
+     * through and cannot wait for it); modules grow under module_lock and
+     * ring slots under mark_lock. No lock is taken while holding these. */
+    int            traces_lock, store_lock, tslots_lock;
     int            seg_fd;          /* LEAKTOP_COMMIT=fallocate only, else -1 */
     uint64_t       seg_dev, seg_ino;/* what seg_fd must still be */
     uint64_t       store_committed; /* bytes of the trace store */

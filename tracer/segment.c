@@ -79,7 +79,7 @@ static bool lt_seg_grow_traces(uint32_t id)
     lt_shm_header *h = lt_g.hdr;
     if (LT_LIKELY(id < __atomic_load_n(&h->traces_committed, __ATOMIC_ACQUIRE)))
         return true;
-    lt_spin_lock(&lt_g.seg_lock);
+    lt_spin_lock(&lt_g.traces_lock);
     uint32_t have = h->traces_committed;
     bool ok = true;
     if (id >= have) {
@@ -91,7 +91,7 @@ static bool lt_seg_grow_traces(uint32_t id)
         if (ok)
             __atomic_store_n(&h->traces_committed, (uint32_t)want, __ATOMIC_RELEASE);
     }
-    lt_spin_unlock(&lt_g.seg_lock);
+    lt_spin_unlock(&lt_g.traces_lock);
     return ok;
 }
 
@@ -100,7 +100,7 @@ static bool lt_seg_grow_store(uint64_t end)
     lt_shm_header *h = lt_g.hdr;
     if (LT_LIKELY(end <= __atomic_load_n(&lt_g.store_committed, __ATOMIC_ACQUIRE)))
         return true;
-    lt_spin_lock(&lt_g.seg_lock);
+    lt_spin_lock(&lt_g.store_lock);
     uint64_t have = lt_g.store_committed;
     bool ok = true;
     if (end > have) {
@@ -111,7 +111,7 @@ static bool lt_seg_grow_store(uint64_t end)
         if (ok)
             __atomic_store_n(&lt_g.store_committed, want, __ATOMIC_RELEASE);
     }
-    lt_spin_unlock(&lt_g.seg_lock);
+    lt_spin_unlock(&lt_g.store_lock);
     return ok;
 }
 
@@ -140,12 +140,12 @@ bool lt_seg_reserve_tslot(uint32_t i)
     lt_shm_header *h = lt_g.hdr;
     if (LT_LIKELY(i < __atomic_load_n(&lt_g.tslots_committed, __ATOMIC_ACQUIRE)))
         return true;
-    lt_spin_lock(&lt_g.seg_lock);
+    lt_spin_lock(&lt_g.tslots_lock);
     uint32_t have = lt_g.tslots_committed;
     bool ok = i < have || lt_seg_commit(h->tslots_off + have * h->tslot_size, (i + 1 - have) * h->tslot_size);
     if (ok && i >= have)
         __atomic_store_n(&lt_g.tslots_committed, i + 1, __ATOMIC_RELEASE);
-    lt_spin_unlock(&lt_g.seg_lock);
+    lt_spin_unlock(&lt_g.tslots_lock);
     if (!ok)
         lt_seg_full(LT_FULL_SPACE);
     return ok;
@@ -161,10 +161,8 @@ static bool lt_seg_grow_modules(uint32_t i)
     if (want > h->modules_cap)
         want = h->modules_cap;
     uint32_t have = lt_g.modules_committed;
-    lt_spin_lock(&lt_g.seg_lock);
     bool ok = lt_seg_commit(h->modules_off + (uint64_t)have * sizeof(lt_module),
                             (uint64_t)(want - have) * sizeof(lt_module));
-    lt_spin_unlock(&lt_g.seg_lock);
     if (ok)
         lt_g.modules_committed = want;
     return ok;
@@ -177,9 +175,7 @@ static bool lt_seg_grow_slot(uint32_t k, uint32_t n)
     if (n <= lt_g.ring_committed[k] && lt_g.ring_committed[k])
         return true;
     uint64_t slot = h->ring_off + (uint64_t)k * h->ring_slot_size;
-    lt_spin_lock(&lt_g.seg_lock);
     bool ok = lt_seg_commit(slot, sizeof(lt_slot) + (uint64_t)n * sizeof(lt_counter));
-    lt_spin_unlock(&lt_g.seg_lock);
     if (ok)
         lt_g.ring_committed[k] = n ? n : 1;
     return ok;
