@@ -168,6 +168,9 @@ typedef struct diff_report_info {
     uint32_t    frames_limit;
     size_t      top;          /* 0 = all rows */
     const char *path_base;    /* text only: paths under it are shown relative; may be NULL */
+    bool        traced;       /* from a live program: JSON says traces_dropped */
+    uint64_t    traces_dropped;  /* allocations charged to <unknown> (trace table full) */
+    const char *left_tracing; /* JSON: the program exec'd this and left tracing; may be NULL */
 } diff_report_info;
 
 void diff_report_text(FILE *out, const diff_stats *st, const diff_options *opts,

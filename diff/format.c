@@ -327,6 +327,12 @@ static void json_header(FILE *out, const diff_options *o, const diff_report_info
     fprintf(out, ",\"group\":\"%s\",\"cumulative\":%s,\"sort\":\"%s\",\"frames_limit\":%" PRIu32,
             diff_group_name(o->group), o->cumulative ? "true" : "false",
             diff_sort_name(o->sort), info->frames_limit);
+    if (info->traced)
+        fprintf(out, ",\"traces_dropped\":%" PRIu64, info->traces_dropped);
+    if (info->left_tracing) {
+        fputs(",\"left_tracing_at_exec\":", out);
+        diff_json_string(out, info->left_tracing);
+    }
 }
 
 void diff_report_json(FILE *out, const diff_stats *st, const diff_options *opts,

@@ -33,6 +33,8 @@ lt_tslot *lt_tslot_acquire(void)
     lt_tslot_tried = 1;
     lt_shm_header *h = lt_g.hdr;
     for (uint32_t i = 0; i < h->tslots; i++) {
+        if (!lt_seg_reserve_tslot(i))
+            return NULL;  /* no room in /dev/shm: this thread counts in the shared counters */
         lt_tslot *t = lt_tslot_at(i);
         uint32_t free_ = 0;
         if (!__atomic_compare_exchange_n(&t->owned, &free_, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))

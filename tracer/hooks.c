@@ -29,7 +29,6 @@ extern void *__libc_pvalloc(size_t);
  * initial-exec TLS: the tracer is loaded at start-up, so its TLS is static
  * and reading it never calls __tls_get_addr (which may allocate). */
 static __thread int lt_busy __attribute__((tls_model("initial-exec")));
-static __thread uint32_t lt_calls __attribute__((tls_model("initial-exec")));
 
 /* Starts tracing if nobody did yet; allocations made by the set-up itself
  * pass through untraced. */
@@ -56,9 +55,13 @@ static inline bool lt_enter(void)
 
 static inline void lt_leave(void)
 {
-    /* Frontends' mark requests are serviced from the allocation path
-     * (the tracer has no thread of its own); look every 4096 calls. */
-    if (LT_UNLIKELY((++lt_calls & 4095u) == 0))
+    /* Frontends' mark requests are serviced from the allocation path (the
+     * tracer has no thread, and a signal would intrude on the program): one
+     * look at a cache line that only changes when a mark is asked for, so
+     * a request is taken at the very next call of any thread. */
+    const lt_shm_header *h = lt_g.hdr;
+    if (LT_UNLIKELY(__atomic_load_n(&h->mark_req, __ATOMIC_RELAXED) !=
+                    __atomic_load_n(&h->mark_done, __ATOMIC_RELAXED)))
         lt_service_requests();
     lt_busy = 0;
 }

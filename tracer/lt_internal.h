@@ -1,6 +1,14 @@
-/* lt_internal.h: the tracer's shared internals. All global state lives in
- * one struct (lt_g); the allocation path (hooks.c) reaches the rest through
- * the few functions declared here. Nothing here may allocate with malloc. */
+/* lt_internal.h: the tracer's shared internals.
+ *
+ * Includes run one way: lt_base.h (helpers, no tracer state) <- lt_options.h
+ * (the option table) <- lt_shm.h (the layout) <- this file <- the .c files.
+ *
+ * Where state lives: process-wide segment state is the one struct lt_g
+ * (defined in segment.c); option values are options.c's table; the live-
+ * block shards are blocks.c's, the unwind caches unwind.c's and cfi.c's,
+ * the thread-slot key counters.c's; per-thread state is initial-exec TLS
+ * (hooks.c's re-entry flag, counters.c's slot, unwind.c's stack cache).
+ * Nothing here may allocate with malloc. */
 #ifndef LT_INTERNAL_H
 #define LT_INTERNAL_H
 
@@ -8,11 +16,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lt_base.h"
+#include "lt_options.h"
 #include "lt_shm.h"
 
-#define LT_LIKELY(x)   __builtin_expect(!!(x), 1)
-#define LT_UNLIKELY(x) __builtin_expect(!!(x), 0)
-#define LT_HIDDEN      __attribute__((visibility("hidden")))
+#define LT_RING_SLOTS 16u
 
 /* Process-wide tracer state. `status` moves UNINIT -> BUSY_INIT -> READY,
  * or to OFF (dormant: not our process, or set-up failed, or a fork child). */
@@ -22,6 +30,7 @@ typedef struct lt_globals {
     int            status;          /* atomic */
     lt_shm_header *hdr;             /* the mapped segment */
     size_t         seg_size;
+    char           seg_name[64];    /* "/leaktop-<uid>-<pid>-<random>" */
     uint64_t      *index;           /* hdr->index_off */
     lt_counter    *counters;        /* hdr->counters_off */
     uint8_t       *store;           /* hdr->store_off */
@@ -32,8 +41,23 @@ typedef struct lt_globals {
     uint32_t       frames_captured; /* frames kept per trace */
     uintptr_t      self_lo, self_hi;/* the tracer's own code: never part of a trace */
     int            mark_lock;       /* spinlock serialising ring writes */
+    int            service_lock;    /* one thread at a time services mark requests */
+    int64_t        stalled_since_ns;/* a claimed request not yet published (service_lock) */
     int            constructed;     /* our constructor ran: libc is fully up */
     int            module_lock;     /* spinlock serialising module-table refreshes */
+
+    /* Committed (given memory) extents of the growing regions, read lock-
+     * free on fast paths (segment.c). Each grows under its own lock, taken
+     * only inside a hook (lt_busy set: a signal handler's allocation passes
+     * through and cannot wait for it); modules grow under module_lock and
+     * ring slots under mark_lock. No lock is taken while holding these. */
+    int            traces_lock, store_lock, tslots_lock;
+    int            seg_fd;          /* LEAKTOP_COMMIT=fallocate only, else -1 */
+    uint64_t       seg_dev, seg_ino;/* what seg_fd must still be */
+    uint64_t       store_committed; /* bytes of the trace store */
+    uint32_t       tslots_committed;/* thread slots */
+    uint32_t       modules_committed;
+    uint32_t       ring_committed[LT_RING_SLOTS];  /* counters per ring slot */
 } lt_globals;
 
 extern lt_globals lt_g LT_HIDDEN;
@@ -45,8 +69,15 @@ bool     lt_start(void) LT_HIDDEN;
 bool     lt_init(void) LT_HIDDEN;                 /* true when tracing */
 void     lt_service_requests(void) LT_HIDDEN;     /* marks asked by frontends */
 void     lt_modules_refresh(void) LT_HIDDEN;      /* after dlopen/dlclose */
-void     lt_spin_lock(int *lock) LT_HIDDEN;
-void     lt_spin_unlock(int *lock) LT_HIDDEN;
+/* Room for a new trace: `bytes` of store at *off and trace id *id, both
+ * with committed pages. False when the table, the store or /dev/shm is
+ * full (then the stack is charged to LT_TRACE_UNKNOWN, sticky). */
+bool     lt_seg_claim_trace(uint64_t bytes, uint64_t *off, uint32_t *id) LT_HIDDEN;
+/* Commits thread slot i (and those below); false when /dev/shm is full. */
+bool     lt_seg_reserve_tslot(uint32_t i) LT_HIDDEN;
+
+/* exec.c: fork and exec behaviour, set up once tracing runs */
+void     lt_exec_init(void) LT_HIDDEN;
 
 /* counters.c: live totals per trace = shared counter + every thread
  * slot's delta (lt_shm.h). The hot part is inline: a thread adds to its
@@ -109,7 +140,6 @@ void     lt_unwind_flush(void) LT_HIDDEN;                 /* after dlclose */
 void     lt_unwind_report(void) LT_HIDDEN;                /* verify mode, at exit */
 /* The trace id of the stack that starts at `caller` (the hook's caller). */
 uint32_t lt_capture_stack(const lt_frame_state *caller) LT_HIDDEN;
-char    *lt_fmt_u(char *p, unsigned long v) LT_HIDDEN;   /* decimal, no stdio */
 
 /* traces.c: stack -> trace id, deduplicated. Never fails: id 0 when full. */
 uint32_t lt_trace_id(const uintptr_t *frames, uint32_t n) LT_HIDDEN;
@@ -119,9 +149,5 @@ uint32_t lt_trace_id(const uintptr_t *frames, uint32_t n) LT_HIDDEN;
 bool     lt_blocks_init(void) LT_HIDDEN;
 bool     lt_blocks_insert(uintptr_t addr, uint32_t trace, uint64_t size) LT_HIDDEN;
 bool     lt_blocks_remove(uintptr_t addr, uint32_t *trace, uint64_t *size) LT_HIDDEN;
-
-/* Raw memory for the tracer's own tables: mmap, never malloc. */
-void    *lt_map(size_t bytes) LT_HIDDEN;
-void     lt_unmap(void *p, size_t bytes) LT_HIDDEN;
 
 #endif

@@ -3,32 +3,42 @@
  * only; every region is found through offsets in the header, which a reader
  * validates against the segment size before use.
  *
- * A segment is the POSIX shm object "/leaktop-<pid>" (/dev/shm/leaktop-<pid>),
- * created O_EXCL, mode 0600, by the traced process at its first allocation.
- * It is sized once (ftruncate; tmpfs keeps untouched pages sparse) and never
- * grows, so readers can map it whole and keep the mapping after the target
- * dies: the final state needs no flush by the target. */
+ * A segment is the POSIX shm object "/leaktop-<uid>-<pid>-<random>"
+ * (/dev/shm/...), created O_EXCL, mode 0600, by the traced process at its
+ * first allocation. The random suffix makes the name unpredictable, so
+ * another user cannot take it first; readers find it by the uid-pid prefix
+ * and verify owner, mode and the header's writer_pid.
+ *
+ * Its size (ftruncate) is fixed at creation, to what the file system had
+ * free, and never changes, so readers can map it whole once and keep the
+ * mapping after the target dies: the final state needs no flush. Pages are
+ * committed (given memory) in steps as the tracer needs them, by a call that
+ * fails cleanly when /dev/shm is full, never by touching them (a SIGBUS);
+ * the tracer publishes a region's length (ntraces, store offsets in index[],
+ * tslots_hwm, ring_head, nmodules) only after committing it, and readers
+ * read nothing beyond what was published. */
 #ifndef LT_SHM_H
 #define LT_SHM_H
 
 #include <stdint.h>
 
 #define LT_SHM_MAGIC       0x31504f544b41454cULL /* "LEAKTOP1" little-endian */
-#define LT_SHM_VERSION     2u
-#define LT_SHM_NAME_FMT    "/leaktop-%d"
+#define LT_SHM_VERSION     3u
 #define LT_SHM_DIR         "/dev/shm"
+#define LT_SHM_PREFIX      "leaktop-"   /* then "<uid>-<pid>-<16 hex digits>" */
+#define LT_SHM_RANDOM_HEX  16
 #define LT_LABEL_MAX       64   /* bytes, NUL included */
 #define LT_PATH_MAX        1024 /* module path bytes, NUL included */
+#define LT_EXEC_PATH_MAX   256  /* exec'd program path bytes kept, NUL included */
 #define LT_BUILD_ID_MAX    32
-#define LT_FRAMES_MAX      256  /* hard cap on captured frames per trace */
+#define LT_MARK_QUEUE      16   /* mark requests waiting at once */
 
-/* The traceback depth (--frames, LEAKTOP_FRAMES): its default, like
- * tracemalloc.start(N)'s, and its maximum. The tracer captures
- * LT_WRAPPER_SLACK frames more than asked, so the frontend can drop
- * allocator wrappers and still show N, within LT_FRAMES_MAX. Both sides
- * take these from here and nowhere else. */
+/* Traceback depth: the one source for both sides. LEAKTOP_FRAMES / --frames
+ * take 1..LT_MAX_FRAMES; the tracer keeps LT_WRAPPER_SLACK more frames so
+ * the frontend can drop allocator wrappers and still show the limit. */
 #define LT_DEFAULT_FRAMES  32u
 #define LT_WRAPPER_SLACK   4u
+#define LT_FRAMES_MAX      256u /* hard cap on captured frames per trace */
 #define LT_MAX_FRAMES      (LT_FRAMES_MAX - LT_WRAPPER_SLACK)
 
 /* Trace id 0 is reserved: blocks whose stack could not be stored (trace
@@ -133,6 +143,19 @@ typedef struct lt_slot {
 #define LT_SNAP_MARK      1u  /* leaktop_mark() in the program */
 #define LT_SNAP_REQUESTED 2u  /* a frontend's mark request (leaktop mark PID) */
 
+/* Why new stacks are charged to LT_TRACE_UNKNOWN (full_flags, sticky). */
+#define LT_FULL_TRACES    1u  /* traces_cap ids used (LEAKTOP_MAX_TRACES) */
+#define LT_FULL_STORE     2u  /* the trace store is out of room */
+#define LT_FULL_SPACE     4u  /* /dev/shm had no room left to commit pages */
+
+/* A mark request from a frontend (`leaktop mark PID LABEL`): entry
+ * (n % LT_MARK_QUEUE) holds request n, published when seq == n + 1. */
+typedef struct lt_mark_req {
+    uint64_t seq;           /* request number + 1 once the label is written */
+    uint64_t snap_no;       /* tracer: the snapshot it became; 0 = not stored */
+    char     label[LT_LABEL_MAX];
+} lt_mark_req;
+
 #define LT_STATE_RUNNING  1u
 #define LT_STATE_EXITING  2u  /* exit() reached the tracer's destructor */
 #define LT_STATE_DISABLED 3u  /* the tracer gave up (e.g. out of memory) */
@@ -150,6 +173,9 @@ typedef struct lt_shm_header {
     uint32_t frames_captured;   /* frames actually kept per trace (limit + slack
                                    for allocator wrappers the frontend skips) */
     uint32_t traces_cap;        /* max trace ids, id 0 included */
+    uint32_t traces_asked;      /* LEAKTOP_MAX_TRACES (traces_cap is less when
+                                   /dev/shm had no room for that many) */
+    uint32_t pad_static;
     int64_t  start_realtime_ns; /* CLOCK_REALTIME at tracer start */
     int64_t  start_mono_ns;     /* CLOCK_MONOTONIC at tracer start */
 
@@ -171,8 +197,9 @@ typedef struct lt_shm_header {
     _Alignas(64) uint32_t state;             /* LT_STATE_* */
     uint32_t ntraces;           /* ids < ntraces are allocated (check index[] for publication) */
     uint64_t store_used;
-    uint64_t heartbeat_ns;      /* CLOCK_MONOTONIC of the last tracer activity seen */
-    uint64_t dropped_traces;    /* stacks charged to LT_TRACE_UNKNOWN */
+    uint64_t heartbeat_ns;      /* CLOCK_MONOTONIC of the last mark */
+    uint64_t dropped_traces;    /* allocations charged to LT_TRACE_UNKNOWN
+                                   because a new stack could not be stored */
     uint32_t nmodules;
     uint32_t module_gen;        /* bumped at every dlopen/dlclose that changed the set */
     uint32_t tslots_hwm;        /* thread slots ever owned are below this index */
@@ -180,11 +207,28 @@ typedef struct lt_shm_header {
     uint64_t modules_seq;       /* seqlock over the module table */
     uint64_t ring_head;         /* snapshots written so far; newest is slot (head-1) % ring_slots */
 
-    /* control words, written by a frontend. On their own cache line so a
-     * frontend's writes never slow the tracer's counters down. */
-    _Alignas(64) uint64_t mark_req;          /* incremented by `leaktop mark`; label below */
-    uint64_t mark_done;         /* tracer: last mark_req serviced */
-    char     mark_label[LT_LABEL_MAX];
+    /* dynamic, written rarely by the tracer: growth and exec */
+    _Alignas(64) uint32_t traces_committed;  /* ids below this have committed index
+                                                and counter pages: readers read no
+                                                further (also bound by ntraces) */
+    uint32_t full_flags;        /* LT_FULL_*: why traces are dropped */
+    uint64_t marks_dropped;     /* marks not stored: no room to commit a slot */
+    uint32_t exec_pending;      /* 1 from just before execve until it fails:
+                                   still 1 after a successful exec, whose image
+                                   writes (if traced at all) its own segment */
+    uint32_t execs_failed;
+    char     exec_path[LT_EXEC_PATH_MAX];    /* the program being exec'd */
+
+    /* control words. A frontend claims request n (CAS on mark_claim), fills
+     * mark_queue[n % LT_MARK_QUEUE], then bumps mark_req; the tracer, which
+     * compares mark_req with mark_done on every hook call (one line, only
+     * written when marks are asked for), takes the published ones in order.
+     * On their own cache line so a frontend's writes never slow the
+     * tracer's counters down. */
+    _Alignas(64) uint64_t mark_req;          /* requests published */
+    uint64_t mark_done;         /* tracer: requests serviced */
+    uint64_t mark_claim;        /* requests claimed by frontends */
+    _Alignas(64) lt_mark_req mark_queue[LT_MARK_QUEUE];
     uint64_t reserved[16];
 } lt_shm_header;
 

@@ -1,106 +1,184 @@
-/* segment.c: the tracer's set-up and everything off the allocation path:
- * options from the environment, the shared-memory segment and its layout,
- * the module table, snapshots into the ring, fork and exec behaviour.
+/* segment.c: the tracer's set-up and the shared-memory segment: its name,
+ * its layout, committing its pages as it grows, the module table, and
+ * snapshots into the ring (marks, and the requests of frontends).
  * Runs at the first allocation call, possibly before any constructor. */
 #include <dlfcn.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
-#include <pthread.h>
-#include <sched.h>
-#include <signal.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "lt_internal.h"
 
-lt_globals lt_g;
+lt_globals lt_g = {.seg_fd = -1};
 
-#define LT_DEFAULT_TRACES   (1u << 20)
 #define LT_MODULES_CAP      1024u
-#define LT_RING_SLOTS       16u
 #define LT_TSLOTS           256u      /* threads with their own counter slot */
 #define LT_TSLOT_ENTRIES    1024u     /* distinct traces a thread slot holds */
 #define LT_PAGE             4096u
+/* Growth steps: each costs one system call, and /dev/shm space. */
+#define LT_TRACE_STEP       4096u     /* trace ids (index and counter pages) */
+#define LT_STORE_STEP       (256u << 10)
+#define LT_MODULE_STEP      32u
 
 void leaktop_mark_impl(const char *label, uint32_t reason) LT_HIDDEN;
 
-/* ---- small helpers that never allocate ------------------------------- */
+/* ---- committing pages ------------------------------------------------------ */
 
-void *lt_map(size_t bytes)
+/* fallocate through the descriptor kept for it, if it is still ours: the
+ * program may have closed it and reused the number for its own file. */
+static bool lt_commit_fallocate(uint64_t off, uint64_t len)
 {
-    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    return p == MAP_FAILED ? NULL : p;
+    struct stat st;
+    if (lt_g.seg_fd < 0 || fstat(lt_g.seg_fd, &st) != 0 || (uint64_t)st.st_dev != lt_g.seg_dev ||
+        (uint64_t)st.st_ino != lt_g.seg_ino)
+        return false;
+    return fallocate(lt_g.seg_fd, 0, (off_t)off, (off_t)len) == 0;
 }
 
-void lt_unmap(void *p, size_t bytes)
+/* Gives memory to segment bytes [off, off + len) without touching them: on
+ * a full /dev/shm a touch is a SIGBUS in the program, this is an error.
+ * MADV_POPULATE_WRITE (Linux 5.14) needs no descriptor; what it populated
+ * before failing is given back, so a full /dev/shm is not left fuller. */
+static bool lt_seg_commit(uint64_t off, uint64_t len)
 {
-    munmap(p, bytes);
-}
-
-void lt_spin_lock(int *lock)
-{
-    for (unsigned spins = 0; __atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE); spins++) {
-        while (__atomic_load_n(lock, __ATOMIC_RELAXED)) {
-            if (++spins > 64)
-                sched_yield();  /* the holder may be descheduled: let it run */
-            else
-                __builtin_ia32_pause();
-        }
+    uint64_t lo = off / LT_PAGE * LT_PAGE, hi = lt_round_up(off + len, LT_PAGE);
+    if (len == 0)
+        return true;
+    if (hi > lt_g.seg_size)
+        return false;
+    int saved = errno;
+    bool ok;
+    if (lt_g.seg_fd >= 0) {
+        ok = lt_commit_fallocate(lo, hi - lo);
+    } else {
+        uint8_t *p = (uint8_t *)lt_g.hdr + lo;
+        ok = madvise(p, hi - lo, MADV_POPULATE_WRITE) == 0;
+        if (!ok)
+            madvise(p, hi - lo, MADV_REMOVE);
     }
+    errno = saved;
+    return ok;
 }
 
-void lt_spin_unlock(int *lock)
+static bool lt_seg_full(uint32_t why)
 {
-    __atomic_store_n(lock, 0, __ATOMIC_RELEASE);
+    __atomic_fetch_or(&lt_g.hdr->full_flags, why, __ATOMIC_RELAXED);
+    return false;
 }
 
-static int64_t lt_now_ns(void)
+/* Index and counter pages for ids up to `id`, in steps. */
+static bool lt_seg_grow_traces(uint32_t id)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    lt_shm_header *h = lt_g.hdr;
+    if (LT_LIKELY(id < __atomic_load_n(&h->traces_committed, __ATOMIC_ACQUIRE)))
+        return true;
+    lt_spin_lock(&lt_g.traces_lock);
+    uint32_t have = h->traces_committed;
+    bool ok = true;
+    if (id >= have) {
+        uint64_t want = lt_round_up((uint64_t)id + 1, LT_TRACE_STEP);
+        if (want > h->traces_cap)
+            want = h->traces_cap;
+        ok = lt_seg_commit(h->index_off + (uint64_t)have * 8, (want - have) * 8) &&
+             lt_seg_commit(h->counters_off + (uint64_t)have * sizeof(lt_counter), (want - have) * sizeof(lt_counter));
+        if (ok)
+            __atomic_store_n(&h->traces_committed, (uint32_t)want, __ATOMIC_RELEASE);
+    }
+    lt_spin_unlock(&lt_g.traces_lock);
+    return ok;
 }
 
-static int64_t lt_realtime_ns(void)
+static bool lt_seg_grow_store(uint64_t end)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    lt_shm_header *h = lt_g.hdr;
+    if (LT_LIKELY(end <= __atomic_load_n(&lt_g.store_committed, __ATOMIC_ACQUIRE)))
+        return true;
+    lt_spin_lock(&lt_g.store_lock);
+    uint64_t have = lt_g.store_committed;
+    bool ok = true;
+    if (end > have) {
+        uint64_t want = lt_round_up(end, LT_STORE_STEP);
+        if (want > h->store_size)
+            want = h->store_size;
+        ok = lt_seg_commit(h->store_off + have, want - have);
+        if (ok)
+            __atomic_store_n(&lt_g.store_committed, want, __ATOMIC_RELEASE);
+    }
+    lt_spin_unlock(&lt_g.store_lock);
+    return ok;
 }
 
-static uint64_t lt_env_u64(const char *name, uint64_t dflt, uint64_t lo, uint64_t hi)
+bool lt_seg_claim_trace(uint64_t bytes, uint64_t *off_out, uint32_t *id_out)
 {
-    const char *v = getenv(name);
-    if (!v || !*v)
-        return dflt;
-    char *end;
-    unsigned long long x = strtoull(v, &end, 10);
-    if (*end || x < lo || x > hi)
-        return dflt;
-    return x;
+    lt_shm_header *h = lt_g.hdr;
+    /* Sticky: once full, every new stack goes to <unknown> without using
+     * up ids or store (ntraces could otherwise wrap in a long run). */
+    if (LT_UNLIKELY(__atomic_load_n(&h->full_flags, __ATOMIC_RELAXED)))
+        return false;
+    uint64_t off = __atomic_fetch_add(&h->store_used, bytes, __ATOMIC_RELAXED);
+    if (off + bytes > h->store_size)
+        return lt_seg_full(LT_FULL_STORE);
+    uint32_t id = __atomic_fetch_add(&h->ntraces, 1, __ATOMIC_RELAXED);
+    if (id >= h->traces_cap)
+        return lt_seg_full(LT_FULL_TRACES);
+    if (!lt_seg_grow_store(off + bytes) || !lt_seg_grow_traces(id))
+        return lt_seg_full(LT_FULL_SPACE);
+    *off_out = off;
+    *id_out = id;
+    return true;
 }
 
-static uint64_t lt_round_up(uint64_t v, uint64_t to)
+bool lt_seg_reserve_tslot(uint32_t i)
 {
-    return (v + to - 1) / to * to;
+    lt_shm_header *h = lt_g.hdr;
+    if (LT_LIKELY(i < __atomic_load_n(&lt_g.tslots_committed, __ATOMIC_ACQUIRE)))
+        return true;
+    lt_spin_lock(&lt_g.tslots_lock);
+    uint32_t have = lt_g.tslots_committed;
+    bool ok = i < have || lt_seg_commit(h->tslots_off + have * h->tslot_size, (i + 1 - have) * h->tslot_size);
+    if (ok && i >= have)
+        __atomic_store_n(&lt_g.tslots_committed, i + 1, __ATOMIC_RELEASE);
+    lt_spin_unlock(&lt_g.tslots_lock);
+    if (!ok)
+        lt_seg_full(LT_FULL_SPACE);
+    return ok;
 }
 
-char *lt_fmt_u(char *p, unsigned long v)
+/* Module entry i (under module_lock). */
+static bool lt_seg_grow_modules(uint32_t i)
 {
-    char tmp[24];
-    int n = 0;
-    do
-        tmp[n++] = (char)('0' + v % 10);
-    while ((v /= 10) != 0);
-    while (n)
-        *p++ = tmp[--n];
-    *p = 0;
-    return p;
+    lt_shm_header *h = lt_g.hdr;
+    if (i < lt_g.modules_committed)
+        return true;
+    uint32_t want = (uint32_t)lt_round_up(i + 1, LT_MODULE_STEP);
+    if (want > h->modules_cap)
+        want = h->modules_cap;
+    uint32_t have = lt_g.modules_committed;
+    bool ok = lt_seg_commit(h->modules_off + (uint64_t)have * sizeof(lt_module),
+                            (uint64_t)(want - have) * sizeof(lt_module));
+    if (ok)
+        lt_g.modules_committed = want;
+    return ok;
+}
+
+/* Ring slot k with room for n counters (under mark_lock). */
+static bool lt_seg_grow_slot(uint32_t k, uint32_t n)
+{
+    lt_shm_header *h = lt_g.hdr;
+    if (n <= lt_g.ring_committed[k] && lt_g.ring_committed[k])
+        return true;
+    uint64_t slot = h->ring_off + (uint64_t)k * h->ring_slot_size;
+    bool ok = lt_seg_commit(slot, sizeof(lt_slot) + (uint64_t)n * sizeof(lt_counter));
+    if (ok)
+        lt_g.ring_committed[k] = n ? n : 1;
+    return ok;
 }
 
 /* ---- the module table --------------------------------------------------- */
@@ -184,8 +262,8 @@ static int lt_scan_one(struct dl_phdr_info *info, size_t size, void *arg)
             return 0;
         }
     }
-    if (h->nmodules >= h->modules_cap)
-        return 0;
+    if (h->nmodules >= h->modules_cap || !lt_seg_grow_modules(h->nmodules))
+        return 0;  /* no room: its frames show as unknown addresses */
     lt_module *m = &mods[h->nmodules];
     *m = probe;
     m->gen_loaded = scan->gen;
@@ -248,20 +326,37 @@ static lt_slot *lt_slot_at(uint64_t n)
     return (lt_slot *)((uint8_t *)h + h->ring_off + (n % h->ring_slots) * h->ring_slot_size);
 }
 
+/* Trace ids whose counters a snapshot may read: allocated and committed. */
+static uint32_t lt_traces_readable(void)
+{
+    lt_shm_header *h = lt_g.hdr;
+    uint32_t n = __atomic_load_n(&h->ntraces, __ATOMIC_ACQUIRE);
+    uint32_t c = __atomic_load_n(&h->traces_committed, __ATOMIC_ACQUIRE);
+    if (n > c)
+        n = c;
+    return n > h->traces_cap ? h->traces_cap : n;
+}
+
 /* Seqlock writer: seq odd, copy, seq even. The writer never waits for a
- * reader; a reader that sees seq change under it retries or skips. */
-void leaktop_mark_impl(const char *label, uint32_t reason)
+ * reader; a reader that sees seq change under it retries or skips.
+ * Returns the snapshot number, or 0 when /dev/shm had no room for the
+ * slot (counted in marks_dropped). */
+static uint64_t lt_mark_write(const char *label, uint32_t reason)
 {
     lt_shm_header *h = lt_g.hdr;
     lt_spin_lock(&lt_g.mark_lock);
     uint64_t head = __atomic_load_n(&h->ring_head, __ATOMIC_RELAXED);
+    uint32_t n = lt_traces_readable();
+    if (!lt_seg_grow_slot((uint32_t)(head % h->ring_slots), n)) {
+        __atomic_fetch_add(&h->marks_dropped, 1, __ATOMIC_RELAXED);
+        lt_seg_full(LT_FULL_SPACE);
+        lt_spin_unlock(&lt_g.mark_lock);
+        return 0;
+    }
     lt_slot *s = lt_slot_at(head);
     uint64_t seq = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
     __atomic_store_n(&s->seq, seq + 1, __ATOMIC_RELAXED);
     __atomic_thread_fence(__ATOMIC_RELEASE);
-    uint32_t n = __atomic_load_n(&h->ntraces, __ATOMIC_ACQUIRE);
-    if (n > h->traces_cap)
-        n = h->traces_cap;
     lt_totals_now(s->counters, n);
     s->ntraces = n;
     s->snap_no = head + 1;
@@ -274,111 +369,167 @@ void leaktop_mark_impl(const char *label, uint32_t reason)
     __atomic_store_n(&h->ring_head, head + 1, __ATOMIC_RELEASE);
     __atomic_store_n(&h->heartbeat_ns, (uint64_t)lt_now_ns(), __ATOMIC_RELAXED);
     lt_spin_unlock(&lt_g.mark_lock);
+    return head + 1;
 }
 
+void leaktop_mark_impl(const char *label, uint32_t reason)
+{
+    lt_mark_write(label, reason);
+}
+
+/* A frontend claimed a request and did not publish it: killed in between.
+ * After a second, the request is skipped so later ones are not held up
+ * (and hook calls stop looking at it). */
+static bool lt_request_abandoned(void)
+{
+    int64_t now = lt_now_ns();
+    if (!lt_g.stalled_since_ns)
+        lt_g.stalled_since_ns = now;
+    return now - lt_g.stalled_since_ns > 1000000000;
+}
+
+/* Takes every published request, in order, each its own snapshot with its
+ * own label. Called from the hook path when mark_req moved (hooks.c); one
+ * thread at a time, the others go on (the servicing one sees any request
+ * published meanwhile, or the next hook call does). */
 void lt_service_requests(void)
 {
     lt_shm_header *h = lt_g.hdr;
-    __atomic_store_n(&h->heartbeat_ns, (uint64_t)lt_now_ns(), __ATOMIC_RELAXED);
-    uint64_t req = __atomic_load_n(&h->mark_req, __ATOMIC_ACQUIRE);
-    if (req == __atomic_load_n(&h->mark_done, __ATOMIC_RELAXED))
+    if (!lt_spin_trylock(&lt_g.service_lock))
         return;
-    char label[LT_LABEL_MAX];
-    memcpy(label, h->mark_label, LT_LABEL_MAX);
-    label[LT_LABEL_MAX - 1] = 0;
-    __atomic_store_n(&h->mark_done, req, __ATOMIC_RELEASE);
-    leaktop_mark_impl(label, LT_SNAP_REQUESTED);
-}
-
-/* ---- fork and exec ---------------------------------------------------------- */
-
-/* The child must never write into the parent's segment: stop tracing and
- * replace the shared mapping with private zeroes. Blocks it frees go
- * straight to glibc. */
-static void lt_atfork_child(void)
-{
-    __atomic_store_n(&lt_g.status, LT_OFF, __ATOMIC_RELEASE);
-    if (lt_g.hdr)
-        mmap(lt_g.hdr, lt_g.seg_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-}
-
-static bool lt_is_self(const char *tok, size_t len)
-{
-    static const char me[] = "libleaktop.so";
-    size_t n = sizeof(me) - 1;
-    return len >= n && memcmp(tok + len - n, me, n) == 0 && (len == n || tok[len - n - 1] == '/');
-}
-
-/* Standalone use (no launcher): exec'd programs are not followed unless
- * LEAKTOP_FOLLOW_EXEC=1. Blank our entry of LD_PRELOAD in place (same
- * length, no allocation, environ's size unchanged) so the next image
- * loads without us. Under the launcher LEAKTOP_PID does that job instead:
- * an exec in the launched process itself (a #! script, a wrapper such as
- * `env`) is still the program the user asked for and is traced again,
- * while children that exec stay dormant (lt_is_target). */
-static void lt_unpreload_children(void)
-{
-    const char *follow = getenv("LEAKTOP_FOLLOW_EXEC");
-    const char *launched = getenv("LEAKTOP_PID");
-    if ((follow && strcmp(follow, "1") == 0) || (launched && *launched))
-        return;
-    char *v = getenv("LD_PRELOAD");
-    if (!v)
-        return;
-    for (char *p = v; *p;) {
-        size_t len = strcspn(p, ": ");
-        if (lt_is_self(p, len))
-            memset(p, ' ', len);
-        p += len;
-        if (*p)
-            p++;
+    uint64_t done = __atomic_load_n(&h->mark_done, __ATOMIC_RELAXED);
+    while (done != __atomic_load_n(&h->mark_req, __ATOMIC_ACQUIRE)) {
+        lt_mark_req *q = &h->mark_queue[done % LT_MARK_QUEUE];
+        uint64_t snap_no = 0;
+        if (__atomic_load_n(&q->seq, __ATOMIC_ACQUIRE) == done + 1) {
+            char label[LT_LABEL_MAX];
+            memcpy(label, q->label, LT_LABEL_MAX);
+            label[LT_LABEL_MAX - 1] = 0;
+            snap_no = lt_mark_write(label, LT_SNAP_REQUESTED);
+        } else if (!lt_request_abandoned()) {
+            break;  /* claimed, label not yet written: a later call takes it */
+        }
+        lt_g.stalled_since_ns = 0;
+        __atomic_store_n(&q->snap_no, snap_no, __ATOMIC_RELAXED);
+        __atomic_store_n(&h->mark_done, ++done, __ATOMIC_RELEASE);
     }
+    lt_spin_unlock(&lt_g.service_lock);
 }
 
 /* ---- the segment -------------------------------------------------------------- */
 
 typedef struct lt_layout {
-    uint32_t frames_limit, frames_captured, traces_cap;
+    uint32_t frames_limit, frames_captured, traces_cap, traces_asked;
     uint64_t modules_off, index_off, counters_off, store_off, store_size;
     uint64_t ring_off, slot_size, tslots_off, tslot_size, total;
 } lt_layout;
 
-static void lt_layout_plan(lt_layout *L)
+/* Room for every trace at up to 24 frames on average: deep stacks share
+ * the budget with shallow ones. */
+static uint64_t lt_store_per_trace(uint32_t frames_captured)
 {
-    L->frames_limit = (uint32_t)lt_env_u64("LEAKTOP_FRAMES", LT_DEFAULT_FRAMES, 1, LT_MAX_FRAMES);
+    return sizeof(lt_trace_rec) + (frames_captured < 24 ? frames_captured : 24) * 8;
+}
+
+/* The trace capacity asked for, or less when the file system has not that
+ * much room: bytes per trace in every region (index, counter, record, one
+ * counter per ring slot) against what is free beside the fixed regions.
+ * Pages are still committed as they are needed: other programs may fill
+ * /dev/shm meanwhile, and then new stacks go to <unknown>. */
+static uint32_t lt_traces_fitting(uint64_t asked, uint64_t free_bytes, uint64_t fixed, uint32_t frames_captured)
+{
+    uint64_t per = 8 + sizeof(lt_counter) + lt_store_per_trace(frames_captured) +
+                   (uint64_t)LT_RING_SLOTS * sizeof(lt_counter);
+    uint64_t fit = free_bytes > fixed ? (free_bytes - fixed) / per : 0;
+    if (fit < 1024)
+        fit = 1024;  /* pages are committed as needed: this still fails cleanly */
+    return (uint32_t)(asked < fit ? asked : fit);
+}
+
+static void lt_layout_plan(lt_layout *L, uint64_t free_bytes)
+{
+    L->frames_limit = (uint32_t)lt_option(LT_OPT_FRAMES);
     L->frames_captured = L->frames_limit + LT_WRAPPER_SLACK;
-    L->traces_cap = (uint32_t)lt_env_u64("LEAKTOP_MAX_TRACES", LT_DEFAULT_TRACES, 1024, 1u << 24);
+    L->traces_asked = (uint32_t)lt_option(LT_OPT_MAX_TRACES);
+    L->tslot_size = lt_round_up(sizeof(lt_tslot) + (uint64_t)LT_TSLOT_ENTRIES * sizeof(lt_tslot_entry), LT_PAGE);
     uint64_t off = lt_round_up(sizeof(lt_shm_header), LT_PAGE);
     L->modules_off = off;
     off = lt_round_up(off + (uint64_t)LT_MODULES_CAP * sizeof(lt_module), LT_PAGE);
+    L->traces_cap = lt_traces_fitting(L->traces_asked, free_bytes, off + L->tslot_size * LT_TSLOTS,
+                                      L->frames_captured);
     L->index_off = off;
     off = lt_round_up(off + (uint64_t)L->traces_cap * 8, LT_PAGE);
     L->counters_off = off;
     off = lt_round_up(off + (uint64_t)L->traces_cap * sizeof(lt_counter), LT_PAGE);
     L->store_off = off;
-    /* Room for every trace at up to 24 frames on average: deep stacks
-     * share the budget with shallow ones. */
-    uint32_t avg = L->frames_captured < 24 ? L->frames_captured : 24;
-    L->store_size = (uint64_t)L->traces_cap * (sizeof(lt_trace_rec) + avg * 8);
+    L->store_size = (uint64_t)L->traces_cap * lt_store_per_trace(L->frames_captured);
     off = lt_round_up(off + L->store_size, LT_PAGE);
     L->ring_off = off;
     L->slot_size = lt_round_up(sizeof(lt_slot) + (uint64_t)L->traces_cap * sizeof(lt_counter), LT_PAGE);
     off += L->slot_size * LT_RING_SLOTS;
     L->tslots_off = off;
-    L->tslot_size = lt_round_up(sizeof(lt_tslot) + (uint64_t)LT_TSLOT_ENTRIES * sizeof(lt_tslot_entry), LT_PAGE);
     L->total = off + L->tslot_size * LT_TSLOTS;
 }
 
-static int lt_shm_create(const char *name)
+/* "leaktop-<uid>-<pid>-" into p; returns the end. */
+static char *lt_seg_prefix(char *p)
 {
-    int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0 && errno == EEXIST) {
-        /* Our pid's name: a stale segment of a dead process that had this
-         * pid, or of this process before an exec. Nobody else owns it. */
-        shm_unlink(name);
-        fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    memcpy(p, LT_SHM_PREFIX, sizeof(LT_SHM_PREFIX) - 1);
+    p = lt_fmt_u(p + sizeof(LT_SHM_PREFIX) - 1, (unsigned long)geteuid());
+    *p++ = '-';
+    p = lt_fmt_u(p, (unsigned long)getpid());
+    *p++ = '-';
+    *p = 0;
+    return p;
+}
+
+/* A new name nobody can guess: another user cannot create it first (the
+ * old "/leaktop-<pid>" could be planted to turn tracing off). */
+static int lt_shm_create(void)
+{
+    for (int tries = 0; tries < 8; tries++) {
+        lt_g.seg_name[0] = '/';
+        lt_fmt_hex(lt_seg_prefix(lt_g.seg_name + 1), lt_random_u64(), LT_SHM_RANDOM_HEX);
+        int fd = shm_open(lt_g.seg_name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd >= 0 || errno != EEXIST)
+            return fd;
     }
-    return fd;
+    return -1;
+}
+
+/* Segments of this pid's earlier images (it exec'd) or of a dead process
+ * that had this pid: nobody can follow them any more. Read with getdents64
+ * into a stack buffer: no allocation. */
+struct lt_dirent64 {
+    uint64_t       d_ino;
+    int64_t        d_off;
+    unsigned short d_reclen;
+    unsigned char  d_type;
+    char           d_name[];
+};
+
+static void lt_seg_clean_previous(void)
+{
+    char prefix[64];
+    size_t plen = (size_t)(lt_seg_prefix(prefix) - prefix);
+    int dfd = open(LT_SHM_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return;
+    _Alignas(8) char buf[4096];
+    long n;
+    while ((n = syscall(SYS_getdents64, dfd, buf, sizeof(buf))) > 0) {
+        for (long at = 0; at < n;) {
+            const struct lt_dirent64 *d = (const struct lt_dirent64 *)(buf + at);
+            at += d->d_reclen;
+            struct stat st;
+            if (strncmp(d->d_name, prefix, plen) != 0 || strcmp(d->d_name, lt_g.seg_name + 1) == 0 ||
+                fstatat(dfd, d->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode) ||
+                st.st_uid != geteuid())
+                continue;
+            unlinkat(dfd, d->d_name, 0);
+        }
+    }
+    close(dfd);
 }
 
 static void lt_header_fill(lt_shm_header *h, const lt_layout *L)
@@ -390,6 +541,7 @@ static void lt_header_fill(lt_shm_header *h, const lt_layout *L)
     h->frames_limit = L->frames_limit;
     h->frames_captured = L->frames_captured;
     h->traces_cap = L->traces_cap;
+    h->traces_asked = L->traces_asked;
     h->start_realtime_ns = lt_realtime_ns();
     h->start_mono_ns = lt_now_ns();
     h->modules_off = L->modules_off;
@@ -412,32 +564,104 @@ static void lt_header_fill(lt_shm_header *h, const lt_layout *L)
     h->ntraces = 1;
 }
 
+/* How pages get memory: MADV_POPULATE_WRITE unless told otherwise or the
+ * kernel predates it (EINVAL); fallocate keeps the descriptor open. */
+static bool lt_commit_mode(int fd)
+{
+    bool populate = lt_option(LT_OPT_COMMIT) == LT_COMMIT_POPULATE;
+    if (populate && madvise(lt_g.hdr, LT_PAGE, MADV_POPULATE_WRITE) == 0)
+        return true;
+    if (populate && errno != EINVAL)
+        return false;  /* no room for the header page itself */
+    struct stat st;
+    lt_g.seg_fd = fcntl(fd, F_DUPFD_CLOEXEC, 64);  /* away from the numbers programs expect */
+    if (lt_g.seg_fd < 0 || fstat(lt_g.seg_fd, &st) != 0)
+        return false;
+    lt_g.seg_dev = (uint64_t)st.st_dev;
+    lt_g.seg_ino = (uint64_t)st.st_ino;
+    return lt_seg_commit(0, LT_PAGE);
+}
+
+/* The header and the first step of every growing region (trace 0, the
+ * "unknown stack", lives there). */
+static bool lt_segment_commit_first(const lt_layout *L)
+{
+    if (!lt_seg_commit(0, lt_round_up(sizeof(lt_shm_header), LT_PAGE)))
+        return false;
+    lt_header_fill(lt_g.hdr, L);
+    return lt_seg_grow_traces(0) && lt_seg_grow_store(sizeof(lt_trace_rec)) && lt_seg_grow_modules(0);
+}
+
+static const char *lt_errno_text(int e)
+{
+    switch (e) {
+    case EACCES: return "permission denied";
+    case ENOSPC: return "no space left";
+    case ENOENT: return "no such directory";
+    case EMFILE: case ENFILE: return "too many open files";
+    case ENOMEM: return "out of memory";
+    case EROFS: return "read-only file system";
+    default: return "cannot create it";
+    }
+}
+
+static bool lt_segment_fail(int fd, const char *why)
+{
+    if (lt_g.hdr)
+        munmap(lt_g.hdr, lt_g.seg_size);
+    lt_g.hdr = NULL;
+    if (lt_g.seg_fd >= 0)
+        close(lt_g.seg_fd);
+    lt_g.seg_fd = -1;
+    if (fd >= 0) {
+        close(fd);
+        shm_unlink(lt_g.seg_name);
+    }
+    lt_say("no shared-memory segment in " LT_SHM_DIR " (", why, "): tracing is off", NULL);
+    return false;
+}
+
+static void lt_say_capacity(const lt_layout *L, uint64_t free_bytes)
+{
+    if (L->traces_cap >= L->traces_asked || !lt_option_given(LT_OPT_MAX_TRACES))
+        return;
+    char asked[24], mib[24], cap[24];
+    lt_fmt_u(asked, L->traces_asked);
+    lt_fmt_u(mib, (unsigned long)(free_bytes >> 20));
+    lt_fmt_u(cap, L->traces_cap);
+    lt_say("LEAKTOP_MAX_TRACES=", asked, ": " LT_SHM_DIR " has ", mib, " MiB free: keeping at most ", cap,
+           " traces", NULL);
+}
+
 static bool lt_segment_open(void)
 {
-    lt_layout L;
-    lt_layout_plan(&L);
-    char name[32] = "/leaktop-";
-    lt_fmt_u(name + strlen(name), (unsigned long)getpid());
-    int fd = lt_shm_create(name);
+    int fd = lt_shm_create();
     if (fd < 0)
-        return false;
+        return lt_segment_fail(-1, lt_errno_text(errno));
+    struct statvfs vfs;
+    uint64_t free_bytes = fstatvfs(fd, &vfs) == 0 ? (uint64_t)vfs.f_bavail * vfs.f_frsize : UINT64_MAX;
+    lt_layout L;
+    lt_layout_plan(&L, free_bytes);
+    /* The size is fixed now; tmpfs keeps the file sparse until pages are
+     * committed (lt_seg_commit), so this takes no room yet. */
     void *p = MAP_FAILED;
     if (ftruncate(fd, (off_t)L.total) == 0)
         p = mmap(NULL, L.total, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
-    close(fd);
-    if (p == MAP_FAILED) {
-        shm_unlink(name);
-        return false;
-    }
-    lt_shm_header *h = p;
-    lt_header_fill(h, &L);
-    lt_g.hdr = h;
+    if (p == MAP_FAILED)
+        return lt_segment_fail(fd, lt_errno_text(errno));
+    lt_g.hdr = p;
     lt_g.seg_size = L.total;
+    if (!lt_commit_mode(fd) || !lt_segment_commit_first(&L))
+        return lt_segment_fail(fd, "no room for its first pages");
+    close(fd);
+    lt_say_capacity(&L, free_bytes);
+    lt_shm_header *h = p;
     lt_g.index = (uint64_t *)((uint8_t *)h + L.index_off);
     lt_g.counters = (lt_counter *)((uint8_t *)h + L.counters_off);
     lt_g.store = (uint8_t *)h + L.store_off;
     lt_g.index[LT_TRACE_UNKNOWN] = 1;  /* published: offset 0 + 1 */
     lt_g.frames_captured = L.frames_captured;
+    lt_seg_clean_previous();
     return true;
 }
 
@@ -452,11 +676,11 @@ static bool lt_dedupe_open(void)
 }
 
 /* The launcher sets LEAKTOP_PID to the pid it started: another process
- * that inherited LD_PRELOAD stays dormant. */
+ * that inherited LD_PRELOAD stays dormant (and quiet). */
 static bool lt_is_target(void)
 {
-    const char *v = getenv("LEAKTOP_PID");
-    return !v || !*v || strtol(v, NULL, 10) == (long)getpid();
+    long long pid = lt_option(LT_OPT_PID);
+    return pid == 0 || pid == (long long)getpid();
 }
 
 bool lt_init(void)
@@ -464,12 +688,15 @@ bool lt_init(void)
     int expect = LT_UNINIT;
     if (!__atomic_compare_exchange_n(&lt_g.status, &expect, LT_BUSY_INIT, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         return expect == LT_READY;  /* another thread is setting up: skip this call */
-    bool ok = lt_is_target() && lt_segment_open() && lt_dedupe_open() && lt_blocks_init() &&
-              lt_counters_init() && lt_unwind_init();
+    lt_options_load();
+    bool ok = lt_is_target();
+    if (ok)
+        lt_options_report();
+    ok = ok && lt_segment_open() && lt_dedupe_open() && lt_blocks_init() && lt_counters_init() &&
+         lt_unwind_init();
     if (ok) {
         lt_modules_scan(0);
-        lt_unpreload_children();
-        pthread_atfork(NULL, NULL, lt_atfork_child);
+        lt_exec_init();
         __atomic_store_n(&lt_g.hdr->magic, LT_SHM_MAGIC, __ATOMIC_RELEASE);
     }
     __atomic_store_n(&lt_g.status, ok ? LT_READY : LT_OFF, __ATOMIC_RELEASE);

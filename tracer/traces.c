@@ -38,12 +38,9 @@ static bool lt_record_equals(uint32_t id, uint64_t hash, const uintptr_t *frames
 static uint32_t lt_record_append(uint64_t hash, const uintptr_t *frames, uint32_t n)
 {
     lt_shm_header *h = lt_g.hdr;
-    uint64_t bytes = sizeof(lt_trace_rec) + (uint64_t)n * sizeof(uint64_t);
-    uint64_t off = __atomic_fetch_add(&h->store_used, bytes, __ATOMIC_RELAXED);
-    if (off + bytes > h->store_size)
-        return LT_TRACE_UNKNOWN;
-    uint32_t id = __atomic_fetch_add(&h->ntraces, 1, __ATOMIC_RELAXED);
-    if (id >= h->traces_cap)
+    uint64_t bytes = sizeof(lt_trace_rec) + (uint64_t)n * sizeof(uint64_t), off;
+    uint32_t id;
+    if (!lt_seg_claim_trace(bytes, &off, &id))  /* table, store or /dev/shm full */
         return LT_TRACE_UNKNOWN;
     lt_trace_rec *r = (lt_trace_rec *)(lt_g.store + off);
     r->nframes = n;

@@ -270,10 +270,10 @@ void lt_unwind_flush(void)
 
 bool lt_unwind_init(void)
 {
-    const char *mode = getenv("LEAKTOP_UNWIND");
-    if (mode && strcmp(mode, "libunwind") == 0)
+    long long mode = lt_option(LT_OPT_UNWIND);
+    if (mode == LT_UNWIND_LIBUNWIND)
         lt_mode = LT_MODE_LIBUNWIND;
-    else if (mode && strcmp(mode, "verify") == 0)
+    else if (mode == LT_UNWIND_VERIFY)
         lt_mode = LT_MODE_VERIFY;
     if (!lt_rules_init())
         lt_mode = LT_MODE_LIBUNWIND;

@@ -26,6 +26,8 @@ typedef struct batch {
     diff_snapshot *baseline;      /* first mark, or NULL = empty snapshot */
     int64_t        worst_growth;
     unsigned       nsaved;
+    uint64_t       warned_traces; /* dropped traces already said on stderr */
+    uint64_t       warned_marks;
 } batch;
 
 /* Reports of lineno or filename statistics need each trace's top frame
@@ -54,12 +56,29 @@ static void batch_save(batch *b, const diff_snapshot *snap)
         util_error("%s", err);
 }
 
+/* What the tracer could not record, said once on stderr as it grows. */
+static void batch_warn_health(batch *b, const session_health *h)
+{
+    if (h->traces_dropped > b->warned_traces)
+        util_error("%llu allocation(s) charged to <unknown>: %s", (unsigned long long)h->traces_dropped,
+                   *h->full_why ? h->full_why : "their stacks could not be stored");
+    if (h->marks_dropped > b->warned_marks)
+        util_error("%llu mark(s) not stored: %s", (unsigned long long)h->marks_dropped, h->full_why);
+    b->warned_traces = h->traces_dropped;
+    b->warned_marks = h->marks_dropped;
+}
+
 static void batch_report(batch *b, const diff_snapshot *cur, const char *reason, int sig)
 {
+    session_health health;
+    watch_health(b->w, &health);
     report_event ev = {
         .reason = reason, .label = diff_snapshot_label(cur), .signal = sig,
         .pid = (int)watch_pid(b->w), .elapsed_s = diff_snapshot_elapsed(cur),
+        .traced = true, .traces_dropped = health.traces_dropped,
+        .left_tracing = watch_left_tracing(b->w),
     };
+    batch_warn_health(b, &health);
     int64_t growth = 0;
     char err[256];
     if (report_write(b->out, b->o, cur, b->baseline, &ev, &growth, err, sizeof(err)) != 0) {
@@ -105,6 +124,9 @@ static void batch_on_event(batch *b, const watch_event *ev)
         if (b->baseline)
             diff_snapshot_free(b->baseline);
         b->baseline = NULL;
+        break;
+    case WATCH_EVENT_LEFT:
+        util_error("the program left tracing at exec (%s): the figures are the old image's, at the exec", ev->path);
         break;
     case WATCH_EVENT_END:
         batch_on_end(b, ev->snap);
@@ -185,11 +207,17 @@ int batch_run(const options *o, char **argv)
     }
     batch_loop(&b);
     int rc = watch_exit_code(b.w);
+    char left[256];
+    snprintf(left, sizeof(left), "%s", watch_left_tracing(b.w) ? watch_left_tracing(b.w) : "");
     watch_free(b.w);
     if (b.baseline)
         diff_snapshot_free(b.baseline);
     if (b.out != stdout)
         fclose(b.out);
+    if (o->fail_on_growth >= 0 && left[0]) {
+        util_error("--fail-on-growth: the program left tracing at exec (%s): its growth is unknown", left);
+        return LEAKTOP_EXIT_LEFT_TRACING;
+    }
     if (o->fail_on_growth >= 0 && b.worst_growth > o->fail_on_growth) {
         util_error("growth since baseline %lld B exceeds --fail-on-growth %lld B",
                    (long long)b.worst_growth, (long long)o->fail_on_growth);

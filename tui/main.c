@@ -18,6 +18,7 @@
 #include "session.h"
 #include "util.h"
 #include "view.h"
+#include "watch.h"
 
 #ifndef LEAKTOP_VERSION
 #define LEAKTOP_VERSION "0"
@@ -171,8 +172,7 @@ static int cmd_attach(const cmd_entry *cmd, options *o, int npos, char **argv)
     return view_attach(o, (pid_t)pid);
 }
 
-/* Asks the tracer for a snapshot and waits until it appears in the ring:
- * the tracer services requests from the program's allocation calls. */
+/* Asks the tracer for a labelled snapshot from another shell. */
 static int cmd_mark(const cmd_entry *cmd, options *o, int npos, char **argv)
 {
     (void)o;
@@ -180,29 +180,14 @@ static int cmd_mark(const cmd_entry *cmd, options *o, int npos, char **argv)
     if (pid < 0)
         return LEAKTOP_EXIT_USAGE;
     const char *label = npos == 2 ? argv[1] : "mark";
-    char err[256];
-    bool missing;
-    session *s = session_open((pid_t)pid, NULL, &missing, err, sizeof(err));
-    if (!s) {
+    char err[512];
+    uint64_t snap_no = 0;
+    if (watch_mark((pid_t)pid, label, &snap_no, err, sizeof(err)) != 0) {
         util_error("%s", err);
         return LEAKTOP_EXIT_FAILURE;
     }
-    uint64_t before = session_marks_written(s);
-    session_request_mark(s, label);
-    int rc = LEAKTOP_EXIT_FAILURE;
-    for (int waited = 0; waited < 5000; waited += 10) {
-        if (session_marks_written(s) > before) {
-            printf("leaktop: marked process %ld as \"%s\" (snapshot %llu)\n", pid, label,
-                   (unsigned long long)session_marks_written(s));
-            rc = 0;
-            break;
-        }
-        util_sleep_ms(10);
-    }
-    if (rc)
-        util_error("process %ld has not allocated in 5 s: the mark \"%s\" will be taken at its next allocation", pid, label);
-    session_free(s);
-    return rc;
+    printf("leaktop: marked process %ld as \"%s\" (snapshot %llu)\n", pid, label, (unsigned long long)snap_no);
+    return 0;
 }
 
 /* Reads snapshot files given as positional arguments into one table. */

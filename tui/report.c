@@ -25,6 +25,9 @@ int report_write(FILE *out, const options *o, const diff_snapshot *cur, const di
         .frames_limit = diff_snapshot_frames_limit(cur),
         .top = top,
         .path_base = getcwd(cwd, sizeof(cwd)),
+        .traced = ev->traced,
+        .traces_dropped = ev->traces_dropped,
+        .left_tracing = ev->left_tracing,
     };
     if (o->json)
         diff_report_json(out, st, &o->diff, &info);

@@ -3,6 +3,8 @@
 #ifndef LEAKTOP_REPORT_H
 #define LEAKTOP_REPORT_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "diff.h"
@@ -14,6 +16,9 @@ typedef struct report_event {
     int         signal;   /* reason "signal" only */
     int         pid;
     double      elapsed_s;
+    bool        traced;          /* a live program: traces_dropped is known */
+    uint64_t    traces_dropped;  /* allocations charged to <unknown>: table full */
+    const char *left_tracing;    /* what the program exec'd out of tracing, or NULL */
 } report_event;
 
 /* Compares cur against base (NULL = empty) and writes the report. Returns 0

@@ -107,21 +107,22 @@ try:
 
     # Another user's segment is refused, never mapped.
     if os.geteuid() == 0:
-        fake = 4190000 + os.getpid() % 1000
-        seg = f"/dev/shm/leaktop-{fake}"
+        seg = f"/dev/shm/leaktop-{os.geteuid()}-{os.getpid()}-00000000deadbeef"
         with open(seg, "wb") as f:
             f.write(b"\0" * 8192)
         os.chmod(seg, 0o600)
         os.chown(seg, 65534, 65534)
         try:
-            one_line_error(run(["mark", str(fake)]), 1, "another user", "foreign segment")
+            one_line_error(run(["mark", str(os.getpid())]), 1, "another user", "foreign segment")
         finally:
             os.unlink(seg)
 
     # Stale segments: a dead process's is removed, a live one's and another
     # user's are kept.
     dead = 4180000 + os.getpid() % 1000
-    stale = {"dead": f"/dev/shm/leaktop-{dead}", "alive": f"/dev/shm/leaktop-{os.getpid()}"}
+    uid = os.geteuid()
+    stale = {"dead": f"/dev/shm/leaktop-{uid}-{dead}-0123456789abcdef",
+             "alive": f"/dev/shm/leaktop-{uid}-{os.getpid()}-0123456789abcdef"}
     for path in stale.values():
         with open(path, "w") as f:
             f.write("x")

@@ -9,6 +9,7 @@ The fixture (tui_fixture.c) leaks 200 x 256 B on SIGUSR1 and exits on SIGUSR2,
 so each test decides when things happen. Waits poll the screen; no test
 relies on a fixed sleep alone.
 """
+import glob
 import os
 import re
 import shlex
@@ -431,8 +432,7 @@ def test_attach_q_leaves_program_running(_):
         prog.wait(timeout=5)
         # Nobody watched it end: its segment (kept for a frontend to read
         # the final state) is ours to remove.
-        seg = "/dev/shm/leaktop-%d" % prog.pid
-        if os.path.exists(seg):
+        for seg in glob.glob("/dev/shm/leaktop-%d-%d-*" % (os.geteuid(), prog.pid)):
             os.unlink(seg)
 
 

@@ -10,8 +10,10 @@
  * index, trace store, modules, ring), the live totals are still exact:
  * a broken record costs its frames, never its bytes.
  * Usage: test_segment_corrupt TRACER FIXTURE [ITERATIONS] */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,14 +56,27 @@ static pid_t run_traced(const char *tracer, const char *fixture)
     return pid;
 }
 
+/* "/leaktop-<uid>-<pid>-": the tracer adds a random suffix. */
+static void segment_prefix(pid_t pid, char *buf, size_t len)
+{
+    snprintf(buf, len, "%s%u-%d-", LT_SHM_PREFIX, (unsigned)geteuid(), (int)pid);
+}
+
 static uint8_t *slurp_segment(pid_t pid, size_t *len)
 {
-    char name[64];
-    snprintf(name, sizeof(name), LT_SHM_NAME_FMT, (int)pid);
-    int fd = shm_open(name, O_RDONLY, 0);
+    char prefix[64], name[320] = "";
+    segment_prefix(pid, prefix, sizeof(prefix));
+    DIR *d = opendir(LT_SHM_DIR);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL)
+        if (strncmp(e->d_name, prefix, strlen(prefix)) == 0)
+            snprintf(name, sizeof(name), "/%s", e->d_name);
+    if (d)
+        closedir(d);
+    int fd = *name ? shm_open(name, O_RDONLY, 0) : -1;
     struct stat st;
     if (fd < 0 || fstat(fd, &st) != 0) {
-        fprintf(stderr, "no segment %s: %s\n", name, strerror(errno));
+        fprintf(stderr, "no segment %s*: %s\n", prefix, strerror(errno));
         exit(1);
     }
     uint8_t *buf = malloc((size_t)st.st_size);
@@ -75,10 +90,17 @@ static uint8_t *slurp_segment(pid_t pid, size_t *len)
     return buf;
 }
 
+static void fake_name(pid_t fake, char *name, size_t len)
+{
+    char prefix[64];
+    segment_prefix(fake, prefix, sizeof(prefix));
+    snprintf(name, len, "/%s0123456789abcdef", prefix);
+}
+
 static void write_segment(pid_t fake, const uint8_t *buf, size_t len)
 {
-    char name[64];
-    snprintf(name, sizeof(name), LT_SHM_NAME_FMT, (int)fake);
+    char name[96];
+    fake_name(fake, name, sizeof(name));
     shm_unlink(name);
     int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
     if (fd < 0 || write(fd, buf, len) != (ssize_t)len) {
@@ -90,11 +112,11 @@ static void write_segment(pid_t fake, const uint8_t *buf, size_t len)
 
 /* Damage aimed where a reader trusts the writer: header words, the trace
  * index, record headers, ring slot headers; plus plain random bytes. */
-enum { DAMAGE_HEADER, DAMAGE_INDEX, DAMAGE_STORE, DAMAGE_RING, DAMAGE_MODULES, DAMAGE_ANYWHERE };
+enum { DAMAGE_HEADER, DAMAGE_INDEX, DAMAGE_STORE, DAMAGE_RING, DAMAGE_MODULES, DAMAGE_BOUNDS, DAMAGE_ANYWHERE };
 
 static size_t corrupt(uint8_t *buf, size_t len, const lt_shm_header *h, int *kind_out)
 {
-    int kind = (int)(next_rand() % 6);
+    int kind = (int)(next_rand() % 7);
     *kind_out = kind;
     size_t n = 1 + next_rand() % 8;
     for (size_t i = 0; i < n; i++) {
@@ -105,6 +127,17 @@ static size_t corrupt(uint8_t *buf, size_t len, const lt_shm_header *h, int *kin
         case DAMAGE_STORE: at = h->store_off + next_rand() % 4096; break;
         case DAMAGE_RING: at = h->ring_off + (next_rand() % h->ring_slots) * h->ring_slot_size + next_rand() % 128; break;
         case DAMAGE_MODULES: at = h->modules_off + next_rand() % (4 * sizeof(lt_module)); break;
+        case DAMAGE_BOUNDS: {
+            /* the words that bound reads: counts, committed extents, marks, exec */
+            static const size_t words[] = {
+                offsetof(lt_shm_header, ntraces), offsetof(lt_shm_header, traces_committed),
+                offsetof(lt_shm_header, tslots_hwm), offsetof(lt_shm_header, ring_head),
+                offsetof(lt_shm_header, nmodules), offsetof(lt_shm_header, exec_pending),
+                offsetof(lt_shm_header, mark_done), offsetof(lt_shm_header, full_flags),
+            };
+            at = words[next_rand() % (sizeof(words) / sizeof(words[0]))] + next_rand() % 4;
+            break;
+        }
         default: at = next_rand() % len; break;
         }
         if (at < len)
@@ -164,6 +197,7 @@ int main(int argc, char **argv)
     CHECK(want_count > 0);
     uint8_t *work = malloc(len);
     pid_t fake = 4194000 - (getpid() % 1000);  /* a pid name nobody uses */
+    ((lt_shm_header *)pristine)->writer_pid = fake;  /* the name and the header must agree */
     int opened = 0, refused = 0, exact = 0;
     for (int i = 0; i < iterations; i++) {
         memcpy(work, pristine, len);
@@ -184,7 +218,7 @@ int main(int argc, char **argv)
         CHECK(snap != NULL);
         int64_t size, count;
         diff_snapshot_totals(snap, &size, &count);
-        bool spared = n == len && kind != DAMAGE_HEADER && kind != DAMAGE_ANYWHERE;
+        bool spared = n == len && kind != DAMAGE_HEADER && kind != DAMAGE_BOUNDS && kind != DAMAGE_ANYWHERE;
         if (i == 0 || spared) {
             CHECK_INT(size, want_size);
             CHECK_INT(count, want_count);
@@ -194,10 +228,14 @@ int main(int argc, char **argv)
         int marks = read_marks(s);
         if (i == 0)
             CHECK_INT(marks, (int64_t)(h.ring_head < h.ring_slots ? h.ring_head : h.ring_slots));
+        session_health health;
+        session_health_get(s, &health);
+        char path[300];
+        (void)session_left_tracing(s, path, sizeof(path));
         session_free(s);
     }
-    char name[64];
-    snprintf(name, sizeof(name), LT_SHM_NAME_FMT, (int)fake);
+    char name[96];
+    fake_name(fake, name, sizeof(name));
     shm_unlink(name);
     free(work);
     free(pristine);

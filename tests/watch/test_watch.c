@@ -18,7 +18,8 @@
 #include "watch.h"
 
 typedef struct seen {
-    int            marks, baselines, execs, ends, skipped;
+    int            marks, baselines, execs, ends, skipped, left;
+    char           left_path[256];
     char           labels[8][16];
     bool           baseline_of[8];
     diff_snapshot *base, *after;
@@ -65,6 +66,10 @@ static void on_event(seen *s, const watch_event *ev)
         if (s->after)
             diff_snapshot_free(s->after);
         s->base = s->after = NULL;
+        break;
+    case WATCH_EVENT_LEFT:
+        s->left++;
+        snprintf(s->left_path, sizeof(s->left_path), "%s", ev->path);
         break;
     case WATCH_EVENT_END:
         s->ends++;
@@ -154,6 +159,22 @@ static void exec_is_followed(const char *fx)
     watch_free(w);
 }
 
+/* env -i drops LD_PRELOAD: the image it execs is not traced. The watch
+ * says so once, with the path, and still ends with the old image's state. */
+static void exec_out_of_tracing_is_said(void)
+{
+    char *argv[] = {"/usr/bin/env", "-i", "/bin/true", NULL};
+    watch *w = start(argv);
+    seen s = {0};
+    drain(w, &s);
+    CHECK_INT(s.left, 1);
+    CHECK_STR(s.left_path, "/bin/true");
+    CHECK(watch_left_tracing(w) && strcmp(watch_left_tracing(w), "/bin/true") == 0);
+    CHECK_INT(s.ends, 1);
+    forget(&s);
+    watch_free(w);
+}
+
 static void missing_program(void)
 {
     char *argv[] = {"/nonexistent/leaktop-test-program", NULL};
@@ -174,6 +195,7 @@ int main(int argc, char **argv)
     marks_then_end(argv[1]);
     chosen_baseline_wins(argv[1]);
     exec_is_followed(argv[1]);
+    exec_out_of_tracing_is_said();
     missing_program();
     return check_report("test_watch");
 }

@@ -56,6 +56,8 @@ static void view_draw_line0(const view *v)
         diff_format_size(rss, sizeof(rss), v->prog.rss, false);
         x = view_draw_pair(v, 0, x, "RSS ", VIEW_ROLE_NORMAL, rss);
     }
+    if (v->prog.lost[0])
+        x = view_draw_pair(v, 0, x, "", VIEW_ROLE_ERROR, v->prog.lost);
     if (v->paused && x + 6 <= v->term.cols)
         view_term_put(&v->term, 0, v->term.cols - 6, 6, VIEW_ROLE_ERROR, "PAUSED", false);
 }

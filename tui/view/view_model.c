@@ -183,7 +183,32 @@ static void view_on_exec(view *v)
     view_worker_stop(&v->worker);
     view_data_free(&v->data);
     view_nav_reset(&v->nav);
+    v->prog.lost[0] = 0;
+    v->prog.lost_traces = 0;
     view_footer_say(&v->footer, false, "the program exec'd %s: following the new image from an empty start", watch_name(v->prog.w));
+}
+
+/* The program exec'd into an image the tracer is not in: kept in the
+ * header, said once in the footer. */
+static void view_on_left(view *v, const char *path)
+{
+    snprintf(v->prog.lost, sizeof(v->prog.lost), "left tracing at exec (%s)", path);
+    view_footer_say(&v->footer, true, "the program left tracing at exec (%s): the figures are the old image's, at the exec",
+                    path);
+}
+
+/* What the tracer could not record (allocations charged to <unknown>):
+ * kept in the header, said in the footer each time it grows. */
+static void view_check_health(view *v)
+{
+    session_health h;
+    watch_health(v->prog.w, &h);
+    if (watch_left_tracing(v->prog.w) || h.traces_dropped == v->prog.lost_traces)
+        return;
+    v->prog.lost_traces = h.traces_dropped;
+    snprintf(v->prog.lost, sizeof(v->prog.lost), "%llu allocs to <unknown>", (unsigned long long)h.traces_dropped);
+    view_footer_say(&v->footer, true, "%llu allocation(s) charged to <unknown>: %s", (unsigned long long)h.traces_dropped,
+                    *h.full_why ? h.full_why : "their stacks could not be stored");
 }
 
 /* What the watch saw since the last tick. Each poll may read the segment
@@ -209,12 +234,16 @@ static void view_watch_events(view *v)
             view_on_exec(v);
             rebase = false;
             break;
+        case WATCH_EVENT_LEFT:
+            view_on_left(v, ev.path);
+            break;
         case WATCH_EVENT_END:
             view_on_end(v, ev.snap);
             rebase = false;
             break;
         }
     }
+    view_check_health(v);
     if (rebase)
         view_model_recompute(v);
     if (marks && v->nav.screen == VIEW_SCREEN_MARKS)

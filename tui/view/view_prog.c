@@ -41,6 +41,14 @@ static int view_prog_log(view *v, int *in_fd, int *out_fd)
     return 0;
 }
 
+/* Removes the log, and leaktop's private directory when nothing else is in it. */
+static void view_prog_drop_log(view *v)
+{
+    unlink(v->prog.log_path);
+    v->prog.log_path[0] = 0;
+    privdir_release();
+}
+
 int view_prog_start(view *v, char **argv)
 {
     int in_fd = -1, out_fd = -1, status = 0;
@@ -58,6 +66,7 @@ int view_prog_start(view *v, char **argv)
         close(in_fd);
     if (!v->prog.w) {
         util_error("%s", err);
+        view_prog_drop_log(v);   /* it never ran: there is no output to keep */
         return status;
     }
     if (watch_wait_traced(v->prog.w, &status, err, sizeof(err)) != 0) {
@@ -76,15 +85,14 @@ void view_prog_release_log(view *v)
     if (!v->prog.log_path[0])
         return;
     int ws = 0;
-    bool failed = v->prog.ended && watch_status(v->prog.w, &ws) &&
-                  (WIFSIGNALED(ws) || (WIFEXITED(ws) && WEXITSTATUS(ws) != 0));
+    bool failed = !v->prog.w ||   /* it never became traced: the error names the log */
+                  (v->prog.ended && watch_status(v->prog.w, &ws) &&
+                   (WIFSIGNALED(ws) || (WIFEXITED(ws) && WEXITSTATUS(ws) != 0)));
     if (v->o->keep_log || failed) {
         fprintf(stderr, "leaktop: the program's output is in %s\n", v->prog.log_path);
         return;
     }
-    unlink(v->prog.log_path);
-    v->prog.log_path[0] = 0;
-    privdir_release();
+    view_prog_drop_log(v);
 }
 
 /* q on a launched program: ended by the watch, while the screen says so. */

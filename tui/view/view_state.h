@@ -43,6 +43,8 @@ typedef struct view_prog {
     bool           ended;          /* the watch reported its end */
     int64_t        rss;
     bool           stopped;        /* SIGSTOP'd or held by a debugger */
+    char           lost[320];      /* header: what tracing lost ("" = nothing) */
+    uint64_t       lost_traces;    /* dropped traces already said */
 } view_prog;
 
 /* What the program's current image produced. An exec makes all of it

@@ -37,8 +37,9 @@ typedef struct session_addr {
 
 struct session {
     pid_t           pid;
-    char            name[32];
+    char            name[96];   /* "/leaktop-<uid>-<pid>-<random>" */
     ino_t           ino;        /* of the segment we mapped: an exec replaces it */
+    int64_t         exec_gone_ns; /* when the exec'd image was first seen untraced */
     uint8_t        *base;
     size_t          size;
     lt_shm_header  *hdr;
@@ -101,16 +102,93 @@ static const char *session_header_problem(const lt_shm_header *h, size_t mapped)
     return NULL;
 }
 
+/* ---- finding the segment ------------------------------------------------ */
+
+/* True when `st` may be read: a regular file of ours that nobody else can
+ * open (another user may create names in /dev/shm, never make them ours). */
+static bool session_file_ok(const struct stat *st)
+{
+    return S_ISREG(st->st_mode) && st->st_uid == geteuid() && !(st->st_mode & 077);
+}
+
+/* Parses "leaktop-<uid>-<pid>-<16 hex>"; false for any other name. */
+static bool session_name_parse(const char *name, long *uid, long *pid)
+{
+    size_t plen = strlen(LT_SHM_PREFIX);
+    if (strncmp(name, LT_SHM_PREFIX, plen) != 0)
+        return false;
+    char *end;
+    errno = 0;
+    *uid = strtol(name + plen, &end, 10);
+    if (end == name + plen || *end != '-')
+        return false;
+    const char *p = end + 1;
+    *pid = strtol(p, &end, 10);
+    if (end == p || *end != '-' || errno)
+        return false;
+    p = end + 1;
+    size_t n = strspn(p, "0123456789abcdef");
+    return n == LT_SHM_RANDOM_HEX && p[n] == 0;
+}
+
+/* The newest segment of process `pid` that is ours and private (an exec
+ * makes a new one; the new image's tracer removes the old). `skip_ino`
+ * ignores the one already mapped. Returns 1 found, 0 none, -1 only
+ * refused ones (another user's, or readable by others). */
+static int session_find(pid_t pid, ino_t skip_ino, char *name, size_t len)
+{
+    DIR *d = opendir(LT_SHM_DIR);
+    if (!d)
+        return 0;
+    int found = 0;
+    struct timespec best = {0, 0};
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        long uid, p;
+        struct stat st;
+        if (!session_name_parse(e->d_name, &uid, &p) || p != (long)pid || uid != (long)geteuid() ||
+            fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_ino == skip_ino)
+            continue;
+        if (!session_file_ok(&st)) {
+            found = found ? found : -1;
+            continue;
+        }
+        if (found == 1 && (st.st_ctim.tv_sec < best.tv_sec ||
+                           (st.st_ctim.tv_sec == best.tv_sec && st.st_ctim.tv_nsec <= best.tv_nsec)))
+            continue;
+        size_t n = strlen(e->d_name);
+        if (n + 2 > len)
+            continue;
+        best = st.st_ctim;
+        found = 1;
+        name[0] = '/';
+        memcpy(name + 1, e->d_name, n + 1);
+    }
+    closedir(d);
+    return found;
+}
+
 static int session_map(session *s, bool *missing, char *err, size_t errlen)
 {
-    int fd = shm_open(s->name, O_RDWR | O_CLOEXEC, 0);
+    int found = session_find(s->pid, 0, s->name, sizeof(s->name));
+    if (found <= 0) {
+        /* Only refused ones: the real one may still come (a launcher waits),
+         * and the message says what was refused if it never does. */
+        *missing = true;
+        snprintf(err, errlen, found == 0 ? "process %d is not traced by leaktop (no %s/%s%u-%d-*)"
+                                         : "process %d: its segment %s/%s%u-%d-* is another user's or not "
+                                           "private: refused",
+                 (int)s->pid, LT_SHM_DIR, LT_SHM_PREFIX, (unsigned)geteuid(), (int)s->pid);
+        return -1;
+    }
+    int fd = shm_open(s->name, O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0);
     if (fd < 0) {
-        *missing = errno == ENOENT;
-        snprintf(err, errlen, "process %d is not traced by leaktop (no %s%s)", (int)s->pid, LT_SHM_DIR, s->name);
+        *missing = errno == ENOENT;  /* removed meanwhile: an exec, or the end */
+        snprintf(err, errlen, "%s%s: %s", LT_SHM_DIR, s->name, strerror(errno));
         return -1;
     }
     struct stat st;
-    if (fstat(fd, &st) != 0 || st.st_uid != geteuid() || (st.st_mode & 077)) {
+    if (fstat(fd, &st) != 0 || !session_file_ok(&st)) {
         close(fd);
         snprintf(err, errlen, "%s%s: owned by another user or not private: refused", LT_SHM_DIR, s->name);
         return -1;
@@ -143,6 +221,8 @@ static int session_validate(session *s, bool *missing, char *err, size_t errlen)
     }
     s->fixed = *s->hdr;
     const char *why = session_header_problem(&s->fixed, s->size);
+    if (!why && s->fixed.writer_pid != s->pid)
+        why = "written by another process than its name says";
     if (why) {
         snprintf(err, errlen, "%s%s: %s", LT_SHM_DIR, s->name, why);
         return -1;
@@ -155,7 +235,6 @@ session *session_open(pid_t pid, const session_config *cfg, bool *missing, char 
     *missing = false;
     session *s = xcalloc(1, sizeof(*s));
     s->pid = pid;
-    snprintf(s->name, sizeof(s->name), LT_SHM_NAME_FMT, (int)pid);
     if (session_map(s, missing, err, errlen) != 0 || session_validate(s, missing, err, errlen) != 0) {
         session_free(s);
         return NULL;
@@ -192,19 +271,104 @@ void session_free(session *s)
     free(s);
 }
 
-bool session_replaced(const session *s)
+/* The tracer announces an exec in the old segment before it happens; the
+ * new image, when traced, makes its own. Only then is /dev/shm scanned. */
+static bool session_exec_announced(const session *s)
 {
-    struct stat st;
-    char path[64];
-    snprintf(path, sizeof(path), "%s%s", LT_SHM_DIR, s->name);
-    return stat(path, &st) == 0 && st.st_ino != s->ino;
+    return __atomic_load_n(&s->hdr->exec_pending, __ATOMIC_ACQUIRE) != 0;
 }
 
-/* Only our own segment: after an exec the name may belong to a new one. */
+bool session_replaced(const session *s)
+{
+    char name[sizeof(s->name)];
+    return session_exec_announced(s) && session_find(s->pid, s->ino, name, sizeof(name)) == 1;
+}
+
+/* Only our own segment (the name still names the file we mapped). */
 void session_unlink(session *s)
 {
-    if (!session_replaced(s))
+    struct stat st;
+    char path[sizeof(s->name) + sizeof(LT_SHM_DIR)];
+    snprintf(path, sizeof(path), "%s%s", LT_SHM_DIR, s->name);
+    if (lstat(path, &st) == 0 && st.st_ino == s->ino)
         shm_unlink(s->name);
+}
+
+/* Whether `pid` still maps a file whose path holds `name`: an exec drops
+ * every mapping of the old image. */
+static bool session_pid_maps(pid_t pid, const char *name)
+{
+    char path[64], line[1024];
+    snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return false;
+    bool found = false;
+    while (!found && fgets(line, sizeof(line), f))
+        found = strstr(line, name) != NULL;
+    fclose(f);
+    return found;
+}
+
+static bool session_pid_running(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return false;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *paren = strrchr(buf, ')');
+    return paren && paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X';
+}
+
+#define SESSION_EXEC_SETTLE_NS 1000000000LL
+
+/* The exec completed into an image that made no segment: after a second
+ * without one (a traced image makes it as it loads), or at once when the
+ * process is gone (its last image ran untraced to the end). */
+bool session_left_tracing(session *s, char *path, size_t len)
+{
+    if (!session_exec_announced(s) || session_replaced(s))
+        return false;
+    const char *name = s->name + 1;
+    bool running = session_pid_running(s->pid);
+    if (running && session_pid_maps(s->pid, name)) {
+        s->exec_gone_ns = 0;   /* still the old image, inside execve */
+        return false;
+    }
+    int64_t now = util_now_ns();
+    if (running && !s->exec_gone_ns)
+        s->exec_gone_ns = now;
+    if (running && now - s->exec_gone_ns < SESSION_EXEC_SETTLE_NS)
+        return false;
+    char raw[LT_EXEC_PATH_MAX];
+    memcpy(raw, (const char *)s->hdr->exec_path, sizeof(raw));
+    raw[sizeof(raw) - 1] = 0;
+    snprintf(path, len, "%s", raw);
+    return true;
+}
+
+void session_health_get(const session *s, session_health *out)
+{
+    const lt_shm_header *h = s->hdr;
+    uint32_t full = __atomic_load_n(&h->full_flags, __ATOMIC_ACQUIRE);
+    *out = (session_health){
+        .traces_dropped = __atomic_load_n(&h->dropped_traces, __ATOMIC_ACQUIRE),
+        .marks_dropped = __atomic_load_n(&h->marks_dropped, __ATOMIC_ACQUIRE),
+        .traces_cap = s->fixed.traces_cap,
+        .traces_asked = s->fixed.traces_asked,
+    };
+    if (full & LT_FULL_SPACE)
+        snprintf(out->full_why, sizeof(out->full_why), "%s is full (no room to grow the segment)", LT_SHM_DIR);
+    else if (full & LT_FULL_TRACES)
+        snprintf(out->full_why, sizeof(out->full_why), "the trace table is full (%u traces%s)",
+                 s->fixed.traces_cap, s->fixed.traces_cap < s->fixed.traces_asked ? ": all " LT_SHM_DIR
+                 " had room for" : ", LEAKTOP_MAX_TRACES");
+    else if (full & LT_FULL_STORE)
+        snprintf(out->full_why, sizeof(out->full_why), "the trace store is full");
 }
 
 uint32_t session_frames_limit(const session *s) { return s->fixed.frames_limit; }
@@ -403,6 +567,16 @@ static session_trace *session_trace_get(session *s, uint32_t id)
 
 /* ---- snapshots -------------------------------------------------------------------- */
 
+/* Trace ids a reader may look at: allocated, and with committed pages
+ * (reading past those could touch a page /dev/shm has no room for). */
+static uint32_t session_ntraces(const session *s)
+{
+    uint32_t n = __atomic_load_n(&s->hdr->ntraces, __ATOMIC_ACQUIRE);
+    uint32_t c = __atomic_load_n(&s->hdr->traces_committed, __ATOMIC_ACQUIRE);
+    n = n < c ? n : c;
+    return n > s->fixed.traces_cap ? s->fixed.traces_cap : n;
+}
+
 /* True when every address of the trace lies in a module we already know.
  * A library's constructors allocate before the tracer lists the library:
  * resolving such a trace early would cache "no module" for good. */
@@ -420,9 +594,7 @@ static bool session_modules_cover(const session *s, const lt_trace_rec *r)
 
 unsigned session_prefetch(session *s, unsigned budget_ms)
 {
-    uint32_t n = __atomic_load_n(&s->hdr->ntraces, __ATOMIC_ACQUIRE);
-    if (n > s->fixed.traces_cap)
-        n = s->fixed.traces_cap;
+    uint32_t n = session_ntraces(s);
     if (s->prefetched >= n)
         return 0;
     session_modules_sync(s);
@@ -483,11 +655,6 @@ static diff_snapshot *session_build(session *s, const lt_counter *ctr, uint32_t 
     return snap;
 }
 
-static uint32_t session_ntraces(const session *s)
-{
-    uint32_t n = __atomic_load_n(&s->hdr->ntraces, __ATOMIC_ACQUIRE);
-    return n > s->fixed.traces_cap ? s->fixed.traces_cap : n;
-}
 
 diff_snapshot *session_snapshot_live(session *s, const char *label)
 {
@@ -572,12 +739,10 @@ int session_clean_stale(unsigned min_age_s)
     time_t now = time(NULL);
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-        char *end;
-        if (strncmp(e->d_name, "leaktop-", 8) != 0)
-            continue;
-        long pid = strtol(e->d_name + 8, &end, 10);
+        long uid, pid;
         struct stat st;
-        if (*end || fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        if (!session_name_parse(e->d_name, &uid, &pid) || uid != (long)geteuid() ||
+            fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
             continue;
         if (st.st_uid != geteuid() || !S_ISREG(st.st_mode) || now - st.st_ctime < (time_t)min_age_s ||
             !session_pid_gone(pid))
@@ -590,16 +755,33 @@ int session_clean_stale(unsigned min_age_s)
     return removed;
 }
 
-void session_request_mark(session *s, const char *label)
+/* Claims request n (only while fewer than LT_MARK_QUEUE wait), writes its
+ * label, publishes it (seq = n + 1), then bumps mark_req, which the tracer
+ * compares with mark_done on every hook call. */
+int session_request_mark(session *s, const char *label, uint64_t *req)
 {
     lt_shm_header *h = s->hdr;
+    uint64_t n = __atomic_load_n(&h->mark_claim, __ATOMIC_ACQUIRE);
+    do {
+        if (n - __atomic_load_n(&h->mark_done, __ATOMIC_ACQUIRE) >= LT_MARK_QUEUE)
+            return -EBUSY;
+    } while (!__atomic_compare_exchange_n(&h->mark_claim, &n, n + 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
+    lt_mark_req *q = &h->mark_queue[n % LT_MARK_QUEUE];
     size_t len = strnlen(label, LT_LABEL_MAX - 1);
-    memcpy(h->mark_label, label, len);
-    h->mark_label[len] = 0;
+    memcpy(q->label, label, len);
+    q->label[len] = 0;
+    __atomic_store_n(&q->snap_no, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&q->seq, n + 1, __ATOMIC_RELEASE);
     __atomic_fetch_add(&h->mark_req, 1, __ATOMIC_RELEASE);
+    *req = n;
+    return 0;
 }
 
-uint64_t session_marks_written(const session *s)
+bool session_mark_taken(const session *s, uint64_t req, uint64_t *snap_no)
 {
-    return __atomic_load_n(&s->hdr->ring_head, __ATOMIC_ACQUIRE);
+    const lt_shm_header *h = s->hdr;
+    if (__atomic_load_n(&h->mark_done, __ATOMIC_ACQUIRE) <= req)
+        return false;
+    *snap_no = __atomic_load_n(&h->mark_queue[req % LT_MARK_QUEUE].snap_no, __ATOMIC_RELAXED);
+    return true;
 }

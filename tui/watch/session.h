@@ -26,14 +26,30 @@ typedef struct session_config {
     bool               top_frames_only;
 } session_config;
 
-/* Opens /dev/shm/leaktop-PID. Returns NULL with err filled; *missing is set
- * when the segment does not exist (yet), so a launcher can keep waiting. */
+/* Opens process PID's segment: the newest /dev/shm/leaktop-UID-PID-RANDOM
+ * that is ours, private, and whose header names PID as its writer. Returns
+ * NULL with err filled; *missing is set when none exists (yet), so a
+ * launcher can keep waiting. */
 session *session_open(pid_t pid, const session_config *cfg, bool *missing,
                       char *err, size_t errlen);
 void     session_free(session *s);
 /* True when the process exec'd and its new image's tracer replaced the
  * segment: open a new session (the old image's heap is gone). */
 bool     session_replaced(const session *s);
+/* True when the process exec'd into an image the tracer is not in (a
+ * static binary, `env -i`, a setuid program): the figures are the old
+ * image's, frozen at the exec. `path` gets what it exec'd. */
+bool     session_left_tracing(session *s, char *path, size_t len);
+
+/* What the tracer could not record: allocations whose new stack found no
+ * room (charged to <unknown>), marks that found no room, and why. */
+typedef struct session_health {
+    uint64_t traces_dropped;
+    uint64_t marks_dropped;
+    uint32_t traces_cap, traces_asked;
+    char     full_why[128];   /* "" while nothing is full */
+} session_health;
+void     session_health_get(const session *s, session_health *out);
 /* Removes the segment's name (the mapping stays readable). */
 void     session_unlink(session *s);
 
@@ -63,9 +79,13 @@ diff_snapshot *session_next_mark(session *s, uint64_t *skipped);
  * many were removed. */
 int session_clean_stale(unsigned min_age_s);
 
-/* Asks the tracer for a labelled snapshot (`leaktop mark PID LABEL`);
- * the tracer takes it at its next allocation calls. */
-void     session_request_mark(session *s, const char *label);
-uint64_t session_marks_written(const session *s);
+/* Asks the tracer for a labelled snapshot (`leaktop mark PID LABEL`): the
+ * tracer takes it at the program's next allocation call, every request its
+ * own snapshot. 0 and the request's number in *req, or -EBUSY when
+ * LT_MARK_QUEUE requests already wait. */
+int      session_request_mark(session *s, const char *label, uint64_t *req);
+/* True once request `req` was taken; *snap_no is its snapshot number (0:
+ * it could not be stored, /dev/shm being full). */
+bool     session_mark_taken(const session *s, uint64_t req, uint64_t *snap_no);
 
 #endif

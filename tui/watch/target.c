@@ -52,6 +52,18 @@ bool target_alive(pid_t pid)
     return st != 0 && st != 'Z' && st != 'X';
 }
 
+const char *target_gone_why(pid_t pid)
+{
+    if (kill(pid, 0) != 0 && errno == ESRCH)
+        return "does not exist";
+    char st = target_state(pid);
+    if (st == 0)
+        return "does not exist";
+    if (st == 'Z' || st == 'X')
+        return "has exited (a zombie its parent has not reaped yet)";
+    return NULL;
+}
+
 void target_name(pid_t pid, char *buf, size_t len)
 {
     char raw[256];

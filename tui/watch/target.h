@@ -16,6 +16,9 @@ char    target_state(pid_t pid);
 /* False once the process is gone or a zombie (for processes that are not
  * our children, whose exit status we cannot wait for). */
 bool    target_alive(pid_t pid);
+/* NULL while process `pid` runs; else why not, as the end of a sentence
+ * ("does not exist", "has exited (a zombie ...)"). */
+const char *target_gone_why(pid_t pid);
 /* The program's name (argv[0] from /proc/PID/cmdline, else comm). */
 void    target_name(pid_t pid, char *buf, size_t len);
 

@@ -41,6 +41,8 @@ struct watch {
     double       end_elapsed;
     bool         end_reported;
     bool         unlinked;
+    bool         left;            /* exec'd out of tracing: left_path says into what */
+    char         left_path[256];
 
     bool         have_baseline;   /* a mark became the baseline since start/exec */
     bool         baseline_chosen; /* the client chose one: marks stay marks */
@@ -132,18 +134,16 @@ void watch_forward_signals(void)
     sigaction(SIGQUIT, &sa, NULL);
 }
 
-/* The program started but never became traced: it ran to its end (or is
- * killed, see kill_untraced); leaktop then ends with its status. */
+/* The program started but never became traced: it runs to its end (or is
+ * killed, see kill_untraced), and leaktop says tracing did not start. */
 static int watch_untraced(watch *w)
 {
     if (w->cfg.kill_untraced && !w->gone) {
         kill(-w->pid, SIGKILL);
         kill(w->pid, SIGKILL);
-        watch_reap_blocking(w);
-        return LEAKTOP_EXIT_FAILURE;
     }
     watch_reap_blocking(w);
-    return w->status_known ? launch_exit_code(w->wstatus) : LEAKTOP_EXIT_FAILURE;
+    return LEAKTOP_EXIT_NOT_TRACED;
 }
 
 watch *watch_launch(const watch_config *cfg, char *const *argv, int *status, char *err, size_t errlen)
@@ -180,6 +180,48 @@ watch *watch_attach(pid_t pid, const watch_config *cfg, char *err, size_t errlen
     w->s = s;
     target_name(pid, w->name, sizeof(w->name));
     return w;
+}
+
+/* A request not taken within this is reported: a program that makes any
+ * allocation call takes it at once (the tracer looks on every call). */
+#define WATCH_MARK_WAIT_MS 2000
+
+int watch_mark(pid_t pid, const char *label, uint64_t *snap_no, char *err, size_t errlen)
+{
+    const char *gone = target_gone_why(pid);
+    if (gone) {
+        snprintf(err, errlen, "process %d %s: no mark taken", (int)pid, gone);
+        return -1;
+    }
+    bool missing;
+    session *s = session_open(pid, NULL, &missing, err, errlen);
+    if (!s)
+        return -1;
+    uint64_t req;
+    *snap_no = 0;
+    if (session_request_mark(s, label, &req) != 0) {
+        snprintf(err, errlen, "process %d has too many mark requests waiting: it made no allocation call since them",
+                 (int)pid);
+        session_free(s);
+        return -1;
+    }
+    bool taken = false;
+    for (int waited = 0; waited < WATCH_MARK_WAIT_MS && !taken; waited += 5) {
+        taken = session_mark_taken(s, req, snap_no);
+        if (!taken)
+            util_sleep_ms(5);
+    }
+    session_free(s);
+    if (taken && *snap_no)
+        return 0;
+    if (taken)
+        snprintf(err, errlen, "process %d: the mark \"%s\" could not be stored: /dev/shm is full", (int)pid, label);
+    else if ((gone = target_gone_why(pid)) != NULL)
+        snprintf(err, errlen, "process %d %s before taking the mark \"%s\"", (int)pid, gone, label);
+    else
+        snprintf(err, errlen, "process %d made no allocation call in %d s (its heap has not changed since the "
+                 "request): the mark \"%s\" will be taken at its next one", (int)pid, WATCH_MARK_WAIT_MS / 1000, label);
+    return -1;
 }
 
 /* ---- the event queue --------------------------------------------------------------- */
@@ -240,11 +282,22 @@ static void watch_follow_exec(watch *w)
     session *next = watch_wait_session(w, err, sizeof(err));
     if (!next)
         return;   /* keep reporting what we had; retried at the next poll */
+    session_unlink(w->s);
     w->retired = w->s;
     w->s = next;
     w->have_baseline = w->baseline_chosen = false;
     target_name(w->pid, w->name, sizeof(w->name));
     watch_push(w, &(watch_event){.kind = WATCH_EVENT_EXEC});
+}
+
+/* The program exec'd into an image the tracer is not in (a static binary,
+ * `env -i`): what we hold is the old image's heap at the exec. */
+static void watch_check_left(watch *w)
+{
+    if (w->left || !session_left_tracing(w->s, w->left_path, sizeof(w->left_path)))
+        return;
+    w->left = true;
+    watch_push(w, &(watch_event){.kind = WATCH_EVENT_LEFT, .path = w->left_path});
 }
 
 /* The program ended: its counters live in the mapping, which outlives it,
@@ -272,6 +325,7 @@ bool watch_poll(watch *w, watch_event *ev)
         return false;
     bool gone = watch_reap(w);
     watch_follow_exec(w);
+    watch_check_left(w);
     watch_drain_marks(w);
     if (gone)
         watch_finish(w);
@@ -361,6 +415,16 @@ bool watch_stopped(const watch *w)
         return false;
     char st = target_state(w->pid);
     return st == 'T' || st == 't';
+}
+
+void watch_health(const watch *w, session_health *out)
+{
+    session_health_get(w->s, out);
+}
+
+const char *watch_left_tracing(const watch *w)
+{
+    return w->left ? w->left_path : NULL;
 }
 
 int64_t watch_rss(const watch *w)

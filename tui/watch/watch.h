@@ -41,6 +41,8 @@ typedef enum watch_event_kind {
     WATCH_EVENT_MARK,      /* a snapshot the program (or `leaktop mark`) took */
     WATCH_EVENT_SKIPPED,   /* marks overwritten in the ring before they were read */
     WATCH_EVENT_EXEC,      /* the program exec'd: a new image, from an empty start */
+    WATCH_EVENT_LEFT,      /* the program exec'd into an image the tracer is not in:
+                              the figures stay the old image's, frozen at the exec */
     WATCH_EVENT_END,       /* the program ended: its final state */
 } watch_event_kind;
 
@@ -52,18 +54,25 @@ typedef struct watch_event {
      * was chosen (watch_baseline_chosen): by the rule it is the baseline. */
     bool             baseline;
     uint64_t         skipped;  /* SKIPPED: how many */
+    const char      *path;     /* LEFT: what it exec'd (valid while the watch lives) */
 } watch_event;
 
 /* Starts argv under the tracer. NULL with err filled (one line) and
  * *status set to leaktop's exit status when it could not start. */
 watch *watch_launch(const watch_config *cfg, char *const *argv, int *status, char *err, size_t errlen);
 /* Waits (up to 10 s) for the launched program's segment. 0, or -1 with
- * err filled and *status set when it never became traced (see
- * kill_untraced; *status is the program's own when it ended first). */
+ * err filled and *status set to LEAKTOP_EXIT_NOT_TRACED when it never
+ * became traced (see kill_untraced): never an empty report that looks
+ * like success. */
 int    watch_wait_traced(watch *w, int *status, char *err, size_t errlen);
 /* Follows a process that already runs with the tracer preloaded. NULL with
  * err filled when it is not traced, or its segment is not ours or bad. */
 watch *watch_attach(pid_t pid, const watch_config *cfg, char *err, size_t errlen);
+/* `leaktop mark PID LABEL`: asks process pid's tracer for a labelled
+ * snapshot and waits (2 s at most) until it is taken. 0 with its snapshot
+ * number, or -1 with err filled (one line: not traced, gone, a zombie, no
+ * allocation call meanwhile, no room). */
+int    watch_mark(pid_t pid, const char *label, uint64_t *snap_no, char *err, size_t errlen);
 /* Frees everything, queued events included. The segment's name is removed
  * once the program ended or was launched by us (an attached program that
  * still runs keeps it: it may be watched again). */
@@ -117,6 +126,11 @@ bool         watch_exited(const watch *w);
 double       watch_elapsed(const watch *w);
 /* Stopped (SIGSTOP, SIGTSTP, or by a debugger). Reads /proc. */
 bool         watch_stopped(const watch *w);
+/* What the tracer could not record so far (allocations charged to
+ * <unknown>, marks with no room, and why). */
+void         watch_health(const watch *w, session_health *out);
+/* What the program exec'd out of tracing, or NULL (see WATCH_EVENT_LEFT). */
+const char  *watch_left_tracing(const watch *w);
 /* Resident set size in bytes, -1 when unknown or ended. Reads /proc. */
 int64_t      watch_rss(const watch *w);
 /* The program's name: argv[0] when launched; /proc's after an attach or

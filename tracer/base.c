@@ -1,0 +1,121 @@
+/* base.c: the tracer's base helpers (lt_base.h): mapping, spinlocks, the
+ * clock, number formatting, stderr lines and random bits. Nothing here
+ * knows the segment or the allocation path. */
+#include <errno.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lt_base.h"
+
+void *lt_map(size_t bytes)
+{
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+void lt_unmap(void *p, size_t bytes)
+{
+    munmap(p, bytes);
+}
+
+void lt_spin_lock(int *lock)
+{
+    for (unsigned spins = 0; __atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE); spins++) {
+        while (__atomic_load_n(lock, __ATOMIC_RELAXED)) {
+            if (++spins > 64)
+                sched_yield();  /* the holder may be descheduled: let it run */
+            else
+                __builtin_ia32_pause();
+        }
+    }
+}
+
+bool lt_spin_trylock(int *lock)
+{
+    return !__atomic_load_n(lock, __ATOMIC_RELAXED) && !__atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE);
+}
+
+void lt_spin_unlock(int *lock)
+{
+    __atomic_store_n(lock, 0, __ATOMIC_RELEASE);
+}
+
+static int64_t lt_clock_ns(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t lt_now_ns(void)
+{
+    return lt_clock_ns(CLOCK_MONOTONIC);
+}
+
+int64_t lt_realtime_ns(void)
+{
+    return lt_clock_ns(CLOCK_REALTIME);
+}
+
+char *lt_fmt_u(char *p, unsigned long v)
+{
+    char tmp[24];
+    int n = 0;
+    do
+        tmp[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    while (n)
+        *p++ = tmp[--n];
+    *p = 0;
+    return p;
+}
+
+char *lt_fmt_hex(char *p, uint64_t v, int digits)
+{
+    for (int i = digits - 1; i >= 0; i--, v >>= 4)
+        p[i] = "0123456789abcdef"[v & 15];
+    p[digits] = 0;
+    return p + digits;
+}
+
+static size_t lt_append(char *line, size_t len, size_t cap, const char *s)
+{
+    size_t n = strnlen(s, cap - len);
+    memcpy(line + len, s, n);
+    return len + n;
+}
+
+void lt_say(const char *first, ...)
+{
+    char line[512];
+    size_t cap = sizeof(line) - 1;  /* room for the newline */
+    size_t len = lt_append(line, 0, cap, "leaktop: ");
+    va_list ap;
+    va_start(ap, first);
+    for (const char *s = first; s; s = va_arg(ap, const char *))
+        len = lt_append(line, len, cap, s);
+    va_end(ap);
+    line[len++] = '\n';
+    int saved = errno;
+    ssize_t w = write(STDERR_FILENO, line, len);
+    (void)w;
+    errno = saved;
+}
+
+uint64_t lt_random_u64(void)
+{
+    uint64_t v = 0;
+    if (getrandom(&v, sizeof(v), GRND_NONBLOCK) == (ssize_t)sizeof(v))
+        return v;
+    /* No entropy yet (early boot): still hard to guess from outside. */
+    v = (uint64_t)lt_now_ns() ^ ((uint64_t)lt_realtime_ns() << 17) ^ (uint64_t)(uintptr_t)&v ^
+        ((uint64_t)getpid() << 40);
+    v ^= v >> 33;
+    v *= 0xff51afd7ed558ccdULL;
+    return v ^ (v >> 33);
+}

@@ -1,0 +1,46 @@
+/* lt_base.h: the tracer's base helpers, used by every other tracer file and
+ * using none of them: raw memory, spinlocks, the clock, numbers without
+ * stdio, one-line messages on stderr, random bits. None allocates with
+ * malloc: they run inside the target's allocation calls. */
+#ifndef LT_BASE_H
+#define LT_BASE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define LT_LIKELY(x)   __builtin_expect(!!(x), 1)
+#define LT_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define LT_HIDDEN      __attribute__((visibility("hidden")))
+
+/* Raw memory for the tracer's own tables: mmap, never malloc. */
+void    *lt_map(size_t bytes) LT_HIDDEN;
+void     lt_unmap(void *p, size_t bytes) LT_HIDDEN;
+
+/* Test-and-test-and-set; yields to the holder after a short spin. */
+void     lt_spin_lock(int *lock) LT_HIDDEN;
+bool     lt_spin_trylock(int *lock) LT_HIDDEN;
+void     lt_spin_unlock(int *lock) LT_HIDDEN;
+
+int64_t  lt_now_ns(void) LT_HIDDEN;          /* CLOCK_MONOTONIC */
+int64_t  lt_realtime_ns(void) LT_HIDDEN;     /* CLOCK_REALTIME */
+
+static inline uint64_t lt_round_up(uint64_t v, uint64_t to)
+{
+    return (v + to - 1) / to * to;
+}
+
+/* Decimal / fixed-width lower-case hex into p, NUL-terminated; returns the
+ * end (the NUL). */
+char    *lt_fmt_u(char *p, unsigned long v) LT_HIDDEN;
+char    *lt_fmt_hex(char *p, uint64_t v, int digits) LT_HIDDEN;
+
+/* Writes "leaktop: " and the NULL-terminated pieces as one line on stderr
+ * (one write, so lines of several threads do not interleave). */
+void     lt_say(const char *first, ...) __attribute__((sentinel)) LT_HIDDEN;
+
+/* 64 unpredictable bits (getrandom), or the best the clock and the
+ * address space give when the kernel has none to offer. */
+uint64_t lt_random_u64(void) LT_HIDDEN;
+
+#endif
