@@ -128,6 +128,10 @@ static void batch_on_event(batch *b, const watch_event *ev)
     case WATCH_EVENT_LEFT:
         util_error("the program left tracing at exec (%s): the figures are the old image's, at the exec", ev->path);
         break;
+    case WATCH_EVENT_TRUNCATED:
+        util_error("the program's segment was truncated while leaktop read it: the figures from here on are "
+                   "incomplete");
+        break;
     case WATCH_EVENT_END:
         batch_on_end(b, ev->snap);
         break;
@@ -207,16 +211,15 @@ int batch_run(const options *o, char **argv)
     }
     batch_loop(&b);
     int rc = watch_exit_code(b.w);
-    char left[256];
-    snprintf(left, sizeof(left), "%s", watch_left_tracing(b.w) ? watch_left_tracing(b.w) : "");
+    bool unknown = watch_growth_unknown(b.w);
     watch_free(b.w);
     if (b.baseline)
         diff_snapshot_free(b.baseline);
     if (b.out != stdout)
         fclose(b.out);
-    if (o->fail_on_growth >= 0 && left[0]) {
-        util_error("--fail-on-growth: the program left tracing at exec (%s): its growth is unknown", left);
-        return LEAKTOP_EXIT_LEFT_TRACING;
+    if (o->fail_on_growth >= 0 && unknown) {
+        util_error("--fail-on-growth: the program's growth is unknown (said above)");
+        return LEAKTOP_EXIT_GROWTH_UNKNOWN;
     }
     if (o->fail_on_growth >= 0 && b.worst_growth > o->fail_on_growth) {
         util_error("growth since baseline %lld B exceeds --fail-on-growth %lld B",

@@ -9,8 +9,9 @@ enum {
     LEAKTOP_EXIT_USAGE       = 2,    /* bad command line, or no terminal */
     LEAKTOP_EXIT_GROWTH      = 3,    /* --fail-on-growth triggered */
     LEAKTOP_EXIT_NOT_TRACED  = 4,    /* the tracer did not start in the program */
-    LEAKTOP_EXIT_LEFT_TRACING = 5,   /* --fail-on-growth, and the program exec'd out of
-                                        tracing: its growth is unknown */
+    LEAKTOP_EXIT_GROWTH_UNKNOWN = 5, /* --fail-on-growth, and the program's growth is
+                                        unknown: it exec'd out of tracing, or its
+                                        segment was truncated under us */
     LEAKTOP_EXIT_UNTRACEABLE = 125,  /* static or setuid: LD_PRELOAD cannot work */
     LEAKTOP_EXIT_NOEXEC      = 126,  /* found but not executable */
     LEAKTOP_EXIT_NOTFOUND    = 127,

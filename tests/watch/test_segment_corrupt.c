@@ -178,6 +178,54 @@ static int read_marks(session *s)
     return n;
 }
 
+/* A trace store smaller than one record once made a bound underflow and
+ * every index entry look valid: refused at open. */
+static void store_too_small_is_refused(const uint8_t *pristine, size_t len, pid_t fake)
+{
+    uint8_t *work = malloc(len);
+    memcpy(work, pristine, len);
+    ((lt_shm_header *)work)->store_size = 8;
+    write_segment(fake, work, len);
+    char err[256] = "";
+    bool missing;
+    session *s = session_open(fake, NULL, &missing, err, sizeof(err));
+    CHECK(s == NULL);
+    CHECK(strstr(err, "trace store too small") != NULL && !strchr(err, '\n'));
+    session_free(s);
+    free(work);
+}
+
+/* The file shrinks under the mapping (someone truncated it): reading past
+ * its end was a SIGBUS. Now the reads see zeros and the session says so. */
+static void truncated_while_mapped_reads_without_sigbus(const uint8_t *pristine, size_t len, pid_t fake,
+                                                        int64_t want_count)
+{
+    write_segment(fake, pristine, len);
+    char err[256] = "", name[96];
+    bool missing;
+    session *s = session_open(fake, NULL, &missing, err, sizeof(err));
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    diff_snapshot *before = session_snapshot_live(s, "before");
+    int64_t size, count;
+    diff_snapshot_totals(before, &size, &count);
+    CHECK_INT(count, want_count);
+    CHECK(!session_truncated(s));
+    diff_snapshot_free(before);
+    fake_name(fake, name, sizeof(name));
+    int fd = shm_open(name, O_RDWR, 0);
+    CHECK(fd >= 0 && ftruncate(fd, 4096) == 0);
+    if (fd >= 0)
+        close(fd);
+    diff_snapshot *after = session_snapshot_live(s, "after");   /* SIGBUS before the guard */
+    CHECK(after != NULL);
+    CHECK(session_truncated(s));
+    diff_snapshot_free(after);
+    read_marks(s);
+    session_free(s);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3)
@@ -234,6 +282,8 @@ int main(int argc, char **argv)
         (void)session_left_tracing(s, path, sizeof(path));
         session_free(s);
     }
+    store_too_small_is_refused(pristine, len, fake);
+    truncated_while_mapped_reads_without_sigbus(pristine, len, fake, want_count);
     char name[96];
     fake_name(fake, name, sizeof(name));
     shm_unlink(name);

@@ -18,7 +18,7 @@
 #include "watch.h"
 
 typedef struct seen {
-    int            marks, baselines, execs, ends, skipped, left;
+    int            marks, baselines, execs, ends, skipped, left, truncated;
     char           left_path[256];
     char           labels[8][16];
     bool           baseline_of[8];
@@ -66,6 +66,9 @@ static void on_event(seen *s, const watch_event *ev)
         if (s->after)
             diff_snapshot_free(s->after);
         s->base = s->after = NULL;
+        break;
+    case WATCH_EVENT_TRUNCATED:
+        s->truncated++;
         break;
     case WATCH_EVENT_LEFT:
         s->left++;

@@ -203,7 +203,7 @@ static void view_check_health(view *v)
 {
     session_health h;
     watch_health(v->prog.w, &h);
-    if (watch_left_tracing(v->prog.w) || h.traces_dropped == v->prog.lost_traces)
+    if (watch_growth_unknown(v->prog.w) || h.traces_dropped == v->prog.lost_traces)
         return;
     v->prog.lost_traces = h.traces_dropped;
     snprintf(v->prog.lost, sizeof(v->prog.lost), "%llu allocs to <unknown>", (unsigned long long)h.traces_dropped);
@@ -236,6 +236,11 @@ static void view_watch_events(view *v)
             break;
         case WATCH_EVENT_LEFT:
             view_on_left(v, ev.path);
+            break;
+        case WATCH_EVENT_TRUNCATED:
+            snprintf(v->prog.lost, sizeof(v->prog.lost), "segment truncated");
+            view_footer_say(&v->footer, true, "the program's segment was truncated under leaktop: the figures "
+                            "from here on are incomplete");
             break;
         case WATCH_EVENT_END:
             view_on_end(v, ev.snap);

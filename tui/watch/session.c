@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "lt_shm.h"
+#include "shmguard.h"
 #include "sym.h"
 #include "util.h"
 
@@ -83,6 +84,8 @@ static const char *session_header_problem(const lt_shm_header *h, size_t mapped)
         return "segment capacities out of range";
     if (h->frames_limit == 0 || h->frames_captured > LT_FRAMES_MAX || h->ring_slots == 0 || h->ring_slots > 4096)
         return "segment limits out of range";
+    if (h->store_size < sizeof(lt_trace_rec))
+        return "trace store too small";
     if (h->ring_slot_size < sizeof(lt_slot) + (uint64_t)h->traces_cap * sizeof(lt_counter))
         return "ring slots too small";
     if (!session_region_ok(h, h->modules_off, (uint64_t)h->modules_cap * sizeof(lt_module)) ||
@@ -206,6 +209,7 @@ static int session_map(session *s, bool *missing, char *err, size_t errlen)
         return -1;
     }
     s->base = p;
+    shmguard_add(p, (size_t)st.st_size);
     s->ino = st.st_ino;
     s->size = (size_t)st.st_size;
     s->hdr = p;
@@ -257,8 +261,10 @@ void session_free(session *s)
 {
     if (!s)
         return;
-    if (s->base)
+    if (s->base) {
+        shmguard_remove(s->base);
         munmap(s->base, s->size);
+    }
     if (s->sym)
         sym_resolver_free(s->sym);
     if (s->locs)
@@ -369,6 +375,11 @@ void session_health_get(const session *s, session_health *out)
                  " had room for" : ", LEAKTOP_MAX_TRACES");
     else if (full & LT_FULL_STORE)
         snprintf(out->full_why, sizeof(out->full_why), "the trace store is full");
+}
+
+bool session_truncated(const session *s)
+{
+    return shmguard_hit(s->base);
 }
 
 uint32_t session_frames_limit(const session *s) { return s->fixed.frames_limit; }

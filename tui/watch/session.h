@@ -50,6 +50,10 @@ typedef struct session_health {
     char     full_why[128];   /* "" while nothing is full */
 } session_health;
 void     session_health_get(const session *s, session_health *out);
+/* True once the segment's file was found shorter than the mapping (someone
+ * truncated it): reads past its end see zeros from then on, so figures
+ * read since are incomplete. Never a SIGBUS. */
+bool     session_truncated(const session *s);
 /* Removes the segment's name (the mapping stays readable). */
 void     session_unlink(session *s);
 

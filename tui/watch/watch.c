@@ -41,6 +41,7 @@ struct watch {
     double       end_elapsed;
     bool         end_reported;
     bool         unlinked;
+    bool         truncated;       /* the segment shrank under us: said once */
     bool         left;            /* exec'd out of tracing: left_path says into what */
     char         left_path[256];
 
@@ -300,6 +301,16 @@ static void watch_check_left(watch *w)
     watch_push(w, &(watch_event){.kind = WATCH_EVENT_LEFT, .path = w->left_path});
 }
 
+/* Someone truncated the segment: the session read zeros past its new end
+ * instead of dying of SIGBUS. Said once. */
+static void watch_check_truncated(watch *w)
+{
+    if (w->truncated || !session_truncated(w->s))
+        return;
+    w->truncated = true;
+    watch_push(w, &(watch_event){.kind = WATCH_EVENT_TRUNCATED});
+}
+
 /* The program ended: its counters live in the mapping, which outlives it,
  * so the final state needs no flush by the program (SIGKILL included). */
 static void watch_finish(watch *w)
@@ -307,7 +318,9 @@ static void watch_finish(watch *w)
     w->end_elapsed = session_elapsed(w->s);
     w->exited = session_exiting(w->s);
     watch_drain_marks(w);
-    watch_push(w, &(watch_event){.kind = WATCH_EVENT_END, .snap = session_snapshot_live(w->s, "exit")});
+    diff_snapshot *final = session_snapshot_live(w->s, "exit");
+    watch_check_truncated(w);   /* said before END: nothing comes after it */
+    watch_push(w, &(watch_event){.kind = WATCH_EVENT_END, .snap = final});
     w->end_reported = true;
     session_unlink(w->s);
     w->unlinked = true;
@@ -327,6 +340,7 @@ bool watch_poll(watch *w, watch_event *ev)
     watch_follow_exec(w);
     watch_check_left(w);
     watch_drain_marks(w);
+    watch_check_truncated(w);
     if (gone)
         watch_finish(w);
     return watch_pop(w, ev);
@@ -425,6 +439,11 @@ void watch_health(const watch *w, session_health *out)
 const char *watch_left_tracing(const watch *w)
 {
     return w->left ? w->left_path : NULL;
+}
+
+bool watch_growth_unknown(const watch *w)
+{
+    return w->left || w->truncated || (w->s && session_truncated(w->s));
 }
 
 int64_t watch_rss(const watch *w)

@@ -43,6 +43,8 @@ typedef enum watch_event_kind {
     WATCH_EVENT_EXEC,      /* the program exec'd: a new image, from an empty start */
     WATCH_EVENT_LEFT,      /* the program exec'd into an image the tracer is not in:
                               the figures stay the old image's, frozen at the exec */
+    WATCH_EVENT_TRUNCATED, /* the segment's file shrank under us (someone truncated it):
+                              figures read from now on are incomplete */
     WATCH_EVENT_END,       /* the program ended: its final state */
 } watch_event_kind;
 
@@ -131,6 +133,9 @@ bool         watch_stopped(const watch *w);
 void         watch_health(const watch *w, session_health *out);
 /* What the program exec'd out of tracing, or NULL (see WATCH_EVENT_LEFT). */
 const char  *watch_left_tracing(const watch *w);
+/* The figures cannot be trusted to be whole: the program left tracing at an
+ * exec, or its segment was truncated (WATCH_EVENT_TRUNCATED). */
+bool         watch_growth_unknown(const watch *w);
 /* Resident set size in bytes, -1 when unknown or ended. Reads /proc. */
 int64_t      watch_rss(const watch *w);
 /* The program's name: argv[0] when launched; /proc's after an attach or
