@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "lt_base.h"
 #include "lt_options.h"
@@ -31,6 +32,7 @@ typedef struct lt_globals {
     lt_shm_header *hdr;             /* the mapped segment */
     size_t         seg_size;
     char           seg_name[64];    /* "/leaktop-<uid>-<pid>-<random>" */
+    pid_t          launcher;        /* the frontend that launched us (LEAKTOP_LAUNCHER), or 0 */
     uint64_t      *index;           /* hdr->index_off */
     lt_counter    *counters;        /* hdr->counters_off */
     uint8_t       *store;           /* hdr->store_off */

@@ -11,6 +11,7 @@ typedef enum lt_option_id {
     LT_OPT_MAX_TRACES,   /* LEAKTOP_MAX_TRACES: distinct stacks kept */
     LT_OPT_FOLLOW_EXEC,  /* LEAKTOP_FOLLOW_EXEC: trace exec'd programs too */
     LT_OPT_PID,          /* LEAKTOP_PID: set by the launcher; 0 = any process */
+    LT_OPT_LAUNCHER,     /* LEAKTOP_LAUNCHER: the launcher's pid; 0 = none */
     LT_OPT_UNWIND,       /* LEAKTOP_UNWIND: fast | libunwind | verify */
     LT_OPT_COMMIT,       /* LEAKTOP_COMMIT: populate | fallocate */
     LT_OPT_COUNT

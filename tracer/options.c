@@ -30,6 +30,9 @@ static const lt_option_desc lt_option_table[LT_OPT_COUNT] = {
     /* Not a number: matches no process, so every process stays dormant. */
     [LT_OPT_PID] = {"LEAKTOP_PID", 0, 1, 0x7fffffff, -1, NULL,
                     "the launched process (set by leaktop run): other processes stay dormant"},
+    [LT_OPT_LAUNCHER] = {"LEAKTOP_LAUNCHER", 0, 0, 0x7fffffff, 0, NULL,
+                         "the frontend that launched this process (set by leaktop run): when it is "
+                         "gone at exit, the segment is removed"},
     [LT_OPT_UNWIND] = {"LEAKTOP_UNWIND", LT_UNWIND_FAST, LT_UNWIND_FAST, LT_UNWIND_VERIFY, LT_UNWIND_FAST,
                        lt_unwind_names, "stack capture: fast, libunwind, or verify (both, compared)"},
     [LT_OPT_COMMIT] = {"LEAKTOP_COMMIT", LT_COMMIT_POPULATE, LT_COMMIT_POPULATE, LT_COMMIT_FALLOCATE,

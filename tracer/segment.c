@@ -680,6 +680,8 @@ static bool lt_dedupe_open(void)
 static bool lt_is_target(void)
 {
     long long pid = lt_option(LT_OPT_PID);
+    if (pid == (long long)getpid())
+        lt_g.launcher = (pid_t)lt_option(LT_OPT_LAUNCHER);
     return pid == 0 || pid == (long long)getpid();
 }
 
@@ -719,4 +721,9 @@ __attribute__((destructor)) static void lt_destructor(void)
     __atomic_store_n(&lt_g.hdr->state, LT_STATE_EXITING, __ATOMIC_RELEASE);
     lt_unwind_report();
     __atomic_store_n(&lt_g.hdr->heartbeat_ns, (uint64_t)lt_now_ns(), __ATOMIC_RELAXED);
+    /* The frontend that launched us died (we were re-parented): nobody will
+     * read the final state, so the name goes now rather than wait for the
+     * next leaktop's stale-segment sweep. */
+    if (lt_g.launcher && getppid() != lt_g.launcher)
+        shm_unlink(lt_g.seg_name);
 }

@@ -5,6 +5,7 @@ cleanly however its own output ends:
   survives exec: what leaktop ignores for itself must not reach it);
 - `leaktop run --batch ... | head -1` ends leaktop cleanly (no SIGPIPE death),
   with the program's status, and removes the segment;
+- a frontend SIGKILLed mid-run leaves no segment once the program ends;
 - --save on something that is not a writable directory is refused up front.
 Usage: test_host_behaviour.py LEAKTOP FIXTURE_BIN_DIR"""
 import os
@@ -13,6 +14,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 leaktop, bindir = sys.argv[1:3]
 failures = []
@@ -67,6 +69,30 @@ try:
     pid = open(pidfile).read().strip()
     left = [f for f in os.listdir("/dev/shm") if f.startswith("leaktop") and re.search(rf"-{pid}(\b|-)", f)]
     check("reader gone: the segment is removed", not left, f"{left}")
+
+    # The frontend SIGKILLed mid-run: the program ends later on its own and,
+    # finding its launcher gone, removes its segment itself.
+    # (sleep, not sh: dash leaves with _exit, which runs no destructor.)
+    fe = subprocess.Popen([leaktop, "run", "--batch", "--", "sleep", "1"],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    deadline = time.time() + 30
+    pid2 = None
+    while time.time() < deadline and pid2 is None:
+        with open(f"/proc/{fe.pid}/task/{fe.pid}/children") as f:
+            kids = f.read().split()
+        if kids and any(re.search(rf"-{kids[0]}-", n) for n in os.listdir("/dev/shm")):
+            pid2 = int(kids[0])
+        time.sleep(0.02)
+    fe.kill()
+    fe.wait()
+    while time.time() < deadline:
+        try:
+            os.kill(pid2, 0)
+            time.sleep(0.05)
+        except ProcessLookupError:
+            break
+    left = [f for f in os.listdir("/dev/shm") if f.startswith("leaktop") and re.search(rf"-{pid2}-", f)]
+    check("frontend killed: the program removes its segment when it ends", not left, f"{left}")
 
     target = os.path.join(tmp, "plain-file")
     open(target, "w").write("x")

@@ -186,6 +186,8 @@ static void launch_child_env(const char *tracer, unsigned frames)
     setenv("LEAKTOP_FRAMES", num, 1);
     snprintf(num, sizeof(num), "%d", (int)getpid());
     setenv("LEAKTOP_PID", num, 1);
+    snprintf(num, sizeof(num), "%d", (int)getppid());   /* we are the child: leaktop is our parent */
+    setenv("LEAKTOP_LAUNCHER", num, 1);
 }
 
 static void launch_child(const launch_spec *spec, const char *path, const char *tracer, int report_fd)
