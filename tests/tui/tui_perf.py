@@ -11,6 +11,7 @@ and key latency (time from send-keys until the screen shows the answer).
 With --check it fails when a key takes longer than 100 ms (median) or
 the frontend uses more than half a CPU.
 """
+import glob
 import os
 import re
 import statistics
@@ -77,8 +78,9 @@ def main():
     try:
         s = t.wait(r"tui_stacks\.c:\d+", timeout=60, poll=0.01)
         first_screen = time.time() - t0
-        leaktop_pid = int(re.search(r"leaktop-(\d+)\.log", s).group(1))
-        log = os.path.join(t.workdir, "leaktop-%d.log" % leaktop_pid)
+        with open("/proc/%d/stat" % t.pid()) as f:   # leaktop launched it: its parent
+            leaktop_pid = int(f.read().rsplit(")", 1)[1].split()[1])
+        log, = glob.glob(os.path.join(t.workdir, "leaktop-*", "program.log"))
         time.sleep(3)
         results = {"first rows on screen after start (s)": first_screen}
         results["alloc rate (blocks/s)"] = rate_from_log(log)
