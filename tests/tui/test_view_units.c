@@ -31,6 +31,27 @@ static void test_fit_cuts_at_columns_not_bytes(void)
     CHECK_STR(out, "…file.c:12");
 }
 
+/* Names from debug info reach the screen: no control character (C0, DEL,
+ * C1 such as U+009B CSI) and no broken UTF-8 may reach curses. */
+static void test_clean_replaces_controls_and_broken_utf8(void)
+{
+    char out[64];
+    view_text_clean(out, sizeof(out), "a\x1b[2Jb\x7f", true);
+    CHECK_STR(out, "a?[2Jb?");
+    view_text_clean(out, sizeof(out), "x\xc2\x9b" "31my", true);   /* C1 CSI: one character */
+    CHECK_STR(out, "x?31my");
+    view_text_clean(out, sizeof(out), "gr\xc3\xb6\xc3\x9f" "e \xe2\x80\xa6", true);  /* größe … kept */
+    CHECK_STR(out, "gr\xc3\xb6\xc3\x9f" "e \xe2\x80\xa6");
+    view_text_clean(out, sizeof(out), "a\xff\xc3" "b\xed\xa0\x80", true);  /* bad lead, cut, surrogate */
+    CHECK_STR(out, "a??b???");
+    view_text_clean(out, sizeof(out), "\xc0\xaf", true);                  /* overlong '/' */
+    CHECK_STR(out, "??");
+    view_text_clean(out, sizeof(out), "gr\xc3\xb6\xc3\x9f" "e", false);      /* ASCII terminal */
+    CHECK_STR(out, "gr????e");
+    view_text_clean(out, 4, "abcdef", true);
+    CHECK_STR(out, "abc");
+}
+
 static void test_spark_scales_min_to_max(void)
 {
     char out[128];
@@ -222,6 +243,7 @@ int main(void)
         return 77;
     }
     test_fit_cuts_at_columns_not_bytes();
+    test_clean_replaces_controls_and_broken_utf8();
     test_spark_scales_min_to_max();
     test_location_shortens_path_at_a_slash();
     test_filter_words_become_tracemalloc_filters();

@@ -115,27 +115,16 @@ void view_term_clear(void)
     erase();
 }
 
-/* Control bytes would move the cursor, and outside UTF-8 locales curses
- * draws a byte >= 0x80 as "M-x" (three columns): either breaks the layout,
- * so such bytes become '?'. */
-static void view_term_sanitize(char *s, bool utf8)
-{
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c < 0x20 || c == 0x7f || (!utf8 && c >= 0x80))
-            *s = '?';
-    }
-}
-
 int view_term_put(const view_term *t, int y, int x, int cols, view_role role, const char *s, bool pad)
 {
     if (y < 0 || y >= t->rows || x >= t->cols || cols <= 0)
         return 0;
     if (x + cols > t->cols)
         cols = t->cols - x;
-    char buf[4096];
-    int used = view_text_fit(buf, sizeof(buf), s, cols, t->g);
-    view_term_sanitize(buf, t->g->utf8);
+    /* Cleaned before it is measured: what curses draws is what was fitted. */
+    char clean[4096], buf[4096];
+    view_text_clean(clean, sizeof(clean), s, t->g->utf8);
+    int used = view_text_fit(buf, sizeof(buf), clean, cols, t->g);
     if (pad)
         view_text_pad(buf, sizeof(buf), cols - used);
     attrset(view_attrs[role]);

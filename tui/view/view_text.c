@@ -41,6 +41,53 @@ static size_t view_text_char(const char *s, int *cols)
     return n;
 }
 
+/* The length of the well-formed UTF-8 sequence at p (1-4) and its code
+ * point, or 0 when it is not one (bad lead or continuation, overlong,
+ * surrogate, past U+10FFFF). */
+static size_t view_utf8_seq(const unsigned char *p, uint32_t *cp)
+{
+    static const uint32_t min_of[5] = {0, 0, 0x80, 0x800, 0x10000};
+    size_t n = p[0] < 0x80 ? 1 : (p[0] & 0xe0) == 0xc0 ? 2 : (p[0] & 0xf0) == 0xe0 ? 3 : (p[0] & 0xf8) == 0xf0 ? 4 : 0;
+    if (n == 0)
+        return 0;
+    uint32_t c = n == 1 ? p[0] : p[0] & (0x7f >> n);
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        c = c << 6 | (p[i] & 0x3f);
+    }
+    if (c < min_of[n] || (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+        return 0;
+    *cp = c;
+    return n;
+}
+
+void view_text_clean(char *out, size_t outlen, const char *s, bool utf8)
+{
+    size_t used = 0;
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p && used + 1 < outlen) {
+        uint32_t cp = *p;
+        size_t n = utf8 ? view_utf8_seq(p, &cp) : 1;
+        if (n == 0) {               /* a byte of a broken sequence */
+            out[used++] = '?';
+            p++;
+            continue;
+        }
+        if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) || (!utf8 && cp >= 0x80)) {
+            out[used++] = '?';      /* one control character, one '?' */
+            p += n;
+            continue;
+        }
+        if (used + n >= outlen)
+            break;
+        memcpy(out + used, p, n);
+        used += n;
+        p += n;
+    }
+    out[used] = 0;
+}
+
 int view_text_width(const char *s)
 {
     int total = 0, cols;

@@ -21,6 +21,12 @@ typedef struct view_glyphs {
 
 const view_glyphs *view_glyphs_get(bool utf8);
 
+/* Copies s into out with every character that would move the cursor or
+ * make curses draw more than it measured replaced by '?': C0 controls, DEL,
+ * C1 controls (U+0080-U+009F, e.g. U+009B CSI), and, with utf8, each byte
+ * of an invalid UTF-8 sequence; without utf8, every byte >= 0x80. Names
+ * come from debug info and labels from the program: nobody vetted them. */
+void view_text_clean(char *out, size_t outlen, const char *s, bool utf8);
 /* Columns the UTF-8 (or, outside UTF-8 locales, byte) string takes. */
 int  view_text_width(const char *s);
 /* Copies s into out cut to at most cols columns; when cut, the end is
