@@ -413,6 +413,30 @@ def test_keep_log_keeps_program_output(_):
         t.close()
 
 
+def test_save_writes_marks_and_final_state(_):
+    """--save in the live view, as in batch: a file at every mark and at the end."""
+    t = Term(["run", "--save", "snaps", "--", FIXTURE])
+    try:
+        t.wait(r"977 KiB\s+100\s.*" + loc(BIG_LINE))
+        os.kill(t.pid(), signal.SIGUSR1)          # the fixture marks "before-leak"
+        t.wait(r"baseline before-leak")
+        os.kill(t.pid(), signal.SIGUSR2)          # and exits
+        t.wait(r"exited 0")
+        t.keys("q")
+        expect(t.exit_status() == 0, "exit status", t)
+        d = os.path.join(t.workdir, "snaps")
+        files = sorted(os.listdir(d))
+        expect(any(f.endswith("before-leak.ltsnap") for f in files) and any(f.endswith("exit.ltsnap") for f in files),
+               "snapshot files for the mark and the end: %r" % files, t)
+        mark, = [os.path.join(d, f) for f in files if f.endswith("before-leak.ltsnap")]
+        end, = [os.path.join(d, f) for f in files if f.endswith("exit.ltsnap")]
+        out = subprocess.run([LEAKTOP, "diff", mark, end], capture_output=True, text=True, check=True).stdout
+        expect(re.search(r"\+50\.0 KiB\s+blocks \+200 .*tui_fixture\.c:%d" % LEAK_LINE, out),
+               "diff of the saved mark and end: " + out, t)
+    finally:
+        t.close()
+
+
 def test_attach_q_leaves_program_running(_):
     tracer = os.path.join(os.path.dirname(LEAKTOP), "..", "lib", "leaktop", "libleaktop.so")
     env = dict(os.environ, LD_PRELOAD=os.path.abspath(tracer))
@@ -438,7 +462,8 @@ def test_attach_q_leaves_program_running(_):
 
 TESTS = {name[5:]: fn for name, fn in globals().items() if name.startswith("test_")}
 
-OWN_START = {"attach_q_leaves_program_running", "keep_log_keeps_program_output"}
+OWN_START = {"attach_q_leaves_program_running", "keep_log_keeps_program_output",
+             "save_writes_marks_and_final_state"}
 
 SETUPS = {
     "largest_live_line_first_before_baseline": dict(env={"TERM": "xterm-256color"}),

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "exit_status.h"
+#include "snapdir.h"
 #include "util.h"
 #include "view_draw.h"
 #include "view_keys.h"
@@ -153,6 +154,11 @@ static int view_run(view *v)
 
 int view_run_program(const options *o, char **argv)
 {
+    char err[512];
+    if (o->save_dir && snapdir_prepare(o->save_dir, err, sizeof(err)) != 0) {
+        util_error("%s", err);
+        return LEAKTOP_EXIT_USAGE;
+    }
     view v;
     view_init(&v, o);
     view_signals();

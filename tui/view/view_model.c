@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "snapdir.h"
 #include "util.h"
 #include "view_screen.h"
 
@@ -140,8 +141,19 @@ void view_model_baseline_pick(view *v, long index)
 /* A mark the program made; the watch says whether it is the baseline
  * (the first one, unless the user already chose). Returns true when the
  * table must be compared again. */
+/* --save DIR: every mark and the final state go to files, as in batch. */
+static void view_save(view *v, const diff_snapshot *snap)
+{
+    if (!v->o->save_dir)
+        return;
+    char err[512];
+    if (snapdir_save(v->o->save_dir, snap, (int)watch_pid(v->prog.w), ++v->nsaved, NULL, 0, err, sizeof(err)) != 0)
+        view_footer_say(&v->footer, true, "%s", err);
+}
+
 static bool view_on_mark(view *v, diff_snapshot *snap, bool baseline)
 {
+    view_save(v, snap);
     size_t idx = view_marks_add(&v->data.marks, snap, true);
     const char *label = diff_snapshot_label(snap);
     if (!baseline) {
@@ -157,6 +169,7 @@ static bool view_on_mark(view *v, diff_snapshot *snap, bool baseline)
  * outlives it, exactly like the batch report) stays explorable until q. */
 static void view_on_end(view *v, diff_snapshot *final)
 {
+    view_save(v, final);
     v->prog.ended = true;
     if (v->data.cur)
         diff_snapshot_free(v->data.cur);
