@@ -16,14 +16,10 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checklib import check, finish  # noqa: E402
+
 leaktop, bindir = sys.argv[1:3]
-failures = []
-
-
-def check(name, cond, detail=""):
-    print(("ok   " if cond else "FAIL ") + name + ("" if cond else f": {detail}"))
-    if not cond:
-        failures.append(name)
 
 
 def sigign_of(cmd, preexec=None):
@@ -111,6 +107,4 @@ try:
 finally:
     subprocess.run(["rm", "-rf", tmp])
 
-if failures:
-    print(f"{len(failures)} failed: {failures}")
-    sys.exit(1)
+sys.exit(finish())

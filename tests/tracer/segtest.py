@@ -6,17 +6,12 @@ import subprocess
 import sys
 
 leaktop, bindir, fixdir = sys.argv[1:4]
-failures = []
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checklib import check, finish as _finish  # noqa: E402
 
 
 def fx(name):
     return os.path.join(bindir, name)
-
-
-def check(what, ok, detail=""):
-    print(("ok   " if ok else "FAIL ") + what + ("" if ok else f": {detail}"))
-    if not ok:
-        failures.append(what)
 
 
 def skip(why):
@@ -25,8 +20,7 @@ def skip(why):
 
 
 def finish():
-    print(f"{len(failures)} failed" if failures else "all passed")
-    sys.exit(1 if failures else 0)
+    sys.exit(_finish())
 
 
 def run(argv, timeout=120, **kw):
