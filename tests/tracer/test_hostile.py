@@ -57,6 +57,13 @@ CASES = {
     "getattr": dict(argv=lambda: [B("fx_getattr")], src="fx_getattr.c"),
     # Rust's allocation wrappers are many: count every frame instead.
     "rust": dict(argv=build_rust, src="fx_rust.rs", opts=["--cumulative"]),
+    "clone": dict(argv=lambda: [B("fx_h_clone")], src="fx_h_clone.c", memcheck=True),
+    "sighook": dict(argv=lambda: [B("fx_h_sighook")], src="fx_h_sighook.c"),
+    "longjmp": dict(argv=lambda: [B("fx_h_longjmp")], src="fx_h_longjmp.c"),
+    "cancel": dict(argv=lambda: [B("fx_h_cancel")], src="fx_h_cancel.c"),
+    "jemalloc": dict(argv=lambda: [B("fx_h_alloc")], src="fx_h_alloc.c", env=lambda: {"LD_PRELOAD": need(JEMALLOC)}),
+    "tcmalloc": dict(argv=lambda: [B("fx_h_alloc")], src="fx_h_alloc.c", env=lambda: {"LD_PRELOAD": need(TCMALLOC)}),
+    "linked": dict(argv=lambda: [need(B("fx_h_alloc_linked"))], src="fx_h_alloc.c"),
 }
 
 
@@ -77,7 +84,8 @@ def memcheck_totals(argv, env):
     exe = shutil.which("valgrind.bin") or "/usr/lib/x86_64-linux-gnu/valgrind/valgrind.bin"
     r = run([exe, "--tool=memcheck", "--run-libc-freeres=no", "--run-cxx-freeres=no", "--leak-check=no",
              *argv], env, timeout=300)
-    m = r and re.search(r"in use at exit: ([\d,]+) bytes in ([\d,]+) blocks", r[2])
+    # The last summary is the program's (children print theirs first).
+    m = r and ([None] + list(re.finditer(r"in use at exit: ([\d,]+) bytes in ([\d,]+) blocks", r[2])))[-1]
     if not m:
         sys.exit(f"FAIL: {case}: memcheck printed no summary")
     return int(m.group(1).replace(",", "")), int(m.group(2).replace(",", ""))
@@ -87,7 +95,7 @@ def main():
     spec = CASES[case]
     argv = spec["argv"]()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LEAKTOP_", "LD_PRELOAD"))}
-    env.update(spec.get("env", {}))
+    env.update(spec["env"]() if "env" in spec else {})
     native = run(argv, env)
     if native is None:
         sys.exit(f"FAIL: {case}: hangs natively: the fixture is wrong")
