@@ -16,7 +16,7 @@ import sys
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(here, "..", "integration"))
-from expect import check_report, markers  # noqa: E402
+from expect import check_report, markers, merge  # noqa: E402
 
 leaktop, bindir, srcdir, case = sys.argv[1:5]
 SKIP = 77
@@ -64,6 +64,17 @@ CASES = {
     "jemalloc": dict(argv=lambda: [B("fx_h_alloc")], src="fx_h_alloc.c", env=lambda: {"LD_PRELOAD": need(JEMALLOC)}),
     "tcmalloc": dict(argv=lambda: [B("fx_h_alloc")], src="fx_h_alloc.c", env=lambda: {"LD_PRELOAD": need(TCMALLOC)}),
     "linked": dict(argv=lambda: [need(B("fx_h_alloc_linked"))], src="fx_h_alloc.c"),
+    "sigapi": dict(argv=lambda: [B("fx_h_sigapi")], src="fx_h_sigapi.c"),
+    "coro": dict(argv=lambda: [B("fx_h_coro")], src="fx_h_coro.c", memcheck=True),
+    "setcontext": dict(argv=lambda: [B("fx_h_setcontext")], src="fx_h_setcontext.c", memcheck=True),
+    "sigfork": dict(argv=lambda: [B("fx_h_sigfork")], src="fx_h_sigfork.c"),
+    "vfork": dict(argv=lambda: [B("fx_h_vfork")], src="fx_h_vfork.c"),
+    "altstack": dict(argv=lambda: [B("fx_h_altstack")], src="fx_h_altstack.c"),
+    # (memcheck's malloc_usable_size is not glibc's: markers only)
+    "mallinfo": dict(argv=lambda: [B("fx_h_mallinfo")], src="fx_h_mallinfo.c"),
+    "threadexit": dict(argv=lambda: [B("fx_h_threadexit")], src="fx_h_threadexit.c"),
+    "dlclose": dict(argv=lambda: [B("fx_h_dlclose"), B("libfx_h_atexit_lib.so")],
+                    src=["fx_h_dlclose.c", "fx_h_atexit_lib.c"]),  # (the tracer's dependencies differ)
 }
 
 
@@ -115,8 +126,10 @@ def main():
         sys.exit(f"FAIL: {case}: no exit report; {err.strip()[-500:]}")
     problems = []
     if spec.get("src"):
-        problems += check_report(exits[-1], markers(os.path.join(srcdir, spec["src"])).get("exit", {
-            "expect": {}, "absent": set(), "exact": False}), case)
+        srcs = spec["src"] if isinstance(spec["src"], list) else [spec["src"]]
+        spec_markers = merge(*[markers(os.path.join(srcdir, s)) for s in srcs])
+        problems += check_report(exits[-1], spec_markers.get("exit", {"expect": {}, "absent": set(), "exact": False}),
+                                 case)
     total = exits[-1]["total"]
     if spec.get("memcheck"):
         mc = memcheck_totals(argv, env)
