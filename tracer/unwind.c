@@ -212,13 +212,19 @@ static uint64_t lt_verify_stacks, lt_verify_mismatches, lt_fallbacks;
 
 /* Drops the tracer's own frames: the hook's at the top, and the signal
  * wrapper's in a handler's stack when the compiler made no tail call. */
+/* Drops the tracer's own frames at the top of a stack. (The signal
+ * wrapper's frame never shows in a handler's stack: it tail-calls.) */
 static uint32_t lt_strip_self(uintptr_t *frames, uint32_t n, uint32_t max)
 {
-    uint32_t kept = 0;
-    for (uint32_t i = 0; i < n && kept < max; i++)
-        if (frames[i] < lt_g.self_lo || frames[i] >= lt_g.self_hi)
-            frames[kept++] = frames[i];
-    return kept;
+    uint32_t skip = 0;
+    while (skip < n && frames[skip] >= lt_g.self_lo && frames[skip] < lt_g.self_hi)
+        skip++;
+    n -= skip;
+    if (n > max)
+        n = max;
+    if (skip)
+        memmove(frames, frames + skip, n * sizeof(uintptr_t));
+    return n;
 }
 
 static uint32_t lt_capture_libunwind(uintptr_t *out, uint32_t max)
