@@ -1,7 +1,8 @@
 /* hooks.c: the interposed allocation API and the allocation path.
- * Every hook calls glibc's allocator directly (__libc_*), so no symbol
- * lookup is needed before the first call; tracing is a handful of small
- * inline steps: guard, stack -> trace id, counters, live-block table.
+ * Every hook forwards to the allocator the program would use without us
+ * (forward.c: the next malloc in the lookup order, glibc's __libc_* until
+ * that is known); tracing is a handful of small inline steps: guard,
+ * stack -> trace id, counters, live-block table.
  * Built with frame pointers: each exported hook hands the unwinder its
  * caller's frame (LT_CALLER), so the tracer's own frames are never walked. */
 #include <dlfcn.h>
@@ -16,40 +17,86 @@
  * declares it weak for programs). */
 void leaktop_mark(const char *label);
 
-extern void *__libc_malloc(size_t);
-extern void *__libc_calloc(size_t, size_t);
-extern void *__libc_realloc(void *, size_t);
-extern void  __libc_free(void *);
-extern void *__libc_memalign(size_t, size_t);
-extern void *__libc_valloc(size_t);
-extern void *__libc_pvalloc(size_t);
-
 /* Per-thread re-entry guard: libunwind, libc and our own set-up may
- * allocate while a hook runs; those nested calls go straight to glibc.
+ * allocate while a hook runs; those nested calls go straight to the
+ * allocator, untraced. While it is set, signal handlers wait (signals.c)
+ * and asynchronous cancellation is deferred (guard.c), so nothing can
+ * leave a hook half-done.
  * initial-exec TLS: the tracer is loaded at start-up, so its TLS is static
  * and reading it never calls __tls_get_addr (which may allocate). */
-static __thread int lt_busy __attribute__((tls_model("initial-exec")));
+__thread int lt_busy __attribute__((tls_model("initial-exec")));
 
-/* Starts tracing if nobody did yet; allocations made by the set-up itself
- * pass through untraced. */
+static inline void lt_crit_begin(void)
+{
+    if (LT_UNLIKELY(lt_async_cancel))
+        lt_cancel_hold();
+    lt_busy = 1;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);  /* set before anything a handler could see half-done */
+}
+
+/* Out of line: a signal held back, or a cancellation to let through. */
+static void __attribute__((noinline)) lt_crit_release(void)
+{
+    if (lt_deferred)
+        lt_signals_release();
+    if (lt_async_cancel)
+        lt_cancel_release();
+}
+
+static inline void lt_crit_end(void)
+{
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    lt_busy = 0;
+    __atomic_signal_fence(__ATOMIC_SEQ_CST);
+    if (LT_UNLIKELY(lt_deferred | lt_async_cancel))
+        lt_crit_release();
+}
+
+/* Starts tracing if nobody did yet (and, first, finds the allocator to
+ * forward to); allocations made by the set-up itself pass through
+ * untraced. */
 bool lt_start(void)
 {
     int st = __atomic_load_n(&lt_g.status, __ATOMIC_ACQUIRE);
     if (st != LT_UNINIT)
-        return st == LT_READY;
-    lt_busy = 1;
-    bool ok = lt_init();
-    lt_busy = 0;
+        return st == LT_READY && lt_tracing();
+    lt_crit_begin();
+    if (__atomic_load_n(&lt_fwd_state, __ATOMIC_ACQUIRE) == LT_FWD_NONE)
+        lt_forward_resolve();
+    bool ok = lt_gate_init() && lt_init();
+    if (ok)
+        lt_gate_open();
+    lt_crit_end();
     return ok;
+}
+
+/* READY, and still the traced process: a copy made without fork() (a raw
+ * clone) finds the gate's page wiped and goes dormant here. */
+bool lt_tracing(void)
+{
+    if (__atomic_load_n(&lt_g.status, __ATOMIC_ACQUIRE) != LT_READY)
+        return false;
+    if (lt_gate_wiped()) {
+        lt_go_dormant();
+        return false;
+    }
+    return true;
+}
+
+static bool __attribute__((noinline)) lt_enter_slow(void)
+{
+    if (__atomic_load_n(&lt_g.status, __ATOMIC_ACQUIRE) == LT_UNINIT)
+        return lt_start();
+    return lt_tracing();
 }
 
 static inline bool lt_enter(void)
 {
     if (LT_UNLIKELY(lt_busy))
         return false;
-    if (LT_UNLIKELY(__atomic_load_n(&lt_g.status, __ATOMIC_ACQUIRE) != LT_READY) && !lt_start())
+    if (LT_UNLIKELY(!*lt_gate) && !lt_enter_slow())
         return false;
-    lt_busy = 1;
+    lt_crit_begin();
     return true;
 }
 
@@ -63,7 +110,38 @@ static inline void lt_leave(void)
     if (LT_UNLIKELY(__atomic_load_n(&h->mark_req, __ATOMIC_RELAXED) !=
                     __atomic_load_n(&h->mark_done, __ATOMIC_RELAXED)))
         lt_service_requests();
-    lt_busy = 0;
+    lt_crit_end();
+}
+
+/* Untraced calls: the next allocator, or glibc until it is known. */
+static inline bool lt_booting(void)
+{
+    return LT_UNLIKELY(__atomic_load_n(&lt_fwd_state, __ATOMIC_ACQUIRE) != LT_FWD_DONE);
+}
+
+static inline void *lt_pass(int kind, size_t a, size_t b)
+{
+    if (lt_booting())
+        return lt_boot_alloc(kind, a, b);
+    switch (kind) {
+    case LT_ALLOC_MALLOC:   return lt_next.malloc(a);
+    case LT_ALLOC_CALLOC:   return lt_next.calloc(a, b);
+    case LT_ALLOC_MEMALIGN: return lt_next.memalign(a, b);
+    case LT_ALLOC_VALLOC:   return lt_next.valloc(a);
+    default:                return lt_next.pvalloc(a);
+    }
+}
+
+static inline void *lt_pass_realloc(void *old, size_t size)
+{
+    return lt_booting() ? lt_boot_realloc(old, size) : lt_next.realloc(old, size);
+}
+
+/* A block glibc gave out before the next allocator was known goes back
+ * to glibc (only ever the case when that allocator is not glibc). */
+static inline bool lt_is_boot(void *p)
+{
+    return LT_UNLIKELY(__atomic_load_n(&lt_boot_live, __ATOMIC_RELAXED)) && p && lt_boot_take(p);
 }
 
 /* The caller's frame as it will be when this hook returns: the return
@@ -110,42 +188,48 @@ static inline void *lt_after_alloc(void *p, size_t size, const lt_frame_state *c
 void *malloc(size_t size)
 {
     if (!lt_enter())
-        return __libc_malloc(size);
+        return lt_pass(LT_ALLOC_MALLOC, size, 0);
     lt_frame_state caller = LT_CALLER();
-    return lt_after_alloc(__libc_malloc(size), size, &caller);
+    return lt_after_alloc(lt_next.malloc(size), size, &caller);
 }
 
 void *calloc(size_t n, size_t each)
 {
     if (!lt_enter())
-        return __libc_calloc(n, each);
+        return lt_pass(LT_ALLOC_CALLOC, n, each);
     lt_frame_state caller = LT_CALLER();
     /* calloc itself rejects overflow; the product is only used on success. */
-    return lt_after_alloc(__libc_calloc(n, each), n * each, &caller);
+    return lt_after_alloc(lt_next.calloc(n, each), n * each, &caller);
 }
 
 void free(void *p)
 {
-    if (!p || !lt_enter()) {
-        __libc_free(p);
+    if (!p)
+        return;
+    if (lt_is_boot(p)) {
+        lt_boot_free(p);
+        return;
+    }
+    if (!lt_enter()) {
+        lt_next.free(p);
         return;
     }
     int saved = errno;
     lt_untrack(p);
     errno = saved;
     lt_leave();
-    __libc_free(p);
+    lt_next.free(p);
 }
 
 /* realloc moves the block to the realloc call's traceback (tracemalloc
- * does the same). The old entry is removed first and put back if glibc
- * fails, because a successful realloc frees the old address at once. */
+ * does the same). The old entry is removed first and put back if the
+ * allocator fails, because a successful realloc frees the old address at once. */
 static inline void *lt_realloc(void *old, size_t size, const lt_frame_state *caller)
 {
     uint32_t old_id = 0;
     uint64_t old_size = 0;
     bool had = old && lt_blocks_remove((uintptr_t)old, &old_id, &old_size);
-    void *p = __libc_realloc(old, size);
+    void *p = lt_next.realloc(old, size);
     int saved = errno;
     if (had) {
         /* realloc(p, 0) frees p; a failed realloc keeps it (re-insert can
@@ -163,8 +247,10 @@ static inline void *lt_realloc(void *old, size_t size, const lt_frame_state *cal
 
 void *realloc(void *old, size_t size)
 {
+    if (lt_is_boot(old))
+        return lt_boot_realloc(old, size);
     if (!lt_enter())
-        return __libc_realloc(old, size);
+        return lt_pass_realloc(old, size);
     lt_frame_state caller = LT_CALLER();
     return lt_realloc(old, size, &caller);
 }
@@ -176,8 +262,10 @@ void *reallocarray(void *old, size_t n, size_t each)
         errno = ENOMEM;
         return NULL;
     }
+    if (lt_is_boot(old))
+        return lt_boot_realloc(old, bytes);
     if (!lt_enter())
-        return __libc_realloc(old, bytes);
+        return lt_pass_realloc(old, bytes);
     lt_frame_state caller = LT_CALLER();
     return lt_realloc(old, bytes, &caller);
 }
@@ -187,17 +275,12 @@ static inline bool lt_align_ok(size_t align)
     return align != 0 && (align & (align - 1)) == 0;
 }
 
-static inline void *lt_memalign(size_t align, size_t size, const lt_frame_state *caller)
-{
-    return lt_after_alloc(__libc_memalign(align, size), size, caller);
-}
-
 void *memalign(size_t align, size_t size)
 {
     if (!lt_enter())
-        return __libc_memalign(align, size);
+        return lt_pass(LT_ALLOC_MEMALIGN, align, size);
     lt_frame_state caller = LT_CALLER();
-    return lt_memalign(align, size, &caller);
+    return lt_after_alloc(lt_next.memalign(align, size), size, &caller);
 }
 
 /* glibc's own checks, so the host sees the same results. posix_memalign
@@ -209,10 +292,10 @@ int posix_memalign(void **out, size_t align, size_t size)
     int saved = errno;
     void *p;
     if (!lt_enter()) {
-        p = __libc_memalign(align, size);
+        p = lt_pass(LT_ALLOC_MEMALIGN, align, size);
     } else {
         lt_frame_state caller = LT_CALLER();
-        p = lt_memalign(align, size, &caller);
+        p = lt_after_alloc(lt_next.memalign(align, size), size, &caller);
     }
     errno = saved;
     if (!p)
@@ -221,40 +304,51 @@ int posix_memalign(void **out, size_t align, size_t size)
     return 0;
 }
 
-/* In glibc 2.36 aligned_alloc is memalign (odd alignments are rounded up). */
+/* In glibc 2.36 aligned_alloc is memalign (odd alignments are rounded
+ * up); another allocator's own aligned_alloc keeps its own rules. */
 void *aligned_alloc(size_t align, size_t size)
 {
     if (!lt_enter())
-        return __libc_memalign(align, size);
+        return lt_booting() ? lt_boot_alloc(LT_ALLOC_MEMALIGN, align, size) : lt_next.aligned_alloc(align, size);
     lt_frame_state caller = LT_CALLER();
-    return lt_memalign(align, size, &caller);
+    return lt_after_alloc(lt_next.aligned_alloc(align, size), size, &caller);
 }
 
 void *valloc(size_t size)
 {
     if (!lt_enter())
-        return __libc_valloc(size);
+        return lt_pass(LT_ALLOC_VALLOC, size, 0);
     lt_frame_state caller = LT_CALLER();
-    return lt_after_alloc(__libc_valloc(size), size, &caller);
+    return lt_after_alloc(lt_next.valloc(size), size, &caller);
 }
 
 void *pvalloc(size_t size)
 {
     if (!lt_enter())
-        return __libc_pvalloc(size);
+        return lt_pass(LT_ALLOC_PVALLOC, size, 0);
     lt_frame_state caller = LT_CALLER();
-    return lt_after_alloc(__libc_pvalloc(size), size, &caller);
+    return lt_after_alloc(lt_next.pvalloc(size), size, &caller);
 }
 
-/* dlopen/dlclose change the module table the frontend symbolizes with. */
+/* dlopen/dlclose change the module table the frontend symbolizes with.
+ * The refresh holds a lock: it runs as a hook does (no handler inside). */
+static void lt_modules_changed(void)
+{
+    if (lt_busy || !lt_tracing())
+        return;
+    lt_crit_begin();
+    lt_modules_refresh();
+    lt_crit_end();
+}
+
 void *dlopen(const char *file, int flags)
 {
     static void *(*real)(const char *, int);
     if (!real)
         real = (void *(*)(const char *, int))dlsym(RTLD_NEXT, "dlopen");
     void *h = real(file, flags);
-    if (h && __atomic_load_n(&lt_g.status, __ATOMIC_ACQUIRE) == LT_READY)
-        lt_modules_refresh();
+    if (h)
+        lt_modules_changed();
     return h;
 }
 
@@ -264,8 +358,7 @@ int dlclose(void *handle)
     if (!real)
         real = (int (*)(void *))dlsym(RTLD_NEXT, "dlclose");
     int rc = real(handle);
-    if (__atomic_load_n(&lt_g.status, __ATOMIC_ACQUIRE) == LT_READY)
-        lt_modules_refresh();
+    lt_modules_changed();
     return rc;
 }
 
@@ -276,7 +369,7 @@ void leaktop_mark(const char *label)
     /* A program may mark before it ever allocated: start tracing now. */
     if (lt_busy || !lt_start())
         return;
-    lt_busy = 1;  /* nothing below allocates, but a signal handler might */
+    lt_crit_begin();
     leaktop_mark_impl(label, LT_SNAP_MARK);
-    lt_busy = 0;
+    lt_crit_end();
 }

@@ -66,6 +66,26 @@ extern lt_globals lt_g LT_HIDDEN;
 
 /* hooks.c: set-up from outside an allocation (constructor, leaktop_mark) */
 bool     lt_start(void) LT_HIDDEN;
+/* READY and still the traced process (a raw clone's copy goes dormant). */
+bool     lt_tracing(void) LT_HIDDEN;
+/* Set while this thread runs a hook or the tracer's own set-up. */
+extern __thread int lt_busy __attribute__((tls_model("initial-exec"))) LT_HIDDEN;
+
+/* guard.c: the gate the hooks test with one load (reads 1 only in the
+ * traced process, 0 in a copy of it made without fork's handlers), and
+ * asynchronous cancellation deferred while a hook runs. */
+extern const volatile int *lt_gate LT_HIDDEN;
+bool     lt_gate_init(void) LT_HIDDEN;
+void     lt_gate_open(void) LT_HIDDEN;
+bool     lt_gate_wiped(void) LT_HIDDEN;
+void     lt_go_dormant(void) LT_HIDDEN;
+extern __thread int lt_async_cancel __attribute__((tls_model("initial-exec"))) LT_HIDDEN;
+void     lt_cancel_hold(void) LT_HIDDEN;
+void     lt_cancel_release(void) LT_HIDDEN;
+
+/* signals.c: the program's signal handlers wait while a hook runs. */
+extern __thread int lt_deferred __attribute__((tls_model("initial-exec"))) LT_HIDDEN;
+void     lt_signals_release(void) LT_HIDDEN;
 
 /* segment.c */
 bool     lt_init(void) LT_HIDDEN;                 /* true when tracing */
@@ -151,5 +171,33 @@ uint32_t lt_trace_id(const uintptr_t *frames, uint32_t n) LT_HIDDEN;
 bool     lt_blocks_init(void) LT_HIDDEN;
 bool     lt_blocks_insert(uintptr_t addr, uint32_t trace, uint64_t size) LT_HIDDEN;
 bool     lt_blocks_remove(uintptr_t addr, uint32_t *trace, uint64_t *size) LT_HIDDEN;
+
+/* forward.c: the allocator the program would use without us (the next
+ * definition of malloc: a preloaded or linked jemalloc/tcmalloc, or glibc).
+ * glibc's __libc_* entry points serve until it is resolved; the blocks
+ * they gave out are remembered (lt_boot_live != 0) and go back there. */
+typedef struct lt_alloc_fns {
+    void *(*malloc)(size_t);
+    void *(*calloc)(size_t, size_t);
+    void *(*realloc)(void *, size_t);
+    void  (*free)(void *);
+    void *(*memalign)(size_t, size_t);
+    void *(*aligned_alloc)(size_t, size_t);
+    int   (*posix_memalign)(void **, size_t, size_t);
+    void *(*valloc)(size_t);
+    void *(*pvalloc)(size_t);
+} lt_alloc_fns;
+
+enum { LT_FWD_NONE = 0, LT_FWD_RESOLVING, LT_FWD_DONE };
+enum { LT_ALLOC_MALLOC, LT_ALLOC_CALLOC, LT_ALLOC_MEMALIGN, LT_ALLOC_VALLOC, LT_ALLOC_PVALLOC };
+
+extern lt_alloc_fns lt_next LT_HIDDEN;
+extern int lt_fwd_state LT_HIDDEN;
+extern int lt_boot_live LT_HIDDEN;
+void  lt_forward_resolve(void) LT_HIDDEN;
+void *lt_boot_alloc(int kind, size_t a, size_t b) LT_HIDDEN;
+void *lt_boot_realloc(void *old, size_t size) LT_HIDDEN;
+void  lt_boot_free(void *p) LT_HIDDEN;
+bool  lt_boot_take(void *p) LT_HIDDEN;
 
 #endif

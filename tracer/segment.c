@@ -716,7 +716,7 @@ __attribute__((constructor)) static void lt_constructor(void)
 
 __attribute__((destructor)) static void lt_destructor(void)
 {
-    if (__atomic_load_n(&lt_g.status, __ATOMIC_ACQUIRE) != LT_READY)
+    if (!lt_tracing())  /* a raw clone's copy must not mark its parent's segment */
         return;
     __atomic_store_n(&lt_g.hdr->state, LT_STATE_EXITING, __ATOMIC_RELEASE);
     lt_unwind_report();

@@ -12,9 +12,12 @@
  * LEAKTOP_UNWIND=verify runs both and counts disagreements. */
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "lt_cfi.h"
@@ -52,24 +55,105 @@ static inline bool lt_step(lt_frame_state *st, lt_rule rule)
     return true;
 }
 
-/* Stack bounds once per thread; the calls below may allocate, which the
- * re-entry guard sends straight to glibc. */
+/* ---- the thread's stack bounds ------------------------------------------------ */
+
+static uintptr_t lt_hex(const char *p, const char **end)
+{
+    uintptr_t v = 0;
+    for (;; p++) {
+        unsigned d = *p >= '0' && *p <= '9' ? (unsigned)(*p - '0')
+                   : *p >= 'a' && *p <= 'f' ? (unsigned)(*p - 'a' + 10) : 16u;
+        if (d == 16)
+            break;
+        v = v << 4 | d;
+    }
+    *end = p;
+    return v;
+}
+
+/* The mapping of /proc/self/maps that holds `addr`, read with raw system
+ * calls into a buffer on our stack: no stdio, no allocation, no lock of
+ * glibc's. (pthread_getattr_np takes the thread's own lock and allocates
+ * under it: a thread whose first traced allocation happens inside it —
+ * every Rust program, Boehm GC, JVMs — would deadlock on that lock.)
+ * `below` gets the end of the mapping before it (where [stack] can grow). */
+static bool lt_maps_find(uintptr_t addr, uintptr_t *lo, uintptr_t *hi, uintptr_t *below, bool *grows)
+{
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    char buf[4096];
+    size_t have = 0;
+    uintptr_t prev_end = 0;
+    bool found = false, eof = false;
+    while (!found) {
+        char *nl = have ? memchr(buf, '\n', have) : NULL;
+        if (!nl) {
+            if (eof || have == sizeof(buf))
+                break;  /* the end, or a line longer than the buffer */
+            ssize_t n = syscall(SYS_read, fd, buf + have, sizeof(buf) - have);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                eof = true;
+            else
+                have += (size_t)n;
+            continue;
+        }
+        /* "start-end perms offset dev inode   name" */
+        const char *p = buf, *end;
+        uintptr_t start = lt_hex(p, &end);
+        uintptr_t stop = *end == '-' ? lt_hex(end + 1, &end) : 0;
+        if (addr >= start && addr < stop) {
+            *lo = start;
+            *hi = stop;
+            *below = prev_end;
+            *grows = memmem(p, (size_t)(nl - p), "[stack]", 7) != NULL;
+            found = true;
+        }
+        prev_end = stop;
+        size_t used = (size_t)(nl + 1 - buf);
+        memmove(buf, nl + 1, have - used);
+        have -= used;
+    }
+    syscall(SYS_close, fd);
+    return found;
+}
+
+/* The initial thread's stack is the [stack] mapping (it grows down into
+ * the gap below); any other thread's is the mapping that holds its thread
+ * descriptor, which glibc puts at the top of the thread's stack (its own
+ * or one the program supplied). Either way the bounds do not depend on the
+ * stack the thread happens to run on now (a coroutine's, a signal's). */
+static bool lt_stack_find(uintptr_t *lo, uintptr_t *hi)
+{
+    extern void *__libc_stack_end;
+    bool initial = syscall(SYS_gettid) == syscall(SYS_getpid);
+    uintptr_t probe = initial ? (uintptr_t)__libc_stack_end : (uintptr_t)pthread_self();
+    uintptr_t below;
+    bool grows;
+    if (!lt_maps_find(probe, lo, hi, &below, &grows))
+        return false;
+    if (grows)
+        *lo = below;
+    return true;
+}
+
+/* Stack bounds once per thread. Every read of the unwinder stays inside
+ * them: a damaged frame chain can not make it fault. */
 static bool lt_stack_bounds(void)
 {
     if (LT_LIKELY(lt_stack_known))
         return lt_stack_known > 0;
-    pthread_attr_t attr;
-    void *addr;
-    size_t size;
+    int saved = errno;
+    uintptr_t lo, hi;
     lt_stack_known = -1;
-    if (pthread_getattr_np(pthread_self(), &attr) != 0)
-        return false;
-    if (pthread_attr_getstack(&attr, &addr, &size) == 0 && size) {
-        lt_stack_lo = (uintptr_t)addr;
-        lt_stack_hi = (uintptr_t)addr + size;
+    if (lt_stack_find(&lo, &hi)) {
+        lt_stack_lo = lo;
+        lt_stack_hi = hi;
         lt_stack_known = 1;
     }
-    pthread_attr_destroy(&attr);
+    errno = saved;
     return lt_stack_known > 0;
 }
 
@@ -126,6 +210,10 @@ enum { LT_MODE_FAST = 0, LT_MODE_LIBUNWIND, LT_MODE_VERIFY };
 static int lt_mode;
 static uint64_t lt_verify_stacks, lt_verify_mismatches, lt_fallbacks;
 
+/* Drops the tracer's own frames: the hook's at the top, and the signal
+ * wrapper's in a handler's stack when the compiler made no tail call. */
+/* Drops the tracer's own frames at the top of a stack. (The signal
+ * wrapper's frame never shows in a handler's stack: it tail-calls.) */
 static uint32_t lt_strip_self(uintptr_t *frames, uint32_t n, uint32_t max)
 {
     uint32_t skip = 0;
