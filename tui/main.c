@@ -71,10 +71,12 @@ static void usage(FILE *out)
         fprintf(out, "  leaktop %-36s %s\n", cmd_table[i].usage, cmd_table[i].about);
     fprintf(out, "  leaktop --help | --version\n\noptions:\n");
     options_usage(out);
-    fprintf(out, "\nWithout the launcher: LD_PRELOAD=/path/to/libleaktop.so LEAKTOP_FRAMES=32 PROGRAM,\n"
-                 "then `leaktop attach PID`. Exit status: the program's (128+N after signal N), 3 when\n"
-                 "--fail-on-growth triggers, 2 usage, 125 static/setuid, 126 not executable, 127 not found.\n"
-                 "Each command takes only the options that mean something for it.\n");
+    fprintf(out, "\nWithout the launcher: LD_PRELOAD=/path/to/libleaktop.so LEAKTOP_FRAMES=%u PROGRAM,\n"
+                 "then `leaktop attach PID`. Exit status: the program's (128+N after signal N), %d when\n"
+                 "--fail-on-growth triggers, %d usage, %d static/setuid, %d not executable, %d not found.\n"
+                 "Each command takes only the options that mean something for it.\n",
+            watch_default_frames, LEAKTOP_EXIT_GROWTH, LEAKTOP_EXIT_USAGE, LEAKTOP_EXIT_UNTRACEABLE,
+            LEAKTOP_EXIT_NOEXEC, LEAKTOP_EXIT_NOTFOUND);
 }
 
 /* Parses options against the command's template; positional arguments
