@@ -73,10 +73,11 @@ static void usage(FILE *out)
     options_usage(out);
     fprintf(out, "\nWithout the launcher: LD_PRELOAD=/path/to/libleaktop.so LEAKTOP_FRAMES=%u PROGRAM,\n"
                  "then `leaktop attach PID`. Exit status: the program's (128+N after signal N), %d when\n"
-                 "--fail-on-growth triggers, %d usage, %d static/setuid, %d not executable, %d not found.\n"
+                 "--fail-on-growth triggers, %d when its growth is unknown (exec out of tracing), %d the\n"
+                 "tracer did not start, %d usage, %d static/setuid, %d not executable, %d not found.\n"
                  "Each command takes only the options that mean something for it.\n",
-            watch_default_frames, LEAKTOP_EXIT_GROWTH, LEAKTOP_EXIT_USAGE, LEAKTOP_EXIT_UNTRACEABLE,
-            LEAKTOP_EXIT_NOEXEC, LEAKTOP_EXIT_NOTFOUND);
+            watch_default_frames, LEAKTOP_EXIT_GROWTH, LEAKTOP_EXIT_GROWTH_UNKNOWN, LEAKTOP_EXIT_NOT_TRACED,
+            LEAKTOP_EXIT_USAGE, LEAKTOP_EXIT_UNTRACEABLE, LEAKTOP_EXIT_NOEXEC, LEAKTOP_EXIT_NOTFOUND);
 }
 
 /* Parses options against the command's template; positional arguments
