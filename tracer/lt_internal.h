@@ -55,6 +55,7 @@ typedef struct lt_globals {
      * ring slots under mark_lock. No lock is taken while holding these. */
     int            traces_lock, store_lock, tslots_lock;
     int            seg_fd;          /* LEAKTOP_COMMIT=fallocate only, else -1 */
+    int            seg_fd_lost;     /* the program closed seg_fd: populate instead */
     uint64_t       seg_dev, seg_ino;/* what seg_fd must still be */
     uint64_t       store_committed; /* bytes of the trace store */
     uint32_t       tslots_committed;/* thread slots */

@@ -147,6 +147,8 @@ typedef struct lt_slot {
 #define LT_FULL_TRACES    1u  /* traces_cap ids used (LEAKTOP_MAX_TRACES) */
 #define LT_FULL_STORE     2u  /* the trace store is out of room */
 #define LT_FULL_SPACE     4u  /* /dev/shm had no room left to commit pages */
+#define LT_FULL_NOFD      8u  /* LEAKTOP_COMMIT=fallocate: the program closed the segment's
+                                 descriptor, and this kernel has no MADV_POPULATE_WRITE */
 
 /* A mark request from a frontend (`leaktop mark PID LABEL`): entry
  * (n % LT_MARK_QUEUE) holds request n, published when seq == n + 1. */

@@ -32,20 +32,23 @@ void leaktop_mark_impl(const char *label, uint32_t reason) LT_HIDDEN;
 /* ---- committing pages ------------------------------------------------------ */
 
 /* fallocate through the descriptor kept for it, if it is still ours: the
- * program may have closed it and reused the number for its own file. */
-static bool lt_commit_fallocate(uint64_t off, uint64_t len)
+ * program may have closed it (daemons close every descriptor) and reused
+ * the number for its own file. 1 committed, 0 no room, -1 not ours. */
+static int lt_commit_fallocate(int fd, uint64_t off, uint64_t len)
 {
     struct stat st;
-    if (lt_g.seg_fd < 0 || fstat(lt_g.seg_fd, &st) != 0 || (uint64_t)st.st_dev != lt_g.seg_dev ||
-        (uint64_t)st.st_ino != lt_g.seg_ino)
-        return false;
-    return fallocate(lt_g.seg_fd, 0, (off_t)off, (off_t)len) == 0;
+    if (fstat(fd, &st) != 0 || (uint64_t)st.st_dev != lt_g.seg_dev || (uint64_t)st.st_ino != lt_g.seg_ino)
+        return -1;
+    return fallocate(fd, 0, (off_t)off, (off_t)len) == 0;
 }
 
 /* Gives memory to segment bytes [off, off + len) without touching them: on
  * a full /dev/shm a touch is a SIGBUS in the program, this is an error.
  * MADV_POPULATE_WRITE (Linux 5.14) needs no descriptor; what it populated
- * before failing is given back, so a full /dev/shm is not left fuller. */
+ * before failing is given back, so a full /dev/shm is not left fuller.
+ * With LEAKTOP_COMMIT=fallocate, a descriptor the program closed is never
+ * used again: populate takes over, and if it cannot (an old kernel), the
+ * reason traces are dropped says so (LT_FULL_NOFD). */
 static bool lt_seg_commit(uint64_t off, uint64_t len)
 {
     uint64_t lo = off / LT_PAGE * LT_PAGE, hi = lt_round_up(off + len, LT_PAGE);
@@ -54,17 +57,22 @@ static bool lt_seg_commit(uint64_t off, uint64_t len)
     if (hi > lt_g.seg_size)
         return false;
     int saved = errno;
-    bool ok;
-    if (lt_g.seg_fd >= 0) {
-        ok = lt_commit_fallocate(lo, hi - lo);
-    } else {
+    int fd = __atomic_load_n(&lt_g.seg_fd, __ATOMIC_RELAXED);
+    int r = fd >= 0 ? lt_commit_fallocate(fd, lo, hi - lo) : -1;
+    if (r < 0 && fd >= 0) {
+        __atomic_store_n(&lt_g.seg_fd, -1, __ATOMIC_RELAXED);   /* not closed: the number is the program's now */
+        __atomic_store_n(&lt_g.seg_fd_lost, 1, __ATOMIC_RELAXED);
+    }
+    if (r < 0) {
         uint8_t *p = (uint8_t *)lt_g.hdr + lo;
-        ok = madvise(p, hi - lo, MADV_POPULATE_WRITE) == 0;
-        if (!ok)
+        r = madvise(p, hi - lo, MADV_POPULATE_WRITE) == 0;
+        if (!r)
             madvise(p, hi - lo, MADV_REMOVE);
+        if (!r && __atomic_load_n(&lt_g.seg_fd_lost, __ATOMIC_RELAXED))
+            __atomic_or_fetch(&lt_g.hdr->full_flags, LT_FULL_NOFD, __ATOMIC_RELEASE);
     }
     errno = saved;
-    return ok;
+    return r > 0;
 }
 
 static bool lt_seg_full(uint32_t why)

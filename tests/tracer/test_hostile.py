@@ -78,6 +78,10 @@ CASES = {
     "sigfork": dict(argv=lambda: [B("fx_h_sigfork")], src="fx_h_sigfork.c"),
     "vfork": dict(argv=lambda: [B("fx_h_vfork")], src="fx_h_vfork.c"),
     "altstack": dict(argv=lambda: [B("fx_h_altstack")], src="fx_h_altstack.c"),
+    "jail": dict(argv=lambda: [B("fx_h_jail")], src="fx_h_jail.c"),
+    # The descriptor fallocate commits through is closed by the program.
+    "jail-fallocate": dict(argv=lambda: [B("fx_h_jail")], src="fx_h_jail.c",
+                           env=lambda: {"LEAKTOP_COMMIT": "fallocate"}),
     # (memcheck's malloc_usable_size is not glibc's: markers only)
     "mallinfo": dict(argv=lambda: [B("fx_h_mallinfo")], src="fx_h_mallinfo.c"),
     "threadexit": dict(argv=lambda: [B("fx_h_threadexit")], src="fx_h_threadexit.c"),

@@ -367,7 +367,10 @@ void session_health_get(const session *s, session_health *out)
         .traces_cap = s->fixed.traces_cap,
         .traces_asked = s->fixed.traces_asked,
     };
-    if (full & LT_FULL_SPACE)
+    if (full & LT_FULL_NOFD)
+        snprintf(out->full_why, sizeof(out->full_why), "the program closed the segment's descriptor "
+                 "(LEAKTOP_COMMIT=fallocate) and this kernel cannot commit pages without it");
+    else if (full & LT_FULL_SPACE)
         snprintf(out->full_why, sizeof(out->full_why), "%s is full (no room to grow the segment)", LT_SHM_DIR);
     else if (full & LT_FULL_TRACES)
         snprintf(out->full_why, sizeof(out->full_why), "the trace table is full (%u traces%s)",
