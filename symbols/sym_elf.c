@@ -257,6 +257,31 @@ char *sym_elf_debuglink(Elf *elf, uint32_t *crc)
     return name;
 }
 
+/* .gnu_debugaltlink (dwz): the multifile's path, NUL, then its build-id. */
+char *sym_elf_altlink(Elf *elf, uint8_t *id, size_t max, size_t *idlen)
+{
+    *idlen = 0;
+    Elf_Scn *scn = sym_elf_find_section(elf, ".gnu_debugaltlink", NULL);
+    if (scn == NULL)
+        return NULL;
+    Elf_Data *data = elf_getdata(scn, NULL);
+    if (data == NULL || data->d_buf == NULL || data->d_size < 2)
+        return NULL;
+    const char *buf = data->d_buf;
+    size_t len = strnlen(buf, data->d_size);
+    if (len == 0 || len == data->d_size)
+        return NULL;
+    size_t n = data->d_size - len - 1;
+    *idlen = n < max ? n : max;
+    memcpy(id, buf + len + 1, *idlen);
+    char *path = sym_alloc(len + 1);
+    if (path == NULL)
+        return NULL;
+    memcpy(path, buf, len);
+    path[len] = '\0';
+    return path;
+}
+
 /* ---- compressed sections ---- */
 
 /* Sections the reader never asks libdwarf for: location lists, macros and

@@ -179,6 +179,9 @@ size_t sym_elf_build_id(struct Elf *elf, uint8_t *out, size_t max);
 /* The .gnu_debuglink name (malloc'ed) and its CRC, or NULL (also when
  * out of memory). */
 char *sym_elf_debuglink(struct Elf *elf, uint32_t *crc);
+/* The .gnu_debugaltlink path (malloc'ed) and up to `max` bytes of the
+ * multifile's build-id, or NULL (no link, or out of memory). */
+char *sym_elf_altlink(struct Elf *elf, uint8_t *id, size_t max, size_t *idlen);
 const sym_elfsym *sym_elf_lookup(const sym_object *o, uint64_t vaddr);
 /* Decompresses the SHF_COMPRESSED DWARF sections the reader uses. */
 void  sym_elf_decompress(struct Elf *elf, const char *path,
@@ -190,6 +193,13 @@ int sym_debugfile_find(const char *objpath, struct Elf *elf,
                        const uint8_t *build_id, size_t build_id_len,
                        const sym_load_ctx *ctx, char **found);
 uint32_t sym_crc32_fd(int fd, bool *ok);
+/* Finds the dwz multifile named by .gnu_debugaltlink of `elf` (the file at
+ * `path`): the path as written, relative to that file, under each debug
+ * directory (as written, and in .dwz/), then by build-id. Only a file with
+ * the link's build-id is taken: an open fd and its path in *found, else -1
+ * with one reason reported. */
+int sym_altfile_find(const char *path, struct Elf *elf,
+                     const sym_load_ctx *ctx, char **found);
 
 /* sym_dwarf.c: the DWARF reader, one unit at a time. */
 typedef struct sym_dwarf sym_dwarf;

@@ -203,6 +203,17 @@ static const char *sym_refined_name(const sym_object *o, const sym_scope *s,
     return s->name;
 }
 
+/* A function whose DWARF name could not be read (it lives in a dwz
+ * multifile that is missing) is named by the ELF symbol around it. */
+static const char *sym_outer_name(const sym_object *o, const sym_scope *s,
+                                  uint64_t vaddr)
+{
+    if (s->name != NULL || s->depth != 0)
+        return s->name;
+    const sym_elfsym *e = sym_elf_lookup(o, vaddr);
+    return e != NULL ? e->name : NULL;
+}
+
 /* A row found in one unit's table, and that table. */
 typedef struct sym_hit_line {
     const sym_tables *t;
@@ -272,12 +283,14 @@ static int sym_frames_from_scopes(const sym_object *o, sym_hit_scope hit,
     const sym_tables *t = hit.t;
     const sym_scope *s = &t->scopes[hit.scope];
     out[n] = (sym_frame){.function = sym_refined_name(o, s, vaddr)};
+    if (out[n].function == NULL)
+        out[n].function = sym_outer_name(o, s, vaddr);
     sym_frame_set_line(&out[n++], line);
     while (s->parent >= 0 && n < max) {
         const sym_scope *p = &t->scopes[s->parent];
         out[n - 1].inlined = true;
         out[n++] = (sym_frame){
-            .function = p->name,
+            .function = sym_outer_name(o, p, vaddr),
             .file = s->call_line != 0 ? s->call_file : NULL,
             .line = s->call_file != NULL ? s->call_line : 0,
         };
