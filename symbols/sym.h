@@ -57,6 +57,31 @@ int sym_resolver_set_module(sym_resolver *r, uint32_t index, const sym_module *m
 int sym_resolve(sym_resolver *r, uint64_t return_address, uint32_t gen,
                 sym_frame *out, int max);
 
+/* Debug files missing here are fetched by build-id from the debuginfod
+ * servers of DEBUGINFOD_URLS (libdebuginfod reads it, with
+ * DEBUGINFOD_CACHE_PATH and DEBUGINFOD_TIMEOUT), each module once, each
+ * fetch in a child process killed after bound_ms. 0 (the default) turns it
+ * off. A module registered afterwards starts its fetch at once, so that
+ * the answer is in by its first frame; that frame waits for what is left
+ * of the bound. */
+void sym_resolver_set_debuginfod(sym_resolver *r, unsigned bound_ms);
+
+/* Where a module's debug info came from. Strings owned by the resolver. */
+typedef struct sym_module_info {
+    const char *path;
+    const char *origin;     /* "in the object", "build-id dir", "debuglink",
+                               "debuginfod", "symtab only", "no symbols",
+                               "not loaded" */
+    const char *debug_path; /* the separate debug file, or NULL */
+    bool        dwz;        /* its DWARF links a dwz multifile */
+    const char *problem;    /* the first problem of its load, or NULL */
+} sym_module_info;
+
+/* Fills *out for the module at `index` (loading its debug info first with
+ * `load`): 0, or -EINVAL when there is no such module. */
+int sym_resolver_module_info(sym_resolver *r, uint32_t index, bool load,
+                             sym_module_info *out);
+
 /* The last problem met while loading a module's debug info ("PATH: why"),
  * or NULL. For diagnostics (--verbose), never fatal. */
 const char *sym_resolver_last_error(const sym_resolver *r);

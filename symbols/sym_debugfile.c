@@ -60,7 +60,7 @@ uint32_t sym_crc32_fd(int fd, bool *ok)
     return crc;
 }
 
-static int sym_open_regular(const char *path)
+int sym_open_regular(const char *path)
 {
     /* O_NONBLOCK: a FIFO named by a hostile segment must not hang us. */
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -208,9 +208,10 @@ static int sym_find_by_debuglink(const char *objpath, Elf *elf,
 
 int sym_debugfile_find(const char *objpath, Elf *elf, const uint8_t *build_id,
                        size_t build_id_len, const sym_load_ctx *ctx,
-                       char **found)
+                       char **found, sym_origin *how)
 {
     *found = NULL;
+    *how = SYM_ORIGIN_BUILD_ID;
     if (build_id_len >= 2 && build_id_len <= 64) {
         sym_bid b = {build_id, build_id_len};
         int fd = sym_each_debug_dir(ctx, sym_try_build_id, &b, found);
@@ -219,6 +220,7 @@ int sym_debugfile_find(const char *objpath, Elf *elf, const uint8_t *build_id,
     }
     if (elf == NULL)
         return -1;
+    *how = SYM_ORIGIN_DEBUGLINK;
     return sym_find_by_debuglink(objpath, elf, ctx, found);
 }
 

@@ -117,6 +117,18 @@ typedef struct sym_cu {
 } sym_cu;
 
 typedef struct sym_source sym_source;
+typedef struct sym_fetch sym_fetch;
+
+/* Where an object's debug info came from (sym_origin_label). */
+typedef enum sym_origin {
+    SYM_ORIGIN_UNLOADED,   /* not looked at yet */
+    SYM_ORIGIN_NOTHING,    /* no symbols at all */
+    SYM_ORIGIN_SYMTAB,     /* ELF symbol table only */
+    SYM_ORIGIN_OBJECT,     /* DWARF in the object itself */
+    SYM_ORIGIN_BUILD_ID,   /* DIR/.build-id/xx/rest.debug */
+    SYM_ORIGIN_DEBUGLINK,  /* .gnu_debuglink */
+    SYM_ORIGIN_DEBUGINFOD, /* fetched by build-id */
+} sym_origin;
 
 typedef struct sym_object {
     char       *path;        /* as registered */
@@ -137,6 +149,13 @@ typedef struct sym_object {
     uint64_t   *cu_maxhi;    /* running max of cu_ranges[..i].hi */
     size_t      ncu_ranges;
     bool        index_complete; /* from every CU DIE, not only aranges */
+
+    sym_origin  origin;
+    bool        dwz;         /* its DWARF links a dwz multifile */
+    char       *debug_path;  /* the separate debug file used, or NULL */
+    char       *problem;     /* the first problem of its load, or NULL */
+    sym_fetch  *fetch;       /* a debuginfod fetch under way */
+    bool        fetch_asked; /* debuginfod was asked (once per object) */
 } sym_object;
 
 /* Reports a loading problem ("PATH: why"); `ctx` is the resolver. */
@@ -152,6 +171,7 @@ typedef struct sym_load_ctx {
     size_t               ndirs;
     bool                 in_process; /* read DWARF without a child process */
     sym_pool            *pool;       /* the live reader processes */
+    unsigned             fetch_ms;   /* debuginfod's bound per fetch; 0: off */
 } sym_load_ctx;
 
 /* sym_object.c */
@@ -160,6 +180,10 @@ sym_object *sym_object_new(const char *path, const uint8_t *build_id,
                            size_t build_id_len, sym_strings *strings);
 void        sym_object_free(sym_object *o);
 void        sym_object_load(sym_object *o, const sym_load_ctx *ctx);
+/* With debuginfod on: starts fetching the debug file of an object that
+ * has none here, so that the answer is there by its first frame. */
+void        sym_object_prefetch(sym_object *o, const sym_load_ctx *ctx);
+const char *sym_origin_label(sym_origin origin);
 /* The tables of the units covering vaddr (at most max), read on first
  * use; in .debug_info order. */
 size_t sym_object_units_at(sym_object *o, uint64_t vaddr,
@@ -191,7 +215,10 @@ void  sym_elf_decompress(struct Elf *elf, const char *path,
  * and the path found in *found (malloc'ed). */
 int sym_debugfile_find(const char *objpath, struct Elf *elf,
                        const uint8_t *build_id, size_t build_id_len,
-                       const sym_load_ctx *ctx, char **found);
+                       const sym_load_ctx *ctx, char **found,
+                       sym_origin *how);
+/* An fd on a regular file (never blocking on a FIFO), or -1. */
+int sym_open_regular(const char *path);
 uint32_t sym_crc32_fd(int fd, bool *ok);
 /* Finds the dwz multifile named by .gnu_debugaltlink of `elf` (the file at
  * `path`): the path as written, relative to that file, under each debug
@@ -200,6 +227,17 @@ uint32_t sym_crc32_fd(int fd, bool *ok);
  * with one reason reported. */
 int sym_altfile_find(const char *path, struct Elf *elf,
                      const sym_load_ctx *ctx, char **found);
+
+/* sym_fetch.c: one debuginfod fetch in a child process, killed after
+ * bound_ms. NULL when it cannot start (no memory, no process). */
+sym_fetch *sym_fetch_start(const uint8_t *id, size_t len, unsigned bound_ms,
+                           sym_pool *pool);
+/* Whether the answer is in (or the bound passed): finish will not wait. */
+bool sym_fetch_ready(sym_fetch *f);
+/* Waits for the answer until the bound; frees f. An open fd on the
+ * fetched file and its path (*found, malloc'ed), or -1 and why. */
+int  sym_fetch_finish(sym_fetch *f, char **found, char *why, size_t whylen);
+void sym_fetch_cancel(sym_fetch *f);
 
 /* sym_dwarf.c: the DWARF reader, one unit at a time. */
 typedef struct sym_dwarf sym_dwarf;

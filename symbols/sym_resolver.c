@@ -36,6 +36,7 @@ struct sym_resolver {
     bool        load_reported; /* the current load already said why */
     bool        in_process;    /* no child process for libdwarf */
     sym_pool   *pool;          /* DWARF reader processes */
+    unsigned    fetch_ms;      /* debuginfod's bound per fetch; 0: off */
 };
 
 /* Keeps the first problem of each module load: it is the cause, later ones
@@ -98,6 +99,18 @@ void sym_resolver_set_in_process(sym_resolver *r, bool in_process)
         r->in_process = in_process;
 }
 
+void sym_resolver_set_debuginfod(sym_resolver *r, unsigned bound_ms)
+{
+    if (r != NULL)
+        r->fetch_ms = bound_ms;
+}
+
+static sym_load_ctx sym_resolver_ctx(sym_resolver *r)
+{
+    return (sym_load_ctx){sym_report, r, (const char *const *)r->debug_dirs,
+                          r->ndirs, r->in_process, r->pool, r->fetch_ms};
+}
+
 const char *sym_resolver_last_error(const sym_resolver *r)
 {
     return r != NULL && r->last_error[0] != '\0' ? r->last_error : NULL;
@@ -149,6 +162,40 @@ int sym_resolver_set_module(sym_resolver *r, uint32_t index,
         .gen_unloaded = m->gen_unloaded,
         .path = path,
         .obj = obj,
+    };
+    if (r->fetch_ms > 0) {
+        sym_load_ctx ctx = sym_resolver_ctx(r);
+        sym_object_prefetch(obj, &ctx);
+    }
+    return 0;
+}
+
+/* Loads the object's debug info, keeping the first problem met. */
+static void sym_resolver_load(sym_resolver *r, sym_object *o)
+{
+    if (o->loaded)
+        return;
+    sym_load_ctx ctx = sym_resolver_ctx(r);
+    r->load_reported = false;
+    sym_object_load(o, &ctx);
+    if (r->load_reported && o->problem == NULL)
+        o->problem = sym_strdup(r->last_error);
+}
+
+int sym_resolver_module_info(sym_resolver *r, uint32_t index, bool load,
+                             sym_module_info *out)
+{
+    if (r == NULL || index >= r->nmods || !r->mods[index].set)
+        return -EINVAL;
+    sym_object *o = r->mods[index].obj;
+    if (load)
+        sym_resolver_load(r, o);
+    *out = (sym_module_info){
+        .path = r->mods[index].path,
+        .origin = sym_origin_label(o->origin),
+        .debug_path = o->debug_path,
+        .dwz = o->dwz,
+        .problem = o->problem,
     };
     return 0;
 }
@@ -331,12 +378,8 @@ int sym_resolve(sym_resolver *r, uint64_t return_address, uint32_t gen,
         out[0] = (sym_frame){.offset = return_address};
         return 1;
     }
-    sym_load_ctx ctx = {sym_report, r, (const char *const *)r->debug_dirs,
-                        r->ndirs, r->in_process, r->pool};
-    if (!m->obj->loaded) {
-        r->load_reported = false;
-        sym_object_load(m->obj, &ctx);
-    }
+    sym_resolver_load(r, m->obj);
+    sym_load_ctx ctx = sym_resolver_ctx(r);
     int n = sym_frames_object(m->obj, pc - m->bias, &ctx, out, max);
     for (int i = 0; i < n; i++) {
         out[i].module = m->path;

@@ -28,34 +28,21 @@ sys.path.insert(0, os.path.join(HERE, ".."))
 sys.path.insert(0, HERE)
 from checklib import check, finish  # noqa: E402
 from compare_addr2line import call_return_addresses  # noqa: E402
+import symtool_run  # noqa: E402
+from symtool_run import build_id  # noqa: E402
 
 TOOL, WORK = sys.argv[1:3]
 FIXTURES = sys.argv[3:]
 ALT_LINK = '/nonexistent/usr/lib/debug/.dwz/leaktop-test.debug'
 
 
+
+
+
+
 def resolve(binary, addrs, extra=()):
-    """[[(function, file, line, inlined)] per address], stderr."""
-    text = ''.join('0x%x\n' % a for a in addrs)
-    p = subprocess.run([TOOL, '-a', '-e'] + list(extra) + [binary], input=text,
-                       capture_output=True, text=True, timeout=300)
-    res, cur = [], None
-    for line in p.stdout.splitlines():
-        if line.startswith('0x'):
-            cur = []
-            res.append(cur)
-            continue
-        cur.append(tuple(line.split('\t')))
-    return res, p.stderr
-
-
-def build_id(path):
-    out = subprocess.run(['readelf', '-n', path], capture_output=True,
-                         text=True).stdout
-    for line in out.splitlines():
-        if 'Build ID:' in line:
-            return line.split()[-1]
-    return None
+    res, err, _ = symtool_run.resolve(TOOL, binary, addrs, extra)
+    return res, err
 
 
 def dwz(directory, names, link):
