@@ -102,6 +102,27 @@ static int set_debug_dir(options *o, const char *a)
     return 0;
 }
 
+/* gdb and perf ask debuginfod only when DEBUGINFOD_URLS names servers. */
+static bool options_debuginfod_urls(void)
+{
+    const char *v = getenv("DEBUGINFOD_URLS");
+    return v && v[strspn(v, " ")] != '\0';
+}
+
+static int set_debuginfod(options *o, const char *a)
+{
+    (void)a;
+    o->debuginfod = 1;
+    return 0;
+}
+
+static int set_no_debuginfod(options *o, const char *a)
+{
+    (void)a;
+    o->debuginfod = 0;
+    return 0;
+}
+
 static const option_row option_table[] = {
     {"--frames", OPT_FRAMES, "N", "traceback depth (default %u, like tracemalloc.start(N); at most %u)", set_frames},
     {"--interval", OPT_INTERVAL, "MS", "snapshot period: live refresh, or batch reports every MS", set_interval},
@@ -113,6 +134,8 @@ static const option_row option_table[] = {
     {"--exclude", OPT_EXCLUDE, "GLOB[:LINE]", "drop traces whose top frame's file matches", set_exclude},
     {"--alloc-fn", OPT_ALLOC_FN, "GLOB", "treat matching functions as allocator wrappers", set_alloc_fn},
     {"--debug-dir", OPT_DEBUG_DIR, "DIR", "also look for separate debug files under DIR", set_debug_dir},
+    {"--debuginfod", OPT_DEBUGINFOD, NULL, "fetch missing debug info from DEBUGINFOD_URLS (the default when it is set)", set_debuginfod},
+    {"--no-debuginfod", OPT_DEBUGINFOD, NULL, "never ask debuginfod servers", set_no_debuginfod},
     {"--batch", OPT_BATCH, NULL, "print reports as text instead of the live view", set_batch},
     {"--json", OPT_JSON, NULL, "print reports as JSON Lines (implies --batch)", set_json},
     {"--output", OPT_OUTPUT, "FILE", "write reports to FILE instead of stdout", set_output},
@@ -141,6 +164,7 @@ void options_defaults(options *o)
     o->frames = watch_default_frames;
     o->top = (size_t)-1;  /* "not given": each output picks its default */
     o->fail_on_growth = -1;
+    o->debuginfod = -1;
     o->diff.group = DIFF_GROUP_LINENO;
     o->diff.sort = DIFF_SORT_GROWTH;
     o->diff.filters = o->filters;
@@ -197,8 +221,33 @@ int options_parse(options *o, const options_template *t, int argc, char **argv, 
     }
     if (o->json)
         o->batch = true;
+    if (o->debuginfod == 1 && !options_debuginfod_urls()) {
+        snprintf(err, errlen, "--debuginfod: DEBUGINFOD_URLS is not set (the servers to ask)");
+        return -1;
+    }
     *next = i;
     return 0;
+}
+
+/* Seconds from a DEBUGINFOD_* variable, or `dflt` when unset or not a
+ * positive number (as libdebuginfod reads them). */
+static unsigned options_env_seconds(const char *name, unsigned dflt)
+{
+    const char *v = getenv(name);
+    long s;
+    if (!v || util_parse_long(v, 1, 86400, &s))
+        return dflt;
+    return (unsigned)s;
+}
+
+/* The bound of one debuginfod fetch, in ms; 0 when debuginfod is off. */
+static unsigned options_debuginfod_ms(const options *o)
+{
+    if (o->debuginfod == 0 || !options_debuginfod_urls())
+        return 0;
+    unsigned maxtime = options_env_seconds("DEBUGINFOD_MAXTIME", 0);
+    unsigned timeout = options_env_seconds("DEBUGINFOD_TIMEOUT", 90);
+    return (maxtime ? maxtime : 3 * timeout) * 1000u;
 }
 
 session_config options_session_config(const options *o)
@@ -206,6 +255,7 @@ session_config options_session_config(const options *o)
     session_config cfg = {
         .alloc_fns = o->alloc_fns, .nalloc_fns = o->nalloc_fns,
         .debug_dirs = o->debug_dirs, .ndebug_dirs = o->ndebug_dirs,
+        .debuginfod_ms = options_debuginfod_ms(o),
     };
     return cfg;
 }

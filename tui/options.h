@@ -34,11 +34,12 @@ enum {
     OPT_FAIL       = 1u << 14,
     OPT_HELP       = 1u << 15,   /* --help and --version: every command */
     OPT_KEEP_LOG   = 1u << 16,
+    OPT_DEBUGINFOD = 1u << 17,   /* --debuginfod and --no-debuginfod */
 };
 /* What a comparison is grouped, sorted and filtered by. */
 #define OPTS_SHAPE   (OPT_GROUP | OPT_CUMULATIVE | OPT_SORT | OPT_INCLUDE | OPT_EXCLUDE)
 /* How a running program's frames are symbolized. */
-#define OPTS_SYMBOLS (OPT_ALLOC_FN | OPT_DEBUG_DIR)
+#define OPTS_SYMBOLS (OPT_ALLOC_FN | OPT_DEBUG_DIR | OPT_DEBUGINFOD)
 /* Where and how reports are written. */
 #define OPTS_REPORT  (OPT_TOP | OPT_JSON | OPT_OUTPUT | OPT_FAIL)
 
@@ -63,6 +64,7 @@ typedef struct options {
     const char  *output;          /* --output FILE */
     const char  *save_dir;        /* --save DIR */
     bool         keep_log;        /* --keep-log: the live view's program log stays */
+    int          debuginfod;      /* --debuginfod 1, --no-debuginfod 0, -1: DEBUGINFOD_URLS decides */
     int64_t      fail_on_growth;  /* --fail-on-growth SIZE, -1 = off */
     bool         help, version;
 } options;
@@ -73,7 +75,10 @@ void options_defaults(options *o);
  * an option the template does not allow. */
 int  options_parse(options *o, const options_template *t, int argc, char **argv, int *next,
                    char *err, size_t errlen);
-/* The symbolization settings the options ask for (--alloc-fn, --debug-dir). */
+/* The symbolization settings the options ask for (--alloc-fn, --debug-dir,
+ * debuginfod: on when DEBUGINFOD_URLS is set, unless --no-debuginfod;
+ * each fetch bounded by DEBUGINFOD_MAXTIME seconds when set, else by
+ * 3 x DEBUGINFOD_TIMEOUT, libdebuginfod's 90 s by default). */
 session_config options_session_config(const options *o);
 /* One line per option, for --help. */
 void options_usage(FILE *out);

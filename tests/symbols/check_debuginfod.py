@@ -20,18 +20,14 @@ exit 77 (skip) when debuginfod is not installed.
 """
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import threading
-import time
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 sys.path.insert(0, HERE)
 from checklib import check, finish  # noqa: E402
+from debuginfod_server import Server, env_with, silent_server  # noqa: E402
 from compare_addr2line import call_return_addresses  # noqa: E402
 import symtool_run  # noqa: E402
 from symtool_run import build_id  # noqa: E402
@@ -47,77 +43,6 @@ FIXTURES = sys.argv[3:]
 def resolve(binary, addrs, extra=(), env=None, timeout=120):
     return symtool_run.resolve(TOOL, binary, addrs, ['-m'] + list(extra), env, timeout)
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(('127.0.0.1', 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def env_with(**kv):
-    env = {k: v for k, v in os.environ.items() if not k.startswith('DEBUGINFOD_')}
-    env.update(kv)
-    return env
-
-
-class Server:
-    """debuginfod -F over the debug files, on a free port."""
-
-    def __init__(self, srvdir):
-        self.port = free_port()
-        self.log = open(os.path.join(WORK, 'debuginfod.log'), 'w')
-        self.proc = subprocess.Popen(
-            ['debuginfod', '-F', srvdir, '-p', str(self.port), '-t', '0', '-g', '0',
-             '-d', os.path.join(WORK, 'debuginfod.sqlite'), '-v'],
-            stdout=self.log, stderr=subprocess.STDOUT)
-        self.url = 'http://127.0.0.1:%d' % self.port
-
-    def wait_indexed(self, bid, seconds=60):
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline and self.proc.poll() is None:
-            try:
-                with urllib.request.urlopen('%s/buildid/%s/debuginfo' % (self.url, bid),
-                                            timeout=5) as r:
-                    if r.status == 200:
-                        return True
-            except Exception:
-                pass
-            time.sleep(0.3)
-        return False
-
-    def asked(self, bid):
-        self.log.flush()
-        with open(self.log.name) as f:
-            return sum(1 for line in f if 'GET /buildid/%s/debuginfo' % bid in line)
-
-    def stop(self):
-        os.kill(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.kill(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-        self.log.close()
-
-
-def silent_server():
-    """A socket on 127.0.0.1 that accepts and never answers."""
-    s = socket.socket()
-    s.bind(('127.0.0.1', 0))
-    s.listen(16)
-    held = []
-
-    def serve():
-        while True:
-            try:
-                c, _ = s.accept()
-            except OSError:
-                return
-            held.append(c)
-    threading.Thread(target=serve, daemon=True).start()
-    return s, held
 
 
 def main():
@@ -146,7 +71,7 @@ def main():
     check('without DEBUGINFOD_URLS nothing is fetched (%s)' % err.strip().splitlines()[-1],
           'module: debuginfod' not in err and got != want)
 
-    server = Server(srvdir)
+    server = Server(srvdir, WORK)
     try:
         if not check('debuginfod indexed the debug files',
                      all(server.wait_indexed(c[3]) for c in cases)):

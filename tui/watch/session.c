@@ -244,6 +244,7 @@ session *session_open(pid_t pid, const session_config *cfg, bool *missing, char 
         return NULL;
     }
     s->sym = sym_resolver_new(cfg ? cfg->debug_dirs : NULL, cfg ? cfg->ndebug_dirs : 0);
+    sym_resolver_set_debuginfod(s->sym, cfg ? cfg->debuginfod_ms : 0);
     s->locs = diff_loctab_new();
     s->alloc_fns = cfg ? cfg->alloc_fns : NULL;
     s->top_only = cfg && cfg->top_frames_only;

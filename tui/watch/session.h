@@ -19,6 +19,7 @@ typedef struct session_config {
     size_t             nalloc_fns;
     const char *const *debug_dirs;  /* extra separate-debug-file directories */
     size_t             ndebug_dirs;
+    unsigned           debuginfod_ms;  /* bound of one debuginfod fetch; 0: off */
     /* Resolve only what lineno/filename grouping needs: each trace's frames
      * up to its first frame that is not an allocator wrapper. The rest of
      * a stack (often deep in libc, whose debug info is costly to load) is
