@@ -13,6 +13,7 @@
 #include "batch.h"
 #include "exit_status.h"
 #include "launch.h"
+#include "modinfo.h"
 #include "options.h"
 #include "report.h"
 #include "session.h"
@@ -58,7 +59,8 @@ static const cmd_entry cmd_table[] = {
     {"mark", "mark PID [LABEL]", "take a labelled snapshot of a traced process", 0, 1, 2, false, cmd_mark},
     {"diff", "diff OLD NEW [OPTIONS]", "compare two saved snapshots (text, or --json)",
      OPTS_SHAPE | OPTS_REPORT, 2, 2, false, cmd_diff},
-    {"show", "show SNAPSHOT [OPTIONS]", "statistics of one snapshot", OPTS_SHAPE | OPTS_REPORT, 1, 1, false, cmd_show},
+    {"show", "show SNAPSHOT [OPTIONS]", "statistics of one snapshot (--modules: its modules' debug info)",
+     OPTS_SHAPE | OPTS_REPORT | OPT_MODULES | OPT_DEBUG_DIR | OPT_DEBUGINFOD, 1, 1, false, cmd_show},
 };
 #define CMD_COUNT (sizeof(cmd_table) / sizeof(cmd_table[0]))
 
@@ -250,9 +252,37 @@ static int cmd_diff(const cmd_entry *cmd, options *o, int npos, char **argv)
     return offline_report(o, npos, argv);
 }
 
+/* show --modules SNAPSHOT: where each module's debug info comes from. */
+static int show_modules(const options *o, char *path)
+{
+    diff_loctab *locs = diff_loctab_new();
+    diff_snapshot *snap = NULL;
+    if (load_snapshots(&path, 1, locs, &snap) != 0) {
+        diff_loctab_free(locs);
+        return LEAKTOP_EXIT_FAILURE;
+    }
+    FILE *out = o->output ? fopen(o->output, "w") : stdout;
+    int rc = 0;
+    session_config cfg = options_session_config(o);
+    if (!out) {
+        util_error("%s: %s", o->output, strerror(errno));
+        rc = LEAKTOP_EXIT_FAILURE;
+    } else if (modinfo_write(out, snap, &cfg) != 0) {
+        util_error("out of memory listing modules");
+        rc = LEAKTOP_EXIT_FAILURE;
+    }
+    if (out && out != stdout)
+        fclose(out);
+    diff_snapshot_free(snap);
+    diff_loctab_free(locs);
+    return rc;
+}
+
 static int cmd_show(const cmd_entry *cmd, options *o, int npos, char **argv)
 {
     (void)cmd;
+    if (o->modules)
+        return show_modules(o, argv[0]);
     return offline_report(o, npos, argv);
 }
 

@@ -116,6 +116,13 @@ static int set_debuginfod(options *o, const char *a)
     return 0;
 }
 
+static int set_modules(options *o, const char *a)
+{
+    (void)a;
+    o->modules = true;
+    return 0;
+}
+
 static int set_no_debuginfod(options *o, const char *a)
 {
     (void)a;
@@ -136,6 +143,7 @@ static const option_row option_table[] = {
     {"--debug-dir", OPT_DEBUG_DIR, "DIR", "also look for separate debug files under DIR", set_debug_dir},
     {"--debuginfod", OPT_DEBUGINFOD, NULL, "fetch missing debug info from DEBUGINFOD_URLS (the default when it is set)", set_debuginfod},
     {"--no-debuginfod", OPT_DEBUGINFOD, NULL, "never ask debuginfod servers", set_no_debuginfod},
+    {"--modules", OPT_MODULES, NULL, "show: list each module and where its debug info comes from", set_modules},
     {"--batch", OPT_BATCH, NULL, "print reports as text instead of the live view", set_batch},
     {"--json", OPT_JSON, NULL, "print reports as JSON Lines (implies --batch)", set_json},
     {"--output", OPT_OUTPUT, "FILE", "write reports to FILE instead of stdout", set_output},

@@ -35,6 +35,7 @@ enum {
     OPT_HELP       = 1u << 15,   /* --help and --version: every command */
     OPT_KEEP_LOG   = 1u << 16,
     OPT_DEBUGINFOD = 1u << 17,   /* --debuginfod and --no-debuginfod */
+    OPT_MODULES    = 1u << 18,
 };
 /* What a comparison is grouped, sorted and filtered by. */
 #define OPTS_SHAPE   (OPT_GROUP | OPT_CUMULATIVE | OPT_SORT | OPT_INCLUDE | OPT_EXCLUDE)
@@ -64,6 +65,7 @@ typedef struct options {
     const char  *output;          /* --output FILE */
     const char  *save_dir;        /* --save DIR */
     bool         keep_log;        /* --keep-log: the live view's program log stays */
+    bool         modules;         /* show --modules: where debug info comes from */
     int          debuginfod;      /* --debuginfod 1, --no-debuginfod 0, -1: DEBUGINFOD_URLS decides */
     int64_t      fail_on_growth;  /* --fail-on-growth SIZE, -1 = off */
     bool         help, version;

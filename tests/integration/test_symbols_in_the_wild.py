@@ -8,7 +8,9 @@
     or without DEBUGINFOD_URLS: module+offset; --debuginfod without
     DEBUGINFOD_URLS is refused with one line;
   - against a server that never answers (DEBUGINFOD_TIMEOUT=2): leaktop
-    finishes in bounded time with module+offset frames.
+    finishes in bounded time with module+offset frames;
+  - `leaktop show --modules SNAPSHOT` says where each module's debug info
+    came from: in the object + dwz multifile, debuginfod, no symbols.
 Usage: test_symbols_in_the_wild.py LEAKTOP BIN_DIR SRC_DIR WORK_DIR
 Exit 77 when dwz or debuginfod is missing."""
 import json
@@ -51,6 +53,18 @@ def frames_of(r):
     return inline_marks.frames_of(r, len(want))
 
 
+def modules(snapdir, env=None):
+    """{module basename: (debug info, debug file)} from show --modules."""
+    snap = os.path.join(snapdir, sorted(os.listdir(snapdir))[-1])
+    p = subprocess.run([leaktop, "show", "--modules", snap], capture_output=True, text=True, timeout=120, env=env)
+    out = {}
+    for line in p.stdout.splitlines()[1:]:
+        f = line.split("\t")
+        if len(f) == 5:
+            out[os.path.basename(f[0])] = (f[2], f[3])
+    return out
+
+
 def bare(r):
     """module+offset frames only: no name, no file."""
     return r is not None and all(f["file"] is None and f["line"] == 0 for f in r["frames"][:1])
@@ -71,10 +85,14 @@ subprocess.run(["dwz", "-m", "common.debug", "fx_inline", "fx_names"], cwd=dwzdi
 sections = subprocess.run(["readelf", "-S", os.path.join(dwzdir, "fx_inline")], capture_output=True,
                           text=True).stdout
 check("dwz linked fx_inline to a multifile", ".gnu_debugaltlink" in sections)
-rep, err, _ = report(os.path.join(dwzdir, "fx_inline"))
+snaps = os.path.join(work, "snaps-dwz")
+rep, err, _ = report(os.path.join(dwzdir, "fx_inline"), "--save", snaps)
 got = frames_of(row(rep, 7777))
 check("dwz: inlined chain, names and lines as the source says", got == want,
       f"\n   got  {got}\n   want {want}\n   {err}")
+mods = modules(snaps)
+check("show --modules: fx_inline's debug info is in the object + dwz multifile",
+      mods.get("fx_inline", ("",))[0] == "in the object + dwz multifile", mods)
 
 # debuginfod: the stripped copy, its debug file on a local server.
 srvdir = os.path.join(work, "served")
@@ -95,11 +113,19 @@ try:
         rep, err, _ = report(stripped, "--no-debuginfod", env=env)
         check("--no-debuginfod: not asked, module+offset",
               bare(row(rep, 7777)) and server.asked(bid) == asked, row(rep, 7777))
-        rep, err, took = report(stripped, env=env)
+        snaps = os.path.join(work, "snaps-debuginfod")
+        rep, err, took = report(stripped, "--save", snaps, env=env)
         got = frames_of(row(rep, 7777))
         check(f"stripped, DEBUGINFOD_URLS set: frames from debuginfod as the source says ({took:.1f} s)",
               got == want, f"\n   got  {got}\n   want {want}\n   {err}")
         check("the server was asked once", server.asked(bid) == asked + 1, server.asked(bid) - asked)
+        mods = modules(snaps, env)
+        info = mods.get("fx_inline_stripped", ("", ""))
+        check("show --modules: fx_inline_stripped's debug info from debuginfod, in the cache",
+              info[0] == "debuginfod" and info[1].startswith(os.path.join(work, "cache")), mods)
+        mods = modules(snaps, env_with())
+        check("show --modules without DEBUGINFOD_URLS: no symbols",
+              mods.get("fx_inline_stripped", ("",))[0] == "no symbols", mods)
 finally:
     server.stop()
 
