@@ -20,6 +20,8 @@ typedef struct sym_frame {
     const char *module;    /* object path; NULL when the address is in no module */
     uint64_t    offset;    /* return address - module bias (the ELF vaddr); the address itself when no module */
     bool        inlined;   /* inlined into the frame that follows */
+    bool        pending;   /* the module's debug file is being fetched:
+                              resolve again later for more */
 } sym_frame;
 
 /* One loaded object, as the tracer published it (lt_module). */
@@ -62,23 +64,29 @@ int sym_resolve(sym_resolver *r, uint64_t return_address, uint32_t gen,
  * DEBUGINFOD_CACHE_PATH and DEBUGINFOD_TIMEOUT), each module once, each
  * fetch in a child process killed after bound_ms. 0 (the default) turns it
  * off. A module registered afterwards starts its fetch at once, so that
- * the answer is in by its first frame; that frame waits for what is left
- * of the bound. */
-void sym_resolver_set_debuginfod(sym_resolver *r, unsigned bound_ms);
+ * the answer is often in by its first frame. Else, with `wait`, that frame
+ * waits for what is left of the bound; without, it comes from what is here
+ * (ELF symbols) marked `pending`, and frames asked for after the answer
+ * came get the debug file's. */
+void sym_resolver_set_debuginfod(sym_resolver *r, unsigned bound_ms,
+                                 bool wait);
+/* How many debuginfod fetches are still waiting for their answer. */
+unsigned sym_resolver_fetching(const sym_resolver *r);
 
 /* Where a module's debug info came from. Strings owned by the resolver. */
 typedef struct sym_module_info {
     const char *path;
     const char *origin;     /* "in the object", "build-id dir", "debuglink",
-                               "debuginfod", "symtab only", "no symbols",
-                               "not loaded" */
+                               "debuginfod", "fetching from debuginfod",
+                               "symtab only", "no symbols", "not loaded" */
     const char *debug_path; /* the separate debug file, or NULL */
     bool        dwz;        /* its DWARF links a dwz multifile */
     const char *problem;    /* the first problem of its load, or NULL */
 } sym_module_info;
 
 /* Fills *out for the module at `index` (loading its debug info first with
- * `load`): 0, or -EINVAL when there is no such module. */
+ * `load`, waiting for its fetch if one runs): 0, or -EINVAL when there is
+ * no such module. */
 int sym_resolver_module_info(sym_resolver *r, uint32_t index, bool load,
                              sym_module_info *out);
 

@@ -128,6 +128,7 @@ typedef enum sym_origin {
     SYM_ORIGIN_BUILD_ID,   /* DIR/.build-id/xx/rest.debug */
     SYM_ORIGIN_DEBUGLINK,  /* .gnu_debuglink */
     SYM_ORIGIN_DEBUGINFOD, /* fetched by build-id */
+    SYM_ORIGIN_FETCHING,   /* being fetched: symtab only meanwhile */
 } sym_origin;
 
 typedef struct sym_object {
@@ -156,6 +157,7 @@ typedef struct sym_object {
     char       *problem;     /* the first problem of its load, or NULL */
     sym_fetch  *fetch;       /* a debuginfod fetch under way */
     bool        fetch_asked; /* debuginfod was asked (once per object) */
+    bool        awaiting;    /* loaded without the debug file being fetched */
 } sym_object;
 
 /* Reports a loading problem ("PATH: why"); `ctx` is the resolver. */
@@ -172,6 +174,8 @@ typedef struct sym_load_ctx {
     bool                 in_process; /* read DWARF without a child process */
     sym_pool            *pool;       /* the live reader processes */
     unsigned             fetch_ms;   /* debuginfod's bound per fetch; 0: off */
+    bool                 fetch_wait; /* a load waits for its fetch (else it
+                                        goes on without, to collect later) */
 } sym_load_ctx;
 
 /* sym_object.c */
@@ -184,6 +188,13 @@ void        sym_object_load(sym_object *o, const sym_load_ctx *ctx);
  * has none here, so that the answer is there by its first frame. */
 void        sym_object_prefetch(sym_object *o, const sym_load_ctx *ctx);
 const char *sym_origin_label(sym_origin origin);
+/* Where the object's debug info came from (the origin of a loaded object
+ * without debug info is symtab only or nothing). */
+sym_origin  sym_object_origin(const sym_object *o);
+/* An object loaded while its debug file was being fetched: installs the
+ * answer once it is in (waiting for it with ctx->fetch_wait). True when
+ * something changed: frames of the object may differ from then on. */
+bool        sym_object_collect(sym_object *o, const sym_load_ctx *ctx);
 /* The tables of the units covering vaddr (at most max), read on first
  * use; in .debug_info order. */
 size_t sym_object_units_at(sym_object *o, uint64_t vaddr,

@@ -166,9 +166,56 @@ static int sym_object_fetch(sym_object *o, const sym_load_ctx *ctx,
     }
     if (o->fetch == NULL)
         return -1;
+    if (!ctx->fetch_wait && !sym_fetch_ready(o->fetch)) {
+        o->awaiting = true; /* sym_object_collect installs it later */
+        return -1;
+    }
     sym_fetch *f = o->fetch;
     o->fetch = NULL;
+    o->awaiting = false;
     return sym_fetch_finish(f, found, why, whylen);
+}
+
+/* Reads a separate debug file (fd and path taken over): its symbols, and
+ * its DWARF. */
+static void sym_object_use_debugfile(sym_object *o, int fd, char *found,
+                                     sym_origin how, const sym_load_ctx *ctx)
+{
+    sym_elf_file d;
+    if (sym_elf_open_fd(&d, fd, found, ctx) == 0) {
+        sym_object_read_symbols(o, d.elf, found, ctx);
+        if (!sym_elf_has_dwarf(d.elf))
+            ctx->report(ctx->report_ctx, "%s: debug file has no DWARF",
+                        found);
+        else if (sym_object_start_dwarf(o, dup(d.fd), found, ctx))
+            sym_object_set_origin(o, how, d.elf, found);
+        sym_elf_close(&d);
+    }
+    free(found);
+}
+
+static void sym_object_no_debug(sym_object *o, const char *why,
+                                const sym_load_ctx *ctx)
+{
+    ctx->report(ctx->report_ctx,
+                "%s: no debug info (no DWARF, no separate debug file%s%s)",
+                o->path, why[0] != '\0' ? "; " : "", why);
+}
+
+bool sym_object_collect(sym_object *o, const sym_load_ctx *ctx)
+{
+    if (!o->awaiting || o->fetch == NULL ||
+        (!ctx->fetch_wait && !sym_fetch_ready(o->fetch)))
+        return false;
+    char *found = NULL;
+    char why[512] = "";
+    int fd = sym_object_fetch(o, ctx, &found, why, sizeof why);
+    if (fd < 0) {
+        sym_object_no_debug(o, why, ctx);
+        return true;
+    }
+    sym_object_use_debugfile(o, fd, found, SYM_ORIGIN_DEBUGINFOD, ctx);
+    return true;
 }
 
 /* Looks for a separate debug file (here, else from debuginfod) and loads
@@ -185,23 +232,11 @@ static void sym_object_load_debugfile(sym_object *o, Elf *elf,
         how = SYM_ORIGIN_DEBUGINFOD;
         fd = sym_object_fetch(o, ctx, &found, why, sizeof why);
     }
-    if (fd < 0) {
-        ctx->report(ctx->report_ctx,
-                    "%s: no debug info (no DWARF, no separate debug file%s%s)",
-                    o->path, why[0] != '\0' ? "; " : "", why);
+    if (fd < 0 && !o->awaiting)
+        sym_object_no_debug(o, why, ctx);
+    if (fd < 0)
         return;
-    }
-    sym_elf_file d;
-    if (sym_elf_open_fd(&d, fd, found, ctx) == 0) {
-        sym_object_read_symbols(o, d.elf, found, ctx);
-        if (!sym_elf_has_dwarf(d.elf))
-            ctx->report(ctx->report_ctx, "%s: debug file has no DWARF",
-                        found);
-        else if (sym_object_start_dwarf(o, dup(d.fd), found, ctx))
-            sym_object_set_origin(o, how, d.elf, found);
-        sym_elf_close(&d);
-    }
-    free(found);
+    sym_object_use_debugfile(o, fd, found, how, ctx);
 }
 
 static void sym_object_set_origin(sym_object *o, sym_origin how, Elf *elf,
@@ -246,10 +281,19 @@ void sym_object_load(sym_object *o, const sym_load_ctx *ctx)
         return;
     o->loaded = true;
     sym_object_load_files(o, ctx);
-    if (o->origin == SYM_ORIGIN_UNLOADED)
-        o->origin = o->nsyms > 0 ? SYM_ORIGIN_SYMTAB : SYM_ORIGIN_NOTHING;
+    if (o->awaiting)
+        return; /* the origin is set when the fetch is collected */
     sym_fetch_cancel(o->fetch); /* a prefetch the object did not need */
     o->fetch = NULL;
+}
+
+sym_origin sym_object_origin(const sym_object *o)
+{
+    if (o->awaiting)
+        return SYM_ORIGIN_FETCHING;
+    if (o->origin != SYM_ORIGIN_UNLOADED || !o->loaded)
+        return o->origin;
+    return o->nsyms > 0 ? SYM_ORIGIN_SYMTAB : SYM_ORIGIN_NOTHING;
 }
 
 const char *sym_origin_label(sym_origin origin)
@@ -262,6 +306,7 @@ const char *sym_origin_label(sym_origin origin)
         [SYM_ORIGIN_BUILD_ID] = "build-id dir",
         [SYM_ORIGIN_DEBUGLINK] = "debuglink",
         [SYM_ORIGIN_DEBUGINFOD] = "debuginfod",
+        [SYM_ORIGIN_FETCHING] = "fetching from debuginfod",
     };
     return (unsigned)origin < sizeof names / sizeof *names ? names[origin]
                                                            : "?";

@@ -37,6 +37,7 @@ struct sym_resolver {
     bool        in_process;    /* no child process for libdwarf */
     sym_pool   *pool;          /* DWARF reader processes */
     unsigned    fetch_ms;      /* debuginfod's bound per fetch; 0: off */
+    bool        fetch_wait;    /* a first frame waits for its module's fetch */
 };
 
 /* Keeps the first problem of each module load: it is the cause, later ones
@@ -99,16 +100,28 @@ void sym_resolver_set_in_process(sym_resolver *r, bool in_process)
         r->in_process = in_process;
 }
 
-void sym_resolver_set_debuginfod(sym_resolver *r, unsigned bound_ms)
+void sym_resolver_set_debuginfod(sym_resolver *r, unsigned bound_ms,
+                                 bool wait)
 {
-    if (r != NULL)
-        r->fetch_ms = bound_ms;
+    if (r == NULL)
+        return;
+    r->fetch_ms = bound_ms;
+    r->fetch_wait = wait;
 }
 
 static sym_load_ctx sym_resolver_ctx(sym_resolver *r)
 {
     return (sym_load_ctx){sym_report, r, (const char *const *)r->debug_dirs,
-                          r->ndirs, r->in_process, r->pool, r->fetch_ms};
+                          r->ndirs, r->in_process, r->pool, r->fetch_ms,
+                          r->fetch_wait};
+}
+
+unsigned sym_resolver_fetching(const sym_resolver *r)
+{
+    unsigned n = 0;
+    for (size_t i = 0; r != NULL && i < r->nobjs; i++)
+        n += r->objs[i]->fetch != NULL && !sym_fetch_ready(r->objs[i]->fetch);
+    return n;
 }
 
 const char *sym_resolver_last_error(const sym_resolver *r)
@@ -170,14 +183,19 @@ int sym_resolver_set_module(sym_resolver *r, uint32_t index,
     return 0;
 }
 
-/* Loads the object's debug info, keeping the first problem met. */
-static void sym_resolver_load(sym_resolver *r, sym_object *o)
+/* Loads the object's debug info, or installs the debug file fetched for
+ * it since, keeping the first problem met. */
+static void sym_resolver_load(sym_resolver *r, sym_object *o, bool wait)
 {
-    if (o->loaded)
+    if (o->loaded && !o->awaiting)
         return;
     sym_load_ctx ctx = sym_resolver_ctx(r);
+    ctx.fetch_wait |= wait;
     r->load_reported = false;
-    sym_object_load(o, &ctx);
+    if (!o->loaded)
+        sym_object_load(o, &ctx);
+    else
+        sym_object_collect(o, &ctx);
     if (r->load_reported && o->problem == NULL)
         o->problem = sym_strdup(r->last_error);
 }
@@ -189,10 +207,10 @@ int sym_resolver_module_info(sym_resolver *r, uint32_t index, bool load,
         return -EINVAL;
     sym_object *o = r->mods[index].obj;
     if (load)
-        sym_resolver_load(r, o);
+        sym_resolver_load(r, o, true);
     *out = (sym_module_info){
         .path = r->mods[index].path,
-        .origin = sym_origin_label(o->origin),
+        .origin = sym_origin_label(sym_object_origin(o)),
         .debug_path = o->debug_path,
         .dwz = o->dwz,
         .problem = o->problem,
@@ -378,12 +396,13 @@ int sym_resolve(sym_resolver *r, uint64_t return_address, uint32_t gen,
         out[0] = (sym_frame){.offset = return_address};
         return 1;
     }
-    sym_resolver_load(r, m->obj);
+    sym_resolver_load(r, m->obj, false);
     sym_load_ctx ctx = sym_resolver_ctx(r);
     int n = sym_frames_object(m->obj, pc - m->bias, &ctx, out, max);
     for (int i = 0; i < n; i++) {
         out[i].module = m->path;
         out[i].offset = return_address - m->bias;
+        out[i].pending = m->obj->awaiting;
     }
     return n;
 }

@@ -87,3 +87,31 @@ def silent_server():
             held.append(c)
     threading.Thread(target=serve, daemon=True).start()
     return s, held
+
+
+def slow_server(files, delay_s):
+    """(server, url): answers GET /buildid/ID/debuginfo with files[ID]'s
+    bytes (404 for others) after delay_s seconds, on 127.0.0.1. Stop it
+    with server.shutdown()."""
+    import http.server
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            parts = self.path.strip('/').split('/')
+            path = files.get(parts[1]) if len(parts) == 3 and parts[2] == 'debuginfo' else None
+            time.sleep(delay_s)
+            if path is None:
+                self.send_error(404)
+                return
+            data = open(path, 'rb').read()
+            self.send_response(200)
+            self.send_header('Content-Length', str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, 'http://127.0.0.1:%d' % server.server_address[1]

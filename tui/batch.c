@@ -42,6 +42,7 @@ static watch_config batch_watch_config(const options *o)
     bool all_frames = false;
     for (size_t i = 0; i < o->diff.nfilters; i++)
         all_frames |= o->diff.filters[i].all_frames;
+    cfg.session.debuginfod_wait = true;  /* reports are exact, at most the bound late */
     cfg.session.top_frames_only = o->diff.group != DIFF_GROUP_TRACEBACK && !o->diff.cumulative &&
                                   !o->save_dir && !all_frames;
     return cfg;

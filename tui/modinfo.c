@@ -34,7 +34,7 @@ int modinfo_write(FILE *out, const diff_snapshot *s, const session_config *cfg)
     sym_resolver *r = sym_resolver_new(cfg->debug_dirs, cfg->ndebug_dirs);
     if (!r)
         return -1;
-    sym_resolver_set_debuginfod(r, cfg->debuginfod_ms);
+    sym_resolver_set_debuginfod(r, cfg->debuginfod_ms, true);
     size_t n = diff_snapshot_nmodules(s);
     /* Registered first, all of them: debuginfod fetches then run at once. */
     for (size_t i = 0; i < n; i++) {

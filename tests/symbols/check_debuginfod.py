@@ -13,7 +13,10 @@
   - a server that accepts and never answers, with DEBUGINFOD_TIMEOUT=2:
     sym_tool finishes within the bound, frames unresolved, the reason
     given; with a long DEBUGINFOD_TIMEOUT the fetch is killed at leaktop's
-    own bound.
+    own bound;
+  - without waiting (-W, what the live view does): a first round of
+    frames comes at once, marked pending, while a slow server (1.5 s)
+    answers; frames asked after the answer equal the unstripped ones.
 
 usage: check_debuginfod.py SYM_TOOL WORKDIR FIXTURE...
 exit 77 (skip) when debuginfod is not installed.
@@ -27,7 +30,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 sys.path.insert(0, HERE)
 from checklib import check, finish  # noqa: E402
-from debuginfod_server import Server, env_with, silent_server  # noqa: E402
+from debuginfod_server import Server, env_with, silent_server, slow_server  # noqa: E402
 from compare_addr2line import call_return_addresses  # noqa: E402
 import symtool_run  # noqa: E402
 from symtool_run import build_id  # noqa: E402
@@ -120,9 +123,33 @@ def main():
     check('silent server, bound 1.5 s: done in %.1f s (< 6), reason: %s' %
           (took, err.strip().splitlines()[0]),
           took < 6 and 'no answer within 2 s' in err and len(got) == len(addrs))
+    # Not waiting: the first round at once; the silent server's answer
+    # never comes, the frames stay ELF-only ...
+    env['DEBUGINFOD_TIMEOUT'] = '2'
+    env['DEBUGINFOD_CACHE_PATH'] = os.path.join(WORK, 'cache-silent3')
+    got, err, took = resolve(stripped, addrs, ['-W', '-D', '4000'], env=env, timeout=60)
+    first = float(err.split('first round ')[1].split()[0]) if 'first round ' in err else 99
+    check('silent server, not waiting: first round in %.3f s (< 0.5), all done in %.1f s'
+          % (first, took), first < 0.5 and took < 10 and len(got) == len(addrs))
     sock.close()
     for c in held:
         c.close()
+
+    # ... and a slow server's answer resolves the frames asked after it.
+    files = {c[3]: os.path.join(srvdir, c[0] + '.debug') for c in cases}
+    slow, url = slow_server(files, 1.5)
+    try:
+        for name, _, stripped, bid, addrs, want in cases[:2]:
+            env = env_with(DEBUGINFOD_URLS=url, DEBUGINFOD_TIMEOUT='10',
+                           DEBUGINFOD_CACHE_PATH=os.path.join(WORK, 'cache-slow-' + name))
+            got, err, took = resolve(stripped, addrs, ['-W', '-B', '-D', '20000'], env=env)
+            first = float(err.split('first round ')[1].split()[0]) if 'first round ' in err else 99
+            rounds = int(err.split(' s, ')[1].split()[0]) if ' rounds' in err else 0
+            check('%s, slow server, not waiting: first round in %.3f s (< 1), %d rounds, '
+                  'then frames as unstripped' % (name, first, rounds),
+                  first < 1 and rounds > 1 and got == want, err.strip())
+    finally:
+        slow.shutdown()
     return finish()
 
 

@@ -14,7 +14,10 @@
  * missing debug files from debuginfod (DEBUGINFOD_URLS), each fetch
  * bounded by MS milliseconds. -B: register the module with the build-id
  * of its file (as the tracer does; debuginfod then starts fetching at
- * registration). -m: print where the module's debug info came from
+ * registration). -W: do not wait for a fetch: frames resolved before it
+ * answers are printed with a trailing "\tpending" and asked again at the
+ * end (after a second's pause per round, up to the bound) until none is.
+ * -m: print where the module's debug info came from
  * ("module: ORIGIN [DEBUGFILE] [dwz]") to stderr at the end. */
 #include "sym.h"
 #include "sym_internal.h"
@@ -34,7 +37,7 @@
 
 typedef struct tool_opts {
     bool        print_addr, print_error, print_stats, in_process;
-    bool        print_module, with_build_id;
+    bool        print_module, with_build_id, no_wait;
     unsigned    debuginfod_ms;
     uint64_t    bias;
     const char *dirs[MAX_DIRS];
@@ -59,6 +62,62 @@ static void print_frames(uint64_t addr, const sym_frame *f, int n,
 }
 
 static double first_done; /* time when the first address (and the load) finished */
+
+/* -W: every address resolved in rounds, a fifth of a second apart, until
+ * no frame is pending (a debuginfod fetch under way) or `bound_ms` passed;
+ * only the last round is printed. Says on stderr how long the first round
+ * took and how many rounds there were. */
+static int resolve_rounds(sym_resolver *r, const uint64_t *addrs, size_t n,
+                          bool print_addr, unsigned bound_ms)
+{
+    double t0 = now_s(), first = 0;
+    int rounds = 0;
+    bool pending = true;
+    sym_frame f[MAX_FRAMES];
+    while (pending) {
+        pending = false;
+        rounds++;
+        for (size_t i = 0; i < n; i++) {
+            int k = sym_resolve(r, addrs[i], 0, f, MAX_FRAMES);
+            pending |= k > 0 && f[0].pending;
+        }
+        if (rounds == 1)
+            first = now_s() - t0;
+        if (pending && (now_s() - t0) * 1000 > bound_ms + 1000)
+            break;
+        if (pending)
+            usleep(200 * 1000);
+    }
+    for (size_t i = 0; i < n; i++) {
+        int k = sym_resolve(r, addrs[i], 0, f, MAX_FRAMES);
+        print_frames(addrs[i], f, k, print_addr);
+    }
+    fprintf(stderr, "sym_tool: first round %.3f s, %d rounds\n", first, rounds);
+    return 0;
+}
+
+static int read_addrs(int argc, char **argv, uint64_t **out, size_t *n)
+{
+    size_t cap = 0;
+    char line[256];
+    *n = 0;
+    *out = NULL;
+    for (int i = 0;; i++) {
+        const char *text = argc > 0 ? (i < argc ? argv[i] : NULL)
+                                    : fgets(line, sizeof line, stdin);
+        if (text == NULL)
+            return 0;
+        if (text[0] == '\n')
+            continue;
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 256;
+            *out = realloc(*out, cap * sizeof **out);
+            if (*out == NULL)
+                return -1;
+        }
+        (*out)[(*n)++] = strtoull(text, NULL, 0);
+    }
+}
 
 static int resolve_one(sym_resolver *r, const char *text, bool print_addr,
                        size_t *count)
@@ -108,8 +167,9 @@ static size_t file_build_id(const char *path, uint8_t *out, size_t max)
 static int parse_opts(int argc, char **argv, tool_opts *o)
 {
     int c;
-    while ((c = getopt(argc, argv, "aesimBD:b:d:")) != -1) {
+    while ((c = getopt(argc, argv, "aesimBWD:b:d:")) != -1) {
         switch (c) {
+        case 'W': o->no_wait = true; break;
         case 'm': o->print_module = true; break;
         case 'B': o->with_build_id = true; break;
         case 'D': o->debuginfod_ms = (unsigned)strtoul(optarg, NULL, 0); break;
@@ -132,13 +192,13 @@ int main(int argc, char **argv)
 {
     tool_opts o = {0};
     if (parse_opts(argc, argv, &o) != 0) {
-        fprintf(stderr, "usage: sym_tool [-a] [-e] [-s] [-i] [-m] [-B] [-D MS] "
+        fprintf(stderr, "usage: sym_tool [-a] [-e] [-s] [-i] [-m] [-B] [-W] [-D MS] "
                         "[-b BIAS] [-d DEBUGDIR]... MODULE [ADDR...]\n");
         return 2;
     }
     sym_resolver *r = sym_resolver_new(o.dirs, o.ndirs);
     sym_resolver_set_in_process(r, o.in_process);
-    sym_resolver_set_debuginfod(r, o.debuginfod_ms);
+    sym_resolver_set_debuginfod(r, o.debuginfod_ms, !o.no_wait);
     sym_module m = {.path = argv[optind], .bias = o.bias, .lo = 0,
                     .hi = UINT64_MAX, .gen_loaded = 0,
                     .gen_unloaded = UINT32_MAX};
@@ -154,7 +214,14 @@ int main(int argc, char **argv)
     int rc = 0;
     size_t count = 0;
     double t0 = now_s();
-    if (optind + 1 < argc) {
+    if (o.no_wait) {
+        uint64_t *addrs;
+        size_t n;
+        rc = read_addrs(argc - optind - 1, argv + optind + 1, &addrs, &n);
+        if (rc == 0)
+            rc = resolve_rounds(r, addrs, n, o.print_addr, o.debuginfod_ms);
+        free(addrs);
+    } else if (optind + 1 < argc) {
         for (int i = optind + 1; i < argc; i++)
             rc |= resolve_one(r, argv[i], o.print_addr, &count);
     } else {

@@ -45,6 +45,7 @@ typedef struct view_prog {
     bool           stopped;        /* SIGSTOP'd or held by a debugger */
     char           lost[320];      /* header: what tracing lost ("" = nothing) */
     uint64_t       lost_traces;    /* dropped traces already said */
+    uint32_t       fetching;       /* debuginfod fetches under way, as last said */
 } view_prog;
 
 /* What the program's current image produced. An exec makes all of it
