@@ -22,7 +22,7 @@
 #define SYM_FETCH_ANSWER_MAX 4096
 
 struct sym_fetch {
-    pid_t   pid;
+    pid_t   pid;         /* 0 once reaped */
     int     fd;          /* read end of the child's answer pipe */
     int64_t deadline;    /* CLOCK_MONOTONIC ms: the child is killed then */
     unsigned bound_ms;
@@ -42,7 +42,9 @@ static _Noreturn void sym_fetch_child(int fd, const uint8_t *id, size_t len,
                                       unsigned bound_ms)
 {
     sym_child_setup();
-    /* The parent kills at the bound too; this covers a parent that died. */
+    /* The parent kills at the bound too; this covers a parent that died
+     * (and a SIGALRM handler of the frontend's must not save us). */
+    signal(SIGALRM, SIG_DFL);
     alarm(bound_ms / 1000 + 2);
     debuginfod_client *c = debuginfod_begin();
     char *path = NULL;
@@ -111,25 +113,36 @@ static bool sym_fetch_read(sym_fetch *f, int wait_ms)
     }
 }
 
-bool sym_fetch_ready(sym_fetch *f)
-{
-    return sym_fetch_read(f, 0) || sym_fetch_now_ms() >= f->deadline;
-}
-
+/* The child is gone (it answered, or is killed now): no zombie stays
+ * while the answer waits to be collected. */
 static void sym_fetch_reap(sym_fetch *f, bool kill_it)
 {
+    if (f->pid == 0)
+        return;
     if (kill_it)
         kill(f->pid, SIGKILL);
     while (waitpid(f->pid, NULL, 0) < 0 && errno == EINTR)
         ;
     close(f->fd);
+    f->pid = 0;
+}
+
+bool sym_fetch_ready(sym_fetch *f)
+{
+    if (f->pid == 0)
+        return true;
+    if (sym_fetch_read(f, 0)) {
+        sym_fetch_reap(f, false);
+        return true;
+    }
+    return sym_fetch_now_ms() >= f->deadline;
 }
 
 int sym_fetch_finish(sym_fetch *f, char **found, char *why, size_t whylen)
 {
     *found = NULL;
     int64_t left = f->deadline - sym_fetch_now_ms();
-    bool whole = sym_fetch_read(f, left > 0 ? (int)left : 0);
+    bool whole = f->pid == 0 || sym_fetch_read(f, left > 0 ? (int)left : 0);
     sym_fetch_reap(f, !whole);
     int fd = -1;
     f->answer[f->len] = '\0';
