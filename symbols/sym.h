@@ -78,6 +78,7 @@ typedef struct sym_module_info {
     const char *path;
     const char *origin;     /* "in the object", "build-id dir", "debuglink",
                                "debuginfod", "fetching from debuginfod",
+                               "MiniDebugInfo" (symbols from .gnu_debugdata),
                                "symtab only", "no symbols", "not loaded" */
     const char *debug_path; /* the separate debug file, or NULL */
     bool        dwz;        /* its DWARF links a dwz multifile */

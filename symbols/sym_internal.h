@@ -129,6 +129,7 @@ typedef enum sym_origin {
     SYM_ORIGIN_DEBUGLINK,  /* .gnu_debuglink */
     SYM_ORIGIN_DEBUGINFOD, /* fetched by build-id */
     SYM_ORIGIN_FETCHING,   /* being fetched: symtab only meanwhile */
+    SYM_ORIGIN_MINIDEBUG,  /* symbols from .gnu_debugdata, no DWARF */
 } sym_origin;
 
 typedef struct sym_object {
@@ -158,6 +159,7 @@ typedef struct sym_object {
     sym_fetch  *fetch;       /* a debuginfod fetch under way */
     bool        fetch_asked; /* debuginfod was asked (once per object) */
     bool        awaiting;    /* loaded without the debug file being fetched */
+    bool        minidebug;   /* its symbols came with .gnu_debugdata */
 } sym_object;
 
 /* Reports a loading problem ("PATH: why"); `ctx` is the resolver. */
@@ -209,6 +211,10 @@ int sym_object_set_index(sym_object *o, sym_cu_range *ranges, size_t n,
 struct Elf;
 /* 0, or -ENOMEM with the object's symbols as they were. */
 int   sym_elf_read_symbols(sym_object *o, struct Elf *elf);
+/* Without a .symtab: the symbols of the xz-compressed ELF in .gnu_debugdata
+ * (MiniDebugInfo, as Fedora ships) with .dynsym's. 0 (also when there is
+ * none), -EINVAL when it is unreadable, -ENOMEM. */
+int   sym_elf_read_minidebug(sym_object *o, struct Elf *elf);
 bool  sym_elf_has_section(struct Elf *elf, const char *prefix);
 size_t sym_elf_build_id(struct Elf *elf, uint8_t *out, size_t max);
 /* The .gnu_debuglink name (malloc'ed) and its CRC, or NULL (also when

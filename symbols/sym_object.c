@@ -293,6 +293,8 @@ sym_origin sym_object_origin(const sym_object *o)
         return SYM_ORIGIN_FETCHING;
     if (o->origin != SYM_ORIGIN_UNLOADED || !o->loaded)
         return o->origin;
+    if (o->minidebug)
+        return SYM_ORIGIN_MINIDEBUG;
     return o->nsyms > 0 ? SYM_ORIGIN_SYMTAB : SYM_ORIGIN_NOTHING;
 }
 
@@ -307,6 +309,7 @@ const char *sym_origin_label(sym_origin origin)
         [SYM_ORIGIN_DEBUGLINK] = "debuglink",
         [SYM_ORIGIN_DEBUGINFOD] = "debuginfod",
         [SYM_ORIGIN_FETCHING] = "fetching from debuginfod",
+        [SYM_ORIGIN_MINIDEBUG] = "MiniDebugInfo",
     };
     return (unsigned)origin < sizeof names / sizeof *names ? names[origin]
                                                            : "?";
@@ -369,6 +372,8 @@ static void sym_object_load_files(sym_object *o, const sym_load_ctx *ctx)
         return;
     }
     sym_object_read_symbols(o, f.elf, o->path, ctx);
+    if (sym_elf_read_minidebug(o, f.elf) != 0)
+        ctx->report(ctx->report_ctx, "%s: .gnu_debugdata unreadable", o->path);
     if (!sym_object_own_dwarf(o, &f, ctx))
         sym_object_load_debugfile(o, f.elf, ctx);
     sym_elf_close(&f);

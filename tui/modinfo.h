@@ -10,7 +10,8 @@
 
 /* One tab-separated line per module of `s`: path, build-id, where its
  * debug info comes from (in the object, build-id dir, debuglink,
- * debuginfod, symtab only, no symbols; "+ dwz multifile"), the debug file,
+ * debuginfod, MiniDebugInfo, symtab only, no symbols; "+ dwz multifile"),
+ * the debug file,
  * and the first problem met ("-" for none). 0, or -1 when out of memory. */
 int modinfo_write(FILE *out, const diff_snapshot *s, const session_config *cfg);
 
