@@ -106,6 +106,10 @@ char *diff_format_size_double(char *buf, size_t len, double v, bool sign);
  * \ufffd so the output is always valid JSON, and control characters (C0,
  * DEL, C1) are escaped as \u00XX so none reaches a terminal raw. */
 void diff_json_string(FILE *out, const char *s);
+/* One frame as the JSON reports write it ({"function":..,"file":..,
+ * "line":..,"module":..,"address":..,"offset":..,"inlined":..}); the line
+ * is 0 when file_only (filename grouping). */
+void diff_json_frame(FILE *out, const diff_frame *f, bool file_only);
 
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid
  * (overlong, surrogate, past U+10FFFF, bad continuation). s[0] != 0. */

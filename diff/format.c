@@ -275,7 +275,7 @@ void diff_json_string(FILE *out, const char *s)
     fputc('"', out);
 }
 
-static void json_frame(FILE *out, const diff_frame *f, bool file_only)
+void diff_json_frame(FILE *out, const diff_frame *f, bool file_only)
 {
     fputs("{\"function\":", out);
     diff_json_string(out, f->function);
@@ -307,7 +307,7 @@ static void json_stat(FILE *out, const diff_stats *st, const diff_stat *s, bool 
     for (uint32_t i = 0; i < s->nframes; i++) {
         if (i)
             fputc(',', out);
-        json_frame(out, diff_loctab_get(lt, s->frames[i]), file_only);
+        diff_json_frame(out, diff_loctab_get(lt, s->frames[i]), file_only);
     }
     fputs("]}", out);
 }

@@ -4,6 +4,7 @@
 #include "batch.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,8 +52,10 @@ static void batch_save(batch *b, const diff_snapshot *snap)
 {
     if (!b->o->save_dir)
         return;
-    char err[256];
-    if (snapdir_save(b->o->save_dir, snap, (int)watch_pid(b->w), ++b->nsaved, NULL, 0, err, sizeof(err)) != 0)
+    char err[512], path[PATH_MAX];
+    if (snapdir_save(b->o->save_dir, snap, (int)watch_pid(b->w), ++b->nsaved, path, sizeof(path), err, sizeof(err)) != 0)
+        util_error("%s", err);
+    else if (b->o->format_set && snapdir_export(path, snap, b->o->format, NULL, 0, err, sizeof(err)) != 0)
         util_error("%s", err);
 }
 

@@ -48,10 +48,11 @@ static int cmd_attach(const cmd_entry *cmd, options *o, int npos, char **argv);
 static int cmd_mark(const cmd_entry *cmd, options *o, int npos, char **argv);
 static int cmd_diff(const cmd_entry *cmd, options *o, int npos, char **argv);
 static int cmd_show(const cmd_entry *cmd, options *o, int npos, char **argv);
+static int cmd_export(const cmd_entry *cmd, options *o, int npos, char **argv);
 
 static const cmd_entry cmd_table[] = {
     {"run", "run [OPTIONS] -- PROGRAM [ARGS...]", "launch under the tracer; live view, or --batch",
-     OPT_FRAMES | OPT_INTERVAL | OPTS_SHAPE | OPTS_SYMBOLS | OPTS_REPORT | OPT_BATCH | OPT_SAVE | OPT_KEEP_LOG,
+     OPT_FRAMES | OPT_INTERVAL | OPTS_SHAPE | OPTS_SYMBOLS | OPTS_REPORT | OPT_BATCH | OPT_SAVE | OPT_FORMAT | OPT_KEEP_LOG,
      1, INT_MAX, true, cmd_run},
     {"attach", "attach [OPTIONS] PID", "live view of a process started with the tracer preloaded",
      OPT_INTERVAL | OPTS_SHAPE | OPTS_SYMBOLS, 1, 1, false, cmd_attach},
@@ -59,6 +60,8 @@ static const cmd_entry cmd_table[] = {
     {"diff", "diff OLD NEW [OPTIONS]", "compare two saved snapshots (text, or --json)",
      OPTS_SHAPE | OPTS_REPORT, 2, 2, false, cmd_diff},
     {"show", "show SNAPSHOT [OPTIONS]", "statistics of one snapshot", OPTS_SHAPE | OPTS_REPORT, 1, 1, false, cmd_show},
+    {"export", "export SNAPSHOT [--base OLD] --format pprof|folded|json [-o FILE]",
+     "a snapshot for pprof, flame graphs or JSON tools", OPT_FORMAT | OPT_BASE | OPT_OUTPUT, 1, 1, false, cmd_export},
 };
 #define CMD_COUNT (sizeof(cmd_table) / sizeof(cmd_table[0]))
 
@@ -254,6 +257,44 @@ static int cmd_show(const cmd_entry *cmd, options *o, int npos, char **argv)
 {
     (void)cmd;
     return offline_report(o, npos, argv);
+}
+
+/* The base is read first, so a bad one is said before a bad snapshot
+ * only when both are bad, as `diff OLD NEW` does. */
+static int cmd_export(const cmd_entry *cmd, options *o, int npos, char **argv)
+{
+    (void)npos;
+    if (!o->format_set) {
+        util_error("%s: --format pprof|folded|json is needed: usage: leaktop %s", cmd->name, cmd->usage);
+        return LEAKTOP_EXIT_USAGE;
+    }
+    char *paths[2] = {(char *)o->base, argv[0]};
+    int nfiles = o->base ? 2 : 1;
+    diff_loctab *locs = diff_loctab_new();
+    diff_snapshot *snaps[2] = {NULL, NULL};
+    if (load_snapshots(o->base ? paths : paths + 1, nfiles, locs, snaps) != 0) {
+        diff_loctab_free(locs);
+        return LEAKTOP_EXIT_FAILURE;
+    }
+    const diff_snapshot *cur = snaps[nfiles - 1], *base = nfiles == 2 ? snaps[0] : NULL;
+    int rc = 0;
+    char err[512];
+    FILE *out = o->output ? fopen(o->output, "wb") : stdout;
+    if (!out) {
+        util_error("%s: %s", o->output, strerror(errno));
+        rc = LEAKTOP_EXIT_FAILURE;
+    } else if (diff_export_write(out, o->format, cur, base, err, sizeof(err)) != 0) {
+        util_error("%s", err);
+        rc = LEAKTOP_EXIT_FAILURE;
+    }
+    if (out && out != stdout && fclose(out) != 0 && rc == 0) {
+        util_error("%s: %s", o->output, strerror(errno));
+        rc = LEAKTOP_EXIT_FAILURE;
+    }
+    for (int i = 0; i < nfiles; i++)
+        diff_snapshot_free(snaps[i]);
+    diff_loctab_free(locs);
+    return rc;
 }
 
 int main(int argc, char **argv)

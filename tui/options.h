@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "diff.h"
+#include "diff_export.h"
 #include "session.h"
 
 #define OPTIONS_MAX_LIST 64
@@ -34,6 +35,8 @@ enum {
     OPT_FAIL       = 1u << 14,
     OPT_HELP       = 1u << 15,   /* --help and --version: every command */
     OPT_KEEP_LOG   = 1u << 16,
+    OPT_FORMAT     = 1u << 17,
+    OPT_BASE       = 1u << 18,
 };
 /* What a comparison is grouped, sorted and filtered by. */
 #define OPTS_SHAPE   (OPT_GROUP | OPT_CUMULATIVE | OPT_SORT | OPT_INCLUDE | OPT_EXCLUDE)
@@ -62,6 +65,9 @@ typedef struct options {
     bool         json;
     const char  *output;          /* --output FILE */
     const char  *save_dir;        /* --save DIR */
+    diff_export_format format;    /* --format FMT (export; --save writes it too) */
+    bool         format_set;
+    const char  *base;            /* --base OLD (export) */
     bool         keep_log;        /* --keep-log: the live view's program log stays */
     int64_t      fail_on_growth;  /* --fail-on-growth SIZE, -1 = off */
     bool         help, version;
