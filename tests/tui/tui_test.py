@@ -318,8 +318,15 @@ def test_w_writes_snapshot_files(t):
     cur, base = (os.path.join(t.workdir, p) for p in m.groups())
     out = subprocess.run([LEAKTOP, "diff", base, cur], capture_output=True, text=True, check=True).stdout
     expect(re.search(r"\+50\.0 KiB\s+blocks \+200 .*tui_fixture\.c:%d" % LEAK_LINE, out), "diff of written files: " + out, t)
-    os.unlink(cur)
-    os.unlink(base)
+    # Beside each file, its pprof form (PRODUCT.md §13), which pprof reads.
+    pbs = [p[:-len(".ltsnap")] + ".pb.gz" for p in (cur, base)]
+    for pb in pbs:
+        expect(os.path.exists(pb) and open(pb, "rb").read(2) == b"\x1f\x8b", "gzipped pprof beside the file: " + pb, t)
+    if shutil.which("go"):
+        raw = subprocess.run(["go", "tool", "pprof", "-raw", pbs[0]], capture_output=True, text=True)
+        expect(raw.returncode == 0 and "tui_fixture.c:%d" % LEAK_LINE in raw.stdout, "go tool pprof -raw: " + raw.stderr, t)
+    for p in [cur, base] + pbs:
+        os.unlink(p)
 
 
 def test_y_copies_screen_as_text(t):
