@@ -52,10 +52,10 @@ static int cmd_export(const cmd_entry *cmd, options *o, int npos, char **argv);
 
 static const cmd_entry cmd_table[] = {
     {"run", "run [OPTIONS] -- PROGRAM [ARGS...]", "launch under the tracer; live view, or --batch",
-     OPT_FRAMES | OPT_INTERVAL | OPTS_SHAPE | OPTS_SYMBOLS | OPTS_REPORT | OPT_BATCH | OPT_SAVE | OPT_FORMAT | OPT_KEEP_LOG,
+     OPT_FRAMES | OPT_INTERVAL | OPTS_SHAPE | OPTS_SYMBOLS | OPTS_REPORT | OPT_BATCH | OPT_SAVE | OPT_FORMAT | OPT_SERVE | OPT_KEEP_LOG,
      1, INT_MAX, true, cmd_run},
     {"attach", "attach [OPTIONS] PID", "live view of a process started with the tracer preloaded",
-     OPT_INTERVAL | OPTS_SHAPE | OPTS_SYMBOLS, 1, 1, false, cmd_attach},
+     OPT_INTERVAL | OPTS_SHAPE | OPTS_SYMBOLS | OPT_SERVE, 1, 1, false, cmd_attach},
     {"mark", "mark PID [LABEL]", "take a labelled snapshot of a traced process", 0, 1, 2, false, cmd_mark},
     {"diff", "diff OLD NEW [OPTIONS]", "compare two saved snapshots (text, or --json)",
      OPTS_SHAPE | OPTS_REPORT, 2, 2, false, cmd_diff},

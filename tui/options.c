@@ -51,6 +51,7 @@ static int set_format(options *o, const char *a)
     o->format_set = diff_export_format_parse(a, &o->format) == 0;
     return o->format_set ? 0 : -1;
 }
+static int set_serve(options *o, const char *a) { o->serve = a; return 0; }
 static int set_keep_log(options *o, const char *a) { (void)a; o->keep_log = true; return 0; }
 
 static int set_top(options *o, const char *a)
@@ -125,6 +126,7 @@ static const option_row option_table[] = {
     {"-o", OPT_OUTPUT, "FILE", "the same as --output", set_output},
     {"--format", OPT_FORMAT, "FMT", "pprof | folded | json: export's format; with --save, also written beside each snapshot", set_format},
     {"--base", OPT_BASE, "OLD", "export: the snapshot to subtract (pprof, folded and json diff forms)", set_base},
+    {"--serve", OPT_SERVE, "ADDR:PORT", "serve /debug/pprof/heap (pprof) and /metrics over HTTP (loopback unless ADDR says)", set_serve},
     {"--save", OPT_SAVE, "DIR", "write a snapshot file at every mark and at exit", set_save},
     {"--keep-log", OPT_KEEP_LOG, NULL, "live view: keep the program's output log after leaktop ends", set_keep_log},
     {"--fail-on-growth", OPT_FAIL, "SIZE", "exit 3 when growth since baseline exceeds SIZE (e.g. 10M)", set_fail},

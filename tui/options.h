@@ -37,6 +37,7 @@ enum {
     OPT_KEEP_LOG   = 1u << 16,
     OPT_FORMAT     = 1u << 17,
     OPT_BASE       = 1u << 18,
+    OPT_SERVE      = 1u << 19,
 };
 /* What a comparison is grouped, sorted and filtered by. */
 #define OPTS_SHAPE   (OPT_GROUP | OPT_CUMULATIVE | OPT_SORT | OPT_INCLUDE | OPT_EXCLUDE)
@@ -68,6 +69,7 @@ typedef struct options {
     diff_export_format format;    /* --format FMT (export; --save writes it too) */
     bool         format_set;
     const char  *base;            /* --base OLD (export) */
+    const char  *serve;           /* --serve ADDR:PORT */
     bool         keep_log;        /* --keep-log: the live view's program log stays */
     int64_t      fail_on_growth;  /* --fail-on-growth SIZE, -1 = off */
     bool         help, version;

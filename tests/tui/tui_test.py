@@ -10,16 +10,19 @@ so each test decides when things happen. Waits poll the screen; no test
 relies on a fixed sleep alone.
 """
 import glob
+import gzip
 import os
 import re
 import shlex
 import shutil
 import signal
+import socket
 import stat
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 LEAKTOP = FIXTURE = FIXTURE_SRC = None   # set by main() from argv
 LEAK_LINE = CALL_LINE = BIG_LINE = FREE_LINE = 0
@@ -467,10 +470,32 @@ def test_attach_q_leaves_program_running(_):
             os.unlink(seg)
 
 
+def test_serve_answers_while_the_view_runs(_):
+    """--serve in the live view: the loop publishes snapshots between refreshes."""
+    with socket.socket() as probe:   # a free loopback port for the view to bind
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    t = Term(["run", "--serve", "127.0.0.1:%d" % port, "--", FIXTURE])
+    try:
+        t.wait(r"977 KiB\s+100\s.*" + loc(BIG_LINE))
+        base = "http://127.0.0.1:%d" % port
+        with urllib.request.urlopen(base + "/metrics", timeout=TIMEOUT) as r:
+            metrics = r.read().decode()
+        m = re.search(r"^leaktop_traced_bytes\{[^}]*\} (\d+)$", metrics, re.M)
+        expect(m and int(m.group(1)) >= 1051000, "metrics from the view: " + metrics, t)
+        with urllib.request.urlopen(base + "/debug/pprof/heap", timeout=TIMEOUT) as r:
+            profile = gzip.decompress(r.read())
+        expect(b"inuse_space" in profile and b"tui_fixture.c" in profile, "pprof from the view", t)
+        t.keys("q")
+        expect(t.exit_status() == 0, "exit status", t)
+    finally:
+        t.close()
+
+
 TESTS = {name[5:]: fn for name, fn in globals().items() if name.startswith("test_")}
 
 OWN_START = {"attach_q_leaves_program_running", "keep_log_keeps_program_output",
-             "save_writes_marks_and_final_state"}
+             "save_writes_marks_and_final_state", "serve_answers_while_the_view_runs"}
 
 SETUPS = {
     "largest_live_line_first_before_baseline": dict(env={"TERM": "xterm-256color"}),
