@@ -57,4 +57,10 @@ int diff_export_json(FILE *out, const diff_snapshot *snap, const diff_snapshot *
 int diff_export_write(FILE *out, diff_export_format f, const diff_snapshot *snap,
                       const diff_snapshot *base, char *err, size_t errlen);
 
+/* The same into a file, written through a new sibling renamed into place
+ * (never through a planted link). 0, or a negative errno with err filled
+ * ("PATH: why"). */
+int diff_export_file(const char *path, diff_export_format f, const diff_snapshot *snap,
+                     const diff_snapshot *base, char *err, size_t errlen);
+
 #endif

@@ -119,6 +119,14 @@ int diff_utf8_len(const unsigned char *s);
  * (U+0080-U+009F, "\xc2\x80".."\xc2\x9f"); else -1. */
 int diff_utf8_control(const unsigned char *s, int n);
 
+/* Writes a file through a sibling created O_EXCL|O_NOFOLLOW, renamed into
+ * place: a reader never sees half a file, and a link planted in a shared
+ * directory is replaced, never written through. fill writes the content
+ * (0 or -errno; it may fill err itself, then errno is not used). 0, or
+ * -errno with err filled ("PATH: why"). */
+typedef int (*diff_file_fill)(FILE *f, void *ctx, char *err, size_t errlen);
+int diff_write_file(const char *path, diff_file_fill fill, void *ctx, char *err, size_t errlen);
+
 /* Set once the JSON reader knows it (the key may follow the traces). */
 void diff_snapshot_set_frames_limit(diff_snapshot *s, uint32_t limit);
 

@@ -87,6 +87,24 @@ int diff_export_json(FILE *out, const diff_snapshot *snap, const diff_snapshot *
     return 0;
 }
 
+typedef struct export_job {
+    diff_export_format   f;
+    const diff_snapshot *snap, *base;
+} export_job;
+
+static int export_fill(FILE *f, void *ctx, char *err, size_t errlen)
+{
+    const export_job *job = ctx;
+    return diff_export_write(f, job->f, job->snap, job->base, err, errlen);
+}
+
+int diff_export_file(const char *path, diff_export_format f, const diff_snapshot *snap,
+                     const diff_snapshot *base, char *err, size_t errlen)
+{
+    export_job job = {f, snap, base};
+    return diff_write_file(path, export_fill, &job, err, errlen);
+}
+
 int diff_export_write(FILE *out, diff_export_format f, const diff_snapshot *snap,
                       const diff_snapshot *base, char *err, size_t errlen)
 {

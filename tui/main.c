@@ -268,6 +268,10 @@ static int cmd_export(const cmd_entry *cmd, options *o, int npos, char **argv)
         util_error("%s: --format pprof|folded|json is needed: usage: leaktop %s", cmd->name, cmd->usage);
         return LEAKTOP_EXIT_USAGE;
     }
+    if (o->format == DIFF_EXPORT_PPROF && !o->output && isatty(STDOUT_FILENO)) {
+        util_error("%s: pprof is gzipped binary: give -o FILE or a pipe", cmd->name);
+        return LEAKTOP_EXIT_USAGE;
+    }
     char *paths[2] = {(char *)o->base, argv[0]};
     int nfiles = o->base ? 2 : 1;
     diff_loctab *locs = diff_loctab_new();
@@ -279,16 +283,10 @@ static int cmd_export(const cmd_entry *cmd, options *o, int npos, char **argv)
     const diff_snapshot *cur = snaps[nfiles - 1], *base = nfiles == 2 ? snaps[0] : NULL;
     int rc = 0;
     char err[512];
-    FILE *out = o->output ? fopen(o->output, "wb") : stdout;
-    if (!out) {
-        util_error("%s: %s", o->output, strerror(errno));
-        rc = LEAKTOP_EXIT_FAILURE;
-    } else if (diff_export_write(out, o->format, cur, base, err, sizeof(err)) != 0) {
+    int wrc = o->output ? diff_export_file(o->output, o->format, cur, base, err, sizeof(err))
+                        : diff_export_write(stdout, o->format, cur, base, err, sizeof(err));
+    if (wrc != 0) {
         util_error("%s", err);
-        rc = LEAKTOP_EXIT_FAILURE;
-    }
-    if (out && out != stdout && fclose(out) != 0 && rc == 0) {
-        util_error("%s: %s", o->output, strerror(errno));
         rc = LEAKTOP_EXIT_FAILURE;
     }
     for (int i = 0; i < nfiles; i++)

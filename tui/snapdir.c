@@ -55,21 +55,8 @@ int snapdir_export(const char *snap_path, const diff_snapshot *snap, diff_export
     if (n >= strlen(ext) && strcmp(snap_path + n - strlen(ext), ext) == 0)
         n -= strlen(ext);
     snprintf(buf, sizeof(buf), "%.*s%s", (int)n, snap_path, diff_export_suffix(f));
-    FILE *out = fopen(buf, "wb");
-    if (!out) {
-        snprintf(err, errlen, "%s: %s", buf, strerror(errno));
+    if (diff_export_file(buf, f, snap, NULL, err, errlen) != 0)
         return -1;
-    }
-    char why[256];
-    int rc = diff_export_write(out, f, snap, NULL, why, sizeof(why));
-    if (fclose(out) != 0 && rc == 0) {
-        rc = -1;
-        snprintf(why, sizeof(why), "%s", strerror(errno));
-    }
-    if (rc != 0) {
-        snprintf(err, errlen, "%s: %s", buf, why);
-        return -1;
-    }
     if (path)
         snprintf(path, pathlen, "%s", buf);
     return 0;
