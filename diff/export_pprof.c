@@ -98,6 +98,7 @@ enum { FUNCTION_ID = 1, FUNCTION_NAME = 2, FUNCTION_SYSTEM_NAME = 3, FUNCTION_FI
 
 typedef struct pp_func {
     const char *name, *file;   /* interned in the loctab: compared by pointer */
+    const char *system_name;   /* the mangled symbol, or NULL: the name */
 } pp_func;
 
 typedef struct pp_loc {
@@ -156,14 +157,15 @@ static uint64_t pp_str(pp *p, const char *s)
 static bool func_eq(const void *ctx, uint32_t id, const void *key)
 {
     const pp_func *a = &((const pp_func *)((const pp *)ctx)->funcs.data)[id], *b = key;
-    return a->name == b->name && a->file == b->file;
+    return a->name == b->name && a->file == b->file && a->system_name == b->system_name;
 }
 
 /* The function id (from 1) of a frame's function and file. */
 static uint64_t pp_func_id(pp *p, const diff_frame *f)
 {
-    pp_func key = {f->function ? f->function : "??", f->file};
-    uint64_t h = diff_hash_mix(diff_hash_mix(0, (uintptr_t)key.name), (uintptr_t)key.file);
+    pp_func key = {f->function ? f->function : "??", f->file, f->system_name};
+    uint64_t h = diff_hash_mix(diff_hash_mix(diff_hash_mix(0, (uintptr_t)key.name), (uintptr_t)key.file),
+                               (uintptr_t)key.system_name);
     uint32_t id = diff_idset_find(&p->funcset, h, func_eq, p, &key);
     if (id != UINT32_MAX)
         return (uint64_t)id + 1;
@@ -338,15 +340,15 @@ static void pp_locations(pp *p)
     }
 }
 
-/* The frames carry demangled names only, so the system name is the same
- * name (what pprof shows with -symbolize=none would be no better). */
+/* The system name is the mangled symbol when the frame knows it (the
+ * containing function, resolved on this machine), else the name. */
 static void pp_functions(pp *p)
 {
     const pp_func *fn = p->funcs.data;
     for (size_t i = 0; i < p->funcs.len; i++) {
         pb_int(&p->sub, FUNCTION_ID, i + 1);
         pb_int(&p->sub, FUNCTION_NAME, pp_str(p, fn[i].name));
-        pb_int(&p->sub, FUNCTION_SYSTEM_NAME, pp_str(p, fn[i].name));
+        pb_int(&p->sub, FUNCTION_SYSTEM_NAME, pp_str(p, fn[i].system_name ? fn[i].system_name : fn[i].name));
         pb_int(&p->sub, FUNCTION_FILENAME, pp_str(p, fn[i].file));
         pb_msg(&p->out, PROFILE_FUNCTION, &p->sub);
     }

@@ -287,8 +287,13 @@ void diff_json_frame(FILE *out, const diff_frame *f, bool file_only)
         fprintf(out, ",\"address\":\"0x%" PRIx64 "\"", f->address);
     else
         fputs(",\"address\":null", out);
-    fprintf(out, ",\"offset\":\"0x%" PRIx64 "\",\"inlined\":%s}", f->offset,
+    fprintf(out, ",\"offset\":\"0x%" PRIx64 "\",\"inlined\":%s", f->offset,
             f->inlined ? "true" : "false");
+    if (f->system_name) {   /* only when known: most frames have none */
+        fputs(",\"system_name\":", out);
+        diff_json_string(out, f->system_name);
+    }
+    fputc('}', out);
 }
 
 static void json_counts(FILE *out, const diff_stat *s)

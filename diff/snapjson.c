@@ -400,6 +400,7 @@ static bool f_file(jparser *j, void *o) { return jstring_or_null(j, &((diff_fram
 static bool f_function(jparser *j, void *o) { return jstring_or_null(j, &((diff_frame *)o)->function); }
 static bool f_module(jparser *j, void *o) { return jstring_or_null(j, &((diff_frame *)o)->module); }
 static bool f_inlined(jparser *j, void *o) { return jbool(j, &((diff_frame *)o)->inlined); }
+static bool f_system_name(jparser *j, void *o) { return jstring_or_null(j, &((diff_frame *)o)->system_name); }
 
 static bool f_line(jparser *j, void *o)
 {
@@ -442,7 +443,7 @@ static bool f_offset(jparser *j, void *o) { return jhex_or_null(j, &((diff_frame
 static const jfield frame_fields[] = {
     { "file", f_file }, { "line", f_line }, { "function", f_function },
     { "module", f_module }, { "inlined", f_inlined }, { "address", f_address },
-    { "offset", f_offset },
+    { "offset", f_offset }, { "system_name", f_system_name },
 };
 
 static bool jframe(jparser *j, void *ctx)

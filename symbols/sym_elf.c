@@ -177,7 +177,7 @@ int sym_elf_read_symbols(sym_object *o, Elf *elf)
             continue; /* an alias ranked below the first one */
         o->syms[o->nsyms++] = (sym_elfsym){
             raw[i].lo, sym_rawsym_size(raw, n, i),
-            sym_demangle(o->strings, raw[i].name)};
+            sym_demangle(o->strings, raw[i].name), sym_intern(o->strings, raw[i].name)};
     }
     free(raw);
     return 0;

@@ -115,8 +115,9 @@ try:
     base, after = by_label.get("base"), by_label.get("after")
     for name, exe in (("inline", os.path.join(itdir, "fx_inline")), ("names", os.path.join(itdir, "fx_names"))):
         d = os.path.join(tmp, name)
-        lt("run", "--batch", "--save", d, "--", exe)
+        lt("run", "--batch", "--save", d, "--format", "pprof", "--", exe)
         by_label[name] = (glob.glob(os.path.join(d, "*.ltsnap")) or [None])[0]
+        by_label[name + "-live"] = (glob.glob(os.path.join(d, "*.pb.gz")) or [None])[0]
 
     if not check("go tool pprof is installed (scripts/setup.sh: golang-go)", GO is not None):
         sys.exit(finish())
@@ -156,6 +157,18 @@ try:
         names = [line_function(l) for loc in locs.values() for l in loc["lines"]]
         check("names: C++ functions demangled (templates and namespaces)",
               any(n.startswith("store::detail::Shelf<double, 111>::stock") for n in names), names)
+    live = by_label.get("names-live")
+    if live:
+        samples, locs, _, _ = pprof_raw(live)
+        lines = [l for loc in locs.values() for l in loc["lines"]]
+        check("names, exported live (--save --format): the mangled symbol kept as the system name",
+              any(l.startswith("store::detail::Shelf<double, 111>::stock() ")
+                  and l.endswith("(_ZN5store6detail5ShelfIdLi111EE5stockEv)") for l in lines), lines)
+        js = json.loads(lt("run", "--json", "--group", "traceback", "--", os.path.join(itdir, "fx_names")).stdout
+                        .splitlines()[-1])
+        check("JSON reports carry the system name of frames that have one",
+              any(f.get("system_name") == "_ZN5store6detail5ShelfIdLi111EE5stockEv"
+                  for st in js["stats"] for f in st["frames"]), js["stats"][:1])
 
     # 2. --base: the pprof diff form and the folded two-column form.
     if base and after:
