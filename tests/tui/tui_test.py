@@ -492,10 +492,45 @@ def test_serve_answers_while_the_view_runs(_):
         t.close()
 
 
+def test_attach_serve_answers_and_detaches(_):
+    """attach --serve: the endpoint answers for an attached program, and q
+    leaves the program running and the port free again."""
+    tracer = os.path.join(os.path.dirname(LEAKTOP), "..", "lib", "leaktop", "libleaktop.so")
+    env = dict(os.environ, LD_PRELOAD=os.path.abspath(tracer))
+    prog = subprocess.Popen([FIXTURE], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    try:
+        a = Term(["attach", "--serve", "127.0.0.1:%d" % port, str(prog.pid)])
+        try:
+            a.wait(loc(BIG_LINE))
+            with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=TIMEOUT) as r:
+                metrics = r.read().decode()
+            expect(re.search(r'^leaktop_traced_bytes\{pid="%d"\} \d+$' % prog.pid, metrics, re.M)
+                   and "(since attach)" in metrics, "metrics of the attached program: " + metrics, a)
+            with urllib.request.urlopen("http://127.0.0.1:%d/debug/pprof/heap" % port, timeout=TIMEOUT) as r:
+                expect(b"tui_fixture.c" in gzip.decompress(r.read()), "pprof of the attached program", a)
+            a.keys("q")
+            expect(a.exit_status() == 0, "exit status of attach", a)
+            expect(prog.poll() is None, "attached program ended by q", a)
+            with socket.socket() as again:   # the listener is gone with the view
+                again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # past TIME_WAIT, not a listener
+                again.bind(("127.0.0.1", port))
+        finally:
+            a.close()
+    finally:
+        prog.send_signal(signal.SIGUSR2)
+        prog.wait(timeout=5)
+        for seg in glob.glob("/dev/shm/leaktop-%d-%d-*" % (os.geteuid(), prog.pid)):
+            os.unlink(seg)
+
+
 TESTS = {name[5:]: fn for name, fn in globals().items() if name.startswith("test_")}
 
 OWN_START = {"attach_q_leaves_program_running", "keep_log_keeps_program_output",
-             "save_writes_marks_and_final_state", "serve_answers_while_the_view_runs"}
+             "save_writes_marks_and_final_state", "serve_answers_while_the_view_runs",
+             "attach_serve_answers_and_detaches"}
 
 SETUPS = {
     "largest_live_line_first_before_baseline": dict(env={"TERM": "xterm-256color"}),
