@@ -70,8 +70,13 @@ static void usage(FILE *out)
     fprintf(out, "leaktop %s: which source lines of a running program retain more memory than at a baseline\n\n",
             LEAKTOP_VERSION);
     fprintf(out, "usage:\n");
-    for (size_t i = 0; i < CMD_COUNT; i++)
-        fprintf(out, "  leaktop %-36s %s\n", cmd_table[i].usage, cmd_table[i].about);
+    for (size_t i = 0; i < CMD_COUNT; i++) {
+        const char *u = cmd_table[i].usage;
+        if (strlen(u) > 36)   /* a long usage gets its description on the next line */
+            fprintf(out, "  leaktop %s\n  %-44s %s\n", u, "", cmd_table[i].about);
+        else
+            fprintf(out, "  leaktop %-36s %s\n", u, cmd_table[i].about);
+    }
     fprintf(out, "  leaktop --help | --version\n\noptions:\n");
     options_usage(out);
     fprintf(out, "\nWithout the launcher: LD_PRELOAD=/path/to/libleaktop.so LEAKTOP_FRAMES=%u PROGRAM,\n"
