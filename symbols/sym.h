@@ -20,6 +20,10 @@ typedef struct sym_frame {
     const char *module;    /* object path; NULL when the address is in no module */
     uint64_t    offset;    /* return address - module bias (the ELF vaddr); the address itself when no module */
     bool        inlined;   /* inlined into the frame that follows */
+    /* The containing function's symbol as the object's symbol table has it
+     * (mangled), when it differs from `function`; NULL otherwise and for
+     * inlined frames (pprof's Function.system_name). */
+    const char *system_name;
     bool        pending;   /* the module's debug file is being fetched:
                               resolve again later for more */
 } sym_frame;

@@ -186,7 +186,7 @@ static int sym_elf_install(sym_object *o, sym_rawsym *raw, size_t n, bool full)
             continue; /* an alias ranked below the first one */
         o->syms[o->nsyms++] = (sym_elfsym){
             raw[i].lo, sym_rawsym_size(raw, n, i),
-            sym_demangle(o->strings, raw[i].name)};
+            sym_demangle(o->strings, raw[i].name), sym_intern(o->strings, raw[i].name)};
     }
     free(raw);
     return 0;

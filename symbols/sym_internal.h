@@ -51,6 +51,7 @@ typedef struct sym_elfsym {
     uint64_t    lo;
     uint64_t    size;
     const char *name; /* demangled, interned */
+    const char *raw;  /* as the symbol table has it (mangled), interned */
 } sym_elfsym;
 
 /* A line-table row; it covers [addr, next row's addr). `file` indexes

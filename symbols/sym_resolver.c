@@ -366,6 +366,16 @@ static int sym_frames_from_scopes(const sym_object *o, sym_hit_scope hit,
 
 #define SYM_MAX_UNITS 8
 
+/* The containing function's mangled symbol, when the symbol at vaddr is
+ * that function (its demangled name is the frame's) and is mangled. */
+static void sym_frame_set_system_name(const sym_object *o, uint64_t vaddr, sym_frame *f)
+{
+    const sym_elfsym *e = sym_elf_lookup(o, vaddr);
+    if (e != NULL && f->function != NULL && e->raw != NULL && e->name != NULL &&
+        strcmp(e->raw, e->name) != 0 && strcmp(e->name, f->function) == 0)
+        f->system_name = e->raw;
+}
+
 static int sym_frames_object(sym_object *o, uint64_t vaddr,
                              const sym_load_ctx *ctx, sym_frame *out,
                              int max)
@@ -374,11 +384,15 @@ static int sym_frames_object(sym_object *o, uint64_t vaddr,
     size_t n = sym_object_units_at(o, vaddr, ctx, units, SYM_MAX_UNITS);
     sym_hit_line line = sym_line_across(units, n, vaddr);
     sym_hit_scope hit;
-    if (sym_scope_across(units, n, vaddr, &hit))
-        return sym_frames_from_scopes(o, hit, line, vaddr, out, max);
+    if (sym_scope_across(units, n, vaddr, &hit)) {
+        int k = sym_frames_from_scopes(o, hit, line, vaddr, out, max);
+        sym_frame_set_system_name(o, vaddr, &out[k - 1]);
+        return k;
+    }
     const sym_elfsym *e = sym_elf_lookup(o, vaddr);
     out[0] = (sym_frame){.function = e != NULL ? e->name : NULL};
     sym_frame_set_line(&out[0], line);
+    sym_frame_set_system_name(o, vaddr, &out[0]);
     return 1;
 }
 

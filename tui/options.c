@@ -45,6 +45,13 @@ static int set_help(options *o, const char *a) { (void)a; o->help = true; return
 static int set_version(options *o, const char *a) { (void)a; o->version = true; return 0; }
 static int set_output(options *o, const char *a) { o->output = a; return 0; }
 static int set_save(options *o, const char *a) { o->save_dir = a; return 0; }
+static int set_base(options *o, const char *a) { o->base = a; return 0; }
+static int set_format(options *o, const char *a)
+{
+    o->format_set = diff_export_format_parse(a, &o->format) == 0;
+    return o->format_set ? 0 : -1;
+}
+static int set_serve(options *o, const char *a) { o->serve = a; return 0; }
 static int set_keep_log(options *o, const char *a) { (void)a; o->keep_log = true; return 0; }
 
 static int set_top(options *o, const char *a)
@@ -147,6 +154,10 @@ static const option_row option_table[] = {
     {"--batch", OPT_BATCH, NULL, "print reports as text instead of the live view", set_batch},
     {"--json", OPT_JSON, NULL, "print reports as JSON Lines (implies --batch)", set_json},
     {"--output", OPT_OUTPUT, "FILE", "write reports to FILE instead of stdout", set_output},
+    {"-o", OPT_OUTPUT, "FILE", "the same as --output", set_output},
+    {"--format", OPT_FORMAT, "FMT", "pprof | folded | json: export's format; with --save, also written beside each snapshot", set_format},
+    {"--base", OPT_BASE, "OLD", "export: the snapshot to subtract (pprof, folded and json diff forms)", set_base},
+    {"--serve", OPT_SERVE, "ADDR:PORT", "serve /debug/pprof/heap (pprof) and /metrics over HTTP (loopback unless ADDR says)", set_serve},
     {"--save", OPT_SAVE, "DIR", "write a snapshot file at every mark and at exit", set_save},
     {"--keep-log", OPT_KEEP_LOG, NULL, "live view: keep the program's output log after leaktop ends", set_keep_log},
     {"--fail-on-growth", OPT_FAIL, "SIZE", "exit 3 when growth since baseline exceeds SIZE (e.g. 10M)", set_fail},
@@ -197,8 +208,8 @@ int options_parse(options *o, const options_template *t, int argc, char **argv, 
             i++;
             break;
         }
-        if (strncmp(a, "--", 2) != 0)
-            break;
+        if (strncmp(a, "--", 2) != 0 && !options_find(a, strlen(a)))
+            break;   /* not an option (a short alias such as -o is in the table) */
         const char *eq = strchr(a, '=');
         size_t len = eq ? (size_t)(eq - a) : strlen(a);
         const option_row *row = options_find(a, len);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "diff.h"
+#include "diff_export.h"
 #include "session.h"
 
 #define OPTIONS_MAX_LIST 64
@@ -34,8 +35,11 @@ enum {
     OPT_FAIL       = 1u << 14,
     OPT_HELP       = 1u << 15,   /* --help and --version: every command */
     OPT_KEEP_LOG   = 1u << 16,
-    OPT_DEBUGINFOD = 1u << 17,   /* --debuginfod and --no-debuginfod */
-    OPT_MODULES    = 1u << 18,
+    OPT_FORMAT     = 1u << 17,
+    OPT_BASE       = 1u << 18,
+    OPT_SERVE      = 1u << 19,
+    OPT_DEBUGINFOD = 1u << 20,   /* --debuginfod and --no-debuginfod */
+    OPT_MODULES    = 1u << 21,
 };
 /* What a comparison is grouped, sorted and filtered by. */
 #define OPTS_SHAPE   (OPT_GROUP | OPT_CUMULATIVE | OPT_SORT | OPT_INCLUDE | OPT_EXCLUDE)
@@ -64,6 +68,10 @@ typedef struct options {
     bool         json;
     const char  *output;          /* --output FILE */
     const char  *save_dir;        /* --save DIR */
+    diff_export_format format;    /* --format FMT (export; --save writes it too) */
+    bool         format_set;
+    const char  *base;            /* --base OLD (export) */
+    const char  *serve;           /* --serve ADDR:PORT */
     bool         keep_log;        /* --keep-log: the live view's program log stays */
     bool         modules;         /* show --modules: where debug info comes from */
     int          debuginfod;      /* --debuginfod 1, --no-debuginfod 0, -1: DEBUGINFOD_URLS decides */

@@ -5,6 +5,7 @@
  * intern frames first waits for the worker (the rule in view_worker.h). */
 #include "view_model.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -146,8 +147,10 @@ static void view_save(view *v, const diff_snapshot *snap)
 {
     if (!v->o->save_dir)
         return;
-    char err[512];
-    if (snapdir_save(v->o->save_dir, snap, (int)watch_pid(v->prog.w), ++v->nsaved, NULL, 0, err, sizeof(err)) != 0)
+    char err[512], path[PATH_MAX];
+    if (snapdir_save(v->o->save_dir, snap, (int)watch_pid(v->prog.w), ++v->nsaved, path, sizeof(path), err, sizeof(err)) != 0)
+        view_footer_say(&v->footer, true, "%s", err);
+    else if (v->o->format_set && snapdir_export(path, snap, v->o->format, NULL, 0, err, sizeof(err)) != 0)
         view_footer_say(&v->footer, true, "%s", err);
 }
 

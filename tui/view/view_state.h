@@ -14,6 +14,7 @@
 
 #include "diff.h"
 #include "options.h"
+#include "serve.h"
 #include "view_filter.h"
 #include "view_footer.h"
 #include "view_marks.h"
@@ -92,6 +93,7 @@ typedef struct view {
     bool           dirty;          /* the screen must be redrawn */
     char           cwd[PATH_MAX];
     unsigned       nsaved, ncopies;
+    serve         *srv;            /* --serve, or NULL */
 } view;
 
 #endif

@@ -513,6 +513,7 @@ static const session_addr *session_resolve_addr(session *s, uint64_t addr, uint3
         diff_frame f = {
             .function = sf[k].function, .file = sf[k].file, .line = sf[k].line,
             .module = sf[k].module, .address = addr, .offset = sf[k].offset, .inlined = sf[k].inlined,
+            .system_name = sf[k].system_name,
         };
         session_pool_push(s, diff_loctab_intern(s->locs, &f));
         a.len++;
