@@ -92,7 +92,17 @@ void           diff_snapshot_module(const diff_snapshot *s, size_t i, const char
 /* ---- grouping, compare, sort ------------------------------------------ */
 
 typedef enum diff_group { DIFF_GROUP_LINENO, DIFF_GROUP_FILENAME, DIFF_GROUP_TRACEBACK } diff_group;
-typedef enum diff_sort  { DIFF_SORT_GROWTH, DIFF_SORT_ABSOLUTE, DIFF_SORT_FREED, DIFF_SORT_SIZE } diff_sort;
+typedef enum diff_sort  { DIFF_SORT_GROWTH, DIFF_SORT_ABSOLUTE, DIFF_SORT_FREED, DIFF_SORT_SIZE,
+                          DIFF_SORT_RATE } diff_sort;
+
+/* A group's trend over the window (trend.c, PRODUCT.md §10). */
+typedef struct diff_trend {
+    bool   known;      /* the history had a sample in the window before this one */
+    bool   suspect;    /* grew steadily across the window (diff_trend_rule) */
+    double rate_bps;   /* least-squares slope of its size, bytes per second */
+} diff_trend;
+
+typedef struct diff_trend_hist diff_trend_hist;
 
 /* tracemalloc.Filter: fnmatch `pattern` on the file name (tracemalloc's
  * rules), `lineno` < 0 means any line. */
@@ -109,6 +119,11 @@ typedef struct diff_options {
     diff_sort          sort;
     const diff_filter *filters;
     size_t             nfilters;
+    /* Read-only: when set, every statistic gets its trend from this
+     * history plus its size now (at the new snapshot's elapsed time), and
+     * DIFF_SORT_RATE sorts by it. The caller records the compare into the
+     * history afterwards (diff_trend_hist_record). */
+    const diff_trend_hist *trend;
 } diff_options;
 
 /* One statistic. For lineno/filename groups `frames` holds the group's one
@@ -122,6 +137,7 @@ typedef struct diff_stat {
      * of snapshots sharing one loctab under the same grouping, so a caller
      * can follow a row across refreshes (selection, trends). */
     uint64_t        key;
+    diff_trend      trend;   /* known only with diff_options.trend */
 } diff_stat;
 
 typedef struct diff_stats diff_stats;
@@ -154,6 +170,50 @@ void             diff_stats_total(const diff_stats *st, diff_stat *total);
 const diff_loctab *diff_stats_locs(const diff_stats *st);
 void             diff_stats_free(diff_stats *st);
 
+/* ---- trend and suspects (trend.c) --------------------------------------------- */
+
+/* The rule, on n samples (t[i] seconds ascending, v[i] bytes), the last
+ * one being now. rate_bps is the least-squares slope of v over t. The
+ * samples are split into four quarters (by index); the group is a suspect
+ * when all of these hold:
+ *   - there are at least DIFF_TREND_MIN_SAMPLES samples;
+ *   - the rate is at least DIFF_TREND_MIN_RATE bytes per second;
+ *   - each quarter's lowest size is strictly above the previous
+ *     quarter's lowest: the floor rose all through the window, so the
+ *     group never fell back to where it was at the start;
+ *   - the fitted rise (rate x the window's span) is larger than the
+ *     widest swing (highest - lowest) inside any one quarter: the growth
+ *     stands out of the churn (noise's floors rise by chance, 1 in 24).
+ * A bounded cache at its plateau (equal floors), a spike freed again (the
+ * floor falls back), churn netting to zero (no rise beyond its swing) and
+ * a line that only frees are not suspects; a steady leak is, also under
+ * churn whose swing is smaller than what the leak adds over the window.
+ * known is false when n < 2. */
+#define DIFF_TREND_MIN_SAMPLES 8
+#define DIFF_TREND_MIN_RATE    1.0       /* bytes per second */
+#define DIFF_TREND_MAX_SAMPLES 64        /* kept per group: one every window/64 s */
+#define DIFF_TREND_WINDOW_S    60.0      /* --window's default */
+void diff_trend_rule(const double *t, const int64_t *v, size_t n, diff_trend *out);
+
+/* The sizes of every group over the last `window_s` seconds, keyed by
+ * diff_stat.key: one history per grouping and filter set. A group not in
+ * a recorded compare had nothing live then (size 0). Samples closer than
+ * window_s / DIFF_TREND_MAX_SAMPLES to the last kept one are skipped, so
+ * memory stays bounded (at most DIFF_TREND_MAX_SAMPLES sizes per group
+ * seen in the window). */
+diff_trend_hist *diff_trend_hist_new(double window_s);
+void             diff_trend_hist_free(diff_trend_hist *h);
+double           diff_trend_hist_window(const diff_trend_hist *h);
+/* Records every statistic's size at time t_s (seconds, ascending across
+ * calls). 0, or -ENOMEM. */
+int              diff_trend_hist_record(diff_trend_hist *h, const diff_stats *st, double t_s);
+/* The trend of group `key` whose size is `size` at t_s: the rule over the
+ * history's samples in (t_s - window, t_s) and this one. */
+void             diff_trend_hist_eval(const diff_trend_hist *h, uint64_t key, double t_s,
+                                      int64_t size, diff_trend *out);
+/* Statistics flagged suspect (rows of st, not only those shown). */
+size_t           diff_stats_suspects(const diff_stats *st);
+
 /* ---- formatting -------------------------------------------------------- */
 
 /* tracemalloc's _format_size, to the digit. Returns buf. */
@@ -173,6 +233,7 @@ typedef struct diff_report_info {
     bool        traced;       /* from a live program: JSON says traces_dropped */
     uint64_t    traces_dropped;  /* allocations charged to <unknown> (trace table full) */
     const char *left_tracing; /* JSON: the program exec'd this and left tracing; may be NULL */
+    double      window_s;     /* JSON: the trend window, 0 = no trend (not said) */
 } diff_report_info;
 
 void diff_report_text(FILE *out, const diff_stats *st, const diff_options *opts,

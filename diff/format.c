@@ -52,6 +52,7 @@ static const char *const sort_names[] = {
     [DIFF_SORT_ABSOLUTE] = "absolute",
     [DIFF_SORT_FREED] = "freed",
     [DIFF_SORT_SIZE] = "size",
+    [DIFF_SORT_RATE] = "rate",
 };
 
 #define DIFF_NAMES(a) (sizeof(a) / sizeof *(a))
@@ -308,6 +309,9 @@ static void json_stat(FILE *out, const diff_stats *st, const diff_stat *s, bool 
     const diff_loctab *lt = diff_stats_locs(st);
     fputc('{', out);
     json_counts(out, s);
+    if (s->trend.known)
+        fprintf(out, ",\"trend\":{\"rate_bps\":%.1f,\"suspect\":%s}",
+                isfinite(s->trend.rate_bps) ? s->trend.rate_bps : 0.0, s->trend.suspect ? "true" : "false");
     fputs(",\"frames\":[", out);
     for (uint32_t i = 0; i < s->nframes; i++) {
         if (i)
@@ -334,6 +338,8 @@ static void json_header(FILE *out, const diff_options *o, const diff_report_info
             diff_sort_name(o->sort), info->frames_limit);
     if (info->traced)
         fprintf(out, ",\"traces_dropped\":%" PRIu64, info->traces_dropped);
+    if (info->window_s > 0)
+        fprintf(out, ",\"window_s\":%g", info->window_s);
     if (info->left_tracing) {
         fputs(",\"left_tracing_at_exec\":", out);
         diff_json_string(out, info->left_tracing);

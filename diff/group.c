@@ -25,6 +25,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,6 +76,8 @@ typedef struct grouper {
     diff_vec           scratch;      /* uint32_t: the current trace's key ids */
     diff_arena         strs;         /* synthesized sort strings */
     int64_t            tsize[2], tcount[2];
+    const diff_trend_hist *trend;    /* diff_options.trend, or NULL */
+    double             now_s;        /* the new snapshot's elapsed time */
 } grouper;
 
 /* ---- keys ------------------------------------------------------------------ */
@@ -404,6 +407,8 @@ static int grouper_init(grouper *g, diff_loctab *lt, const diff_options *o,
     g->cumulative = o->cumulative;
     g->filters = o->filters;
     g->nfilters = o->filters ? o->nfilters : 0;
+    g->trend = o->trend;
+    g->now_s = diff_snapshot_elapsed(a);
     diff_vec_init(&g->keys, sizeof(gkey));
     diff_idset_init(&g->keyset);
     diff_vec_init(&g->key_group, sizeof(uint32_t));
@@ -471,6 +476,15 @@ static void fields_size(const diff_stat *s, int64_t k[4])
     k[0] = s->size, k[1] = s->count, k[2] = 0, k[3] = 0;
 }
 
+/* rate: the trend's bytes per second (to the milli-byte; 0 without
+ * history), then §5's tie-breaks. */
+static void fields_rate(const diff_stat *s, int64_t k[4])
+{
+    double r = s->trend.known ? s->trend.rate_bps * 1000.0 : 0;
+    k[0] = r >= 9e18 ? INT64_MAX : r <= -9e18 ? -INT64_MAX : (int64_t)llround(r);
+    k[1] = s->size, k[2] = abs64(s->count_diff), k[3] = s->count;
+}
+
 /* Indexed by diff_sort. Every mode then breaks ties by the traceback, and
  * the whole key is compared descending (Python's sort(reverse=True)). */
 static const sort_fields sort_table[] = {
@@ -478,6 +492,7 @@ static const sort_fields sort_table[] = {
     [DIFF_SORT_ABSOLUTE] = fields_absolute,
     [DIFF_SORT_FREED] = fields_freed,
     [DIFF_SORT_SIZE] = fields_size,
+    [DIFF_SORT_RATE] = fields_rate,
 };
 
 /* A compact sort record: the four fields, the traceback's key ranks
@@ -547,6 +562,30 @@ static diff_stat group_stat(const group_rec *r, bool zero_diffs)
     return s;
 }
 
+/* A group's public key: its key's hash, or for a traceback the hashes of
+ * its frames' keys, most recent first. */
+static uint64_t group_key(const grouper *g, const group_rec *r)
+{
+    const gkey *keys = g->keys.data;
+    if (g->group != DIFF_GROUP_TRACEBACK)
+        return public_key(keys[r->key].hash);
+    const uint32_t *seq = (const uint32_t *)g->seqs.data + r->seq_off;
+    uint64_t h = 0x57a7;
+    for (uint32_t k = 0; k < r->seq_n; k++)
+        h = diff_hash_mix(h, keys[seq[k]].hash);
+    return public_key(h);
+}
+
+/* A group's statistic with its key and, with a history, its trend. */
+static diff_stat keyed_stat(const grouper *g, const group_rec *r, bool zero_diffs)
+{
+    diff_stat s = group_stat(r, zero_diffs);
+    s.key = group_key(g, r);
+    if (g->trend)
+        diff_trend_hist_eval(g->trend, s.key, g->now_s, s.size, &s.trend);
+    return s;
+}
+
 /* The sort records of all groups. Traceback ranks go oldest first (and
  * big-endian) into
  * one buffer (`*ranks_out`, freed by the caller); a single key points at
@@ -562,7 +601,7 @@ static int make_records(grouper *g, diff_sort sort, bool zero_diffs, sort_rec *r
         return -ENOMEM;
     for (size_t i = 0; i < g->groups.len; i++) {
         const group_rec *r = &groups[i];
-        diff_stat s = group_stat(r, zero_diffs);
+        diff_stat s = keyed_stat(g, r, zero_diffs);
         sort_table[sort](&s, recs[i].k);
         recs[i].idx = (uint32_t)i;
         if (!tb) {
@@ -580,20 +619,6 @@ static int make_records(grouper *g, diff_sort sort, bool zero_diffs, sort_rec *r
     return 0;
 }
 
-/* A group's public key: its key's hash, or for a traceback the hashes of
- * its frames' keys, most recent first. */
-static uint64_t group_key(const grouper *g, const group_rec *r)
-{
-    const gkey *keys = g->keys.data;
-    if (g->group != DIFF_GROUP_TRACEBACK)
-        return public_key(keys[r->key].hash);
-    const uint32_t *seq = (const uint32_t *)g->seqs.data + r->seq_off;
-    uint64_t h = 0x57a7;
-    for (uint32_t k = 0; k < r->seq_n; k++)
-        h = diff_hash_mix(h, keys[seq[k]].hash);
-    return public_key(h);
-}
-
 /* The statistics in sorted order, each with a copy of its frames. */
 static int emit_stats(grouper *g, diff_stats *st, const sort_rec *order, bool zero_diffs)
 {
@@ -605,10 +630,9 @@ static int emit_stats(grouper *g, diff_stats *st, const sort_rec *order, bool ze
         if (!frames)
             return -ENOMEM;
         memcpy(frames, r->rep, n * sizeof *frames);
-        st->stats[i] = group_stat(r, zero_diffs);
+        st->stats[i] = keyed_stat(g, r, zero_diffs);
         st->stats[i].frames = frames;
         st->stats[i].nframes = n;
-        st->stats[i].key = group_key(g, r);
     }
     return 0;
 }
@@ -655,7 +679,7 @@ static const diff_options default_options = {
 
 static bool options_valid(const diff_options *o, char *err, size_t errlen)
 {
-    if ((unsigned)o->group > DIFF_GROUP_TRACEBACK || (unsigned)o->sort > DIFF_SORT_SIZE) {
+    if ((unsigned)o->group > DIFF_GROUP_TRACEBACK || (unsigned)o->sort > DIFF_SORT_RATE) {
         diff_errf(err, errlen, "invalid grouping or sort mode");
         return false;
     }

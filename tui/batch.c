@@ -31,6 +31,8 @@ typedef struct batch {
     uint64_t       warned_traces; /* dropped traces already said on stderr */
     uint64_t       warned_marks;
     serve         *srv;           /* --serve, or NULL */
+    diff_trend_hist *trend;       /* the reports' sizes over --window */
+    size_t         suspects;      /* in the last report */
 } batch;
 
 /* Reports of lineno or filename statistics need each trace's top frame
@@ -82,17 +84,18 @@ static void batch_report(batch *b, const diff_snapshot *cur, const char *reason,
         .reason = reason, .label = diff_snapshot_label(cur), .signal = sig,
         .pid = (int)watch_pid(b->w), .elapsed_s = diff_snapshot_elapsed(cur),
         .traced = true, .traces_dropped = health.traces_dropped,
-        .left_tracing = watch_left_tracing(b->w),
+        .left_tracing = watch_left_tracing(b->w), .trend = b->trend,
     };
     batch_warn_health(b, &health);
-    int64_t growth = 0;
+    report_outcome res = {0};
     char err[256];
-    if (report_write(b->out, b->o, cur, b->baseline, &ev, &growth, err, sizeof(err)) != 0) {
+    if (report_write(b->out, b->o, cur, b->baseline, &ev, &res, err, sizeof(err)) != 0) {
         util_error("%s", err);
         return;
     }
-    if (growth > b->worst_growth)
-        b->worst_growth = growth;
+    if (res.growth > b->worst_growth)
+        b->worst_growth = res.growth;
+    b->suspects = res.suspects;
 }
 
 /* The baseline mark's own report compares it with itself, so every report
@@ -190,6 +193,7 @@ int batch_run(const options *o, char **argv)
 {
     batch b = {.o = o, .worst_growth = 0};
     char err[512];
+
     if (o->save_dir && snapdir_prepare(o->save_dir, err, sizeof(err)) != 0) {
         util_error("%s", err);
         return LEAKTOP_EXIT_USAGE;
@@ -225,6 +229,8 @@ int batch_run(const options *o, char **argv)
         serve_free(b.srv);
         return status;
     }
+    /* Without it reports just carry no trend. */
+    b.trend = diff_trend_hist_new(o->window_s);
     batch_loop(&b);
     serve_free(b.srv);
     int rc = watch_exit_code(b.w);
@@ -234,6 +240,7 @@ int batch_run(const options *o, char **argv)
         diff_snapshot_free(b.baseline);
     if (b.out != stdout)
         fclose(b.out);
+    diff_trend_hist_free(b.trend);
     if (o->fail_on_growth >= 0 && unknown) {
         util_error("--fail-on-growth: the program's growth is unknown (said above)");
         return LEAKTOP_EXIT_GROWTH_UNKNOWN;
@@ -241,6 +248,10 @@ int batch_run(const options *o, char **argv)
     if (o->fail_on_growth >= 0 && b.worst_growth > o->fail_on_growth) {
         util_error("growth since baseline %lld B exceeds --fail-on-growth %lld B",
                    (long long)b.worst_growth, (long long)o->fail_on_growth);
+        return LEAKTOP_EXIT_GROWTH;
+    }
+    if (o->fail_on_suspect && b.suspects) {
+        util_error("--fail-on-suspect: %zu suspect(s) in the last report", b.suspects);
         return LEAKTOP_EXIT_GROWTH;
     }
     return rc;

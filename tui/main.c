@@ -53,10 +53,11 @@ static int cmd_export(const cmd_entry *cmd, options *o, int npos, char **argv);
 
 static const cmd_entry cmd_table[] = {
     {"run", "run [OPTIONS] -- PROGRAM [ARGS...]", "launch under the tracer; live view, or --batch",
-     OPT_FRAMES | OPT_INTERVAL | OPTS_SHAPE | OPTS_SYMBOLS | OPTS_REPORT | OPT_BATCH | OPT_SAVE | OPT_FORMAT | OPT_SERVE | OPT_KEEP_LOG,
+     OPT_FRAMES | OPT_INTERVAL | OPTS_SHAPE | OPTS_SYMBOLS | OPTS_REPORT | OPT_BATCH | OPT_SAVE | OPT_FORMAT | OPT_SERVE | OPT_KEEP_LOG | OPT_WINDOW |
+         OPT_FAIL_SUSPECT,
      1, INT_MAX, true, cmd_run},
     {"attach", "attach [OPTIONS] PID", "live view of a process started with the tracer preloaded",
-     OPT_INTERVAL | OPTS_SHAPE | OPTS_SYMBOLS | OPT_SERVE, 1, 1, false, cmd_attach},
+     OPT_INTERVAL | OPTS_SHAPE | OPTS_SYMBOLS | OPT_SERVE | OPT_WINDOW, 1, 1, false, cmd_attach},
     {"mark", "mark PID [LABEL]", "take a labelled snapshot of a traced process", 0, 1, 2, false, cmd_mark},
     {"diff", "diff OLD NEW [OPTIONS]", "compare two saved snapshots (text, or --json)",
      OPTS_SHAPE | OPTS_REPORT, 2, 2, false, cmd_diff},
@@ -234,16 +235,16 @@ static int offline_report(const options *o, int nfiles, char **paths)
         .pid = diff_snapshot_pid(cur), .elapsed_s = diff_snapshot_elapsed(cur),
     };
     FILE *out = o->output ? fopen(o->output, "w") : stdout;
-    int64_t growth = 0;
+    report_outcome res = {0};
     char err[256];
     int rc = 0;
     if (!out) {
         util_error("%s: %s", o->output, strerror(errno));
         rc = LEAKTOP_EXIT_FAILURE;
-    } else if (report_write(out, o, cur, base, &ev, &growth, err, sizeof(err)) != 0) {
+    } else if (report_write(out, o, cur, base, &ev, &res, err, sizeof(err)) != 0) {
         util_error("%s", err);
         rc = LEAKTOP_EXIT_FAILURE;
-    } else if (o->fail_on_growth >= 0 && growth > o->fail_on_growth) {
+    } else if (o->fail_on_growth >= 0 && res.growth > o->fail_on_growth) {
         rc = LEAKTOP_EXIT_GROWTH;
     }
     if (out && out != stdout)

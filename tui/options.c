@@ -63,6 +63,17 @@ static int set_top(options *o, const char *a)
     return 0;
 }
 
+static int set_window(options *o, const char *a)
+{
+    long v;
+    if (util_parse_long(a, 1, 86400, &v))
+        return -1;
+    o->window_s = (double)v;
+    return 0;
+}
+
+static int set_fail_suspect(options *o, const char *a) { (void)a; o->fail_on_suspect = true; return 0; }
+
 static int set_fail(options *o, const char *a)
 {
     return util_parse_size(a, &o->fail_on_growth) ? -1 : 0;
@@ -142,7 +153,7 @@ static const option_row option_table[] = {
     {"--interval", OPT_INTERVAL, "MS", "snapshot period: live refresh, or batch reports every MS", set_interval},
     {"--group", OPT_GROUP, "KEY", "lineno | filename | traceback (default lineno)", set_group},
     {"--cumulative", OPT_CUMULATIVE, NULL, "count every frame of each traceback, not only the top one", set_cumulative},
-    {"--sort", OPT_SORT, "ORDER", "growth | absolute | freed | size (default growth)", set_sort},
+    {"--sort", OPT_SORT, "ORDER", "growth | absolute | freed | size | rate (default growth)", set_sort},
     {"--top", OPT_TOP, "N", "show N rows (0 = all; default 10 in text, all in JSON)", set_top},
     {"--include", OPT_INCLUDE, "GLOB[:LINE]", "keep only traces whose top frame's file matches", set_include},
     {"--exclude", OPT_EXCLUDE, "GLOB[:LINE]", "drop traces whose top frame's file matches", set_exclude},
@@ -161,6 +172,8 @@ static const option_row option_table[] = {
     {"--save", OPT_SAVE, "DIR", "write a snapshot file at every mark and at exit", set_save},
     {"--keep-log", OPT_KEEP_LOG, NULL, "live view: keep the program's output log after leaktop ends", set_keep_log},
     {"--fail-on-growth", OPT_FAIL, "SIZE", "exit 3 when growth since baseline exceeds SIZE (e.g. 10M)", set_fail},
+    {"--window", OPT_WINDOW, "SECONDS", "trend window: growth rate and suspects over the last SECONDS of refreshes or --interval reports (default 60)", set_window},
+    {"--fail-on-suspect", OPT_FAIL_SUSPECT, NULL, "exit 3 when the last report has a suspect: a group whose lowest size rose in each quarter of the window", set_fail_suspect},
     {"--help", OPT_HELP, NULL, "this help", set_help},
     {"--version", OPT_HELP, NULL, "print the version", set_version},
 };
@@ -183,6 +196,7 @@ void options_defaults(options *o)
     o->frames = watch_default_frames;
     o->top = (size_t)-1;  /* "not given": each output picks its default */
     o->fail_on_growth = -1;
+    o->window_s = DIFF_TREND_WINDOW_S;
     o->debuginfod = -1;
     o->diff.group = DIFF_GROUP_LINENO;
     o->diff.sort = DIFF_SORT_GROWTH;

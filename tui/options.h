@@ -40,6 +40,8 @@ enum {
     OPT_SERVE      = 1u << 19,
     OPT_DEBUGINFOD = 1u << 20,   /* --debuginfod and --no-debuginfod */
     OPT_MODULES    = 1u << 21,
+    OPT_WINDOW     = 1u << 22,   /* --window SECONDS: the trend window */
+    OPT_FAIL_SUSPECT = 1u << 23, /* --fail-on-suspect */
 };
 /* What a comparison is grouped, sorted and filtered by. */
 #define OPTS_SHAPE   (OPT_GROUP | OPT_CUMULATIVE | OPT_SORT | OPT_INCLUDE | OPT_EXCLUDE)
@@ -76,6 +78,8 @@ typedef struct options {
     bool         modules;         /* show --modules: where debug info comes from */
     int          debuginfod;      /* --debuginfod 1, --no-debuginfod 0, -1: DEBUGINFOD_URLS decides */
     int64_t      fail_on_growth;  /* --fail-on-growth SIZE, -1 = off */
+    double       window_s;        /* --window SECONDS (trend and suspects) */
+    bool         fail_on_suspect; /* --fail-on-suspect */
     bool         help, version;
 } options;
 

@@ -8,9 +8,11 @@
 #define REPORT_TEXT_TOP 10  /* text rows when --top is not given */
 
 int report_write(FILE *out, const options *o, const diff_snapshot *cur, const diff_snapshot *base,
-                 const report_event *ev, int64_t *growth, char *err, size_t errlen)
+                 const report_event *ev, report_outcome *res, char *err, size_t errlen)
 {
-    diff_stats *st = diff_compare(cur, base, &o->diff, err, errlen);
+    diff_options dopts = o->diff;
+    dopts.trend = ev->trend;
+    diff_stats *st = diff_compare(cur, base, &dopts, err, errlen);
     if (!st)
         return -1;
     char cwd[PATH_MAX];
@@ -28,6 +30,7 @@ int report_write(FILE *out, const options *o, const diff_snapshot *cur, const di
         .traced = ev->traced,
         .traces_dropped = ev->traces_dropped,
         .left_tracing = ev->left_tracing,
+        .window_s = ev->trend ? diff_trend_hist_window(ev->trend) : 0,
     };
     if (o->json)
         diff_report_json(out, st, &o->diff, &info);
@@ -36,7 +39,11 @@ int report_write(FILE *out, const options *o, const diff_snapshot *cur, const di
     fflush(out);
     diff_stat total;
     diff_stats_total(st, &total);
-    *growth = total.size_diff;
+    res->growth = total.size_diff;
+    res->suspects = diff_stats_suspects(st);
+    int rc = ev->trend ? diff_trend_hist_record(ev->trend, st, diff_snapshot_elapsed(cur)) : 0;
     diff_stats_free(st);
-    return 0;
+    if (rc < 0)
+        snprintf(err, errlen, "out of memory recording the trend");
+    return rc < 0 ? -1 : 0;
 }

@@ -19,11 +19,19 @@ typedef struct report_event {
     bool        traced;          /* a live program: traces_dropped is known */
     uint64_t    traces_dropped;  /* allocations charged to <unknown>: table full */
     const char *left_tracing;    /* what the program exec'd out of tracing, or NULL */
+    diff_trend_hist *trend;      /* a series of reports: each statistic's trend
+                                    from it, then this report recorded into it */
 } report_event;
 
+/* What a written report found. */
+typedef struct report_outcome {
+    int64_t growth;     /* total size growth since the baseline */
+    size_t  suspects;   /* statistics flagged suspect (all, not only shown) */
+} report_outcome;
+
 /* Compares cur against base (NULL = empty) and writes the report. Returns 0
- * and the total size growth through *growth, or -1 with err filled. */
+ * and what it found through *res, or -1 with err filled. */
 int report_write(FILE *out, const options *o, const diff_snapshot *cur, const diff_snapshot *base,
-                 const report_event *ev, int64_t *growth, char *err, size_t errlen);
+                 const report_event *ev, report_outcome *res, char *err, size_t errlen);
 
 #endif
