@@ -191,7 +191,8 @@ void             diff_stats_free(diff_stats *st);
  * known is false when n < 2. */
 #define DIFF_TREND_MIN_SAMPLES 8
 #define DIFF_TREND_MIN_RATE    1.0       /* bytes per second */
-#define DIFF_TREND_MAX_SAMPLES 64        /* kept per group: one every window/64 s */
+#define DIFF_TREND_MAX_SAMPLES 64        /* kept per group: one every window/64 s
+                                            (536 B per group seen in the window) */
 #define DIFF_TREND_WINDOW_S    60.0      /* --window's default */
 void diff_trend_rule(const double *t, const int64_t *v, size_t n, diff_trend *out);
 
@@ -204,9 +205,11 @@ void diff_trend_rule(const double *t, const int64_t *v, size_t n, diff_trend *ou
 diff_trend_hist *diff_trend_hist_new(double window_s);
 void             diff_trend_hist_free(diff_trend_hist *h);
 double           diff_trend_hist_window(const diff_trend_hist *h);
-/* Records every statistic's size at time t_s (seconds, ascending across
- * calls). 0, or -ENOMEM. */
-int              diff_trend_hist_record(diff_trend_hist *h, const diff_stats *st, double t_s);
+/* Records the size of every statistic (of the first max_rows, 0 = all:
+ * the rest then read as absent, so give them no trend) at time t_s
+ * (seconds, ascending across calls). 0, or -ENOMEM. */
+int              diff_trend_hist_record(diff_trend_hist *h, const diff_stats *st, double t_s,
+                                        size_t max_rows);
 /* The trend of group `key` whose size is `size` at t_s: the rule over the
  * history's samples in (t_s - window, t_s) and this one. */
 void             diff_trend_hist_eval(const diff_trend_hist *h, uint64_t key, double t_s,

@@ -168,13 +168,16 @@ static int record_one(diff_trend_hist *h, uint64_t key, int64_t size)
     return 0;
 }
 
-int diff_trend_hist_record(diff_trend_hist *h, const diff_stats *st, double t_s)
+int diff_trend_hist_record(diff_trend_hist *h, const diff_stats *st, double t_s, size_t max_rows)
 {
+    size_t n = diff_stats_count(st);
+    if (max_rows && max_rows < n)
+        n = max_rows;
     if (h->ticks && t_s - h->times[h->ticks % RING] < h->window_s / RING)
         return 0;
     h->ticks++;
     h->times[h->ticks % RING] = t_s;
-    for (size_t i = 0; i < diff_stats_count(st); i++) {
+    for (size_t i = 0; i < n; i++) {
         const diff_stat *s = diff_stats_get(st, i);
         if (record_one(h, s->key, s->size) < 0)
             return -ENOMEM;

@@ -7,7 +7,8 @@
 enum {
     LEAKTOP_EXIT_FAILURE     = 1,    /* a runtime error, said on stderr */
     LEAKTOP_EXIT_USAGE       = 2,    /* bad command line, or no terminal */
-    LEAKTOP_EXIT_GROWTH      = 3,    /* --fail-on-growth triggered */
+    LEAKTOP_EXIT_GROWTH      = 3,    /* --fail-on-growth triggered, or --fail-on-suspect
+                                        and the last report has a suspect */
     LEAKTOP_EXIT_NOT_TRACED  = 4,    /* the tracer did not start in the program */
     LEAKTOP_EXIT_GROWTH_UNKNOWN = 5, /* --fail-on-growth, and the program's growth is
                                         unknown: it exec'd out of tracing, or its

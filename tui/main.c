@@ -82,10 +82,13 @@ static void usage(FILE *out)
     }
     fprintf(out, "  leaktop --help | --version\n\noptions:\n");
     options_usage(out);
-    fprintf(out, "\nWithout the launcher: LD_PRELOAD=/path/to/libleaktop.so LEAKTOP_FRAMES=%u PROGRAM,\n"
+    fprintf(out, "\nA suspect: over --window, at least 8 samples and 1 B/s, each quarter's lowest size\n"
+                 "above the previous quarter's, and the rise wider than any swing inside a quarter.\n"
+                 "\nWithout the launcher: LD_PRELOAD=/path/to/libleaktop.so LEAKTOP_FRAMES=%u PROGRAM,\n"
                  "then `leaktop attach PID`. Exit status: the program's (128+N after signal N), %d when\n"
-                 "--fail-on-growth triggers, %d when its growth is unknown (exec out of tracing), %d the\n"
-                 "tracer did not start, %d usage, %d static/setuid, %d not executable, %d not found.\n"
+                 "--fail-on-growth or --fail-on-suspect triggers, %d when its growth is unknown (exec\n"
+                 "out of tracing), %d the tracer did not start, %d usage, %d static/setuid, %d not\n"
+                 "executable, %d not found.\n"
                  "Each command takes only the options that mean something for it.\n",
             watch_default_frames, LEAKTOP_EXIT_GROWTH, LEAKTOP_EXIT_GROWTH_UNKNOWN, LEAKTOP_EXIT_NOT_TRACED,
             LEAKTOP_EXIT_USAGE, LEAKTOP_EXIT_UNTRACEABLE, LEAKTOP_EXIT_NOEXEC, LEAKTOP_EXIT_NOTFOUND);

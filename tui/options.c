@@ -172,8 +172,8 @@ static const option_row option_table[] = {
     {"--save", OPT_SAVE, "DIR", "write a snapshot file at every mark and at exit", set_save},
     {"--keep-log", OPT_KEEP_LOG, NULL, "live view: keep the program's output log after leaktop ends", set_keep_log},
     {"--fail-on-growth", OPT_FAIL, "SIZE", "exit 3 when growth since baseline exceeds SIZE (e.g. 10M)", set_fail},
-    {"--window", OPT_WINDOW, "SECONDS", "trend window: growth rate and suspects over the last SECONDS of refreshes or --interval reports (default 60)", set_window},
-    {"--fail-on-suspect", OPT_FAIL_SUSPECT, NULL, "exit 3 when the last report has a suspect: a group whose lowest size rose in each quarter of the window", set_fail_suspect},
+    {"--window", OPT_WINDOW, "SECONDS", "rates and suspects over the last SECONDS of snapshots (default 60)", set_window},
+    {"--fail-on-suspect", OPT_FAIL_SUSPECT, NULL, "exit 3 when the last report has a suspect (grew all through --window)", set_fail_suspect},
     {"--help", OPT_HELP, NULL, "this help", set_help},
     {"--version", OPT_HELP, NULL, "print the version", set_version},
 };

@@ -41,7 +41,7 @@ int report_write(FILE *out, const options *o, const diff_snapshot *cur, const di
     diff_stats_total(st, &total);
     res->growth = total.size_diff;
     res->suspects = diff_stats_suspects(st);
-    int rc = ev->trend ? diff_trend_hist_record(ev->trend, st, diff_snapshot_elapsed(cur)) : 0;
+    int rc = ev->trend ? diff_trend_hist_record(ev->trend, st, diff_snapshot_elapsed(cur), 0) : 0;
     diff_stats_free(st);
     if (rc < 0)
         snprintf(err, errlen, "out of memory recording the trend");

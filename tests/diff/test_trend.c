@@ -104,7 +104,7 @@ static diff_stats *refresh(diff_trend_hist *h, diff_loctab *lt, double t, int64_
     char err[256];
     diff_stats *st = diff_compare(s, NULL, &o, err, sizeof err);
     CHECK(st != NULL);
-    CHECK_INT(diff_trend_hist_record(h, st, t), 0);
+    CHECK_INT(diff_trend_hist_record(h, st, t, 0), 0);
     diff_snapshot_free(s);
     return st;
 }

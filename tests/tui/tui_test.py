@@ -526,11 +526,45 @@ def test_attach_serve_answers_and_detaches(_):
             os.unlink(seg)
 
 
+def test_suspect_marked_counted_copied_then_clears(_):
+    """A line that keeps leaking (SIGUSR1 every 150 ms) gets the suspect
+    mark and the header counts it; y copies both; once it stops, its floor
+    no longer rises and the suspect clears within the 2 s window."""
+    t = Term(["run", "--window", "2", "--interval", "100", "--", FIXTURE])
+    try:
+        t.wait(r"977 KiB\s+100\s.*" + loc(BIG_LINE))
+        pid = t.pid()
+        deadline = time.time() + 3 * TIMEOUT
+        s = t.screen()
+        while not re.search(r"suspects 1 \(window 2s\)", s):
+            expect(time.time() < deadline, "no suspect while leaking", t)
+            os.kill(pid, signal.SIGUSR1)
+            time.sleep(0.15)
+            s = t.screen()
+        marked = [l for l in table_rows(s) if "!" in l]
+        expect(len(marked) == 1 and re.search(loc(LEAK_LINE), marked[0]), "the leak's row alone is marked", t)
+        t.keys("y")
+        s = t.wait(r"screen copied: \S+\.txt")
+        path = re.search(r"screen copied: (\S+\.txt)", s).group(1)
+        with open(path) as f:
+            text = f.read()
+        os.unlink(path)
+        expect("suspects 1 (window 2s)" in text and
+               any("!" in l and re.search(loc(LEAK_LINE), l) for l in text.split("\n")),
+               "y copies the mark and the count: " + text, t)
+        s = t.wait(r"suspects 0 \(window 2s\)")
+        expect(not [l for l in table_rows(s) if "!" in l], "no mark once the leak stopped", t)
+        t.keys("q")
+        expect(t.exit_status() == 0, "exit status", t)
+    finally:
+        t.close()
+
+
 TESTS = {name[5:]: fn for name, fn in globals().items() if name.startswith("test_")}
 
 OWN_START = {"attach_q_leaves_program_running", "keep_log_keeps_program_output",
              "save_writes_marks_and_final_state", "serve_answers_while_the_view_runs",
-             "attach_serve_answers_and_detaches"}
+             "attach_serve_answers_and_detaches", "suspect_marked_counted_copied_then_clears"}
 
 SETUPS = {
     "largest_live_line_first_before_baseline": dict(env={"TERM": "xterm-256color"}),

@@ -98,16 +98,22 @@ static void view_draw_line2(const view *v)
     view_draw_pair(v, 2, x, "filter ", VIEW_ROLE_NORMAL, v->filter.n ? v->filter.text : "none");
 }
 
-/* The traced-memory sparkline takes half the row; the log path the rest. */
+/* The suspect count (diff_trend_rule over --window) leads the row, so it
+ * is never cut off; the traced-memory sparkline takes half of the rest,
+ * the log path the other half. */
 static void view_draw_line3(const view *v)
 {
     int64_t vals[VIEW_TOTALS_LEN];
-    char spark[VIEW_TOTALS_LEN * 4 + 1], path[PATH_MAX];
-    int width = v->prog.log_path[0] ? v->term.cols / 2 - 7 : v->term.cols - 7;
+    char spark[VIEW_TOTALS_LEN * 4 + 1], path[PATH_MAX], text[64];
+    size_t ns = v->data.table.suspects;
+    snprintf(text, sizeof(text), "%zu (window %gs)", ns, v->o->window_s);
+    int x = view_draw_pair(v, 3, 0, "suspects ", ns ? VIEW_ROLE_SUSPECT : VIEW_ROLE_NORMAL, text);
+    int rest = v->term.cols - x;
+    int width = v->prog.log_path[0] ? rest / 2 - 7 : rest - 7;
     int n = view_table_totals(&v->data.table, vals, width > 0 ? width : 0);
     view_spark(spark, sizeof(spark), vals, n, v->term.g);
-    int x = view_term_put(&v->term, 3, 0, 7, VIEW_ROLE_DIM, "memory ", false);
-    x += view_term_put(&v->term, 3, x, width, VIEW_ROLE_NORMAL, spark, true);
+    x += view_term_put(&v->term, 3, x, 7, VIEW_ROLE_DIM, "memory ", false);
+    x += view_term_put(&v->term, 3, x, width > 0 ? width : 0, VIEW_ROLE_NORMAL, spark, true);
     if (!v->prog.log_path[0])
         return;
     x += view_term_put(&v->term, 3, x, v->term.cols - x, VIEW_ROLE_DIM, "  log ", false);
@@ -222,8 +228,10 @@ static void view_draw_row(const view *v, int y, size_t i, const view_layout *lay
                                                                                      : VIEW_ROLE_NORMAL;
         x += view_term_put(&v->term, y, x, lay->width[c], sel ? VIEW_ROLE_SELECTED : role, cell, false) + 1;
     }
-    bool big = view_table_bigger(s);
-    view_term_put(&v->term, y, x, 1, sel ? VIEW_ROLE_SELECTED : VIEW_ROLE_FLAG, big ? v->term.g->bigger : " ", false);
+    bool big = view_table_bigger(s), suspect = view_table_row_trend(&v->data.table, i).suspect;
+    const char *flag = suspect ? v->term.g->suspect : big ? v->term.g->bigger : " ";
+    view_role flag_role = sel ? VIEW_ROLE_SELECTED : suspect ? VIEW_ROLE_SUSPECT : VIEW_ROLE_FLAG;
+    view_term_put(&v->term, y, x, 1, flag_role, flag, false);
     x += 2;
     if (lay->trend) {
         int64_t vals[VIEW_TREND_COLS];

@@ -59,6 +59,7 @@ void view_model_collect(view *v, bool wait)
     if (!j->res.st) {
         view_footer_say(&v->footer, true, "%s", j->res.err);
     } else {
+        v->data.table.window_s = v->o->window_s;
         view_table_adopt(&v->data.table, &j->res, j->cur, j->mode, j->sample);
         view_cursor_clamp(&v->data.table.cur, v->data.table.nrows, view_term_body_rows(&v->term), true);
         if (j->sample)

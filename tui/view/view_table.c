@@ -120,6 +120,8 @@ void view_table_free(view_table *t)
     if (t->st)
         diff_stats_free(t->st);
     free(t->trend.slots);
+    diff_trend_hist_free(t->hist);
+    free(t->trends);
     memset(t, 0, sizeof(*t));
 }
 
@@ -176,6 +178,37 @@ static void view_table_reselect(view_table *t, uint64_t old_key, bool same_mode)
     }
 }
 
+/* Each row's trend from the history before this snapshot and its size
+ * now; a sampled refresh is then recorded. A regroup or re-sort of the
+ * same snapshot finds the same trends (the history's samples before it). */
+static void view_table_trends(view_table *t, const diff_snapshot *cur, uint64_t mode, bool sample)
+{
+    size_t n = t->nrows < VIEW_TREND_ROWS ? t->nrows : VIEW_TREND_ROWS;
+    free(t->trends);
+    t->trends = t->nrows ? xcalloc(t->nrows, sizeof(*t->trends)) : NULL;
+    t->suspects = 0;
+    if (t->hist && t->hist_mode != mode) {
+        diff_trend_hist_free(t->hist);
+        t->hist = NULL;
+    }
+    if (!t->hist && sample) {
+        t->hist = diff_trend_hist_new(t->window_s);
+        t->hist_mode = mode;
+    }
+    if (!t->hist || !cur)
+        return;
+    double now = diff_snapshot_elapsed(cur);
+    for (size_t i = 0; i < n; i++) {
+        const diff_stat *s = diff_stats_get(t->st, i);
+        diff_trend_hist_eval(t->hist, s->key, now, s->size, &t->trends[i]);
+        t->suspects += t->trends[i].suspect;
+    }
+    if (sample && diff_trend_hist_record(t->hist, t->st, now, VIEW_TREND_ROWS) != 0) {
+        diff_trend_hist_free(t->hist);   /* out of memory: the trends start over */
+        t->hist = NULL;
+    }
+}
+
 void view_table_adopt(view_table *t, view_compare_result *r, const diff_snapshot *cur,
                       uint64_t mode, bool sample)
 {
@@ -189,6 +222,7 @@ void view_table_adopt(view_table *t, view_compare_result *r, const diff_snapshot
     r->st = NULL;
     if (sample)
         view_table_sample(t, cur, mode);
+    view_table_trends(t, cur, mode, sample);
     view_table_reselect(t, old_key, same_mode);
 }
 
@@ -200,6 +234,11 @@ const diff_stat *view_table_row(const view_table *t, size_t i)
 const diff_stat *view_table_selected(const view_table *t)
 {
     return view_table_row(t, t->cur.sel);
+}
+
+diff_trend view_table_row_trend(const view_table *t, size_t i)
+{
+    return t->trends && i < t->nrows ? t->trends[i] : (diff_trend){0};
 }
 
 bool view_table_bigger(const diff_stat *s)

@@ -58,6 +58,13 @@ typedef struct view_table {
     view_trend    trend;
     int64_t       totals[VIEW_TOTALS_LEN];   /* traced bytes, ring */
     size_t        ntotals, totals_head;
+    /* Trend and suspects (diff_trend_rule) over the refreshes of one
+     * grouping: a regroup starts them over. */
+    double           window_s;   /* --window; set before each adopt */
+    diff_trend_hist *hist;       /* NULL until the first sampled refresh */
+    uint64_t         hist_mode;
+    diff_trend      *trends;     /* per row, nrows long (none past VIEW_TREND_ROWS) */
+    size_t           suspects;   /* rows flagged suspect */
 } view_table;
 
 void view_table_free(view_table *t);
@@ -73,6 +80,8 @@ void view_table_adopt(view_table *t, view_compare_result *r, const diff_snapshot
 
 const diff_stat *view_table_row(const view_table *t, size_t i);
 const diff_stat *view_table_selected(const view_table *t);
+/* Row i's trend (known false when it has none). */
+diff_trend view_table_row_trend(const view_table *t, size_t i);
 /* Size grew while the block count stayed flat: blocks got bigger. */
 bool view_table_bigger(const diff_stat *s);
 /* The row's recent sizes, oldest first; returns how many (0..max). */

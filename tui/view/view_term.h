@@ -21,6 +21,7 @@ typedef enum view_role {
     VIEW_ROLE_GROW,       /* positive differences */
     VIEW_ROLE_SHRINK,     /* negative differences */
     VIEW_ROLE_FLAG,       /* "blocks got bigger" marks, warnings */
+    VIEW_ROLE_SUSPECT,    /* the suspect mark and count */
     VIEW_ROLE_DIM,        /* secondary text: modules, frame numbers */
     VIEW_ROLE_FOOTER,     /* key hints */
     VIEW_ROLE_MESSAGE,    /* footer messages */

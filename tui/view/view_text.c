@@ -13,11 +13,11 @@ static const char *const view_levels_ascii[] = {"_", ".", "-", "=", "#"};
 
 static const view_glyphs view_glyphs_utf8 = {
     .utf8 = true, .ellipsis = "…", .ellipsis_cols = 1,
-    .levels = view_levels_utf8, .nlevels = 8, .bigger = "^",
+    .levels = view_levels_utf8, .nlevels = 8, .bigger = "^", .suspect = "!",
 };
 static const view_glyphs view_glyphs_ascii = {
     .utf8 = false, .ellipsis = "..", .ellipsis_cols = 2,
-    .levels = view_levels_ascii, .nlevels = 5, .bigger = "^",
+    .levels = view_levels_ascii, .nlevels = 5, .bigger = "^", .suspect = "!",
 };
 
 const view_glyphs *view_glyphs_get(bool utf8)

@@ -17,6 +17,7 @@ typedef struct view_glyphs {
     const char *const *levels;  /* sparkline, lowest first */
     int         nlevels;
     const char *bigger;         /* row flag: size grew, count flat */
+    const char *suspect;        /* row flag: a suspect (diff_trend_rule); wins over bigger */
 } view_glyphs;
 
 const view_glyphs *view_glyphs_get(bool utf8);
