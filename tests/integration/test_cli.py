@@ -62,6 +62,15 @@ try:
                    "attach refuses --frames")
     one_line_error(run(["show", "x.ltsnap", "--save", tmp]), 2, r"show: --save does not apply",
                    "show refuses --save")
+    one_line_error(run(["run", "--batch", "--window", "0", "--", fx_exit]), 2, "--window", "window of 0 s")
+    one_line_error(run(["diff", "a.ltsnap", "b.ltsnap", "--fail-on-suspect"]), 2,
+                   r"diff: --fail-on-suspect does not apply", "diff refuses --fail-on-suspect (no history)")
+    one_line_error(run(["show", "a.ltsnap", "--window", "5"]), 2, r"show: --window does not apply",
+                   "show refuses --window")
+    p = run(["run", "--json", "--window", "7", "--", fx_exit])
+    last = json.loads(p.stdout.strip().splitlines()[-1])
+    check("--window is the report's window_s; one report: no trend",
+          last.get("window_s") == 7 and all("trend" not in s for s in last["stats"]), p.stdout)
     one_line_error(run(["run", "--batch", "--frames", "253", "--", fx_exit]), 2, "--frames",
                    "frames above the tracer's maximum")
     p = run(["run", "--batch", "--frames", "252", "--", fx_exit])
