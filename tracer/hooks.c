@@ -153,14 +153,31 @@ static inline bool lt_is_boot(void *p)
     .rbp = *(const uintptr_t *)__builtin_frame_address(0),      \
 })
 
+/* Sampling mode: a block the countdown passes over costs a compare and a
+ * subtraction here, and its free one filter load (lt_untrack). */
+static inline bool lt_unsampled(size_t size)
+{
+    return LT_UNLIKELY(lt_g.sample_bytes != 0) && !lt_sample_take(size);
+}
+
+/* Might the table hold p? Always in exact mode; in sampling mode only
+ * when p's filter bucket is not empty. */
+static inline bool lt_may_hold(void *p)
+{
+    return LT_LIKELY(lt_g.sample_bytes == 0) || lt_blocks_maybe((uintptr_t)p);
+}
+
 static inline void lt_track(void *p, size_t size, const lt_frame_state *caller)
 {
+    if (lt_unsampled(size))
+        return;  /* no stack, no table, no counter */
     /* Until our constructor ran, libc may not be ready to tell a thread's
      * stack bounds: the first few allocations use libunwind alone. */
     uint32_t id = lt_capture_stack(__atomic_load_n(&lt_g.constructed, __ATOMIC_ACQUIRE) ? caller : NULL);
     if (lt_blocks_insert((uintptr_t)p, id, size))
-        lt_count(id, (int64_t)size, 1);
+        lt_count_block(id, size, 1);
 }
+
 
 /* Must run before the block goes back to glibc: once freed, another thread
  * may get the same address and insert it. */
@@ -168,9 +185,9 @@ static inline void lt_untrack(void *p)
 {
     uint32_t id;
     uint64_t size;
-    if (!lt_blocks_remove((uintptr_t)p, &id, &size))
-        return; /* a block we never saw (allocated before tracing, or nested) */
-    lt_count(id, -(int64_t)size, -1);
+    if (!lt_may_hold(p) || !lt_blocks_remove((uintptr_t)p, &id, &size))
+        return; /* a block we never saw (before tracing, nested, or not sampled) */
+    lt_count_block(id, size, -1);
 }
 
 /* Records a fresh block; keeps errno as the allocator left it. */
@@ -228,7 +245,7 @@ static inline void *lt_realloc(void *old, size_t size, const lt_frame_state *cal
 {
     uint32_t old_id = 0;
     uint64_t old_size = 0;
-    bool had = old && lt_blocks_remove((uintptr_t)old, &old_id, &old_size);
+    bool had = old && lt_may_hold(old) && lt_blocks_remove((uintptr_t)old, &old_id, &old_size);
     void *p = lt_next.realloc(old, size);
     int saved = errno;
     if (had) {
@@ -236,7 +253,7 @@ static inline void *lt_realloc(void *old, size_t size, const lt_frame_state *cal
          * only fail when the table cannot grow: then stop counting it). */
         bool old_gone = p != NULL || (old && size == 0);
         if (old_gone || !lt_blocks_insert((uintptr_t)old, old_id, old_size))
-            lt_count(old_id, -(int64_t)old_size, -1);
+            lt_count_block(old_id, old_size, -1);
     }
     if (p)
         lt_track(p, size, caller);

@@ -51,7 +51,8 @@ static int cmd_show(const cmd_entry *cmd, options *o, int npos, char **argv);
 
 static const cmd_entry cmd_table[] = {
     {"run", "run [OPTIONS] -- PROGRAM [ARGS...]", "launch under the tracer; live view, or --batch",
-     OPT_FRAMES | OPT_INTERVAL | OPTS_SHAPE | OPTS_SYMBOLS | OPTS_REPORT | OPT_BATCH | OPT_SAVE | OPT_KEEP_LOG,
+     OPT_FRAMES | OPT_INTERVAL | OPTS_SHAPE | OPTS_SYMBOLS | OPTS_REPORT | OPT_BATCH | OPT_SAVE | OPT_KEEP_LOG |
+         OPT_SAMPLE,
      1, INT_MAX, true, cmd_run},
     {"attach", "attach [OPTIONS] PID", "live view of a process started with the tracer preloaded",
      OPT_INTERVAL | OPTS_SHAPE | OPTS_SYMBOLS, 1, 1, false, cmd_attach},

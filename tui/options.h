@@ -34,6 +34,7 @@ enum {
     OPT_FAIL       = 1u << 14,
     OPT_HELP       = 1u << 15,   /* --help and --version: every command */
     OPT_KEEP_LOG   = 1u << 16,
+    OPT_SAMPLE     = 1u << 17,
 };
 /* What a comparison is grouped, sorted and filtered by. */
 #define OPTS_SHAPE   (OPT_GROUP | OPT_CUMULATIVE | OPT_SORT | OPT_INCLUDE | OPT_EXCLUDE)
@@ -64,6 +65,7 @@ typedef struct options {
     const char  *save_dir;        /* --save DIR */
     bool         keep_log;        /* --keep-log: the live view's program log stays */
     int64_t      fail_on_growth;  /* --fail-on-growth SIZE, -1 = off */
+    uint64_t     sample_bytes;    /* --sample BYTES: 0 = exact (LEAKTOP_SAMPLE is inherited) */
     bool         help, version;
 } options;
 
