@@ -46,7 +46,7 @@ static inline uint64_t lt_addr_hash(uintptr_t a)
 
 bool lt_blocks_init(void)
 {
-    if (lt_g.sample_bytes) {
+    if (lt_option(LT_OPT_SAMPLE)) {
         lt_block_filter = lt_map((size_t)1 << LT_FILTER_BITS);
         if (!lt_block_filter)
             return false;

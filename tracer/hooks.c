@@ -153,8 +153,54 @@ static inline bool lt_is_boot(void *p)
     .rbp = *(const uintptr_t *)__builtin_frame_address(0),      \
 })
 
-/* Sampling mode: a block the countdown passes over costs a compare and a
- * subtraction here, and its free one filter load (lt_untrack). */
+/* Sampling mode. A block the countdown passes over goes straight to the
+ * allocator before any of the hook's guard work (lt_skip_alloc), and a
+ * free whose filter bucket is empty likewise (lt_skip_free): nothing of
+ * the tracer's shared state is touched, and a signal handler running
+ * meanwhile can only find this thread's countdown a few bytes off. Those
+ * calls never reach lt_leave, so they look at the mark requests here. */
+static void __attribute__((noinline)) lt_fast_mark(void)
+{
+    if (lt_enter()) {
+        lt_leave();  /* takes the requests */
+    }
+}
+
+static inline void lt_fast_marks(void)
+{
+    const lt_shm_header *h = lt_g.hdr;
+    if (LT_UNLIKELY(__atomic_load_n(&h->mark_req, __ATOMIC_RELAXED) !=
+                    __atomic_load_n(&h->mark_done, __ATOMIC_RELAXED)))
+        lt_fast_mark();
+}
+
+/* sample_bytes is stored (release) after the segment, the filter and
+ * lt_g.hdr are in place, so a thread that reads it non-zero may use them. */
+static inline bool lt_sampling(void)
+{
+    return LT_UNLIKELY(__atomic_load_n(&lt_g.sample_bytes, __ATOMIC_ACQUIRE) != 0);
+}
+
+/* True: pass the call through untraced (the block is not sampled). */
+static inline bool lt_skip_alloc(size_t size)
+{
+    if (LT_LIKELY(!lt_sampling()) || lt_sample_take(size))
+        return false;
+    lt_fast_marks();
+    return true;
+}
+
+/* True: p is not in the table (not sampled): free it untraced. */
+static inline bool lt_skip_free(void *p)
+{
+    if (LT_LIKELY(!lt_sampling()) || lt_blocks_maybe((uintptr_t)p))
+        return false;
+    lt_fast_marks();
+    return true;
+}
+
+/* realloc decides inside the hook (both blocks at once): true when the
+ * new block is not sampled. */
 static inline bool lt_unsampled(size_t size)
 {
     return LT_UNLIKELY(lt_g.sample_bytes != 0) && !lt_sample_take(size);
@@ -169,8 +215,6 @@ static inline bool lt_may_hold(void *p)
 
 static inline void lt_track(void *p, size_t size, const lt_frame_state *caller)
 {
-    if (lt_unsampled(size))
-        return;  /* no stack, no table, no counter */
     /* Until our constructor ran, libc may not be ready to tell a thread's
      * stack bounds: the first few allocations use libunwind alone. */
     uint32_t id = lt_capture_stack(__atomic_load_n(&lt_g.constructed, __ATOMIC_ACQUIRE) ? caller : NULL);
@@ -185,12 +229,13 @@ static inline void lt_untrack(void *p)
 {
     uint32_t id;
     uint64_t size;
-    if (!lt_may_hold(p) || !lt_blocks_remove((uintptr_t)p, &id, &size))
-        return; /* a block we never saw (before tracing, nested, or not sampled) */
+    if (!lt_blocks_remove((uintptr_t)p, &id, &size))
+        return; /* a block we never saw (allocated before tracing, or nested) */
     lt_count_block(id, size, -1);
 }
 
-/* Records a fresh block; keeps errno as the allocator left it. */
+/* Records a fresh block (in sampling mode, a sampled one: the others
+ * passed by, lt_skip_alloc); keeps errno as the allocator left it. */
 static inline void *lt_after_alloc(void *p, size_t size, const lt_frame_state *caller)
 {
     if (p) {
@@ -202,22 +247,33 @@ static inline void *lt_after_alloc(void *p, size_t size, const lt_frame_state *c
     return p;
 }
 
-void *malloc(size_t size)
+/* Out of line, so the sampling fast path in malloc keeps a light frame. */
+static void *__attribute__((noinline)) lt_malloc_traced(size_t size, const lt_frame_state *caller)
 {
     if (!lt_enter())
         return lt_pass(LT_ALLOC_MALLOC, size, 0);
+    return lt_after_alloc(lt_next.malloc(size), size, caller);
+}
+
+void *malloc(size_t size)
+{
+    if (lt_skip_alloc(size))
+        return lt_pass(LT_ALLOC_MALLOC, size, 0);
     lt_frame_state caller = LT_CALLER();
-    return lt_after_alloc(lt_next.malloc(size), size, &caller);
+    return lt_malloc_traced(size, &caller);
 }
 
 void *calloc(size_t n, size_t each)
 {
-    if (!lt_enter())
+    /* An overflowing product fails in calloc; what it draws is harmless. */
+    if (lt_skip_alloc(n * each) || !lt_enter())
         return lt_pass(LT_ALLOC_CALLOC, n, each);
     lt_frame_state caller = LT_CALLER();
     /* calloc itself rejects overflow; the product is only used on success. */
     return lt_after_alloc(lt_next.calloc(n, each), n * each, &caller);
 }
+
+static void lt_free_traced(void *p);
 
 void free(void *p)
 {
@@ -227,6 +283,15 @@ void free(void *p)
         lt_boot_free(p);
         return;
     }
+    if (lt_skip_free(p)) {
+        lt_next.free(p);
+        return;
+    }
+    lt_free_traced(p);
+}
+
+static void __attribute__((noinline)) lt_free_traced(void *p)
+{
     if (!lt_enter()) {
         lt_next.free(p);
         return;
@@ -255,7 +320,7 @@ static inline void *lt_realloc(void *old, size_t size, const lt_frame_state *cal
         if (old_gone || !lt_blocks_insert((uintptr_t)old, old_id, old_size))
             lt_count_block(old_id, old_size, -1);
     }
-    if (p)
+    if (p && !lt_unsampled(size))
         lt_track(p, size, caller);
     errno = saved;
     lt_leave();
@@ -294,7 +359,7 @@ static inline bool lt_align_ok(size_t align)
 
 void *memalign(size_t align, size_t size)
 {
-    if (!lt_enter())
+    if (lt_skip_alloc(size) || !lt_enter())
         return lt_pass(LT_ALLOC_MEMALIGN, align, size);
     lt_frame_state caller = LT_CALLER();
     return lt_after_alloc(lt_next.memalign(align, size), size, &caller);
@@ -308,7 +373,7 @@ int posix_memalign(void **out, size_t align, size_t size)
         return EINVAL;
     int saved = errno;
     void *p;
-    if (!lt_enter()) {
+    if (lt_skip_alloc(size) || !lt_enter()) {
         p = lt_pass(LT_ALLOC_MEMALIGN, align, size);
     } else {
         lt_frame_state caller = LT_CALLER();
@@ -325,7 +390,7 @@ int posix_memalign(void **out, size_t align, size_t size)
  * up); another allocator's own aligned_alloc keeps its own rules. */
 void *aligned_alloc(size_t align, size_t size)
 {
-    if (!lt_enter())
+    if (lt_skip_alloc(size) || !lt_enter())
         return lt_booting() ? lt_boot_alloc(LT_ALLOC_MEMALIGN, align, size) : lt_next.aligned_alloc(align, size);
     lt_frame_state caller = LT_CALLER();
     return lt_after_alloc(lt_next.aligned_alloc(align, size), size, &caller);
@@ -333,7 +398,7 @@ void *aligned_alloc(size_t align, size_t size)
 
 void *valloc(size_t size)
 {
-    if (!lt_enter())
+    if (lt_skip_alloc(size) || !lt_enter())
         return lt_pass(LT_ALLOC_VALLOC, size, 0);
     lt_frame_state caller = LT_CALLER();
     return lt_after_alloc(lt_next.valloc(size), size, &caller);
@@ -341,7 +406,7 @@ void *valloc(size_t size)
 
 void *pvalloc(size_t size)
 {
-    if (!lt_enter())
+    if (lt_skip_alloc(size) || !lt_enter())
         return lt_pass(LT_ALLOC_PVALLOC, size, 0);
     lt_frame_state caller = LT_CALLER();
     return lt_after_alloc(lt_next.pvalloc(size), size, &caller);

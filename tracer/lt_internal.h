@@ -30,7 +30,8 @@ enum { LT_UNINIT = 0, LT_BUSY_INIT, LT_READY, LT_OFF };
 typedef struct lt_globals {
     int            status;          /* atomic */
     lt_shm_header *hdr;             /* the mapped segment */
-    uint64_t       sample_bytes;    /* LEAKTOP_SAMPLE: 0 = exact (read on every hook) */
+    uint64_t       sample_bytes;    /* LEAKTOP_SAMPLE once tracing runs (0 = exact, or not
+                                       yet): read on every hook, set before READY */
     size_t         seg_size;
     char           seg_name[64];    /* "/leaktop-<uid>-<pid>-<random>" */
     pid_t          launcher;        /* the frontend that launched us (LEAKTOP_LAUNCHER), or 0 */
@@ -210,8 +211,11 @@ bool     lt_sample_hit(uint64_t t) LT_HIDDEN;        /* the slow path: draws */
  * its chance to be sampled (count in 1/LT_SAMPLE_ONE blocks). Recomputed
  * from the stored size on free, so the subtraction cancels exactly. */
 void     lt_sample_weight(uint64_t size, int64_t *bytes, int64_t *count) LT_HIDDEN;
-void     lt_sample_init(void) LT_HIDDEN;
+void     lt_sample_init(void) LT_HIDDEN;   /* at set-up: the mean, the seed */
+void     lt_sample_start(void) LT_HIDDEN;  /* sets lt_g.sample_bytes: the segment is there */
 
+/* True when the block is sampled; false (the common case) costs a
+ * compare and a subtraction on this thread's countdown. */
 static inline bool lt_sample_take(uint64_t size)
 {
     uint64_t t = size + (size == 0);

@@ -36,9 +36,13 @@ static uint64_t lt_splitmix(uint64_t x)
 
 void lt_sample_init(void)
 {
-    lt_g.sample_bytes = (uint64_t)lt_option(LT_OPT_SAMPLE);
-    lt_sample_mean = (double)lt_g.sample_bytes;
+    lt_sample_mean = (double)lt_option(LT_OPT_SAMPLE);
     lt_sample_seed = lt_option(LT_OPT_SEED) ? (uint64_t)lt_option(LT_OPT_SEED) : lt_random_u64();
+}
+
+void lt_sample_start(void)
+{
+    __atomic_store_n(&lt_g.sample_bytes, (uint64_t)lt_option(LT_OPT_SAMPLE), __ATOMIC_RELEASE);
 }
 
 /* xorshift64*: per thread, so no state is shared; seeded from the run's

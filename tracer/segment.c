@@ -552,7 +552,7 @@ static void lt_header_fill(lt_shm_header *h, const lt_layout *L)
     h->traces_asked = L->traces_asked;
     h->start_realtime_ns = lt_realtime_ns();
     h->start_mono_ns = lt_now_ns();
-    h->sample_bytes = lt_g.sample_bytes;
+    h->sample_bytes = (uint64_t)lt_option(LT_OPT_SAMPLE);
     h->modules_off = L->modules_off;
     h->modules_cap = LT_MODULES_CAP;
     h->ring_slots = LT_RING_SLOTS;
@@ -709,6 +709,7 @@ bool lt_init(void)
     if (ok) {
         lt_modules_scan(0);
         lt_exec_init();
+        lt_sample_start();
         __atomic_store_n(&lt_g.hdr->magic, LT_SHM_MAGIC, __ATOMIC_RELEASE);
     }
     __atomic_store_n(&lt_g.status, ok ? LT_READY : LT_OFF, __ATOMIC_RELEASE);
