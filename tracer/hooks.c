@@ -161,9 +161,8 @@ static inline bool lt_is_boot(void *p)
  * calls never reach lt_leave, so they look at the mark requests here. */
 static void __attribute__((noinline)) lt_fast_mark(void)
 {
-    if (lt_enter()) {
+    if (lt_enter())
         lt_leave();  /* takes the requests */
-    }
 }
 
 static inline void lt_fast_marks(void)
@@ -221,7 +220,6 @@ static inline void lt_track(void *p, size_t size, const lt_frame_state *caller)
     if (lt_blocks_insert((uintptr_t)p, id, size))
         lt_count_block(id, size, 1);
 }
-
 
 /* Must run before the block goes back to glibc: once freed, another thread
  * may get the same address and insert it. */
