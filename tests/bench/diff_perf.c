@@ -2,21 +2,13 @@
  * of 20 frames per snapshot (two snapshots), per grouping mode. Printed,
  * not asserted: sanitizer builds are several times slower. */
 #include "diff.h"
+#include "testrand.h"
 
 #include <stdio.h>
 #include <time.h>
 
 enum { NTRACES = 100000, DEPTH = 20, NFILES = 200, NLINES = 50 };
 
-static uint64_t rng_state = 88172645463325252ull;
-
-static uint64_t rng(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
 
 static double now(void)
 {
@@ -31,22 +23,23 @@ static diff_snapshot *make(diff_loctab *lt, const uint32_t *locs, size_t nlocs, 
 {
     diff_snapshot *s = diff_snapshot_new(lt, DEPTH);
     uint32_t frames[DEPTH];
-    uint64_t sizes = rng_state;
+    uint64_t sizes = test_rand_state;
     for (int i = 0; i < NTRACES; i++) {
-        rng_state = seed + (uint64_t)i * 0x9e3779b97f4a7c15ull;
-        rng();
+        test_rand_state = seed + (uint64_t)i * 0x9e3779b97f4a7c15ull;
+        test_rand();
         /* Shared outer frames (main, loops) and varied inner ones, like real stacks. */
         for (int k = 0; k < DEPTH; k++)
-            frames[k] = locs[k < DEPTH / 2 ? rng() % nlocs : (size_t)k * 7 % nlocs];
-        rng_state = sizes;
-        diff_snapshot_add(s, (int64_t)(rng() % 4096), 1 + (int64_t)(rng() % 3), frames, DEPTH);
-        sizes = rng_state;
+            frames[k] = locs[k < DEPTH / 2 ? test_rand() % nlocs : (size_t)k * 7 % nlocs];
+        test_rand_state = sizes;
+        diff_snapshot_add(s, (int64_t)(test_rand() % 4096), 1 + (int64_t)(test_rand() % 3), frames, DEPTH);
+        sizes = test_rand_state;
     }
     return s;
 }
 
 int main(void)
 {
+    test_rand_seed(88172645463325252ull);
     diff_loctab *lt = diff_loctab_new();
     static uint32_t locs[NFILES * NLINES];
     char file[64];

@@ -6,19 +6,11 @@
 #include "check.h"
 #include "diff_internal.h"
 #include "snapgen.h"
+#include "testrand.h"
 
 #include <stdlib.h>
 #include <unistd.h>
 
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-
-static uint64_t rng(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
 
 static FILE *devnull;
 static size_t parsed_ok, rejected;
@@ -74,9 +66,9 @@ static void flips(const char *what, const uint8_t *p, size_t len, bool binary, i
     uint8_t *b = malloc(len);
     for (int r = 0; r < rounds; r++) {
         memcpy(b, p, len);
-        int nflip = 1 + (int)(rng() % 4);
+        int nflip = 1 + (int)(test_rand() % 4);
         for (int k = 0; k < nflip; k++)
-            b[rng() % len] ^= (uint8_t)(1u << (rng() % 8));
+            b[test_rand() % len] ^= (uint8_t)(1u << (test_rand() % 8));
         bool changed = memcmp(b, p, len) != 0;
         if (parse(b, len) && binary && changed) {
             fprintf(stderr, "%s: a damaged binary file parsed\n", what);

@@ -6,6 +6,7 @@
  *
  * usage: test_sym_corrupt WORKDIR BINARY... */
 #include "sym.h"
+#include "testrand.h"
 
 #include <fcntl.h>
 #include <gelf.h>
@@ -32,15 +33,6 @@ typedef struct image {
     uint64_t text_lo, text_hi;
 } image;
 
-static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-
-static uint64_t rng(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
 
 static int read_file(const char *path, image *img)
 {
@@ -136,7 +128,7 @@ static int mutate_one(const char *work, const image *img)
     uint8_t *copy = malloc(img->size);
     int bad = 0, runs = 0;
     for (int i = 1; i <= CUTS; i++) { /* truncations */
-        size_t len = img->size * (size_t)i / (CUTS + 1) + (rng() % 64);
+        size_t len = img->size * (size_t)i / (CUTS + 1) + (test_rand() % 64);
         write_file(path, img->data, len < img->size ? len : img->size - 1);
         bad += resolve_all(path, img);
         runs++;
@@ -145,10 +137,10 @@ static int mutate_one(const char *work, const image *img)
         const region *rg = &img->regions[g];
         for (int i = 0; i < FLIPS_PER_REGION; i++) {
             memcpy(copy, img->data, img->size);
-            int nflips = 1 + (int)(rng() % 8);
+            int nflips = 1 + (int)(test_rand() % 8);
             for (int k = 0; k < nflips; k++) {
-                size_t at = rg->off + rng() % rg->size;
-                copy[at] = (uint8_t)(rng() & 1 ? rng() : copy[at] ^ (1u << (rng() % 8)));
+                size_t at = rg->off + test_rand() % rg->size;
+                copy[at] = (uint8_t)(test_rand() & 1 ? test_rand() : copy[at] ^ (1u << (test_rand() % 8)));
             }
             write_file(path, copy, img->size);
             bad += resolve_all(path, img);

@@ -25,16 +25,8 @@
 #include "check.h"
 #include "lt_shm.h"
 #include "session.h"
+#include "testrand.h"
 
-static uint64_t rng = 0x243f6a8885a308d3ULL;
-
-static uint64_t next_rand(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
 
 /* Runs FIXTURE with the tracer and a small segment; returns its pid. */
 static pid_t run_traced(const char *tracer, const char *fixture)
@@ -116,17 +108,17 @@ enum { DAMAGE_HEADER, DAMAGE_INDEX, DAMAGE_STORE, DAMAGE_RING, DAMAGE_MODULES, D
 
 static size_t corrupt(uint8_t *buf, size_t len, const lt_shm_header *h, int *kind_out)
 {
-    int kind = (int)(next_rand() % 7);
+    int kind = (int)(test_rand() % 7);
     *kind_out = kind;
-    size_t n = 1 + next_rand() % 8;
+    size_t n = 1 + test_rand() % 8;
     for (size_t i = 0; i < n; i++) {
         size_t at;
         switch (kind) {
-        case DAMAGE_HEADER: at = next_rand() % sizeof(lt_shm_header); break;
-        case DAMAGE_INDEX: at = h->index_off + (next_rand() % 64) * 8; break;
-        case DAMAGE_STORE: at = h->store_off + next_rand() % 4096; break;
-        case DAMAGE_RING: at = h->ring_off + (next_rand() % h->ring_slots) * h->ring_slot_size + next_rand() % 128; break;
-        case DAMAGE_MODULES: at = h->modules_off + next_rand() % (4 * sizeof(lt_module)); break;
+        case DAMAGE_HEADER: at = test_rand() % sizeof(lt_shm_header); break;
+        case DAMAGE_INDEX: at = h->index_off + (test_rand() % 64) * 8; break;
+        case DAMAGE_STORE: at = h->store_off + test_rand() % 4096; break;
+        case DAMAGE_RING: at = h->ring_off + (test_rand() % h->ring_slots) * h->ring_slot_size + test_rand() % 128; break;
+        case DAMAGE_MODULES: at = h->modules_off + test_rand() % (4 * sizeof(lt_module)); break;
         case DAMAGE_BOUNDS: {
             /* the words that bound reads: counts, committed extents, marks, exec */
             static const size_t words[] = {
@@ -135,16 +127,16 @@ static size_t corrupt(uint8_t *buf, size_t len, const lt_shm_header *h, int *kin
                 offsetof(lt_shm_header, nmodules), offsetof(lt_shm_header, exec_pending),
                 offsetof(lt_shm_header, mark_done), offsetof(lt_shm_header, full_flags),
             };
-            at = words[next_rand() % (sizeof(words) / sizeof(words[0]))] + next_rand() % 4;
+            at = words[test_rand() % (sizeof(words) / sizeof(words[0]))] + test_rand() % 4;
             break;
         }
-        default: at = next_rand() % len; break;
+        default: at = test_rand() % len; break;
         }
         if (at < len)
-            buf[at] = (uint8_t)next_rand();
+            buf[at] = (uint8_t)test_rand();
     }
-    if (next_rand() % 10 == 0)
-        return next_rand() % len;  /* truncated */
+    if (test_rand() % 10 == 0)
+        return test_rand() % len;  /* truncated */
     return len;
 }
 
@@ -261,6 +253,7 @@ static void truncated_while_mapped_reads_without_sigbus(const uint8_t *pristine,
 
 int main(int argc, char **argv)
 {
+    test_rand_seed(0x243f6a8885a308d3ULL);
     if (argc < 3)
         return 2;
     int iterations = argc > 3 ? atoi(argv[3]) : 400;

@@ -4,14 +4,15 @@
  *   rule), MARK after, END with the final state and the wait status, then
  *   nothing; after vs base is exact (fx_basic's @exact-total);
  * - once the client chose a baseline, marks stay marks;
- * - a launched shell that execs the program is followed: EXEC, then the
- *   new image's marks, its first one the baseline again;
+ * - a launched shell that execs the program (after a while) is followed:
+ *   EXEC, then the new image's marks, its first one the baseline again;
  * - a program that is not there gets the status of a missing command.
  * Usage: test_watch FX_BASIC   (LEAKTOP_TRACER names the tracer) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "check.h"
 #include "exit_status.h"
@@ -85,11 +86,12 @@ static void on_event(seen *s, const watch_event *ev)
 static void drain(watch *w, seen *s)
 {
     watch_event ev;
-    for (int spins = 0; spins < 20000 && !watch_ended(w); spins++) {
+    /* As batch.c does: poll, and symbolize or sleep in between (30 s at most). */
+    for (int ms = 0; ms < 30000 && !watch_ended(w); ms++) {
         while (watch_poll(w, &ev))
             on_event(s, &ev);
-        if (!watch_ended(w))
-            watch_prefetch(w, 1);
+        if (!watch_ended(w) && watch_prefetch(w, 1) == 0)
+            nanosleep(&(struct timespec){0, 1000000}, NULL);
     }
     CHECK(watch_ended(w));
     CHECK(!watch_poll(w, &ev));   /* nothing after END */
@@ -148,8 +150,11 @@ static void chosen_baseline_wins(const char *fx)
 
 static void exec_is_followed(const char *fx)
 {
+    /* The shell lives a while first, so the watch surely opens its
+     * segment before the exec replaces it (an exec before the watch
+     * looked would be no exec to the watch, just the program). */
     char script[1024];
-    snprintf(script, sizeof(script), "exec %s", fx);
+    snprintf(script, sizeof(script), "sleep 0.5; exec %s", fx);
     char *argv[] = {"/bin/sh", "-c", script, NULL};
     watch *w = start(argv);
     seen s = {0};
