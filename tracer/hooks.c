@@ -245,20 +245,12 @@ static inline void *lt_after_alloc(void *p, size_t size, const lt_frame_state *c
     return p;
 }
 
-/* Out of line, so the sampling fast path in malloc keeps a light frame. */
-static void *__attribute__((noinline)) lt_malloc_traced(size_t size, const lt_frame_state *caller)
-{
-    if (!lt_enter())
-        return lt_pass(LT_ALLOC_MALLOC, size, 0);
-    return lt_after_alloc(lt_next.malloc(size), size, caller);
-}
-
 void *malloc(size_t size)
 {
-    if (lt_skip_alloc(size))
+    if (lt_skip_alloc(size) || !lt_enter())
         return lt_pass(LT_ALLOC_MALLOC, size, 0);
     lt_frame_state caller = LT_CALLER();
-    return lt_malloc_traced(size, &caller);
+    return lt_after_alloc(lt_next.malloc(size), size, &caller);
 }
 
 void *calloc(size_t n, size_t each)
