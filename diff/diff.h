@@ -23,6 +23,8 @@ typedef struct diff_frame {
     uint64_t    address;    /* runtime return address, 0 when not known */
     uint64_t    offset;     /* return address relative to the module (ELF vaddr) */
     bool        inlined;    /* an inlined call inside the next frame */
+    const char *system_name; /* the mangled symbol when known, else NULL (pprof's
+                                system name; not part of any group key) */
 } diff_frame;
 
 /* Interning table of frames: equal frames (every field) share one id.

@@ -106,6 +106,10 @@ char *diff_format_size_double(char *buf, size_t len, double v, bool sign);
  * \ufffd so the output is always valid JSON, and control characters (C0,
  * DEL, C1) are escaped as \u00XX so none reaches a terminal raw. */
 void diff_json_string(FILE *out, const char *s);
+/* One frame as the JSON reports write it ({"function":..,"file":..,
+ * "line":..,"module":..,"address":..,"offset":..,"inlined":..}); the line
+ * is 0 when file_only (filename grouping). */
+void diff_json_frame(FILE *out, const diff_frame *f, bool file_only);
 
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid
  * (overlong, surrogate, past U+10FFFF, bad continuation). s[0] != 0. */
@@ -114,6 +118,14 @@ int diff_utf8_len(const unsigned char *s);
  * is a control character: C0 (U+0000-U+001F), DEL (U+007F) or C1
  * (U+0080-U+009F, "\xc2\x80".."\xc2\x9f"); else -1. */
 int diff_utf8_control(const unsigned char *s, int n);
+
+/* Writes a file through a sibling created O_EXCL|O_NOFOLLOW, renamed into
+ * place: a reader never sees half a file, and a link planted in a shared
+ * directory is replaced, never written through. fill writes the content
+ * (0 or -errno; it may fill err itself, then errno is not used). 0, or
+ * -errno with err filled ("PATH: why"). */
+typedef int (*diff_file_fill)(FILE *f, void *ctx, char *err, size_t errlen);
+int diff_write_file(const char *path, diff_file_fill fill, void *ctx, char *err, size_t errlen);
 
 /* Set once the JSON reader knows it (the key may follow the traces). */
 void diff_snapshot_set_frames_limit(diff_snapshot *s, uint32_t limit);

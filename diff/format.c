@@ -292,7 +292,7 @@ void diff_json_string(FILE *out, const char *s)
     fputc('"', out);
 }
 
-static void json_frame(FILE *out, const diff_frame *f, bool file_only)
+void diff_json_frame(FILE *out, const diff_frame *f, bool file_only)
 {
     fputs("{\"function\":", out);
     diff_json_string(out, f->function);
@@ -304,8 +304,13 @@ static void json_frame(FILE *out, const diff_frame *f, bool file_only)
         fprintf(out, ",\"address\":\"0x%" PRIx64 "\"", f->address);
     else
         fputs(",\"address\":null", out);
-    fprintf(out, ",\"offset\":\"0x%" PRIx64 "\",\"inlined\":%s}", f->offset,
+    fprintf(out, ",\"offset\":\"0x%" PRIx64 "\",\"inlined\":%s", f->offset,
             f->inlined ? "true" : "false");
+    if (f->system_name) {   /* only when known: most frames have none */
+        fputs(",\"system_name\":", out);
+        diff_json_string(out, f->system_name);
+    }
+    fputc('}', out);
 }
 
 static void json_counts(FILE *out, const diff_stat *s)
@@ -324,7 +329,7 @@ static void json_stat(FILE *out, const diff_stats *st, const diff_stat *s, bool 
     for (uint32_t i = 0; i < s->nframes; i++) {
         if (i)
             fputc(',', out);
-        json_frame(out, diff_loctab_get(lt, s->frames[i]), file_only);
+        diff_json_frame(out, diff_loctab_get(lt, s->frames[i]), file_only);
     }
     fputs("]}", out);
 }

@@ -112,6 +112,7 @@ static uint64_t frame_hash(const diff_frame *f)
     h = diff_hash_mix(h, (uintptr_t)f->module);
     h = diff_hash_mix(h, f->address);
     h = diff_hash_mix(h, f->offset);
+    h = diff_hash_mix(h, (uintptr_t)f->system_name);
     return diff_hash_mix(h, f->inlined);
 }
 
@@ -121,7 +122,8 @@ static bool frame_eq(const void *ctx, uint32_t id, const void *key)
     /* Strings are interned: pointer equality is string equality. */
     return a->function == b->function && a->file == b->file && a->line == b->line
         && a->module == b->module && a->address == b->address
-        && a->offset == b->offset && a->inlined == b->inlined;
+        && a->offset == b->offset && a->inlined == b->inlined
+        && a->system_name == b->system_name;
 }
 
 static int loctab_append(diff_loctab *lt, const diff_frame *f)
@@ -151,6 +153,7 @@ uint32_t diff_loctab_intern(diff_loctab *lt, const diff_frame *f)
     c.function = intern_cstr(lt, f->function, &oom);
     c.file = intern_cstr(lt, f->file, &oom);
     c.module = intern_cstr(lt, f->module, &oom);
+    c.system_name = intern_cstr(lt, f->system_name, &oom);
     if (oom)
         return UINT32_MAX;
     uint64_t h = frame_hash(&c);

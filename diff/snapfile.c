@@ -191,42 +191,23 @@ static void wr_traces(writer *w, const diff_snapshot *s)
     }
 }
 
+static int wr_fill(FILE *f, void *ctx, char *err, size_t errlen)
+{
+    (void)err;
+    (void)errlen;
+    const diff_vec *out = ctx;
+    return fwrite(out->data, 1, out->len, f) == out->len ? 0 : -(errno ? errno : EIO);
+}
+
 static int wr_file(const char *path, const diff_vec *out, char *err, size_t errlen)
 {
-    /* Write a sibling then rename: a reader never sees half a file. */
-    size_t n = strlen(path) + 16;
-    char *tmp = malloc(n);
-    if (!tmp) {
-        diff_errf(err, errlen, "%s: out of memory", path);
-        return -ENOMEM;
-    }
     if (out->len > DIFF_SNAPFILE_MAX_BYTES) {
         diff_errf(err, errlen, "%s: %zu bytes, larger than the %" PRIu64
                   " bytes a snapshot file may hold", path, out->len,
                   (uint64_t)DIFF_SNAPFILE_MAX_BYTES);
-        free(tmp);
         return -EFBIG;
     }
-    snprintf(tmp, n, "%s.tmp%d", path, (int)getpid());
-    /* Never through a link someone planted in a shared directory: the
-     * sibling is created new, and rename replaces a link, not its target. */
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
-    if (fd >= 0 && !f)
-        close(fd);
-    int rc = 0;
-    if (!f || fwrite(out->data, 1, out->len, f) != out->len)
-        rc = -(errno ? errno : EIO);
-    if (f && fclose(f) != 0 && !rc)
-        rc = -(errno ? errno : EIO);
-    if (!rc && rename(tmp, path) != 0)
-        rc = -errno;
-    if (rc) {
-        diff_errf(err, errlen, "%s: %s", path, strerror(-rc));
-        unlink(tmp);
-    }
-    free(tmp);
-    return rc;
+    return diff_write_file(path, wr_fill, (void *)out, err, errlen);
 }
 
 static void writer_release(writer *w)

@@ -1,7 +1,8 @@
 /* snapjson.c: the JSON snapshot form of PRODUCT.md §9, read by a small,
  * strict recursive-descent parser driven by the schema:
  *   {"frames_limit":N,"traces":[{"size":S,"count":C,
- *     "frames":[{"file":F,"line":L,"function":FN,"module":M,"inlined":B}]}]}
+ *     "frames":[{"file":F,"line":L,"function":FN,"module":M,"inlined":B,
+ *                "address":"0xA","offset":"0xO"}]}]}
  * Optional top-level "label", "pid", "elapsed_s"; unknown keys are skipped
  * (their values still parsed strictly, nesting at most JSON_MAX_DEPTH). */
 #include "diff_internal.h"
@@ -399,6 +400,7 @@ static bool f_file(jparser *j, void *o) { return jstring_or_null(j, &((diff_fram
 static bool f_function(jparser *j, void *o) { return jstring_or_null(j, &((diff_frame *)o)->function); }
 static bool f_module(jparser *j, void *o) { return jstring_or_null(j, &((diff_frame *)o)->module); }
 static bool f_inlined(jparser *j, void *o) { return jbool(j, &((diff_frame *)o)->inlined); }
+static bool f_system_name(jparser *j, void *o) { return jstring_or_null(j, &((diff_frame *)o)->system_name); }
 
 static bool f_line(jparser *j, void *o)
 {
@@ -409,9 +411,39 @@ static bool f_line(jparser *j, void *o)
     return true;
 }
 
+/* "0x1f2e" as leaktop's reports and exports write addresses, or null. */
+static bool jhex_or_null(jparser *j, uint64_t *out)
+{
+    *out = 0;
+    if (jpeek(j) == 'n')
+        return jliteral(j, "null");
+    if (!jstring(j))
+        return false;
+    const char *s = j->str.data;
+    size_t n = j->str.len - 1;
+    if (n < 3 || n > 18 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
+        return jfail(j, "an address is not a 0x hex string");
+    uint64_t v = 0;
+    for (size_t i = 2; i < n; i++) {
+        char c = s[i];
+        int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+        if (d < 0)
+            return jfail(j, "an address is not a 0x hex string");
+        v = v << 4 | (uint64_t)d;
+    }
+    *out = v;
+    return true;
+}
+
+static bool f_address(jparser *j, void *o) { return jhex_or_null(j, &((diff_frame *)o)->address); }
+static bool f_offset(jparser *j, void *o) { return jhex_or_null(j, &((diff_frame *)o)->offset); }
+
+/* "address" and "offset" (optional) make leaktop's own JSON exports read
+ * back exactly: frames without a file are keyed by (module, offset). */
 static const jfield frame_fields[] = {
     { "file", f_file }, { "line", f_line }, { "function", f_function },
-    { "module", f_module }, { "inlined", f_inlined },
+    { "module", f_module }, { "inlined", f_inlined }, { "address", f_address },
+    { "offset", f_offset }, { "system_name", f_system_name },
 };
 
 static bool jframe(jparser *j, void *ctx)

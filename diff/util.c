@@ -1,11 +1,15 @@
 /* util.c: the plumbing every diff/ file uses: arenas, growable vectors, an
- * id hash set, error strings, tracemalloc-style fnmatch and CRC-32. */
+ * id hash set, error strings, tracemalloc-style fnmatch, CRC-32 and the
+ * one way files are written. */
 #include "diff_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- arena ---------------------------------------------------------------- */
 
@@ -259,4 +263,35 @@ uint32_t diff_crc32(uint32_t crc, const uint8_t *p, size_t n)
         crc = nibble[crc & 15] ^ (crc >> 4);
     }
     return ~crc;
+}
+
+/* ---- files ------------------------------------------------------------------ */
+
+int diff_write_file(const char *path, diff_file_fill fill, void *ctx, char *err, size_t errlen)
+{
+    size_t n = strlen(path) + 16;
+    char *tmp = malloc(n);
+    if (!tmp) {
+        diff_errf(err, errlen, "%s: out of memory", path);
+        return -ENOMEM;
+    }
+    snprintf(tmp, n, "%s.tmp%d", path, (int)getpid());
+    /* Never through a link someone planted in a shared directory: the
+     * sibling is created new, and rename replaces a link, not its target. */
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+    if (fd >= 0 && !f)
+        close(fd);
+    char why[256] = "";
+    int rc = f ? fill(f, ctx, why, sizeof(why)) : -(errno ? errno : EIO);
+    if (f && fclose(f) != 0 && !rc)
+        rc = -(errno ? errno : EIO);
+    if (!rc && rename(tmp, path) != 0)
+        rc = -errno;
+    if (rc) {
+        diff_errf(err, errlen, "%s: %s", path, *why ? why : strerror(-rc));
+        unlink(tmp);
+    }
+    free(tmp);
+    return rc;
 }

@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake pkg-config libncurses-dev libunwind-dev libdwarf-dev libelf-dev
-          zlib1g-dev elfutils binutils tmux python3 valgrind heaptrack clang sqlite3 ncurses-term
-          libc6-dbg llvm-14 rustc libjemalloc2 libjemalloc-dev libtcmalloc-minimal4)
+          zlib1g-dev liblzma-dev elfutils binutils tmux python3 valgrind heaptrack clang sqlite3 ncurses-term
+          libc6-dbg llvm-14 rustc libjemalloc2 libjemalloc-dev libtcmalloc-minimal4
+          golang-go libmicrohttpd-dev dwz libdebuginfod-dev debuginfod)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -20,6 +20,12 @@ typedef struct sym_frame {
     const char *module;    /* object path; NULL when the address is in no module */
     uint64_t    offset;    /* return address - module bias (the ELF vaddr); the address itself when no module */
     bool        inlined;   /* inlined into the frame that follows */
+    /* The containing function's symbol as the object's symbol table has it
+     * (mangled), when it differs from `function`; NULL otherwise and for
+     * inlined frames (pprof's Function.system_name). */
+    const char *system_name;
+    bool        pending;   /* the module's debug file is being fetched:
+                              resolve again later for more */
 } sym_frame;
 
 /* One loaded object, as the tracer published it (lt_module). */
@@ -56,6 +62,38 @@ int sym_resolver_set_module(sym_resolver *r, uint32_t index, const sym_module *m
  * (ELF symbol name, module and offset). */
 int sym_resolve(sym_resolver *r, uint64_t return_address, uint32_t gen,
                 sym_frame *out, int max);
+
+/* Debug files missing here are fetched by build-id from the debuginfod
+ * servers of DEBUGINFOD_URLS (libdebuginfod reads it, with
+ * DEBUGINFOD_CACHE_PATH and DEBUGINFOD_TIMEOUT), each module once, each
+ * fetch in a child process killed after bound_ms. 0 (the default) turns it
+ * off. A module registered afterwards starts its fetch at once, so that
+ * the answer is often in by its first frame. Else, with `wait`, that frame
+ * waits for what is left of the bound; without, it comes from what is here
+ * (ELF symbols) marked `pending`, and frames asked for after the answer
+ * came get the debug file's. */
+void sym_resolver_set_debuginfod(sym_resolver *r, unsigned bound_ms,
+                                 bool wait);
+/* How many debuginfod fetches are still waiting for their answer. */
+unsigned sym_resolver_fetching(const sym_resolver *r);
+
+/* Where a module's debug info came from. Strings owned by the resolver. */
+typedef struct sym_module_info {
+    const char *path;
+    const char *origin;     /* "in the object", "build-id dir", "debuglink",
+                               "debuginfod", "fetching from debuginfod",
+                               "MiniDebugInfo" (symbols from .gnu_debugdata),
+                               "symtab only", "no symbols", "not loaded" */
+    const char *debug_path; /* the separate debug file, or NULL */
+    bool        dwz;        /* its DWARF links a dwz multifile */
+    const char *problem;    /* the first problem of its load, or NULL */
+} sym_module_info;
+
+/* Fills *out for the module at `index` (loading its debug info first with
+ * `load`, waiting for its fetch if one runs): 0, or -EINVAL when there is
+ * no such module. */
+int sym_resolver_module_info(sym_resolver *r, uint32_t index, bool load,
+                             sym_module_info *out);
 
 /* The last problem met while loading a module's debug info ("PATH: why"),
  * or NULL. For diagnostics (--verbose), never fatal. */

@@ -60,7 +60,7 @@ uint32_t sym_crc32_fd(int fd, bool *ok)
     return crc;
 }
 
-static int sym_open_regular(const char *path)
+int sym_open_regular(const char *path)
 {
     /* O_NONBLOCK: a FIFO named by a hostile segment must not hang us. */
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -107,16 +107,25 @@ typedef struct sym_bid {
     size_t         len;
 } sym_bid;
 
+/* DIR/.build-id/xx/rest.debug into path (of `size`): false if too long. */
+static bool sym_build_id_path(const char *dir, const uint8_t *id, size_t len,
+                              char *path, size_t size)
+{
+    char hex[2 * 64 + 1];
+    if (len < 2 || len > 64)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        snprintf(hex + 2 * i, 3, "%02x", id[i]);
+    int n = snprintf(path, size, "%s/.build-id/%.2s/%s.debug", dir, hex,
+                     hex + 2);
+    return n > 0 && (size_t)n < size;
+}
+
 static int sym_try_build_id(const char *dir, void *arg, char **found)
 {
     const sym_bid *b = arg;
-    char hex[2 * 64 + 1];
-    for (size_t i = 0; i < b->len; i++)
-        snprintf(hex + 2 * i, 3, "%02x", b->id[i]);
     char path[4096];
-    int n = snprintf(path, sizeof path, "%s/.build-id/%.2s/%s.debug", dir,
-                     hex, hex + 2);
-    if (n < 0 || (size_t)n >= sizeof path)
+    if (!sym_build_id_path(dir, b->id, b->len, path, sizeof path))
         return -1;
     return sym_try_path(path, found);
 }
@@ -199,9 +208,10 @@ static int sym_find_by_debuglink(const char *objpath, Elf *elf,
 
 int sym_debugfile_find(const char *objpath, Elf *elf, const uint8_t *build_id,
                        size_t build_id_len, const sym_load_ctx *ctx,
-                       char **found)
+                       char **found, sym_origin *how)
 {
     *found = NULL;
+    *how = SYM_ORIGIN_BUILD_ID;
     if (build_id_len >= 2 && build_id_len <= 64) {
         sym_bid b = {build_id, build_id_len};
         int fd = sym_each_debug_dir(ctx, sym_try_build_id, &b, found);
@@ -210,5 +220,117 @@ int sym_debugfile_find(const char *objpath, Elf *elf, const uint8_t *build_id,
     }
     if (elf == NULL)
         return -1;
+    *how = SYM_ORIGIN_DEBUGLINK;
     return sym_find_by_debuglink(objpath, elf, ctx, found);
+}
+
+/* ---- dwz multifiles (.gnu_debugaltlink) ---- */
+
+typedef struct sym_alt {
+    const char *link;       /* the path as written */
+    uint8_t     id[64];
+    size_t      idlen;
+    bool        mismatch;   /* a file was found with another build-id */
+    char        mismatch_path[256];
+} sym_alt;
+
+/* An fd on `cand` when it is the multifile the link names. */
+static int sym_alt_try_path(const char *cand, void *arg, char **found)
+{
+    sym_alt *a = arg;
+    int fd = sym_open_regular(cand);
+    if (fd < 0)
+        return -1;
+    Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+    uint8_t id[64];
+    size_t n = elf != NULL && elf_kind(elf) == ELF_K_ELF
+                   ? sym_elf_build_id(elf, id, sizeof id) : 0;
+    if (elf != NULL)
+        elf_end(elf);
+    bool same = a->idlen == 0 || (n == a->idlen && memcmp(id, a->id, n) == 0);
+    if (!same) {
+        if (!a->mismatch)
+            snprintf(a->mismatch_path, sizeof a->mismatch_path, "%s", cand);
+        a->mismatch = true;
+        close(fd);
+        return -1;
+    }
+    if ((*found = sym_strdup(cand)) == NULL) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* DIR + the link (an absolute link under a sysroot-like directory), then
+ * DIR/.dwz/ + its file name. */
+static int sym_alt_try_dir(const char *dir, void *arg, char **found)
+{
+    sym_alt *a = arg;
+    char cand[4096];
+    int n = -1, fd = -1;
+    if (a->link[0] == '/') {
+        n = snprintf(cand, sizeof cand, "%s%s", dir, a->link);
+        if (n > 0 && (size_t)n < sizeof cand)
+            fd = sym_alt_try_path(cand, a, found);
+    }
+    if (fd >= 0)
+        return fd;
+    const char *base = strrchr(a->link, '/');
+    base = base != NULL ? base + 1 : a->link;
+    n = snprintf(cand, sizeof cand, "%s/.dwz/%s", dir, base);
+    if (n < 0 || (size_t)n >= sizeof cand)
+        return -1;
+    return sym_alt_try_path(cand, a, found);
+}
+
+static int sym_alt_try_build_id(const char *dir, void *arg, char **found)
+{
+    sym_alt *a = arg;
+    char cand[4096];
+    if (!sym_build_id_path(dir, a->id, a->idlen, cand, sizeof cand))
+        return -1;
+    return sym_alt_try_path(cand, a, found);
+}
+
+/* The link relative to the directory of the file that holds it. */
+static int sym_alt_try_relative(const char *path, sym_alt *a, char **found)
+{
+    const char *slash = strrchr(path, '/');
+    char cand[4096];
+    int n = slash != NULL
+                ? snprintf(cand, sizeof cand, "%.*s/%s", (int)(slash - path),
+                           path, a->link)
+                : snprintf(cand, sizeof cand, "%s", a->link);
+    if (n < 0 || (size_t)n >= sizeof cand)
+        return -1;
+    return sym_alt_try_path(cand, a, found);
+}
+
+int sym_altfile_find(const char *path, Elf *elf, const sym_load_ctx *ctx,
+                     char **found)
+{
+    *found = NULL;
+    sym_alt a = {0};
+    char *link = sym_elf_altlink(elf, a.id, sizeof a.id, &a.idlen);
+    if (link == NULL)
+        return -1;
+    a.link = link;
+    int fd = link[0] == '/' ? sym_alt_try_path(link, &a, found)
+                            : sym_alt_try_relative(path, &a, found);
+    if (fd < 0)
+        fd = sym_each_debug_dir(ctx, sym_alt_try_dir, &a, found);
+    if (fd < 0 && a.idlen >= 2)
+        fd = sym_each_debug_dir(ctx, sym_alt_try_build_id, &a, found);
+    if (fd < 0 && a.mismatch)
+        ctx->report(ctx->report_ctx,
+                    "%s: dwz multifile %s has another build-id; names and "
+                    "inlined functions kept there are left out", path,
+                    a.mismatch_path);
+    else if (fd < 0)
+        ctx->report(ctx->report_ctx,
+                    "%s: dwz multifile %s not found; names and inlined "
+                    "functions kept there are left out", path, link);
+    free(link);
+    return fd;
 }

@@ -2,7 +2,10 @@
  * unit at a time: the index of the units' address ranges (.debug_aranges,
  * else the unit DIEs), then per unit its line program (DWARF 2-5 file and
  * directory rules) and every function and inlined instance with its ranges
- * (low/high pc, .debug_ranges, .debug_rnglists) and its name.
+ * (low/high pc, .debug_ranges, .debug_rnglists) and its name. A dwz
+ * multifile (.gnu_debugaltlink) is opened beside and tied: its strings
+ * (DW_FORM_GNU_strp_alt) through libdwarf, its DIEs (DW_FORM_GNU_ref_alt,
+ * imported partial units) by switching the walk's current Dwarf_Debug.
  * libdwarf errors are collected, never fatal: whatever was read stays. */
 #include "sym_internal.h"
 
@@ -11,6 +14,7 @@
 #include <libelf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Beyond these, input is corrupt or hostile; stop rather than recurse or
  * allocate without bound. */
@@ -18,6 +22,10 @@
 #define SYM_MAX_NAME_HOPS   8
 #define SYM_MAX_CU_FILES    (1u << 20)
 #define SYM_MAX_ERRORS      1
+#define SYM_MAX_IMPORTS     256  /* imported units followed per unit */
+
+/* Name-cache keys of DIEs in the multifile: its offsets are another space. */
+#define SYM_ALT_KEY         (1ull << 63)
 
 typedef struct sym_name {
     const char *name;
@@ -35,7 +43,10 @@ typedef struct sym_name_cache {
 typedef struct sym_walk {
     sym_tables         *t;      /* the unit being read */
     sym_strings        *strings;
-    Dwarf_Debug         dbg;
+    Dwarf_Debug         dbg;    /* the one the DIEs at hand belong to */
+    Dwarf_Debug         main;   /* the file's */
+    Dwarf_Debug         alt;    /* its dwz multifile's, or NULL */
+    int                 imports;/* imported units followed in this unit */
     const sym_load_ctx *ctx;
     const char         *path;
     int                 nerrors;
@@ -75,6 +86,15 @@ static void sym_dwarf_errhand(Dwarf_Error err, Dwarf_Ptr arg)
 
 /* ---- attributes ---- */
 
+/* libdwarf 20210528 answers a string it cannot reach (a multifile string
+ * without the multifile) with a placeholder such as
+ * "<DW_FORM_GNU_strp_alt-no-tied-file>": never a name. */
+static bool sym_is_placeholder(const char *s)
+{
+    return s[0] == '<' && (strncmp(s, "<DW_FORM_", 9) == 0 ||
+                           strstr(s, "tied") != NULL);
+}
+
 static bool sym_die_text(sym_walk *w, Dwarf_Die die, Dwarf_Half attr,
                          char **out)
 {
@@ -82,7 +102,7 @@ static bool sym_die_text(sym_walk *w, Dwarf_Die die, Dwarf_Half attr,
     int res = dwarf_die_text(die, attr, out, &err);
     if (res == DW_DLV_ERROR)
         sym_walk_error(w, err, "string");
-    return res == DW_DLV_OK && *out != NULL;
+    return res == DW_DLV_OK && *out != NULL && !sym_is_placeholder(*out);
 }
 
 /* An unsigned constant. libdwarf 20210528's dwarf_formudata rejects
@@ -114,19 +134,28 @@ static bool sym_die_udata(sym_walk *w, Dwarf_Die die, Dwarf_Half attrnum,
     return res == DW_DLV_OK;
 }
 
+/* A reference: the .debug_info offset, and the Dwarf_Debug it is in (the
+ * multifile's for DW_FORM_GNU_ref_alt; NULL when that is not open). */
 static bool sym_die_ref(sym_walk *w, Dwarf_Die die, Dwarf_Half attrnum,
-                        Dwarf_Off *out)
+                        Dwarf_Off *out, Dwarf_Debug *in)
 {
     Dwarf_Attribute attr = NULL;
     Dwarf_Error err = NULL;
+    Dwarf_Half form = 0;
     int res = dwarf_attr(die, attrnum, &attr, &err);
     if (res == DW_DLV_OK) {
-        res = dwarf_global_formref(attr, out, &err);
+        res = dwarf_whatform(attr, &form, &err);
+        if (res == DW_DLV_OK)
+            res = dwarf_global_formref(attr, out, &err);
         dwarf_dealloc_attribute(attr);
     }
     if (res == DW_DLV_ERROR)
         sym_walk_error(w, err, "reference");
-    return res == DW_DLV_OK;
+    bool alt = form == DW_FORM_GNU_ref_alt || form == DW_FORM_ref_sup4 ||
+               form == DW_FORM_ref_sup8;
+    /* The multifile refers to itself only, never to an alt of its own. */
+    *in = !alt ? w->dbg : w->dbg == w->main ? w->alt : NULL;
+    return res == DW_DLV_OK && *in != NULL;
 }
 
 /* ---- names ---- */
@@ -167,13 +196,15 @@ static sym_name *sym_names_slot(sym_name_cache *c, Dwarf_Off off, bool *found)
 
 static sym_name sym_die_name(sym_walk *w, Dwarf_Die die, int hops);
 
-static sym_name sym_origin_name(sym_walk *w, Dwarf_Off off, int hops)
+static sym_name sym_origin_name(sym_walk *w, Dwarf_Off off, Dwarf_Debug in,
+                                int hops)
 {
     sym_name none = {NULL, false};
-    if (off == 0)
+    if (off == 0 || off >= SYM_ALT_KEY)
         return none;
+    Dwarf_Off key = in == w->main ? off : off | SYM_ALT_KEY;
     bool found;
-    sym_name *slot = sym_names_slot(&w->names, off, &found);
+    sym_name *slot = sym_names_slot(&w->names, key, &found);
     if (slot == NULL) {
         w->oom = true;
         return none;
@@ -181,17 +212,21 @@ static sym_name sym_origin_name(sym_walk *w, Dwarf_Off off, int hops)
     if (found)
         return *slot;
     *slot = none; /* breaks reference cycles in corrupt input */
+    Dwarf_Debug saved = w->dbg;
+    w->dbg = in;
     Dwarf_Die die = NULL;
     Dwarf_Error err = NULL;
     int res = dwarf_offdie_b(w->dbg, off, true, &die, &err);
     if (res == DW_DLV_ERROR)
         sym_walk_error(w, err, "origin");
-    if (res != DW_DLV_OK)
-        return none;
-    sym_name n = sym_die_name(w, die, hops);
-    dwarf_dealloc_die(die);
+    sym_name n = none;
+    if (res == DW_DLV_OK) {
+        n = sym_die_name(w, die, hops);
+        dwarf_dealloc_die(die);
+    }
+    w->dbg = saved;
     /* The table may have grown during the recursion: look up again. */
-    slot = sym_names_slot(&w->names, off, &found);
+    slot = sym_names_slot(&w->names, key, &found);
     if (slot != NULL)
         *slot = n;
     return n;
@@ -208,10 +243,11 @@ static sym_name sym_die_name(sym_walk *w, Dwarf_Die die, int hops)
         return (sym_name){sym_demangle(w->strings, s), true};
     sym_name from = {NULL, false};
     Dwarf_Off off;
+    Dwarf_Debug in;
     if (hops < SYM_MAX_NAME_HOPS &&
-        (sym_die_ref(w, die, DW_AT_abstract_origin, &off) ||
-         sym_die_ref(w, die, DW_AT_specification, &off)))
-        from = sym_origin_name(w, off, hops + 1);
+        (sym_die_ref(w, die, DW_AT_abstract_origin, &off, &in) ||
+         sym_die_ref(w, die, DW_AT_specification, &off, &in)))
+        from = sym_origin_name(w, off, in, hops + 1);
     if (from.linkage)
         return from;
     if (sym_die_text(w, die, DW_AT_name, &s))
@@ -570,6 +606,35 @@ static void sym_walk_scope(sym_walk *w, Dwarf_Die die, int32_t parent,
     sym_walk_children(w, die, (int32_t)idx, depth + 1);
 }
 
+/* dwz moves DIEs shared by several units into partial units (in this file
+ * or the multifile) that each unit imports: their functions are the
+ * unit's. Code never moves, but a producer may put it there. */
+static void sym_walk_import(sym_walk *w, Dwarf_Die die, int depth)
+{
+    Dwarf_Off off;
+    Dwarf_Debug in;
+    if (w->imports++ >= SYM_MAX_IMPORTS ||
+        !sym_die_ref(w, die, DW_AT_import, &off, &in))
+        return;
+    Dwarf_Debug saved = w->dbg;
+    w->dbg = in;
+    Dwarf_Die unit = NULL;
+    Dwarf_Error err = NULL;
+    int res = dwarf_offdie_b(w->dbg, off, true, &unit, &err);
+    if (res == DW_DLV_ERROR)
+        sym_walk_error(w, err, "imported unit");
+    if (res == DW_DLV_OK) {
+        Dwarf_Half tag = 0;
+        if (dwarf_tag(unit, &tag, &err) == DW_DLV_OK &&
+            tag == DW_TAG_partial_unit)
+            sym_walk_children(w, unit, -1, depth + 1);
+        else if (err != NULL)
+            sym_walk_error(w, err, "tag");
+        dwarf_dealloc_die(unit);
+    }
+    w->dbg = saved;
+}
+
 static void sym_walk_die(sym_walk *w, Dwarf_Die die, int32_t scope, int depth)
 {
     Dwarf_Half tag = 0;
@@ -594,6 +659,10 @@ static void sym_walk_die(sym_walk *w, Dwarf_Die die, int32_t scope, int depth)
     case DW_TAG_module:
         if (scope < 0)
             sym_walk_children(w, die, scope, depth + 1);
+        break;
+    case DW_TAG_imported_unit:
+        if (scope < 0)
+            sym_walk_import(w, die, depth);
         break;
     default: /* types, variables: no code */
         break;
@@ -636,6 +705,7 @@ static void sym_walk_cu_begin(sym_walk *w, Dwarf_Die cu, Dwarf_Half version)
     }
     w->cu_plain_names = sym_lang_plain_names(lang);
     w->ncu_files = 0;
+    w->imports = 0;
 }
 
 static void sym_walk_cu(sym_walk *w, Dwarf_Die cu, Dwarf_Half version)
@@ -651,7 +721,50 @@ struct sym_dwarf {
     sym_walk     w;
     sym_load_ctx ctx;
     char        *path;
+    /* the dwz multifile, when the file links one */
+    int          alt_fd;
+    Elf         *alt_elf;
 };
+
+/* Opens and ties the multifile named by .gnu_debugaltlink, if any: a
+ * missing or wrong one is reported once (sym_altfile_find), and the
+ * names kept there are left out, never shown as libdwarf placeholders. */
+static void sym_dwarf_open_alt(sym_dwarf *d, Elf *elf)
+{
+    char *found = NULL;
+    int fd = sym_altfile_find(d->path, elf, &d->ctx, &found);
+    if (fd < 0)
+        return;
+    Elf *ae = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+    Dwarf_Debug alt = NULL;
+    Dwarf_Error err = NULL;
+    int res = ae != NULL && elf_kind(ae) == ELF_K_ELF ? DW_DLV_OK : DW_DLV_NO_ENTRY;
+    if (res == DW_DLV_OK) {
+        sym_elf_decompress(ae, found, &d->ctx);
+        res = dwarf_elf_init_b(ae, DW_DLC_READ, DW_GROUPNUMBER_ANY,
+                               sym_dwarf_errhand, NULL, &alt, &err);
+    }
+    if (res == DW_DLV_OK &&
+        (res = dwarf_set_tied_dbg(d->w.main, alt, &err)) != DW_DLV_OK) {
+        Dwarf_Error ferr = NULL;
+        dwarf_finish(alt, &ferr);
+    }
+    if (res != DW_DLV_OK) {
+        d->ctx.report(d->ctx.report_ctx, "%s: dwz multifile unreadable: %s",
+                      found, err != NULL ? dwarf_errmsg(err) : "no DWARF");
+        if (err != NULL)
+            dwarf_dealloc_error(NULL, err);
+        if (ae != NULL)
+            elf_end(ae);
+        close(fd);
+        free(found);
+        return;
+    }
+    free(found);
+    d->alt_fd = fd;
+    d->alt_elf = ae;
+    d->w.alt = alt;
+}
 
 sym_dwarf *sym_dwarf_open(Elf *elf, const char *path, sym_strings *strings,
                           const sym_load_ctx *ctx)
@@ -682,8 +795,10 @@ sym_dwarf *sym_dwarf_open(Elf *elf, const char *path, sym_strings *strings,
     }
     d->ctx = *ctx;
     d->path = copy;
-    d->w = (sym_walk){.strings = strings, .dbg = dbg, .ctx = &d->ctx,
-                      .path = d->path};
+    d->w = (sym_walk){.strings = strings, .dbg = dbg, .main = dbg,
+                      .ctx = &d->ctx, .path = d->path};
+    d->alt_fd = -1;
+    sym_dwarf_open_alt(d, elf);
     return d;
 }
 
@@ -698,7 +813,13 @@ void sym_dwarf_close(sym_dwarf *d)
     free(w->names.keys);
     free(w->names.vals);
     Dwarf_Error err = NULL;
-    dwarf_finish(w->dbg, &err);
+    dwarf_finish(w->main, &err);
+    if (w->alt != NULL)
+        dwarf_finish(w->alt, &err);
+    if (d->alt_elf != NULL)
+        elf_end(d->alt_elf);
+    if (d->alt_fd >= 0)
+        close(d->alt_fd);
     free(d->path);
     free(d);
 }

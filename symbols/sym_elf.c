@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <lzma.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -139,6 +140,8 @@ static uint64_t sym_rawsym_size(const sym_rawsym *raw, size_t n, size_t i)
     return end > raw[i].lo ? end - raw[i].lo : 0;
 }
 
+static int sym_elf_install(sym_object *o, sym_rawsym *raw, size_t n, bool full);
+
 /* .symtab is complete; .dynsym only has exported names. A later file (a
  * separate debug file) may bring the .symtab a stripped object lacks. */
 int sym_elf_read_symbols(sym_object *o, Elf *elf)
@@ -158,6 +161,12 @@ int sym_elf_read_symbols(sym_object *o, Elf *elf)
     size_t n = sym_elf_collect(elf, scn, &shdr, &raw);
     if (n == SIZE_MAX)
         return -ENOMEM;
+    return sym_elf_install(o, raw, n, full);
+}
+
+/* Replaces the object's symbols with raw's (taken over, names copied). */
+static int sym_elf_install(sym_object *o, sym_rawsym *raw, size_t n, bool full)
+{
     if (n == 0) {
         free(raw);
         return 0;
@@ -177,7 +186,7 @@ int sym_elf_read_symbols(sym_object *o, Elf *elf)
             continue; /* an alias ranked below the first one */
         o->syms[o->nsyms++] = (sym_elfsym){
             raw[i].lo, sym_rawsym_size(raw, n, i),
-            sym_demangle(o->strings, raw[i].name)};
+            sym_demangle(o->strings, raw[i].name), sym_intern(o->strings, raw[i].name)};
     }
     free(raw);
     return 0;
@@ -255,6 +264,123 @@ char *sym_elf_debuglink(Elf *elf, uint32_t *crc)
     memcpy(name, buf, len);
     name[len] = '\0';
     return name;
+}
+
+/* .gnu_debugaltlink (dwz): the multifile's path, NUL, then its build-id. */
+char *sym_elf_altlink(Elf *elf, uint8_t *id, size_t max, size_t *idlen)
+{
+    *idlen = 0;
+    Elf_Scn *scn = sym_elf_find_section(elf, ".gnu_debugaltlink", NULL);
+    if (scn == NULL)
+        return NULL;
+    Elf_Data *data = elf_getdata(scn, NULL);
+    if (data == NULL || data->d_buf == NULL || data->d_size < 2)
+        return NULL;
+    const char *buf = data->d_buf;
+    size_t len = strnlen(buf, data->d_size);
+    if (len == 0 || len == data->d_size)
+        return NULL;
+    size_t n = data->d_size - len - 1;
+    *idlen = n < max ? n : max;
+    memcpy(id, buf + len + 1, *idlen);
+    char *path = sym_alloc(len + 1);
+    if (path == NULL)
+        return NULL;
+    memcpy(path, buf, len);
+    path[len] = '\0';
+    return path;
+}
+
+/* ---- MiniDebugInfo (.gnu_debugdata) ---- */
+
+#define SYM_MINIDEBUG_MAX ((size_t)256 << 20)
+
+/* The xz stream of .gnu_debugdata, decompressed (malloc'ed), or NULL. */
+static uint8_t *sym_elf_unxz(const uint8_t *in, size_t inlen, size_t *outlen)
+{
+    lzma_stream st = LZMA_STREAM_INIT;
+    if (lzma_stream_decoder(&st, SYM_MINIDEBUG_MAX, 0) != LZMA_OK)
+        return NULL;
+    size_t cap = inlen * 4 + 4096;
+    uint8_t *out = NULL;
+    lzma_ret ret = LZMA_OK;
+    st.next_in = in;
+    st.avail_in = inlen;
+    while (ret == LZMA_OK && cap <= SYM_MINIDEBUG_MAX) {
+        uint8_t *grown = realloc(out, cap);
+        if (grown == NULL)
+            break;
+        out = grown;
+        st.next_out = out + st.total_out;
+        st.avail_out = cap - st.total_out;
+        ret = lzma_code(&st, LZMA_FINISH);
+        cap *= 2;
+    }
+    *outlen = st.total_out;
+    lzma_end(&st);
+    if (ret != LZMA_STREAM_END) {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+/* The function symbols of one table of elf (.symtab or .dynsym), appended
+ * to *raw; false when out of memory. */
+static bool sym_elf_append(Elf *elf, const char *name, sym_rawsym **raw,
+                           size_t *n)
+{
+    GElf_Shdr shdr;
+    Elf_Scn *scn = sym_elf_find_section(elf, name, &shdr);
+    if (scn == NULL)
+        return true;
+    sym_rawsym *more = NULL;
+    size_t k = sym_elf_collect(elf, scn, &shdr, &more);
+    if (k == SIZE_MAX)
+        return false;
+    sym_rawsym *all = k > 0 ? realloc(*raw, (*n + k) * sizeof **raw) : NULL;
+    if (k > 0 && all == NULL) {
+        free(more);
+        return false;
+    }
+    if (k > 0)
+        memcpy(all + *n, more, k * sizeof *more);
+    free(more);
+    if (k == 0)
+        return true;
+    *raw = all;
+    *n += k;
+    return true;
+}
+
+int sym_elf_read_minidebug(sym_object *o, Elf *elf)
+{
+    if (o->syms_from_symtab)
+        return 0;
+    Elf_Scn *scn = sym_elf_find_section(elf, ".gnu_debugdata", NULL);
+    Elf_Data *data = scn != NULL ? elf_getdata(scn, NULL) : NULL;
+    if (data == NULL || data->d_buf == NULL || data->d_size == 0)
+        return 0;
+    size_t len = 0;
+    uint8_t *buf = sym_elf_unxz(data->d_buf, data->d_size, &len);
+    if (buf == NULL)
+        return -EINVAL;
+    Elf *mini = elf_memory((char *)buf, len);
+    int res = -EINVAL;
+    if (mini != NULL && elf_kind(mini) == ELF_K_ELF) {
+        /* Its .symtab has what .dynsym lacks: both make the table. */
+        sym_rawsym *raw = NULL;
+        size_t n = 0;
+        res = sym_elf_append(elf, ".dynsym", &raw, &n) &&
+              sym_elf_append(mini, ".symtab", &raw, &n)
+                  ? sym_elf_install(o, raw, n, false)
+                  : (free(raw), -ENOMEM);
+        o->minidebug = res == 0 && o->nsyms > 0;
+    }
+    if (mini != NULL)
+        elf_end(mini);
+    free(buf);
+    return res;
 }
 
 /* ---- compressed sections ---- */

@@ -51,6 +51,7 @@ typedef struct sym_elfsym {
     uint64_t    lo;
     uint64_t    size;
     const char *name; /* demangled, interned */
+    const char *raw;  /* as the symbol table has it (mangled), interned */
 } sym_elfsym;
 
 /* A line-table row; it covers [addr, next row's addr). `file` indexes
@@ -117,6 +118,20 @@ typedef struct sym_cu {
 } sym_cu;
 
 typedef struct sym_source sym_source;
+typedef struct sym_fetch sym_fetch;
+
+/* Where an object's debug info came from (sym_origin_label). */
+typedef enum sym_origin {
+    SYM_ORIGIN_UNLOADED,   /* not looked at yet */
+    SYM_ORIGIN_NOTHING,    /* no symbols at all */
+    SYM_ORIGIN_SYMTAB,     /* ELF symbol table only */
+    SYM_ORIGIN_OBJECT,     /* DWARF in the object itself */
+    SYM_ORIGIN_BUILD_ID,   /* DIR/.build-id/xx/rest.debug */
+    SYM_ORIGIN_DEBUGLINK,  /* .gnu_debuglink */
+    SYM_ORIGIN_DEBUGINFOD, /* fetched by build-id */
+    SYM_ORIGIN_FETCHING,   /* being fetched: symtab only meanwhile */
+    SYM_ORIGIN_MINIDEBUG,  /* symbols from .gnu_debugdata, no DWARF */
+} sym_origin;
 
 typedef struct sym_object {
     char       *path;        /* as registered */
@@ -137,6 +152,15 @@ typedef struct sym_object {
     uint64_t   *cu_maxhi;    /* running max of cu_ranges[..i].hi */
     size_t      ncu_ranges;
     bool        index_complete; /* from every CU DIE, not only aranges */
+
+    sym_origin  origin;
+    bool        dwz;         /* its DWARF links a dwz multifile */
+    char       *debug_path;  /* the separate debug file used, or NULL */
+    char       *problem;     /* the first problem of its load, or NULL */
+    sym_fetch  *fetch;       /* a debuginfod fetch under way */
+    bool        fetch_asked; /* debuginfod was asked (once per object) */
+    bool        awaiting;    /* loaded without the debug file being fetched */
+    bool        minidebug;   /* its symbols came with .gnu_debugdata */
 } sym_object;
 
 /* Reports a loading problem ("PATH: why"); `ctx` is the resolver. */
@@ -152,6 +176,9 @@ typedef struct sym_load_ctx {
     size_t               ndirs;
     bool                 in_process; /* read DWARF without a child process */
     sym_pool            *pool;       /* the live reader processes */
+    unsigned             fetch_ms;   /* debuginfod's bound per fetch; 0: off */
+    bool                 fetch_wait; /* a load waits for its fetch (else it
+                                        goes on without, to collect later) */
 } sym_load_ctx;
 
 /* sym_object.c */
@@ -160,6 +187,17 @@ sym_object *sym_object_new(const char *path, const uint8_t *build_id,
                            size_t build_id_len, sym_strings *strings);
 void        sym_object_free(sym_object *o);
 void        sym_object_load(sym_object *o, const sym_load_ctx *ctx);
+/* With debuginfod on: starts fetching the debug file of an object that
+ * has none here, so that the answer is there by its first frame. */
+void        sym_object_prefetch(sym_object *o, const sym_load_ctx *ctx);
+const char *sym_origin_label(sym_origin origin);
+/* Where the object's debug info came from (the origin of a loaded object
+ * without debug info is symtab only or nothing). */
+sym_origin  sym_object_origin(const sym_object *o);
+/* An object loaded while its debug file was being fetched: installs the
+ * answer once it is in (waiting for it with ctx->fetch_wait). True when
+ * something changed: frames of the object may differ from then on. */
+bool        sym_object_collect(sym_object *o, const sym_load_ctx *ctx);
 /* The tables of the units covering vaddr (at most max), read on first
  * use; in .debug_info order. */
 size_t sym_object_units_at(sym_object *o, uint64_t vaddr,
@@ -174,11 +212,18 @@ int sym_object_set_index(sym_object *o, sym_cu_range *ranges, size_t n,
 struct Elf;
 /* 0, or -ENOMEM with the object's symbols as they were. */
 int   sym_elf_read_symbols(sym_object *o, struct Elf *elf);
+/* Without a .symtab: the symbols of the xz-compressed ELF in .gnu_debugdata
+ * (MiniDebugInfo, as Fedora ships) with .dynsym's. 0 (also when there is
+ * none), -EINVAL when it is unreadable, -ENOMEM. */
+int   sym_elf_read_minidebug(sym_object *o, struct Elf *elf);
 bool  sym_elf_has_section(struct Elf *elf, const char *prefix);
 size_t sym_elf_build_id(struct Elf *elf, uint8_t *out, size_t max);
 /* The .gnu_debuglink name (malloc'ed) and its CRC, or NULL (also when
  * out of memory). */
 char *sym_elf_debuglink(struct Elf *elf, uint32_t *crc);
+/* The .gnu_debugaltlink path (malloc'ed) and up to `max` bytes of the
+ * multifile's build-id, or NULL (no link, or out of memory). */
+char *sym_elf_altlink(struct Elf *elf, uint8_t *id, size_t max, size_t *idlen);
 const sym_elfsym *sym_elf_lookup(const sym_object *o, uint64_t vaddr);
 /* Decompresses the SHF_COMPRESSED DWARF sections the reader uses. */
 void  sym_elf_decompress(struct Elf *elf, const char *path,
@@ -188,8 +233,29 @@ void  sym_elf_decompress(struct Elf *elf, const char *path,
  * and the path found in *found (malloc'ed). */
 int sym_debugfile_find(const char *objpath, struct Elf *elf,
                        const uint8_t *build_id, size_t build_id_len,
-                       const sym_load_ctx *ctx, char **found);
+                       const sym_load_ctx *ctx, char **found,
+                       sym_origin *how);
+/* An fd on a regular file (never blocking on a FIFO), or -1. */
+int sym_open_regular(const char *path);
 uint32_t sym_crc32_fd(int fd, bool *ok);
+/* Finds the dwz multifile named by .gnu_debugaltlink of `elf` (the file at
+ * `path`): the path as written, relative to that file, under each debug
+ * directory (as written, and in .dwz/), then by build-id. Only a file with
+ * the link's build-id is taken: an open fd and its path in *found, else -1
+ * with one reason reported. */
+int sym_altfile_find(const char *path, struct Elf *elf,
+                     const sym_load_ctx *ctx, char **found);
+
+/* sym_fetch.c: one debuginfod fetch in a child process, killed after
+ * bound_ms. NULL when it cannot start (no memory, no process). */
+sym_fetch *sym_fetch_start(const uint8_t *id, size_t len, unsigned bound_ms,
+                           sym_pool *pool);
+/* Whether the answer is in (or the bound passed): finish will not wait. */
+bool sym_fetch_ready(sym_fetch *f);
+/* Waits for the answer until the bound; frees f. An open fd on the
+ * fetched file and its path (*found, malloc'ed), or -1 and why. */
+int  sym_fetch_finish(sym_fetch *f, char **found, char *why, size_t whylen);
+void sym_fetch_cancel(sym_fetch *f);
 
 /* sym_dwarf.c: the DWARF reader, one unit at a time. */
 typedef struct sym_dwarf sym_dwarf;

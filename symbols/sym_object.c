@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -39,6 +40,9 @@ void sym_object_free(sym_object *o)
     if (o == NULL)
         return;
     free(o->path);
+    free(o->debug_path);
+    free(o->problem);
+    sym_fetch_cancel(o->fetch);
     free(o->syms);
     sym_source_free(o->src);
     for (size_t i = 0; i < o->ncus; i++)
@@ -144,31 +148,108 @@ static bool sym_object_start_dwarf(sym_object *o, int fd, const char *path,
     return true;
 }
 
-/* Looks for a separate debug file and loads DWARF (and, when the object
- * has none, symbols) from it. */
+static void sym_object_set_origin(sym_object *o, sym_origin how, Elf *elf,
+                                  const char *debug_path);
+
+/* The debug file from debuginfod: the fetch started by the prefetch, or
+ * one started now; each object asks once. */
+static int sym_object_fetch(sym_object *o, const sym_load_ctx *ctx,
+                            char **found, char *why, size_t whylen)
+{
+    if (o->fetch == NULL && !o->fetch_asked && ctx->fetch_ms > 0 &&
+        o->build_id_len > 0) {
+        o->fetch_asked = true;
+        o->fetch = sym_fetch_start(o->build_id, o->build_id_len,
+                                   ctx->fetch_ms, ctx->pool);
+        if (o->fetch == NULL)
+            snprintf(why, whylen, "debuginfod: cannot start a fetch");
+    }
+    if (o->fetch == NULL)
+        return -1;
+    if (!ctx->fetch_wait && !sym_fetch_ready(o->fetch)) {
+        o->awaiting = true; /* sym_object_collect installs it later */
+        return -1;
+    }
+    sym_fetch *f = o->fetch;
+    o->fetch = NULL;
+    o->awaiting = false;
+    return sym_fetch_finish(f, found, why, whylen);
+}
+
+/* Reads a separate debug file (fd and path taken over): its symbols, and
+ * its DWARF. */
+static void sym_object_use_debugfile(sym_object *o, int fd, char *found,
+                                     sym_origin how, const sym_load_ctx *ctx)
+{
+    sym_elf_file d;
+    if (sym_elf_open_fd(&d, fd, found, ctx) == 0) {
+        sym_object_read_symbols(o, d.elf, found, ctx);
+        if (!sym_elf_has_dwarf(d.elf))
+            ctx->report(ctx->report_ctx, "%s: debug file has no DWARF",
+                        found);
+        else if (sym_object_start_dwarf(o, dup(d.fd), found, ctx))
+            sym_object_set_origin(o, how, d.elf, found);
+        sym_elf_close(&d);
+    }
+    free(found);
+}
+
+static void sym_object_no_debug(sym_object *o, const char *why,
+                                const sym_load_ctx *ctx)
+{
+    ctx->report(ctx->report_ctx,
+                "%s: no debug info (no DWARF, no separate debug file%s%s)",
+                o->path, why[0] != '\0' ? "; " : "", why);
+}
+
+bool sym_object_collect(sym_object *o, const sym_load_ctx *ctx)
+{
+    if (!o->awaiting || o->fetch == NULL ||
+        (!ctx->fetch_wait && !sym_fetch_ready(o->fetch)))
+        return false;
+    char *found = NULL;
+    char why[512] = "";
+    int fd = sym_object_fetch(o, ctx, &found, why, sizeof why);
+    if (fd < 0) {
+        sym_object_no_debug(o, why, ctx);
+        return true;
+    }
+    sym_object_use_debugfile(o, fd, found, SYM_ORIGIN_DEBUGINFOD, ctx);
+    return true;
+}
+
+/* Looks for a separate debug file (here, else from debuginfod) and loads
+ * DWARF (and, when the object has none, symbols) from it. */
 static void sym_object_load_debugfile(sym_object *o, Elf *elf,
                                       const sym_load_ctx *ctx)
 {
     char *found = NULL;
+    sym_origin how;
+    char why[512] = "";
     int fd = sym_debugfile_find(o->path, elf, o->build_id, o->build_id_len,
-                                ctx, &found);
+                                ctx, &found, &how);
     if (fd < 0) {
-        ctx->report(ctx->report_ctx,
-                    "%s: no debug info (no DWARF, no separate debug file)",
-                    o->path);
+        how = SYM_ORIGIN_DEBUGINFOD;
+        fd = sym_object_fetch(o, ctx, &found, why, sizeof why);
+    }
+    if (fd < 0 && !o->awaiting)
+        sym_object_no_debug(o, why, ctx);
+    if (fd < 0)
         return;
-    }
-    sym_elf_file d;
-    if (sym_elf_open_fd(&d, fd, found, ctx) == 0) {
-        sym_object_read_symbols(o, d.elf, found, ctx);
-        if (sym_elf_has_dwarf(d.elf))
-            sym_object_start_dwarf(o, dup(d.fd), found, ctx);
-        else
-            ctx->report(ctx->report_ctx, "%s: debug file has no DWARF",
-                        found);
-        sym_elf_close(&d);
-    }
-    free(found);
+    sym_object_use_debugfile(o, fd, found, how, ctx);
+}
+
+static void sym_object_set_origin(sym_object *o, sym_origin how, Elf *elf,
+                                  const char *debug_path)
+{
+    o->origin = how;
+    uint8_t id[64];
+    size_t idlen;
+    char *alt = sym_elf_altlink(elf, id, sizeof id, &idlen);
+    o->dwz = alt != NULL;
+    free(alt);
+    free(o->debug_path);
+    o->debug_path = debug_path != NULL ? sym_strdup(debug_path) : NULL;
 }
 
 /* A long-running program keeps the object it loaded while a package
@@ -192,11 +273,91 @@ static bool sym_object_same_build(sym_object *o, Elf *elf,
     return false;
 }
 
+static void sym_object_load_files(sym_object *o, const sym_load_ctx *ctx);
+
 void sym_object_load(sym_object *o, const sym_load_ctx *ctx)
 {
     if (o->loaded)
         return;
     o->loaded = true;
+    sym_object_load_files(o, ctx);
+    if (o->awaiting)
+        return; /* the origin is set when the fetch is collected */
+    sym_fetch_cancel(o->fetch); /* a prefetch the object did not need */
+    o->fetch = NULL;
+}
+
+sym_origin sym_object_origin(const sym_object *o)
+{
+    if (o->awaiting)
+        return SYM_ORIGIN_FETCHING;
+    if (o->origin != SYM_ORIGIN_UNLOADED || !o->loaded)
+        return o->origin;
+    if (o->minidebug)
+        return SYM_ORIGIN_MINIDEBUG;
+    return o->nsyms > 0 ? SYM_ORIGIN_SYMTAB : SYM_ORIGIN_NOTHING;
+}
+
+const char *sym_origin_label(sym_origin origin)
+{
+    static const char *const names[] = {
+        [SYM_ORIGIN_UNLOADED] = "not loaded",
+        [SYM_ORIGIN_NOTHING] = "no symbols",
+        [SYM_ORIGIN_SYMTAB] = "symtab only",
+        [SYM_ORIGIN_OBJECT] = "in the object",
+        [SYM_ORIGIN_BUILD_ID] = "build-id dir",
+        [SYM_ORIGIN_DEBUGLINK] = "debuglink",
+        [SYM_ORIGIN_DEBUGINFOD] = "debuginfod",
+        [SYM_ORIGIN_FETCHING] = "fetching from debuginfod",
+        [SYM_ORIGIN_MINIDEBUG] = "MiniDebugInfo",
+    };
+    return (unsigned)origin < sizeof names / sizeof *names ? names[origin]
+                                                           : "?";
+}
+
+/* With the object's own DWARF, its ELF data is what it needs. */
+static bool sym_object_own_dwarf(sym_object *o, sym_elf_file *f,
+                                 const sym_load_ctx *ctx)
+{
+    if (!sym_elf_has_dwarf(f->elf) ||
+        !sym_object_start_dwarf(o, dup(f->fd), o->path, ctx))
+        return false;
+    sym_object_set_origin(o, SYM_ORIGIN_OBJECT, f->elf, NULL);
+    return true;
+}
+
+void sym_object_prefetch(sym_object *o, const sym_load_ctx *ctx)
+{
+    if (o->loaded || o->fetch_asked || ctx->fetch_ms == 0 ||
+        o->build_id_len == 0)
+        return;
+    int fd = sym_open_regular(o->path);
+    Elf *elf = fd >= 0 ? elf_begin(fd, ELF_C_READ_MMAP, NULL) : NULL;
+    bool here = elf != NULL && elf_kind(elf) == ELF_K_ELF &&
+                sym_elf_has_dwarf(elf);
+    if (!here) {
+        char *found = NULL;
+        sym_origin how;
+        int dfd = sym_debugfile_find(o->path, elf, o->build_id,
+                                     o->build_id_len, ctx, &found, &how);
+        here = dfd >= 0;
+        if (dfd >= 0)
+            close(dfd);
+        free(found);
+    }
+    if (elf != NULL)
+        elf_end(elf);
+    if (fd >= 0)
+        close(fd);
+    if (here)
+        return;
+    o->fetch_asked = true;
+    o->fetch = sym_fetch_start(o->build_id, o->build_id_len, ctx->fetch_ms,
+                               ctx->pool);
+}
+
+static void sym_object_load_files(sym_object *o, const sym_load_ctx *ctx)
+{
     sym_elf_file f;
     if (sym_elf_open(&f, o->path, ctx) != 0) {
         /* The object may be gone (deleted, other mount namespace); its
@@ -211,8 +372,9 @@ void sym_object_load(sym_object *o, const sym_load_ctx *ctx)
         return;
     }
     sym_object_read_symbols(o, f.elf, o->path, ctx);
-    if (!sym_elf_has_dwarf(f.elf) ||
-        !sym_object_start_dwarf(o, dup(f.fd), o->path, ctx))
+    if (sym_elf_read_minidebug(o, f.elf) != 0)
+        ctx->report(ctx->report_ctx, "%s: .gnu_debugdata unreadable", o->path);
+    if (!sym_object_own_dwarf(o, &f, ctx))
         sym_object_load_debugfile(o, f.elf, ctx);
     sym_elf_close(&f);
 }

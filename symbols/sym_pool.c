@@ -51,7 +51,7 @@ static void sym_child_report(void *ctx, const char *fmt, ...)
 /* Whatever libdwarf or a sanitizer prints must not reach the frontend's
  * terminal, and the frontend's handlers (terminal resize, interrupt) are
  * not ours: the parent decides what happens to the child. */
-static void sym_child_setup(void)
+void sym_child_setup(void)
 {
     int devnull = open("/dev/null", O_WRONLY);
     if (devnull >= 0)
@@ -193,7 +193,7 @@ static void sym_pool_make_room(sym_pool *p)
  * inherited by fork. Holding them would keep those readers from seeing
  * end-of-file when the frontend closes its end, so stopping them would wait
  * out the grace period and kill them. */
-static void sym_pool_close_inherited(sym_pool *p)
+void sym_pool_close_inherited(sym_pool *p)
 {
     if (p == NULL)
         return;

@@ -36,6 +36,8 @@ struct sym_resolver {
     bool        load_reported; /* the current load already said why */
     bool        in_process;    /* no child process for libdwarf */
     sym_pool   *pool;          /* DWARF reader processes */
+    unsigned    fetch_ms;      /* debuginfod's bound per fetch; 0: off */
+    bool        fetch_wait;    /* a first frame waits for its module's fetch */
 };
 
 /* Keeps the first problem of each module load: it is the cause, later ones
@@ -98,6 +100,30 @@ void sym_resolver_set_in_process(sym_resolver *r, bool in_process)
         r->in_process = in_process;
 }
 
+void sym_resolver_set_debuginfod(sym_resolver *r, unsigned bound_ms,
+                                 bool wait)
+{
+    if (r == NULL)
+        return;
+    r->fetch_ms = bound_ms;
+    r->fetch_wait = wait;
+}
+
+static sym_load_ctx sym_resolver_ctx(sym_resolver *r)
+{
+    return (sym_load_ctx){sym_report, r, (const char *const *)r->debug_dirs,
+                          r->ndirs, r->in_process, r->pool, r->fetch_ms,
+                          r->fetch_wait};
+}
+
+unsigned sym_resolver_fetching(const sym_resolver *r)
+{
+    unsigned n = 0;
+    for (size_t i = 0; r != NULL && i < r->nobjs; i++)
+        n += r->objs[i]->fetch != NULL && !sym_fetch_ready(r->objs[i]->fetch);
+    return n;
+}
+
 const char *sym_resolver_last_error(const sym_resolver *r)
 {
     return r != NULL && r->last_error[0] != '\0' ? r->last_error : NULL;
@@ -150,6 +176,45 @@ int sym_resolver_set_module(sym_resolver *r, uint32_t index,
         .path = path,
         .obj = obj,
     };
+    if (r->fetch_ms > 0) {
+        sym_load_ctx ctx = sym_resolver_ctx(r);
+        sym_object_prefetch(obj, &ctx);
+    }
+    return 0;
+}
+
+/* Loads the object's debug info, or installs the debug file fetched for
+ * it since, keeping the first problem met. */
+static void sym_resolver_load(sym_resolver *r, sym_object *o, bool wait)
+{
+    if (o->loaded && !o->awaiting)
+        return;
+    sym_load_ctx ctx = sym_resolver_ctx(r);
+    ctx.fetch_wait |= wait;
+    r->load_reported = false;
+    if (!o->loaded)
+        sym_object_load(o, &ctx);
+    else
+        sym_object_collect(o, &ctx);
+    if (r->load_reported && o->problem == NULL)
+        o->problem = sym_strdup(r->last_error);
+}
+
+int sym_resolver_module_info(sym_resolver *r, uint32_t index, bool load,
+                             sym_module_info *out)
+{
+    if (r == NULL || index >= r->nmods || !r->mods[index].set)
+        return -EINVAL;
+    sym_object *o = r->mods[index].obj;
+    if (load)
+        sym_resolver_load(r, o, true);
+    *out = (sym_module_info){
+        .path = r->mods[index].path,
+        .origin = sym_origin_label(sym_object_origin(o)),
+        .debug_path = o->debug_path,
+        .dwz = o->dwz,
+        .problem = o->problem,
+    };
     return 0;
 }
 
@@ -201,6 +266,17 @@ static const char *sym_refined_name(const sym_object *o, const sym_scope *s,
     if (e != NULL && e->lo == s->entry)
         return e->name;
     return s->name;
+}
+
+/* A function whose DWARF name could not be read (it lives in a dwz
+ * multifile that is missing) is named by the ELF symbol around it. */
+static const char *sym_outer_name(const sym_object *o, const sym_scope *s,
+                                  uint64_t vaddr)
+{
+    if (s->name != NULL || s->depth != 0)
+        return s->name;
+    const sym_elfsym *e = sym_elf_lookup(o, vaddr);
+    return e != NULL ? e->name : NULL;
 }
 
 /* A row found in one unit's table, and that table. */
@@ -272,12 +348,14 @@ static int sym_frames_from_scopes(const sym_object *o, sym_hit_scope hit,
     const sym_tables *t = hit.t;
     const sym_scope *s = &t->scopes[hit.scope];
     out[n] = (sym_frame){.function = sym_refined_name(o, s, vaddr)};
+    if (out[n].function == NULL)
+        out[n].function = sym_outer_name(o, s, vaddr);
     sym_frame_set_line(&out[n++], line);
     while (s->parent >= 0 && n < max) {
         const sym_scope *p = &t->scopes[s->parent];
         out[n - 1].inlined = true;
         out[n++] = (sym_frame){
-            .function = p->name,
+            .function = sym_outer_name(o, p, vaddr),
             .file = s->call_line != 0 ? s->call_file : NULL,
             .line = s->call_file != NULL ? s->call_line : 0,
         };
@@ -288,6 +366,16 @@ static int sym_frames_from_scopes(const sym_object *o, sym_hit_scope hit,
 
 #define SYM_MAX_UNITS 8
 
+/* The containing function's mangled symbol, when the symbol at vaddr is
+ * that function (its demangled name is the frame's) and is mangled. */
+static void sym_frame_set_system_name(const sym_object *o, uint64_t vaddr, sym_frame *f)
+{
+    const sym_elfsym *e = sym_elf_lookup(o, vaddr);
+    if (e != NULL && f->function != NULL && e->raw != NULL && e->name != NULL &&
+        strcmp(e->raw, e->name) != 0 && strcmp(e->name, f->function) == 0)
+        f->system_name = e->raw;
+}
+
 static int sym_frames_object(sym_object *o, uint64_t vaddr,
                              const sym_load_ctx *ctx, sym_frame *out,
                              int max)
@@ -296,11 +384,15 @@ static int sym_frames_object(sym_object *o, uint64_t vaddr,
     size_t n = sym_object_units_at(o, vaddr, ctx, units, SYM_MAX_UNITS);
     sym_hit_line line = sym_line_across(units, n, vaddr);
     sym_hit_scope hit;
-    if (sym_scope_across(units, n, vaddr, &hit))
-        return sym_frames_from_scopes(o, hit, line, vaddr, out, max);
+    if (sym_scope_across(units, n, vaddr, &hit)) {
+        int k = sym_frames_from_scopes(o, hit, line, vaddr, out, max);
+        sym_frame_set_system_name(o, vaddr, &out[k - 1]);
+        return k;
+    }
     const sym_elfsym *e = sym_elf_lookup(o, vaddr);
     out[0] = (sym_frame){.function = e != NULL ? e->name : NULL};
     sym_frame_set_line(&out[0], line);
+    sym_frame_set_system_name(o, vaddr, &out[0]);
     return 1;
 }
 
@@ -318,16 +410,13 @@ int sym_resolve(sym_resolver *r, uint64_t return_address, uint32_t gen,
         out[0] = (sym_frame){.offset = return_address};
         return 1;
     }
-    sym_load_ctx ctx = {sym_report, r, (const char *const *)r->debug_dirs,
-                        r->ndirs, r->in_process, r->pool};
-    if (!m->obj->loaded) {
-        r->load_reported = false;
-        sym_object_load(m->obj, &ctx);
-    }
+    sym_resolver_load(r, m->obj, false);
+    sym_load_ctx ctx = sym_resolver_ctx(r);
     int n = sym_frames_object(m->obj, pc - m->bias, &ctx, out, max);
     for (int i = 0; i < n; i++) {
         out[i].module = m->path;
         out[i].offset = return_address - m->bias;
+        out[i].pending = m->obj->awaiting;
     }
     return n;
 }

@@ -78,5 +78,10 @@ int  sym_pool_unit(sym_source *s, uint64_t off, sym_tables *t,
                    const sym_load_ctx *ctx);
 /* Stops the source's child, if one runs. */
 void sym_pool_stop(sym_source *s);
+/* In a new child process (reader or fetcher): stderr to /dev/null, the
+ * frontend's signal handlers dropped, and the readers' sockets closed (a
+ * child holding one would keep that reader from seeing end-of-file). */
+void sym_child_setup(void);
+void sym_pool_close_inherited(sym_pool *p);
 
 #endif

@@ -4,6 +4,7 @@
 #include "batch.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 
 #include "exit_status.h"
 #include "report.h"
+#include "serve.h"
 #include "snapdir.h"
 #include "util.h"
 #include "watch.h"
@@ -28,6 +30,7 @@ typedef struct batch {
     unsigned       nsaved;
     uint64_t       warned_traces; /* dropped traces already said on stderr */
     uint64_t       warned_marks;
+    serve         *srv;           /* --serve, or NULL */
 } batch;
 
 /* Reports of lineno or filename statistics need each trace's top frame
@@ -42,6 +45,7 @@ static watch_config batch_watch_config(const options *o)
     bool all_frames = false;
     for (size_t i = 0; i < o->diff.nfilters; i++)
         all_frames |= o->diff.filters[i].all_frames;
+    cfg.session.debuginfod_wait = true;  /* reports are exact, at most the bound late */
     cfg.session.top_frames_only = o->diff.group != DIFF_GROUP_TRACEBACK && !o->diff.cumulative &&
                                   !o->save_dir && !all_frames;
     return cfg;
@@ -51,8 +55,10 @@ static void batch_save(batch *b, const diff_snapshot *snap)
 {
     if (!b->o->save_dir)
         return;
-    char err[256];
-    if (snapdir_save(b->o->save_dir, snap, (int)watch_pid(b->w), ++b->nsaved, NULL, 0, err, sizeof(err)) != 0)
+    char err[512], path[PATH_MAX];
+    if (snapdir_save(b->o->save_dir, snap, (int)watch_pid(b->w), ++b->nsaved, path, sizeof(path), err, sizeof(err)) != 0)
+        util_error("%s", err);
+    else if (b->o->format_set && snapdir_export(path, snap, b->o->format, NULL, 0, err, sizeof(err)) != 0)
         util_error("%s", err);
 }
 
@@ -158,6 +164,7 @@ static void batch_loop(batch *b)
             batch_on_event(b, &ev);
         if (watch_ended(b->w))
             return;
+        serve_answer(b->srv, b->w, b->baseline);   /* --serve: a request waits */
         if (period && util_now_ns() >= next) {
             batch_interval(b, ++ticks);
             next += period;
@@ -187,9 +194,17 @@ int batch_run(const options *o, char **argv)
         util_error("%s", err);
         return LEAKTOP_EXIT_USAGE;
     }
+    if (o->serve && !(b.srv = serve_start(o->serve, err, sizeof(err)))) {
+        util_error("%s", err);
+        return LEAKTOP_EXIT_USAGE;
+    }
+    if (b.srv)
+        util_error("serving %s/debug/pprof/heap and %s/metrics", serve_url(b.srv), serve_url(b.srv));
     b.out = batch_output(o);
-    if (!b.out)
+    if (!b.out) {
+        serve_free(b.srv);
         return LEAKTOP_EXIT_FAILURE;
+    }
     /* A reader of the reports that goes away (`| head -1`) must not kill
      * leaktop before it reaped the program and removed the segment; the
      * program itself gets SIGPIPE as it would without leaktop
@@ -207,9 +222,11 @@ int batch_run(const options *o, char **argv)
         util_error("%s", err);
         if (b.out != stdout)
             fclose(b.out);
+        serve_free(b.srv);
         return status;
     }
     batch_loop(&b);
+    serve_free(b.srv);
     int rc = watch_exit_code(b.w);
     bool unknown = watch_growth_unknown(b.w);
     watch_free(b.w);

@@ -13,6 +13,7 @@
 #include "batch.h"
 #include "exit_status.h"
 #include "launch.h"
+#include "modinfo.h"
 #include "options.h"
 #include "report.h"
 #include "session.h"
@@ -48,18 +49,22 @@ static int cmd_attach(const cmd_entry *cmd, options *o, int npos, char **argv);
 static int cmd_mark(const cmd_entry *cmd, options *o, int npos, char **argv);
 static int cmd_diff(const cmd_entry *cmd, options *o, int npos, char **argv);
 static int cmd_show(const cmd_entry *cmd, options *o, int npos, char **argv);
+static int cmd_export(const cmd_entry *cmd, options *o, int npos, char **argv);
 
 static const cmd_entry cmd_table[] = {
     {"run", "run [OPTIONS] -- PROGRAM [ARGS...]", "launch under the tracer; live view, or --batch",
-     OPT_FRAMES | OPT_INTERVAL | OPTS_SHAPE | OPTS_SYMBOLS | OPTS_REPORT | OPT_BATCH | OPT_SAVE | OPT_KEEP_LOG |
+     OPT_FRAMES | OPT_INTERVAL | OPTS_SHAPE | OPTS_SYMBOLS | OPTS_REPORT | OPT_BATCH | OPT_SAVE | OPT_FORMAT | OPT_SERVE | OPT_KEEP_LOG |
          OPT_SAMPLE,
      1, INT_MAX, true, cmd_run},
     {"attach", "attach [OPTIONS] PID", "live view of a process started with the tracer preloaded",
-     OPT_INTERVAL | OPTS_SHAPE | OPTS_SYMBOLS, 1, 1, false, cmd_attach},
+     OPT_INTERVAL | OPTS_SHAPE | OPTS_SYMBOLS | OPT_SERVE, 1, 1, false, cmd_attach},
     {"mark", "mark PID [LABEL]", "take a labelled snapshot of a traced process", 0, 1, 2, false, cmd_mark},
     {"diff", "diff OLD NEW [OPTIONS]", "compare two saved snapshots (text, or --json)",
      OPTS_SHAPE | OPTS_REPORT, 2, 2, false, cmd_diff},
-    {"show", "show SNAPSHOT [OPTIONS]", "statistics of one snapshot", OPTS_SHAPE | OPTS_REPORT, 1, 1, false, cmd_show},
+    {"show", "show SNAPSHOT [OPTIONS]", "statistics of one snapshot (--modules: its modules' debug info)",
+     OPTS_SHAPE | OPTS_REPORT | OPT_MODULES | OPT_DEBUG_DIR | OPT_DEBUGINFOD, 1, 1, false, cmd_show},
+    {"export", "export SNAPSHOT [--base OLD] --format pprof|folded|json [-o FILE]",
+     "a snapshot for pprof, flame graphs or JSON tools", OPT_FORMAT | OPT_BASE | OPT_OUTPUT, 1, 1, false, cmd_export},
 };
 #define CMD_COUNT (sizeof(cmd_table) / sizeof(cmd_table[0]))
 
@@ -68,8 +73,13 @@ static void usage(FILE *out)
     fprintf(out, "leaktop %s: which source lines of a running program retain more memory than at a baseline\n\n",
             LEAKTOP_VERSION);
     fprintf(out, "usage:\n");
-    for (size_t i = 0; i < CMD_COUNT; i++)
-        fprintf(out, "  leaktop %-36s %s\n", cmd_table[i].usage, cmd_table[i].about);
+    for (size_t i = 0; i < CMD_COUNT; i++) {
+        const char *u = cmd_table[i].usage;
+        if (strlen(u) > 36)   /* a long usage gets its description on the next line */
+            fprintf(out, "  leaktop %s\n  %-44s %s\n", u, "", cmd_table[i].about);
+        else
+            fprintf(out, "  leaktop %-36s %s\n", u, cmd_table[i].about);
+    }
     fprintf(out, "  leaktop --help | --version\n\noptions:\n");
     options_usage(out);
     fprintf(out, "\nWithout the launcher: LD_PRELOAD=/path/to/libleaktop.so LEAKTOP_FRAMES=%u PROGRAM,\n"
@@ -251,10 +261,74 @@ static int cmd_diff(const cmd_entry *cmd, options *o, int npos, char **argv)
     return offline_report(o, npos, argv);
 }
 
+/* show --modules SNAPSHOT: where each module's debug info comes from. */
+static int show_modules(const options *o, char *path)
+{
+    diff_loctab *locs = diff_loctab_new();
+    diff_snapshot *snap = NULL;
+    if (load_snapshots(&path, 1, locs, &snap) != 0) {
+        diff_loctab_free(locs);
+        return LEAKTOP_EXIT_FAILURE;
+    }
+    FILE *out = o->output ? fopen(o->output, "w") : stdout;
+    int rc = 0;
+    session_config cfg = options_session_config(o);
+    if (!out) {
+        util_error("%s: %s", o->output, strerror(errno));
+        rc = LEAKTOP_EXIT_FAILURE;
+    } else if (modinfo_write(out, snap, &cfg) != 0) {
+        util_error("out of memory listing modules");
+        rc = LEAKTOP_EXIT_FAILURE;
+    }
+    if (out && out != stdout)
+        fclose(out);
+    diff_snapshot_free(snap);
+    diff_loctab_free(locs);
+    return rc;
+}
+
 static int cmd_show(const cmd_entry *cmd, options *o, int npos, char **argv)
 {
     (void)cmd;
+    if (o->modules)
+        return show_modules(o, argv[0]);
     return offline_report(o, npos, argv);
+}
+
+/* The base is read first, so a bad one is said before a bad snapshot
+ * only when both are bad, as `diff OLD NEW` does. */
+static int cmd_export(const cmd_entry *cmd, options *o, int npos, char **argv)
+{
+    (void)npos;
+    if (!o->format_set) {
+        util_error("%s: --format pprof|folded|json is needed: usage: leaktop %s", cmd->name, cmd->usage);
+        return LEAKTOP_EXIT_USAGE;
+    }
+    if (o->format == DIFF_EXPORT_PPROF && !o->output && isatty(STDOUT_FILENO)) {
+        util_error("%s: pprof is gzipped binary: give -o FILE or a pipe", cmd->name);
+        return LEAKTOP_EXIT_USAGE;
+    }
+    char *paths[2] = {(char *)o->base, argv[0]};
+    int nfiles = o->base ? 2 : 1;
+    diff_loctab *locs = diff_loctab_new();
+    diff_snapshot *snaps[2] = {NULL, NULL};
+    if (load_snapshots(o->base ? paths : paths + 1, nfiles, locs, snaps) != 0) {
+        diff_loctab_free(locs);
+        return LEAKTOP_EXIT_FAILURE;
+    }
+    const diff_snapshot *cur = snaps[nfiles - 1], *base = nfiles == 2 ? snaps[0] : NULL;
+    int rc = 0;
+    char err[512];
+    int wrc = o->output ? diff_export_file(o->output, o->format, cur, base, err, sizeof(err))
+                        : diff_export_write(stdout, o->format, cur, base, err, sizeof(err));
+    if (wrc != 0) {
+        util_error("%s", err);
+        rc = LEAKTOP_EXIT_FAILURE;
+    }
+    for (int i = 0; i < nfiles; i++)
+        diff_snapshot_free(snaps[i]);
+    diff_loctab_free(locs);
+    return rc;
 }
 
 int main(int argc, char **argv)

@@ -45,6 +45,13 @@ static int set_help(options *o, const char *a) { (void)a; o->help = true; return
 static int set_version(options *o, const char *a) { (void)a; o->version = true; return 0; }
 static int set_output(options *o, const char *a) { o->output = a; return 0; }
 static int set_save(options *o, const char *a) { o->save_dir = a; return 0; }
+static int set_base(options *o, const char *a) { o->base = a; return 0; }
+static int set_format(options *o, const char *a)
+{
+    o->format_set = diff_export_format_parse(a, &o->format) == 0;
+    return o->format_set ? 0 : -1;
+}
+static int set_serve(options *o, const char *a) { o->serve = a; return 0; }
 static int set_keep_log(options *o, const char *a) { (void)a; o->keep_log = true; return 0; }
 
 static int set_top(options *o, const char *a)
@@ -112,6 +119,34 @@ static int set_debug_dir(options *o, const char *a)
     return 0;
 }
 
+/* gdb and perf ask debuginfod only when DEBUGINFOD_URLS names servers. */
+static bool options_debuginfod_urls(void)
+{
+    const char *v = getenv("DEBUGINFOD_URLS");
+    return v && v[strspn(v, " ")] != '\0';
+}
+
+static int set_debuginfod(options *o, const char *a)
+{
+    (void)a;
+    o->debuginfod = 1;
+    return 0;
+}
+
+static int set_modules(options *o, const char *a)
+{
+    (void)a;
+    o->modules = true;
+    return 0;
+}
+
+static int set_no_debuginfod(options *o, const char *a)
+{
+    (void)a;
+    o->debuginfod = 0;
+    return 0;
+}
+
 static const option_row option_table[] = {
     {"--frames", OPT_FRAMES, "N", "traceback depth (default %u, like tracemalloc.start(N); at most %u)", set_frames},
     {"--interval", OPT_INTERVAL, "MS", "snapshot period: live refresh, or batch reports every MS", set_interval},
@@ -123,9 +158,16 @@ static const option_row option_table[] = {
     {"--exclude", OPT_EXCLUDE, "GLOB[:LINE]", "drop traces whose top frame's file matches", set_exclude},
     {"--alloc-fn", OPT_ALLOC_FN, "GLOB", "treat matching functions as allocator wrappers", set_alloc_fn},
     {"--debug-dir", OPT_DEBUG_DIR, "DIR", "also look for separate debug files under DIR", set_debug_dir},
+    {"--debuginfod", OPT_DEBUGINFOD, NULL, "fetch missing debug info from DEBUGINFOD_URLS (the default when it is set)", set_debuginfod},
+    {"--no-debuginfod", OPT_DEBUGINFOD, NULL, "never ask debuginfod servers", set_no_debuginfod},
+    {"--modules", OPT_MODULES, NULL, "show: list each module and where its debug info comes from", set_modules},
     {"--batch", OPT_BATCH, NULL, "print reports as text instead of the live view", set_batch},
     {"--json", OPT_JSON, NULL, "print reports as JSON Lines (implies --batch)", set_json},
     {"--output", OPT_OUTPUT, "FILE", "write reports to FILE instead of stdout", set_output},
+    {"-o", OPT_OUTPUT, "FILE", "the same as --output", set_output},
+    {"--format", OPT_FORMAT, "FMT", "pprof | folded | json: export's format; with --save, also written beside each snapshot", set_format},
+    {"--base", OPT_BASE, "OLD", "export: the snapshot to subtract (pprof, folded and json diff forms)", set_base},
+    {"--serve", OPT_SERVE, "ADDR:PORT", "serve /debug/pprof/heap (pprof) and /metrics over HTTP (loopback unless ADDR says)", set_serve},
     {"--save", OPT_SAVE, "DIR", "write a snapshot file at every mark and at exit", set_save},
     {"--keep-log", OPT_KEEP_LOG, NULL, "live view: keep the program's output log after leaktop ends", set_keep_log},
     {"--sample", OPT_SAMPLE, "BYTES", "sample one block per BYTES allocated on average (e.g. 512K): low overhead, "
@@ -153,6 +195,7 @@ void options_defaults(options *o)
     o->frames = watch_default_frames;
     o->top = (size_t)-1;  /* "not given": each output picks its default */
     o->fail_on_growth = -1;
+    o->debuginfod = -1;
     o->diff.group = DIFF_GROUP_LINENO;
     o->diff.sort = DIFF_SORT_GROWTH;
     o->diff.filters = o->filters;
@@ -177,8 +220,8 @@ int options_parse(options *o, const options_template *t, int argc, char **argv, 
             i++;
             break;
         }
-        if (strncmp(a, "--", 2) != 0)
-            break;
+        if (strncmp(a, "--", 2) != 0 && !options_find(a, strlen(a)))
+            break;   /* not an option (a short alias such as -o is in the table) */
         const char *eq = strchr(a, '=');
         size_t len = eq ? (size_t)(eq - a) : strlen(a);
         const option_row *row = options_find(a, len);
@@ -209,8 +252,33 @@ int options_parse(options *o, const options_template *t, int argc, char **argv, 
     }
     if (o->json)
         o->batch = true;
+    if (o->debuginfod == 1 && !options_debuginfod_urls()) {
+        snprintf(err, errlen, "--debuginfod: DEBUGINFOD_URLS is not set (the servers to ask)");
+        return -1;
+    }
     *next = i;
     return 0;
+}
+
+/* Seconds from a DEBUGINFOD_* variable, or `dflt` when unset or not a
+ * positive number (as libdebuginfod reads them). */
+static unsigned options_env_seconds(const char *name, unsigned dflt)
+{
+    const char *v = getenv(name);
+    long s;
+    if (!v || util_parse_long(v, 1, 86400, &s))
+        return dflt;
+    return (unsigned)s;
+}
+
+/* The bound of one debuginfod fetch, in ms; 0 when debuginfod is off. */
+static unsigned options_debuginfod_ms(const options *o)
+{
+    if (o->debuginfod == 0 || !options_debuginfod_urls())
+        return 0;
+    unsigned maxtime = options_env_seconds("DEBUGINFOD_MAXTIME", 0);
+    unsigned timeout = options_env_seconds("DEBUGINFOD_TIMEOUT", 90);
+    return (maxtime ? maxtime : 3 * timeout) * 1000u;
 }
 
 session_config options_session_config(const options *o)
@@ -218,6 +286,7 @@ session_config options_session_config(const options *o)
     session_config cfg = {
         .alloc_fns = o->alloc_fns, .nalloc_fns = o->nalloc_fns,
         .debug_dirs = o->debug_dirs, .ndebug_dirs = o->ndebug_dirs,
+        .debuginfod_ms = options_debuginfod_ms(o),
     };
     return cfg;
 }

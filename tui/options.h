@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "diff.h"
+#include "diff_export.h"
 #include "session.h"
 
 #define OPTIONS_MAX_LIST 64
@@ -34,12 +35,17 @@ enum {
     OPT_FAIL       = 1u << 14,
     OPT_HELP       = 1u << 15,   /* --help and --version: every command */
     OPT_KEEP_LOG   = 1u << 16,
-    OPT_SAMPLE     = 1u << 17,
+    OPT_FORMAT     = 1u << 17,
+    OPT_BASE       = 1u << 18,
+    OPT_SERVE      = 1u << 19,
+    OPT_DEBUGINFOD = 1u << 20,   /* --debuginfod and --no-debuginfod */
+    OPT_MODULES    = 1u << 21,
+    OPT_SAMPLE     = 1u << 22,
 };
 /* What a comparison is grouped, sorted and filtered by. */
 #define OPTS_SHAPE   (OPT_GROUP | OPT_CUMULATIVE | OPT_SORT | OPT_INCLUDE | OPT_EXCLUDE)
 /* How a running program's frames are symbolized. */
-#define OPTS_SYMBOLS (OPT_ALLOC_FN | OPT_DEBUG_DIR)
+#define OPTS_SYMBOLS (OPT_ALLOC_FN | OPT_DEBUG_DIR | OPT_DEBUGINFOD)
 /* Where and how reports are written. */
 #define OPTS_REPORT  (OPT_TOP | OPT_JSON | OPT_OUTPUT | OPT_FAIL)
 
@@ -63,7 +69,13 @@ typedef struct options {
     bool         json;
     const char  *output;          /* --output FILE */
     const char  *save_dir;        /* --save DIR */
+    diff_export_format format;    /* --format FMT (export; --save writes it too) */
+    bool         format_set;
+    const char  *base;            /* --base OLD (export) */
+    const char  *serve;           /* --serve ADDR:PORT */
     bool         keep_log;        /* --keep-log: the live view's program log stays */
+    bool         modules;         /* show --modules: where debug info comes from */
+    int          debuginfod;      /* --debuginfod 1, --no-debuginfod 0, -1: DEBUGINFOD_URLS decides */
     int64_t      fail_on_growth;  /* --fail-on-growth SIZE, -1 = off */
     uint64_t     sample_bytes;    /* --sample BYTES: 0 = exact (LEAKTOP_SAMPLE is inherited) */
     bool         help, version;
@@ -75,7 +87,10 @@ void options_defaults(options *o);
  * an option the template does not allow. */
 int  options_parse(options *o, const options_template *t, int argc, char **argv, int *next,
                    char *err, size_t errlen);
-/* The symbolization settings the options ask for (--alloc-fn, --debug-dir). */
+/* The symbolization settings the options ask for (--alloc-fn, --debug-dir,
+ * debuginfod: on when DEBUGINFOD_URLS is set, unless --no-debuginfod;
+ * each fetch bounded by DEBUGINFOD_MAXTIME seconds when set, else by
+ * 3 x DEBUGINFOD_TIMEOUT, libdebuginfod's 90 s by default). */
 session_config options_session_config(const options *o);
 /* One line per option, for --help. */
 void options_usage(FILE *out);

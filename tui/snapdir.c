@@ -45,3 +45,19 @@ int snapdir_save(const char *dir, const diff_snapshot *snap, int pid, unsigned n
         snprintf(path, pathlen, "%s", buf);
     return 0;
 }
+
+int snapdir_export(const char *snap_path, const diff_snapshot *snap, diff_export_format f,
+                   char *path, size_t pathlen, char *err, size_t errlen)
+{
+    char buf[PATH_MAX];
+    size_t n = strlen(snap_path);
+    const char *ext = ".ltsnap";
+    if (n >= strlen(ext) && strcmp(snap_path + n - strlen(ext), ext) == 0)
+        n -= strlen(ext);
+    snprintf(buf, sizeof(buf), "%.*s%s", (int)n, snap_path, diff_export_suffix(f));
+    if (diff_export_file(buf, f, snap, NULL, err, errlen) != 0)
+        return -1;
+    if (path)
+        snprintf(path, pathlen, "%s", buf);
+    return 0;
+}

@@ -7,7 +7,7 @@ clang=$1 root=$2 work=$3 corpus_tool=$4 seconds=$5
 mkdir -p "$work/corpus"
 "$corpus_tool" "$work/corpus"
 "$clang" -g -O1 -std=gnu17 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-  -I"$root/diff" "$root"/diff/*.c "$root/tests/diff/fuzz_snapfile.c" -lm -o "$work/fuzz_snapfile"
+  -I"$root/diff" "$root"/diff/*.c "$root/tests/diff/fuzz_snapfile.c" -lm -lz -o "$work/fuzz_snapfile"
 cd "$work"
 exec ./fuzz_snapfile -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
   -print_final_stats=1 corpus

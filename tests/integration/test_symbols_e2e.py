@@ -7,12 +7,14 @@ and C++ names.
 Usage: test_symbols_e2e.py LEAKTOP BIN_DIR SRC_DIR"""
 import json
 import os
-import re
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from checklib import check, finish  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import inline_marks  # noqa: E402
+from inline_marks import expected_frames  # noqa: E402
 
 leaktop, bindir, srcdir = sys.argv[1:4]
 
@@ -31,17 +33,11 @@ def row(rep, size):
 
 
 src = os.path.join(srcdir, "fx_inline.c")
-want = {}
-for lineno, text in enumerate(open(src), 1):
-    m = re.search(r"@frame (\d+) (\w+) (inlined|real)", text)
-    if m:
-        want[int(m.group(1))] = (m.group(2), os.path.realpath(src), lineno, m.group(3) == "inlined")
-want = [want[i] for i in sorted(want)]
+want = expected_frames(src)
 
 
 def frames_of(r):
-    return [(f["function"], os.path.realpath(f["file"]) if f["file"] else None, f["line"], f["inlined"])
-            for f in r["frames"][:len(want)]]
+    return inline_marks.frames_of(r, len(want))
 
 
 debugdir = os.path.join(bindir, "fx_inline_debugdir")

@@ -20,8 +20,11 @@ import sys
 FRAME = re.compile(r'^\s+#\d+ 0x[0-9a-f]+ in (\S+) (.*)$')
 CONTAINED = ('libdwarf.so', 'libelf', 'libz.so')
 RUNTIME = ('libsanitizer', 'compiler-rt', 'libasan', 'libubsan', 'libclang_rt')
-# clang links the runtime statically: recognise its frames by name.
+# clang links the runtime statically: recognise its frames by name, and
+# its allocator interceptors (`free` in the test binary, with no source
+# line) by name and place: a double free in libdwarf starts there.
 RUNTIME_FUNCS = re.compile(r'^_*(interceptor_|asan_|sanitizer|ubsan_|lsan_)')
+ALLOC_FUNCS = re.compile(r'^(free|malloc|calloc|realloc|reallocarray|posix_memalign|aligned_alloc)$')
 
 
 def blame(report):
@@ -32,6 +35,8 @@ def blame(report):
             continue
         where = m.group(2)
         if any(r in where for r in RUNTIME) or RUNTIME_FUNCS.match(m.group(1)):
+            continue
+        if ALLOC_FUNCS.match(m.group(1)) and where.startswith('('):
             continue
         return any(c in where for c in CONTAINED), m.group(1) + ' ' + where
     # No stack (e.g. a UBSan one-liner): blame the source location named.

@@ -10,16 +10,19 @@ so each test decides when things happen. Waits poll the screen; no test
 relies on a fixed sleep alone.
 """
 import glob
+import gzip
 import os
 import re
 import shlex
 import shutil
 import signal
+import socket
 import stat
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 LEAKTOP = FIXTURE = FIXTURE_SRC = None   # set by main() from argv
 LEAK_LINE = CALL_LINE = BIG_LINE = FREE_LINE = 0
@@ -318,8 +321,15 @@ def test_w_writes_snapshot_files(t):
     cur, base = (os.path.join(t.workdir, p) for p in m.groups())
     out = subprocess.run([LEAKTOP, "diff", base, cur], capture_output=True, text=True, check=True).stdout
     expect(re.search(r"\+50\.0 KiB\s+blocks \+200 .*tui_fixture\.c:%d" % LEAK_LINE, out), "diff of written files: " + out, t)
-    os.unlink(cur)
-    os.unlink(base)
+    # Beside each file, its pprof form (PRODUCT.md §13), which pprof reads.
+    pbs = [p[:-len(".ltsnap")] + ".pb.gz" for p in (cur, base)]
+    for pb in pbs:
+        expect(os.path.exists(pb) and open(pb, "rb").read(2) == b"\x1f\x8b", "gzipped pprof beside the file: " + pb, t)
+    if shutil.which("go"):
+        raw = subprocess.run(["go", "tool", "pprof", "-raw", pbs[0]], capture_output=True, text=True)
+        expect(raw.returncode == 0 and "tui_fixture.c:%d" % LEAK_LINE in raw.stdout, "go tool pprof -raw: " + raw.stderr, t)
+    for p in [cur, base] + pbs:
+        os.unlink(p)
 
 
 def test_y_copies_screen_as_text(t):
@@ -477,10 +487,67 @@ def test_sampled_header_says_estimates_and_big_line_tops(_):
         t.close()
 
 
+def test_serve_answers_while_the_view_runs(_):
+    """--serve in the live view: the loop publishes snapshots between refreshes."""
+    with socket.socket() as probe:   # a free loopback port for the view to bind
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    t = Term(["run", "--serve", "127.0.0.1:%d" % port, "--", FIXTURE])
+    try:
+        t.wait(r"977 KiB\s+100\s.*" + loc(BIG_LINE))
+        base = "http://127.0.0.1:%d" % port
+        with urllib.request.urlopen(base + "/metrics", timeout=TIMEOUT) as r:
+            metrics = r.read().decode()
+        m = re.search(r"^leaktop_traced_bytes\{[^}]*\} (\d+)$", metrics, re.M)
+        expect(m and int(m.group(1)) >= 1051000, "metrics from the view: " + metrics, t)
+        with urllib.request.urlopen(base + "/debug/pprof/heap", timeout=TIMEOUT) as r:
+            profile = gzip.decompress(r.read())
+        expect(b"inuse_space" in profile and b"tui_fixture.c" in profile, "pprof from the view", t)
+        t.keys("q")
+        expect(t.exit_status() == 0, "exit status", t)
+    finally:
+        t.close()
+
+
+def test_attach_serve_answers_and_detaches(_):
+    """attach --serve: the endpoint answers for an attached program, and q
+    leaves the program running and the port free again."""
+    tracer = os.path.join(os.path.dirname(LEAKTOP), "..", "lib", "leaktop", "libleaktop.so")
+    env = dict(os.environ, LD_PRELOAD=os.path.abspath(tracer))
+    prog = subprocess.Popen([FIXTURE], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    try:
+        a = Term(["attach", "--serve", "127.0.0.1:%d" % port, str(prog.pid)])
+        try:
+            a.wait(loc(BIG_LINE))
+            with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=TIMEOUT) as r:
+                metrics = r.read().decode()
+            expect(re.search(r'^leaktop_traced_bytes\{pid="%d"\} \d+$' % prog.pid, metrics, re.M)
+                   and "(since attach)" in metrics, "metrics of the attached program: " + metrics, a)
+            with urllib.request.urlopen("http://127.0.0.1:%d/debug/pprof/heap" % port, timeout=TIMEOUT) as r:
+                expect(b"tui_fixture.c" in gzip.decompress(r.read()), "pprof of the attached program", a)
+            a.keys("q")
+            expect(a.exit_status() == 0, "exit status of attach", a)
+            expect(prog.poll() is None, "attached program ended by q", a)
+            with socket.socket() as again:   # the listener is gone with the view
+                again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # past TIME_WAIT, not a listener
+                again.bind(("127.0.0.1", port))
+        finally:
+            a.close()
+    finally:
+        prog.send_signal(signal.SIGUSR2)
+        prog.wait(timeout=5)
+        for seg in glob.glob("/dev/shm/leaktop-%d-%d-*" % (os.geteuid(), prog.pid)):
+            os.unlink(seg)
+
+
 TESTS = {name[5:]: fn for name, fn in globals().items() if name.startswith("test_")}
 
 OWN_START = {"attach_q_leaves_program_running", "keep_log_keeps_program_output",
-             "save_writes_marks_and_final_state", "sampled_header_says_estimates_and_big_line_tops"}
+             "save_writes_marks_and_final_state", "serve_answers_while_the_view_runs",
+             "attach_serve_answers_and_detaches", "sampled_header_says_estimates_and_big_line_tops"}
 
 SETUPS = {
     "largest_live_line_first_before_baseline": dict(env={"TERM": "xterm-256color"}),

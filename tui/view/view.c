@@ -83,6 +83,15 @@ static void view_react(view *v, view_reaction r)
         view_page_rebuild(v);
 }
 
+/* --serve: a request waits for the heap as it is now. The snapshot is
+ * taken here, on the loop, while the worker is idle: the session interns
+ * frames into the table the worker's compares read. */
+static void view_serve(view *v)
+{
+    if (v->srv && !view_worker_busy(&v->worker))
+        serve_answer(v->srv, v->prog.w, view_marks_baseline(&v->data.marks));
+}
+
 static void view_loop(view *v)
 {
     int64_t period = (int64_t)v->interval_ms * 1000000;
@@ -94,6 +103,7 @@ static void view_loop(view *v)
             view_model_tick(v);
             v->next_refresh_ns = util_now_ns() + period;
         }
+        view_serve(v);
         bool msg_live = view_footer_live(&v->footer, util_now_ns());
         if (v->dirty || msg_live != msg_shown) {
             view_draw(v);
@@ -131,6 +141,8 @@ static void view_init(view *v, const options *o)
 static void view_release(view *v)
 {
     view_worker_free(&v->worker);
+    serve_free(v->srv);
+    v->srv = NULL;
     view_data_free(&v->data);
     view_filter_free(&v->filter);
     view_page_free(&v->nav.page);
@@ -139,6 +151,22 @@ static void view_release(view *v)
 }
 
 /* Runs the screen until q, a signal, or a failure to start curses. */
+/* --serve: bound before the program starts, so a bad address is one line
+ * on a plain terminal. */
+static int view_serve_start(view *v)
+{
+    char err[512];
+    if (!v->o->serve)
+        return 0;
+    v->srv = serve_start(v->o->serve, err, sizeof(err));
+    if (!v->srv) {
+        util_error("%s", err);
+        return -1;
+    }
+    util_error("serving %s/debug/pprof/heap and %s/metrics", serve_url(v->srv), serve_url(v->srv));
+    return 0;
+}
+
 static int view_run(view *v)
 {
     char err[256];
@@ -161,6 +189,10 @@ int view_run_program(const options *o, char **argv)
     }
     view v;
     view_init(&v, o);
+    if (view_serve_start(&v) != 0) {
+        view_release(&v);
+        return LEAKTOP_EXIT_USAGE;
+    }
     view_signals();
     int rc = view_prog_start(&v, argv);
     if (rc == 0 && view_run(&v) != 0)
@@ -179,6 +211,10 @@ int view_attach(const options *o, pid_t pid)
 {
     view v;
     view_init(&v, o);
+    if (view_serve_start(&v) != 0) {
+        view_release(&v);
+        return LEAKTOP_EXIT_USAGE;
+    }
     view_signals();
     watch_config cfg = view_prog_config(o);
     char err[512];

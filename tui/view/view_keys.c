@@ -167,15 +167,20 @@ static view_reaction act_write(view *v)
             view_footer_say(&v->footer, true, "%s", err);
             return view_none;
         }
+        /* Beside each snapshot file, its pprof form for pprof's tools. */
+        if (snapdir_export(paths[n], snaps[i], DIFF_EXPORT_PPROF, NULL, 0, err, sizeof(err)) != 0) {
+            view_footer_say(&v->footer, true, "%s", err);
+            return view_none;
+        }
         n++;
     }
     /* Written in the current directory: the names are the paths. */
     const char *p0 = strncmp(paths[0], "./", 2) == 0 ? paths[0] + 2 : paths[0];
     const char *p1 = n == 2 && strncmp(paths[1], "./", 2) == 0 ? paths[1] + 2 : paths[1];
     if (n == 2)
-        view_footer_say(&v->footer, false, "wrote %s, baseline %s", p0, p1);
+        view_footer_say(&v->footer, false, "wrote %s, baseline %s (and .pb.gz beside them)", p0, p1);
     else if (n == 1)
-        view_footer_say(&v->footer, false, "wrote %s (no baseline to write)", p0);
+        view_footer_say(&v->footer, false, "wrote %s and .pb.gz (no baseline to write)", p0);
     return view_none;
 }
 
@@ -239,7 +244,7 @@ static const view_key view_key_table[] = {
     {KEY_END, "End", ALL, NULL, NULL, act_end},
     {'/', "/", T, "filter: foo*.c keeps, -bar.c drops, file.c:42 a line; empty clears", "filter", act_filter},
     {'p', "p", ALL, "pause the view (the program keeps running)", NULL, act_pause},
-    {'w', "w", ALL, "write the snapshot and the baseline to files here", NULL, act_write},
+    {'w', "w", ALL, "write the snapshot and the baseline to files here (and as pprof)", NULL, act_write},
     {'y', "y", ALL, "copy the screen as text (clipboard via OSC 52, and a file)", NULL, act_copy},
     {'l', "l", ALL, "the program's output log", NULL, act_log},
     {'m', "m", ALL, "marks the program made; Enter picks one as baseline", "marks", act_marks},

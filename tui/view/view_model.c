@@ -5,6 +5,7 @@
  * intern frames first waits for the worker (the rule in view_worker.h). */
 #include "view_model.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -146,8 +147,10 @@ static void view_save(view *v, const diff_snapshot *snap)
 {
     if (!v->o->save_dir)
         return;
-    char err[512];
-    if (snapdir_save(v->o->save_dir, snap, (int)watch_pid(v->prog.w), ++v->nsaved, NULL, 0, err, sizeof(err)) != 0)
+    char err[512], path[PATH_MAX];
+    if (snapdir_save(v->o->save_dir, snap, (int)watch_pid(v->prog.w), ++v->nsaved, path, sizeof(path), err, sizeof(err)) != 0)
+        view_footer_say(&v->footer, true, "%s", err);
+    else if (v->o->format_set && snapdir_export(path, snap, v->o->format, NULL, 0, err, sizeof(err)) != 0)
         view_footer_say(&v->footer, true, "%s", err);
 }
 
@@ -212,10 +215,24 @@ static void view_on_left(view *v, const char *path)
 
 /* What the tracer could not record (allocations charged to <unknown>):
  * kept in the header, said in the footer each time it grows. */
+/* debuginfod fetches run beside the view (frames in their modules resolve
+ * once the answers are in): said in the footer as their count changes. */
+static void view_check_fetching(view *v, uint32_t fetching)
+{
+    if (fetching == v->prog.fetching)
+        return;
+    if (fetching > 0)
+        view_footer_say(&v->footer, false, "fetching debug info from debuginfod: %u module(s) to go", fetching);
+    else
+        view_footer_say(&v->footer, false, "debuginfod: every answer is in");
+    v->prog.fetching = fetching;
+}
+
 static void view_check_health(view *v)
 {
     session_health h;
     watch_health(v->prog.w, &h);
+    view_check_fetching(v, h.fetching);
     if (watch_growth_unknown(v->prog.w) || h.traces_dropped == v->prog.lost_traces)
         return;
     v->prog.lost_traces = h.traces_dropped;

@@ -14,6 +14,7 @@
 
 #include "diff.h"
 #include "options.h"
+#include "serve.h"
 #include "view_filter.h"
 #include "view_footer.h"
 #include "view_marks.h"
@@ -45,6 +46,7 @@ typedef struct view_prog {
     bool           stopped;        /* SIGSTOP'd or held by a debugger */
     char           lost[320];      /* header: what tracing lost ("" = nothing) */
     uint64_t       lost_traces;    /* dropped traces already said */
+    uint32_t       fetching;       /* debuginfod fetches under way, as last said */
 } view_prog;
 
 /* What the program's current image produced. An exec makes all of it
@@ -91,6 +93,7 @@ typedef struct view {
     bool           dirty;          /* the screen must be redrawn */
     char           cwd[PATH_MAX];
     unsigned       nsaved, ncopies;
+    serve         *srv;            /* --serve, or NULL */
 } view;
 
 #endif

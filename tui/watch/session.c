@@ -62,6 +62,11 @@ struct session {
     size_t          scratch_len, scratch_cap;
     session_addr   *addrs;      /* open addressing */
     size_t          addrs_cap, addrs_used;
+    /* An address whose module's debug file is still being fetched: its
+     * frames are not kept (in addrs, nor the traces through it), so that
+     * they are resolved again once the answer is in. */
+    session_addr    pending_addr;
+    bool            saw_pending;
 
     uint64_t        ring_next;  /* snap_no of the next ring snapshot to read */
     uint32_t        prefetched; /* trace ids below this were offered to session_prefetch */
@@ -246,6 +251,7 @@ session *session_open(pid_t pid, const session_config *cfg, bool *missing, char 
         return NULL;
     }
     s->sym = sym_resolver_new(cfg ? cfg->debug_dirs : NULL, cfg ? cfg->ndebug_dirs : 0);
+    sym_resolver_set_debuginfod(s->sym, cfg ? cfg->debuginfod_ms : 0, cfg && cfg->debuginfod_wait);
     s->locs = diff_loctab_new();
     s->alloc_fns = cfg ? cfg->alloc_fns : NULL;
     s->top_only = cfg && cfg->top_frames_only;
@@ -368,6 +374,7 @@ void session_health_get(const session *s, session_health *out)
         .marks_dropped = __atomic_load_n(&h->marks_dropped, __ATOMIC_ACQUIRE),
         .traces_cap = s->fixed.traces_cap,
         .traces_asked = s->fixed.traces_asked,
+        .fetching = sym_resolver_fetching(s->sym),
     };
     if (full & LT_FULL_NOFD)
         snprintf(out->full_why, sizeof(out->full_why), "the program closed the segment's descriptor "
@@ -509,9 +516,15 @@ static const session_addr *session_resolve_addr(session *s, uint64_t addr, uint3
         diff_frame f = {
             .function = sf[k].function, .file = sf[k].file, .line = sf[k].line,
             .module = sf[k].module, .address = addr, .offset = sf[k].offset, .inlined = sf[k].inlined,
+            .system_name = sf[k].system_name,
         };
         session_pool_push(s, diff_loctab_intern(s->locs, &f));
         a.len++;
+    }
+    if (n > 0 && sf[0].pending) {
+        s->saw_pending = true;
+        s->pending_addr = a;
+        return &s->pending_addr;
     }
     if ((s->addrs_used + 1) * 2 > s->addrs_cap) {
         session_addrs_grow(s);
@@ -561,6 +574,7 @@ static session_trace *session_trace_get(session *s, uint32_t id)
     /* Collected apart from the pool: resolving a new address appends its
      * own frames to the pool, which must not land inside this range. */
     s->scratch_len = 0;
+    s->saw_pending = false;
     for (uint32_t k = 0; k < nframes; k++) {
         const session_addr *a = session_resolve_addr(s, r->frames[k], gen);
         for (uint32_t j = 0; j < a->len; j++)
@@ -578,7 +592,7 @@ static session_trace *session_trace_get(session *s, uint32_t id)
         t->len = s->fixed.frames_limit;
     for (uint32_t j = 0; j < t->len; j++)
         session_pool_push(s, s->scratch[skip + j]);
-    t->resolved = true;
+    t->resolved = !s->saw_pending;
     return t;
 }
 

@@ -19,6 +19,10 @@ typedef struct session_config {
     size_t             nalloc_fns;
     const char *const *debug_dirs;  /* extra separate-debug-file directories */
     size_t             ndebug_dirs;
+    unsigned           debuginfod_ms;  /* bound of one debuginfod fetch; 0: off */
+    /* A first frame in a module waits for its fetch (batch: exact reports);
+     * else it shows what is here until the answer is in (the live view). */
+    bool               debuginfod_wait;
     /* Resolve only what lineno/filename grouping needs: each trace's frames
      * up to its first frame that is not an allocator wrapper. The rest of
      * a stack (often deep in libc, whose debug info is costly to load) is
@@ -47,6 +51,7 @@ typedef struct session_health {
     uint64_t traces_dropped;
     uint64_t marks_dropped;
     uint32_t traces_cap, traces_asked;
+    uint32_t fetching;        /* debuginfod fetches still under way */
     char     full_why[128];   /* "" while nothing is full */
 } session_health;
 void     session_health_get(const session *s, session_health *out);
