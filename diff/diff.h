@@ -76,6 +76,11 @@ void           diff_snapshot_set_meta(diff_snapshot *s, int pid, double elapsed_
 int            diff_snapshot_pid(const diff_snapshot *s);
 double         diff_snapshot_elapsed(const diff_snapshot *s);
 uint32_t       diff_snapshot_frames_limit(const diff_snapshot *s);
+/* Sampling: 0 for exact figures, else the mean interval in bytes the
+ * tracer sampled at (LEAKTOP_SAMPLE): every size and count is then an
+ * unbiased estimate. Snapshots of different intervals are not compared. */
+void           diff_snapshot_set_sample_bytes(diff_snapshot *s, uint64_t bytes);
+uint64_t       diff_snapshot_sample_bytes(const diff_snapshot *s);
 diff_loctab   *diff_snapshot_locs(const diff_snapshot *s);
 size_t         diff_snapshot_ntraces(const diff_snapshot *s);
 void           diff_snapshot_trace(const diff_snapshot *s, size_t i, int64_t *size,
@@ -144,7 +149,8 @@ typedef struct diff_stats diff_stats;
 
 /* new_ compared against old (NULL = empty snapshot), sorted by opts->sort.
  * Returns NULL and fills err (one line) when refused: cumulative with
- * traceback, traceback grouping of snapshots with different frame limits. */
+ * traceback, traceback grouping of snapshots with different frame limits,
+ * snapshots sampled at different intervals (or one sampled, one exact). */
 diff_stats *diff_compare(const diff_snapshot *new_, const diff_snapshot *old,
                          const diff_options *opts, char *err, size_t errlen);
 /* Statistics of one snapshot (tracemalloc's Snapshot.statistics): diffs are 0;
@@ -221,6 +227,9 @@ size_t           diff_stats_suspects(const diff_stats *st);
 
 /* tracemalloc's _format_size, to the digit. Returns buf. */
 char *diff_format_size(char *buf, size_t len, int64_t bytes, bool sign);
+/* "sampled every 512 KiB: estimates", the note every sampled figure
+ * carries (view header, text reports). Returns buf. */
+char *diff_format_sampling(char *buf, size_t len, uint64_t sample_bytes);
 
 /* Everything a report says besides the statistics (PRODUCT.md §4). */
 typedef struct diff_report_info {
@@ -231,6 +240,7 @@ typedef struct diff_report_info {
     double      elapsed_s;
     int         signal;       /* > 0 only when reason is "signal" */
     uint32_t    frames_limit;
+    uint64_t    sample_bytes; /* 0: exact; else JSON says "sampled":true,"sample_bytes":N */
     size_t      top;          /* 0 = all rows */
     const char *path_base;    /* text only: paths under it are shown relative; may be NULL */
     bool        traced;       /* from a live program: JSON says traces_dropped */

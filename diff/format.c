@@ -32,6 +32,19 @@ char *diff_format_size_double(char *buf, size_t len, double v, bool sign)
     return buf;   /* not reached: the TiB step always prints */
 }
 
+char *diff_format_sampling(char *buf, size_t len, uint64_t sample_bytes)
+{
+    /* The interval as given (512 KiB, 2 MiB), not rounded like a figure. */
+    static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+    int u = 0;
+    while (u < 4 && sample_bytes >= 1024 && sample_bytes % 1024 == 0) {
+        sample_bytes /= 1024;
+        u++;
+    }
+    snprintf(buf, len, "sampled every %" PRIu64 " %s: estimates", sample_bytes, units[u]);
+    return buf;
+}
+
 char *diff_format_size(char *buf, size_t len, int64_t bytes, bool sign)
 {
     /* (double)bytes / 1024 equals Python's exact int / 1024 rounded once:
@@ -206,6 +219,10 @@ static void put_header(FILE *out, const diff_stats *st, const diff_options *o,
             diff_format_size(b, sizeof b, t.size_diff, true), t.count, t.count_diff,
             diff_group_name(o->group), o->cumulative ? " cumulative" : "",
             diff_sort_name(o->sort));
+    if (info->sample_bytes) {
+        char note[64];
+        fprintf(out, "leaktop: %s\n", diff_format_sampling(note, sizeof note, info->sample_bytes));
+    }
 }
 
 static void put_row(FILE *out, const diff_stats *st, const diff_stat *s,
@@ -336,6 +353,8 @@ static void json_header(FILE *out, const diff_options *o, const diff_report_info
     fprintf(out, ",\"group\":\"%s\",\"cumulative\":%s,\"sort\":\"%s\",\"frames_limit\":%" PRIu32,
             diff_group_name(o->group), o->cumulative ? "true" : "false",
             diff_sort_name(o->sort), info->frames_limit);
+    if (info->sample_bytes)
+        fprintf(out, ",\"sampled\":true,\"sample_bytes\":%" PRIu64, info->sample_bytes);
     if (info->traced)
         fprintf(out, ",\"traces_dropped\":%" PRIu64, info->traces_dropped);
     if (info->window_s > 0)

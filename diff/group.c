@@ -729,6 +729,13 @@ diff_stats *diff_compare(const diff_snapshot *new_, const diff_snapshot *old,
                   diff_snapshot_frames_limit(new_), diff_snapshot_frames_limit(old));
         return NULL;
     }
+    if (old && diff_snapshot_sample_bytes(old) != diff_snapshot_sample_bytes(new_)) {
+        diff_errf(err, errlen, "cannot compare %s: their figures do not mean the same thing",
+                  diff_snapshot_sample_bytes(old) && diff_snapshot_sample_bytes(new_)
+                      ? "snapshots sampled at different intervals"
+                      : "a sampled snapshot (estimates) with an exact one");
+        return NULL;
+    }
     return run(new_, old, o, o->sort, false, err, errlen);
 }
 

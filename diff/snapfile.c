@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 enum {
-    SNAP_VERSION = 1,
-    SNAP_HEADER = 48,
+    SNAP_VERSION = 2,       /* 2 added sample_bytes; version 1 files are still read (exact) */
+    SNAP_HEADER = 56,
     SNAP_STRING_MIN = 4,    /* u32 length */
     SNAP_MODULE = 16,
     SNAP_FRAME = 36,
@@ -128,6 +128,7 @@ static void wr_header(writer *w, const diff_snapshot *s, uint32_t label)
     wr_le(w, diff_snapshot_nmodules(s), 4);
     wr_le(w, w->locs.len, 4);
     wr_le(w, diff_snapshot_ntraces(s), 8);
+    wr_le(w, diff_snapshot_sample_bytes(s), 8);
 }
 
 /* Interns every string first so the header can give the table's size. */
@@ -268,6 +269,7 @@ typedef struct snap_header {
     int32_t  pid;
     double   elapsed;
     uint64_t ntraces;
+    uint64_t sample_bytes;  /* version 2; 0 = exact */
 } snap_header;
 
 typedef struct span {
@@ -328,7 +330,7 @@ static bool rd_header(reader *r, snap_header *h)
         return rd_fail(r, "not a leaktop snapshot");
     r->pos = 6;
     h->version = (uint32_t)rd_le(r, 2);
-    if (!r->failed && h->version != SNAP_VERSION)
+    if (!r->failed && (h->version < 1 || h->version > SNAP_VERSION))
         return rd_fail(r, "unsupported version %" PRIu32 " (this leaktop reads version %d)",
                        h->version, SNAP_VERSION);
     h->frames_limit = (uint32_t)rd_le(r, 4);
@@ -340,6 +342,8 @@ static bool rd_header(reader *r, snap_header *h)
     h->nmodules = (uint32_t)rd_le(r, 4);
     h->nframes = (uint32_t)rd_le(r, 4);
     h->ntraces = rd_le(r, 8);
+    if (h->version >= 2)
+        h->sample_bytes = rd_le(r, 8);
     return !r->failed;
 }
 
@@ -535,6 +539,7 @@ static diff_snapshot *build(const uint8_t *p, const snap_header *h, const span *
         rc = bd_traces(&b, s, pos, h->ntraces);
     if (!rc) {
         diff_snapshot_set_meta(s, h->pid, h->elapsed);
+        diff_snapshot_set_sample_bytes(s, h->sample_bytes);
         diff_snapshot_set_label(s, bd_str(&b, h->label));
     }
     free(b.strs);

@@ -21,6 +21,7 @@ typedef struct snap_module {
 struct diff_snapshot {
     diff_loctab *locs;          /* borrowed */
     uint32_t     frames_limit;
+    uint64_t     sample_bytes;  /* 0 = exact */
     char        *label;
     int          pid;
     double       elapsed_s;
@@ -125,6 +126,16 @@ double diff_snapshot_elapsed(const diff_snapshot *s)
 uint32_t diff_snapshot_frames_limit(const diff_snapshot *s)
 {
     return s->frames_limit;
+}
+
+void diff_snapshot_set_sample_bytes(diff_snapshot *s, uint64_t bytes)
+{
+    s->sample_bytes = bytes;
+}
+
+uint64_t diff_snapshot_sample_bytes(const diff_snapshot *s)
+{
+    return s->sample_bytes;
 }
 
 void diff_snapshot_set_frames_limit(diff_snapshot *s, uint32_t limit)

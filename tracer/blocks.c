@@ -34,6 +34,7 @@ typedef struct lt_big {
 } lt_big;
 
 static lt_shard lt_shards[LT_SHARDS] __attribute__((aligned(64)));
+uint8_t        *lt_block_filter;  /* sampling mode only (lt_internal.h) */
 static lt_big   lt_bigs[LT_BIG_MAX];
 static int      lt_big_lock;
 
@@ -45,6 +46,11 @@ static inline uint64_t lt_addr_hash(uintptr_t a)
 
 bool lt_blocks_init(void)
 {
+    if (lt_option(LT_OPT_SAMPLE)) {
+        lt_block_filter = lt_map((size_t)1 << LT_FILTER_BITS);
+        if (!lt_block_filter)
+            return false;
+    }
     for (uint32_t i = 0; i < LT_SHARDS; i++) {
         lt_shard *s = &lt_shards[i];
         s->slots = lt_map(LT_SHARD_START * sizeof(lt_entry));
@@ -114,6 +120,17 @@ static uint64_t lt_big_take(uint64_t addr)
     return size;
 }
 
+/* The filter's count of live sampled blocks in addr's bucket; 255 is
+ * sticky (a bucket that full stays "maybe" for good: still correct). */
+static void lt_filter_add(uintptr_t addr, int delta)
+{
+    uint8_t *c = &lt_block_filter[lt_filter_slot(addr)];
+    uint8_t cur = __atomic_load_n(c, __ATOMIC_RELAXED);
+    while (cur != 255 && !__atomic_compare_exchange_n(c, &cur, (uint8_t)(cur + delta), true, __ATOMIC_RELAXED,
+                                                      __ATOMIC_RELAXED))
+        ;
+}
+
 bool lt_blocks_insert(uintptr_t addr, uint32_t trace, uint64_t size)
 {
     uint64_t stored = size;
@@ -135,6 +152,8 @@ bool lt_blocks_insert(uintptr_t addr, uint32_t trace, uint64_t size)
     lt_spin_unlock(&s->lock);
     if (LT_UNLIKELY(!room && stored == LT_SIZE_BIG))
         lt_big_take(addr);
+    if (room && lt_block_filter)
+        lt_filter_add(addr, 1);
     return room;
 }
 
@@ -180,6 +199,8 @@ bool lt_blocks_remove(uintptr_t addr, uint32_t *trace, uint64_t *size)
     lt_spin_unlock(&s->lock);
     if (!found)
         return false;
+    if (lt_block_filter)
+        lt_filter_add(addr, -1);
     *trace = (uint32_t)(meta >> LT_SIZE_BITS);
     *size = meta & LT_SIZE_BIG;
     if (LT_UNLIKELY(*size == LT_SIZE_BIG))

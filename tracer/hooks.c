@@ -153,13 +153,72 @@ static inline bool lt_is_boot(void *p)
     .rbp = *(const uintptr_t *)__builtin_frame_address(0),      \
 })
 
+/* Sampling mode. A block the countdown passes over goes straight to the
+ * allocator before any of the hook's guard work (lt_skip_alloc), and a
+ * free whose filter bucket is empty likewise (lt_skip_free): nothing of
+ * the tracer's shared state is touched, and a signal handler running
+ * meanwhile can only find this thread's countdown a few bytes off. Those
+ * calls never reach lt_leave, so they look at the mark requests here. */
+static void __attribute__((noinline)) lt_fast_mark(void)
+{
+    if (lt_enter())
+        lt_leave();  /* takes the requests */
+}
+
+static inline void lt_fast_marks(void)
+{
+    const lt_shm_header *h = lt_g.hdr;
+    if (LT_UNLIKELY(__atomic_load_n(&h->mark_req, __ATOMIC_RELAXED) !=
+                    __atomic_load_n(&h->mark_done, __ATOMIC_RELAXED)))
+        lt_fast_mark();
+}
+
+/* sample_bytes is stored (release) after the segment, the filter and
+ * lt_g.hdr are in place, so a thread that reads it non-zero may use them. */
+static inline bool lt_sampling(void)
+{
+    return LT_UNLIKELY(__atomic_load_n(&lt_g.sample_bytes, __ATOMIC_ACQUIRE) != 0);
+}
+
+/* True: pass the call through untraced (the block is not sampled). */
+static inline bool lt_skip_alloc(size_t size)
+{
+    if (LT_LIKELY(!lt_sampling()) || lt_sample_take(size))
+        return false;
+    lt_fast_marks();
+    return true;
+}
+
+/* True: p is not in the table (not sampled): free it untraced. */
+static inline bool lt_skip_free(void *p)
+{
+    if (LT_LIKELY(!lt_sampling()) || lt_blocks_maybe((uintptr_t)p))
+        return false;
+    lt_fast_marks();
+    return true;
+}
+
+/* realloc decides inside the hook (both blocks at once): true when the
+ * new block is not sampled. */
+static inline bool lt_unsampled(size_t size)
+{
+    return LT_UNLIKELY(lt_g.sample_bytes != 0) && !lt_sample_take(size);
+}
+
+/* Might the table hold p? Always in exact mode; in sampling mode only
+ * when p's filter bucket is not empty. */
+static inline bool lt_may_hold(void *p)
+{
+    return LT_LIKELY(lt_g.sample_bytes == 0) || lt_blocks_maybe((uintptr_t)p);
+}
+
 static inline void lt_track(void *p, size_t size, const lt_frame_state *caller)
 {
     /* Until our constructor ran, libc may not be ready to tell a thread's
      * stack bounds: the first few allocations use libunwind alone. */
     uint32_t id = lt_capture_stack(__atomic_load_n(&lt_g.constructed, __ATOMIC_ACQUIRE) ? caller : NULL);
     if (lt_blocks_insert((uintptr_t)p, id, size))
-        lt_count(id, (int64_t)size, 1);
+        lt_count_block(id, size, 1);
 }
 
 /* Must run before the block goes back to glibc: once freed, another thread
@@ -170,10 +229,11 @@ static inline void lt_untrack(void *p)
     uint64_t size;
     if (!lt_blocks_remove((uintptr_t)p, &id, &size))
         return; /* a block we never saw (allocated before tracing, or nested) */
-    lt_count(id, -(int64_t)size, -1);
+    lt_count_block(id, size, -1);
 }
 
-/* Records a fresh block; keeps errno as the allocator left it. */
+/* Records a fresh block (in sampling mode, a sampled one: the others
+ * passed by, lt_skip_alloc); keeps errno as the allocator left it. */
 static inline void *lt_after_alloc(void *p, size_t size, const lt_frame_state *caller)
 {
     if (p) {
@@ -187,7 +247,7 @@ static inline void *lt_after_alloc(void *p, size_t size, const lt_frame_state *c
 
 void *malloc(size_t size)
 {
-    if (!lt_enter())
+    if (lt_skip_alloc(size) || !lt_enter())
         return lt_pass(LT_ALLOC_MALLOC, size, 0);
     lt_frame_state caller = LT_CALLER();
     return lt_after_alloc(lt_next.malloc(size), size, &caller);
@@ -195,12 +255,15 @@ void *malloc(size_t size)
 
 void *calloc(size_t n, size_t each)
 {
-    if (!lt_enter())
+    /* An overflowing product fails in calloc; what it draws is harmless. */
+    if (lt_skip_alloc(n * each) || !lt_enter())
         return lt_pass(LT_ALLOC_CALLOC, n, each);
     lt_frame_state caller = LT_CALLER();
     /* calloc itself rejects overflow; the product is only used on success. */
     return lt_after_alloc(lt_next.calloc(n, each), n * each, &caller);
 }
+
+static void lt_free_traced(void *p);
 
 void free(void *p)
 {
@@ -210,6 +273,15 @@ void free(void *p)
         lt_boot_free(p);
         return;
     }
+    if (lt_skip_free(p)) {
+        lt_next.free(p);
+        return;
+    }
+    lt_free_traced(p);
+}
+
+static void __attribute__((noinline)) lt_free_traced(void *p)
+{
     if (!lt_enter()) {
         lt_next.free(p);
         return;
@@ -228,7 +300,7 @@ static inline void *lt_realloc(void *old, size_t size, const lt_frame_state *cal
 {
     uint32_t old_id = 0;
     uint64_t old_size = 0;
-    bool had = old && lt_blocks_remove((uintptr_t)old, &old_id, &old_size);
+    bool had = old && lt_may_hold(old) && lt_blocks_remove((uintptr_t)old, &old_id, &old_size);
     void *p = lt_next.realloc(old, size);
     int saved = errno;
     if (had) {
@@ -236,9 +308,9 @@ static inline void *lt_realloc(void *old, size_t size, const lt_frame_state *cal
          * only fail when the table cannot grow: then stop counting it). */
         bool old_gone = p != NULL || (old && size == 0);
         if (old_gone || !lt_blocks_insert((uintptr_t)old, old_id, old_size))
-            lt_count(old_id, -(int64_t)old_size, -1);
+            lt_count_block(old_id, old_size, -1);
     }
-    if (p)
+    if (p && !lt_unsampled(size))
         lt_track(p, size, caller);
     errno = saved;
     lt_leave();
@@ -277,7 +349,7 @@ static inline bool lt_align_ok(size_t align)
 
 void *memalign(size_t align, size_t size)
 {
-    if (!lt_enter())
+    if (lt_skip_alloc(size) || !lt_enter())
         return lt_pass(LT_ALLOC_MEMALIGN, align, size);
     lt_frame_state caller = LT_CALLER();
     return lt_after_alloc(lt_next.memalign(align, size), size, &caller);
@@ -291,7 +363,7 @@ int posix_memalign(void **out, size_t align, size_t size)
         return EINVAL;
     int saved = errno;
     void *p;
-    if (!lt_enter()) {
+    if (lt_skip_alloc(size) || !lt_enter()) {
         p = lt_pass(LT_ALLOC_MEMALIGN, align, size);
     } else {
         lt_frame_state caller = LT_CALLER();
@@ -308,7 +380,7 @@ int posix_memalign(void **out, size_t align, size_t size)
  * up); another allocator's own aligned_alloc keeps its own rules. */
 void *aligned_alloc(size_t align, size_t size)
 {
-    if (!lt_enter())
+    if (lt_skip_alloc(size) || !lt_enter())
         return lt_booting() ? lt_boot_alloc(LT_ALLOC_MEMALIGN, align, size) : lt_next.aligned_alloc(align, size);
     lt_frame_state caller = LT_CALLER();
     return lt_after_alloc(lt_next.aligned_alloc(align, size), size, &caller);
@@ -316,7 +388,7 @@ void *aligned_alloc(size_t align, size_t size)
 
 void *valloc(size_t size)
 {
-    if (!lt_enter())
+    if (lt_skip_alloc(size) || !lt_enter())
         return lt_pass(LT_ALLOC_VALLOC, size, 0);
     lt_frame_state caller = LT_CALLER();
     return lt_after_alloc(lt_next.valloc(size), size, &caller);
@@ -324,7 +396,7 @@ void *valloc(size_t size)
 
 void *pvalloc(size_t size)
 {
-    if (!lt_enter())
+    if (lt_skip_alloc(size) || !lt_enter())
         return lt_pass(LT_ALLOC_PVALLOC, size, 0);
     lt_frame_state caller = LT_CALLER();
     return lt_after_alloc(lt_next.pvalloc(size), size, &caller);

@@ -30,6 +30,8 @@ enum { LT_UNINIT = 0, LT_BUSY_INIT, LT_READY, LT_OFF };
 typedef struct lt_globals {
     int            status;          /* atomic */
     lt_shm_header *hdr;             /* the mapped segment */
+    uint64_t       sample_bytes;    /* LEAKTOP_SAMPLE once tracing runs (0 = exact, or not
+                                       yet): read on every hook, set before READY */
     size_t         seg_size;
     char           seg_name[64];    /* "/leaktop-<uid>-<pid>-<random>" */
     pid_t          launcher;        /* the frontend that launched us (LEAKTOP_LAUNCHER), or 0 */
@@ -172,6 +174,71 @@ uint32_t lt_trace_id(const uintptr_t *frames, uint32_t n) LT_HIDDEN;
 bool     lt_blocks_init(void) LT_HIDDEN;
 bool     lt_blocks_insert(uintptr_t addr, uint32_t trace, uint64_t size) LT_HIDDEN;
 bool     lt_blocks_remove(uintptr_t addr, uint32_t *trace, uint64_t *size) LT_HIDDEN;
+
+/* In sampling mode the table holds sampled blocks only, so nearly every
+ * free is a miss. A miss is made cheap by a counting filter beside the
+ * table: one byte per bucket of addresses (by hash), the number of live
+ * sampled blocks in the bucket (saturating at 255, then sticky). A free
+ * whose bucket reads 0 was not sampled: one multiply and one load, no
+ * lock. The count is raised before malloc returns the block, and the
+ * program hands the pointer to whichever thread frees it, so that thread
+ * sees it. NULL in exact mode. */
+#define LT_FILTER_BITS 17   /* 128 KiB: false hits ~ live sampled blocks / 131072 */
+extern uint8_t *lt_block_filter LT_HIDDEN;
+
+static inline uint32_t lt_filter_slot(uintptr_t addr)
+{
+    return (uint32_t)(((uint64_t)addr * 0x9e3779b97f4a7c15ULL) >> (64 - LT_FILTER_BITS));
+}
+
+static inline bool lt_blocks_maybe(uintptr_t addr)
+{
+    return __atomic_load_n(&lt_block_filter[lt_filter_slot(addr)], __ATOMIC_RELAXED) != 0;
+}
+
+/* sample.c: Poisson sampling over allocated bytes (LEAKTOP_SAMPLE).
+ * Each thread counts down the bytes to its next sample point, drawn from
+ * an exponential distribution of mean sample_bytes with its own PRNG: no
+ * shared state, and the fast path is a compare and a subtraction. A block
+ * of s bytes (1 for s = 0, so empty blocks are counted too) is sampled when
+ * the next point falls inside it: probability 1 - exp(-s/mean), and blocks
+ * are independent (disjoint stretches of a Poisson process). The countdown
+ * is ceil(gap): `t < left` is exactly `gap > t`. 0 = not drawn yet. */
+extern __thread uint64_t lt_sample_left __attribute__((tls_model("initial-exec"))) LT_HIDDEN;
+bool     lt_sample_hit(uint64_t t) LT_HIDDEN;        /* the slow path: draws */
+/* What a sampled block of `size` bytes adds to its trace's counters:
+ * its size and one block, each times 1/(1 - exp(-s/mean)), the inverse of
+ * its chance to be sampled (count in 1/LT_SAMPLE_ONE blocks). Recomputed
+ * from the stored size on free, so the subtraction cancels exactly. */
+void     lt_sample_weight(uint64_t size, int64_t *bytes, int64_t *count) LT_HIDDEN;
+void     lt_sample_init(void) LT_HIDDEN;   /* at set-up: the mean, the seed */
+void     lt_sample_start(void) LT_HIDDEN;  /* sets lt_g.sample_bytes: the segment is there */
+
+/* True when the block is sampled; false (the common case) costs a
+ * compare and a subtraction on this thread's countdown. */
+static inline bool lt_sample_take(uint64_t size)
+{
+    uint64_t t = size + (size == 0);
+    uint64_t left = lt_sample_left;
+    if (LT_LIKELY(t < left)) {
+        lt_sample_left = left - t;
+        return false;
+    }
+    return lt_sample_hit(t);
+}
+
+/* A live block's share of its trace's counters, added (sign 1) when it is
+ * tracked and taken back (sign -1) when it goes. */
+static inline void lt_count_block(uint32_t id, uint64_t size, int64_t sign)
+{
+    if (LT_LIKELY(lt_g.sample_bytes == 0)) {
+        lt_count(id, sign * (int64_t)size, sign);
+        return;
+    }
+    int64_t bytes, count;
+    lt_sample_weight(size, &bytes, &count);
+    lt_count(id, sign * bytes, sign * count);
+}
 
 /* forward.c: the allocator the program would use without us (the next
  * definition of malloc: a preloaded or linked jemalloc/tcmalloc, or glibc).

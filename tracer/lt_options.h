@@ -14,6 +14,8 @@ typedef enum lt_option_id {
     LT_OPT_LAUNCHER,     /* LEAKTOP_LAUNCHER: the launcher's pid; 0 = none */
     LT_OPT_UNWIND,       /* LEAKTOP_UNWIND: fast | libunwind | verify */
     LT_OPT_COMMIT,       /* LEAKTOP_COMMIT: populate | fallocate */
+    LT_OPT_SAMPLE,       /* LEAKTOP_SAMPLE: mean sampling interval in bytes; 0 = exact */
+    LT_OPT_SEED,         /* LEAKTOP_SEED: sampling PRNG seed (tests); 0 = random */
     LT_OPT_COUNT
 } lt_option_id;
 

@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #define LT_SHM_MAGIC       0x31504f544b41454cULL /* "LEAKTOP1" little-endian */
-#define LT_SHM_VERSION     3u
+#define LT_SHM_VERSION     4u
 #define LT_SHM_DIR         "/dev/shm"
 #define LT_SHM_PREFIX      "leaktop-"   /* then "<uid>-<pid>-<16 hex digits>" */
 #define LT_SHM_RANDOM_HEX  16
@@ -45,8 +45,17 @@
  * store full, unwinding failed) are charged to it, so totals stay exact. */
 #define LT_TRACE_UNKNOWN   0u
 
+/* Fixed point of sampled block counts: a block of weight w adds
+ * round(w * LT_SAMPLE_ONE) to `count` (w is 1/(1 - exp(-s/sample_bytes)),
+ * from 1 to sample_bytes). */
+#define LT_SAMPLE_ONE      65536
+
 /* Per-trace live totals. Written with relaxed atomic adds by the tracer;
- * a reader sees each field torn-free (naturally aligned 8-byte words). */
+ * a reader sees each field torn-free (naturally aligned 8-byte words).
+ * Sampled segments (header.sample_bytes != 0) hold estimates: each
+ * sampled live block adds its weighted size (rounded to a byte) to `size`
+ * and its weight in units of 1/LT_SAMPLE_ONE block to `count`; readers
+ * divide `count` by LT_SAMPLE_ONE (ring slots hold the same units). */
 typedef struct lt_counter {
     int64_t size;   /* bytes live */
     int64_t count;  /* blocks live */
@@ -180,6 +189,8 @@ typedef struct lt_shm_header {
     uint32_t pad_static;
     int64_t  start_realtime_ns; /* CLOCK_REALTIME at tracer start */
     int64_t  start_mono_ns;     /* CLOCK_MONOTONIC at tracer start */
+    uint64_t sample_bytes;      /* 0: exact counts; else the mean sampling interval
+                                   (LEAKTOP_SAMPLE) and every counter is an estimate */
 
     uint64_t modules_off;       /* lt_module[modules_cap] */
     uint32_t modules_cap;

@@ -2,6 +2,7 @@
  * default, bounds, and what it does. Read from the environment once, at
  * set-up, before anything else of the tracer looks at an option; a value
  * out of range is clamped and said so on stderr, never silently replaced. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@ typedef struct lt_option_desc {
     long long          invalid;   /* used when the value is not readable at all */
     const char *const *choices;   /* enumerations: the names, value = index */
     const char        *desc;
+    bool               sizes;     /* a byte count: K, M, G suffixes (KiB, MiB, GiB) accepted */
 } lt_option_desc;
 
 static const char *const lt_unwind_names[] = {"fast", "libunwind", "verify", NULL};
@@ -39,6 +41,13 @@ static const lt_option_desc lt_option_table[LT_OPT_COUNT] = {
                        LT_COMMIT_POPULATE, lt_commit_names,
                        "how segment pages get memory: populate (madvise, no descriptor kept) or "
                        "fallocate (a descriptor kept open; also used when the kernel is older than 5.14)"},
+    /* 1 TiB at most: a larger mean would sample nothing a program allocates. */
+    [LT_OPT_SAMPLE] = {"LEAKTOP_SAMPLE", 0, 0, 1LL << 40, 0, NULL,
+                       "0: exact; else sample blocks at a mean of one per this many allocated bytes "
+                       "(Poisson: a block of s bytes with probability 1-exp(-s/BYTES)); figures are "
+                       "unbiased estimates", .sizes = true},
+    [LT_OPT_SEED] = {"LEAKTOP_SEED", 0, 0, 0x7fffffffffffffffLL, 0, NULL,
+                     "for tests: the sampling PRNG's seed, so a run is reproducible (0: random)"},
 };
 
 enum { LT_FIX_NONE = 0, LT_FIX_CLAMPED, LT_FIX_UNREADABLE };
@@ -65,7 +74,17 @@ static bool lt_option_parse(const lt_option_desc *d, const char *v, long long *o
     }
     char *end;
     long long x = strtoll(v, &end, 10);
-    if (end == v || *end)
+    if (end == v)
+        return false;
+    if (d->sizes && *end) {
+        int shift = *end == 'K' || *end == 'k' ? 10 : *end == 'M' || *end == 'm' ? 20
+                  : *end == 'G' || *end == 'g' ? 30 : -1;
+        if (shift < 0 || (end[1] && strcmp(end + 1, "iB") && strcmp(end + 1, "B")))
+            return false;
+        end += strlen(end);
+        x = x > (LLONG_MAX >> shift) ? LLONG_MAX : x < -(LLONG_MAX >> shift) ? -LLONG_MAX : x * (1LL << shift);
+    }
+    if (*end)
         return false;
     *out = x;
     return true;

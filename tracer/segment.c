@@ -552,6 +552,7 @@ static void lt_header_fill(lt_shm_header *h, const lt_layout *L)
     h->traces_asked = L->traces_asked;
     h->start_realtime_ns = lt_realtime_ns();
     h->start_mono_ns = lt_now_ns();
+    h->sample_bytes = (uint64_t)lt_option(LT_OPT_SAMPLE);
     h->modules_off = L->modules_off;
     h->modules_cap = LT_MODULES_CAP;
     h->ring_slots = LT_RING_SLOTS;
@@ -699,6 +700,7 @@ bool lt_init(void)
     if (!__atomic_compare_exchange_n(&lt_g.status, &expect, LT_BUSY_INIT, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         return expect == LT_READY;  /* another thread is setting up: skip this call */
     lt_options_load();
+    lt_sample_init();
     bool ok = lt_is_target();
     if (ok)
         lt_options_report();
@@ -707,6 +709,7 @@ bool lt_init(void)
     if (ok) {
         lt_modules_scan(0);
         lt_exec_init();
+        lt_sample_start();
         __atomic_store_n(&lt_g.hdr->magic, LT_SHM_MAGIC, __ATOMIC_RELEASE);
     }
     __atomic_store_n(&lt_g.status, ok ? LT_READY : LT_OFF, __ATOMIC_RELEASE);

@@ -41,7 +41,7 @@ typedef struct batch {
 static watch_config batch_watch_config(const options *o)
 {
     watch_config cfg = {
-        .session = options_session_config(o), .frames = o->frames,
+        .session = options_session_config(o), .frames = o->frames, .sample_bytes = o->sample_bytes,
         .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1,
     };
     bool all_frames = false;

@@ -54,7 +54,7 @@ static int cmd_export(const cmd_entry *cmd, options *o, int npos, char **argv);
 static const cmd_entry cmd_table[] = {
     {"run", "run [OPTIONS] -- PROGRAM [ARGS...]", "launch under the tracer; live view, or --batch",
      OPT_FRAMES | OPT_INTERVAL | OPTS_SHAPE | OPTS_SYMBOLS | OPTS_REPORT | OPT_BATCH | OPT_SAVE | OPT_FORMAT | OPT_SERVE | OPT_KEEP_LOG | OPT_WINDOW |
-         OPT_FAIL_SUSPECT,
+         OPT_FAIL_SUSPECT | OPT_SAMPLE,
      1, INT_MAX, true, cmd_run},
     {"attach", "attach [OPTIONS] PID", "live view of a process started with the tracer preloaded",
      OPT_INTERVAL | OPTS_SHAPE | OPTS_SYMBOLS | OPT_SERVE | OPT_WINDOW, 1, 1, false, cmd_attach},

@@ -74,6 +74,16 @@ static int set_window(options *o, const char *a)
 
 static int set_fail_suspect(options *o, const char *a) { (void)a; o->fail_on_suspect = true; return 0; }
 
+/* The tracer's own bound (LEAKTOP_SAMPLE, tracer/options.c): 1 TiB. */
+static int set_sample(options *o, const char *a)
+{
+    int64_t v;
+    if (util_parse_size(a, &v) || v > (1LL << 40))
+        return -1;
+    o->sample_bytes = (uint64_t)v;
+    return 0;
+}
+
 static int set_fail(options *o, const char *a)
 {
     return util_parse_size(a, &o->fail_on_growth) ? -1 : 0;
@@ -171,6 +181,8 @@ static const option_row option_table[] = {
     {"--serve", OPT_SERVE, "ADDR:PORT", "serve /debug/pprof/heap (pprof) and /metrics over HTTP (loopback unless ADDR says)", set_serve},
     {"--save", OPT_SAVE, "DIR", "write a snapshot file at every mark and at exit", set_save},
     {"--keep-log", OPT_KEEP_LOG, NULL, "live view: keep the program's output log after leaktop ends", set_keep_log},
+    {"--sample", OPT_SAMPLE, "BYTES", "sample one block per BYTES allocated on average (e.g. 512K): low overhead, "
+     "figures are estimates (0 = exact, the default)", set_sample},
     {"--fail-on-growth", OPT_FAIL, "SIZE", "exit 3 when growth since baseline exceeds SIZE (e.g. 10M)", set_fail},
     {"--window", OPT_WINDOW, "SECONDS", "rates and suspects over the last SECONDS of snapshots (default 60)", set_window},
     {"--fail-on-suspect", OPT_FAIL_SUSPECT, NULL, "exit 3 when the last report has a suspect (grew all through --window)", set_fail_suspect},

@@ -42,6 +42,7 @@ enum {
     OPT_MODULES    = 1u << 21,
     OPT_WINDOW     = 1u << 22,   /* --window SECONDS: the trend window */
     OPT_FAIL_SUSPECT = 1u << 23, /* --fail-on-suspect */
+    OPT_SAMPLE     = 1u << 24,   /* --sample BYTES */
 };
 /* What a comparison is grouped, sorted and filtered by. */
 #define OPTS_SHAPE   (OPT_GROUP | OPT_CUMULATIVE | OPT_SORT | OPT_INCLUDE | OPT_EXCLUDE)
@@ -80,6 +81,7 @@ typedef struct options {
     int64_t      fail_on_growth;  /* --fail-on-growth SIZE, -1 = off */
     double       window_s;        /* --window SECONDS (trend and suspects) */
     bool         fail_on_suspect; /* --fail-on-suspect */
+    uint64_t     sample_bytes;    /* --sample BYTES: 0 = exact (LEAKTOP_SAMPLE is inherited) */
     bool         help, version;
 } options;
 

@@ -25,6 +25,7 @@ int report_write(FILE *out, const options *o, const diff_snapshot *cur, const di
         .elapsed_s = ev->elapsed_s,
         .signal = ev->signal,
         .frames_limit = diff_snapshot_frames_limit(cur),
+        .sample_bytes = diff_snapshot_sample_bytes(cur),
         .top = top,
         .path_base = getcwd(cwd, sizeof(cwd)),
         .traced = ev->traced,

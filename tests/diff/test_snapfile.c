@@ -209,7 +209,7 @@ static void test_bad_binary_files(void)
     expect_error("empty", good, 0, "empty file");
     expect_error("garbage", "hello world", 11, "not a leaktop snapshot");
     expect_error("header only", good, 20, "truncated at byte 20 (header)");
-    expect_error("truncated table", good, 60, "more than the 12 bytes left (truncated or corrupt)");
+    expect_error("truncated table", good, 64, "more than the 8 bytes left (truncated or corrupt)");
     expect_error("truncated traces", good, len - 30, "truncated at byte");
     expect_error("no trailer", good, len - 8, "truncated");
     expect_error("truncated trailer", good, len - 3, "truncated");

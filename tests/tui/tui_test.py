@@ -470,6 +470,23 @@ def test_attach_q_leaves_program_running(_):
             os.unlink(seg)
 
 
+def test_sampled_header_says_estimates_and_big_line_tops(_):
+    """--sample: the header's first line says the figures are estimates,
+    whole at 80 columns, and the largest line still tops the table: 100
+    blocks of 10000 B at 4 KiB are each sampled with probability 0.91, so
+    its estimate is within ~3% (one standard deviation), and the next
+    line, 50 x 1000 B, is ~20 times smaller."""
+    t = Term(["run", "--sample", "4K", "--", FIXTURE])
+    try:
+        s = t.wait(r"sampled every 4 KiB: estimates")
+        expect("sampled every 4 KiB: estimates" in s.split("\n")[0], "note not on the first line", t)
+        t.wait(loc(BIG_LINE))
+        rows = table_rows(t.screen())
+        expect(rows and re.search(loc(BIG_LINE), rows[0]), "largest line not on top", t)
+    finally:
+        t.close()
+
+
 def test_serve_answers_while_the_view_runs(_):
     """--serve in the live view: the loop publishes snapshots between refreshes."""
     with socket.socket() as probe:   # a free loopback port for the view to bind
@@ -564,7 +581,8 @@ TESTS = {name[5:]: fn for name, fn in globals().items() if name.startswith("test
 
 OWN_START = {"attach_q_leaves_program_running", "keep_log_keeps_program_output",
              "save_writes_marks_and_final_state", "serve_answers_while_the_view_runs",
-             "attach_serve_answers_and_detaches", "suspect_marked_counted_copied_then_clears"}
+             "attach_serve_answers_and_detaches", "suspect_marked_counted_copied_then_clears",
+             "sampled_header_says_estimates_and_big_line_tops"}
 
 SETUPS = {
     "largest_live_line_first_before_baseline": dict(env={"TERM": "xterm-256color"}),

@@ -172,17 +172,50 @@ static int read_marks(session *s)
 
 /* A trace store smaller than one record once made a bound underflow and
  * every index entry look valid: refused at open. */
-static void store_too_small_is_refused(const uint8_t *pristine, size_t len, pid_t fake)
+static void store_too_small(lt_shm_header *h) { h->store_size = 8; }
+/* The previous layout (before the sampling interval joined the header). */
+static void older_layout(lt_shm_header *h) { h->version = LT_SHM_VERSION - 1; }
+/* No tracer samples more sparsely than LEAKTOP_SAMPLE's bound, 1 TiB. */
+static void sample_interval_absurd(lt_shm_header *h) { h->sample_bytes = 1ULL << 41; }
+
+static void header_change_is_refused(const uint8_t *pristine, size_t len, pid_t fake,
+                                     void (*change)(lt_shm_header *), const char *why)
 {
     uint8_t *work = malloc(len);
     memcpy(work, pristine, len);
-    ((lt_shm_header *)work)->store_size = 8;
+    change((lt_shm_header *)work);
     write_segment(fake, work, len);
     char err[256] = "";
     bool missing;
     session *s = session_open(fake, NULL, &missing, err, sizeof(err));
     CHECK(s == NULL);
-    CHECK(strstr(err, "trace store too small") != NULL && !strchr(err, '\n'));
+    CHECK(strstr(err, why) != NULL && !strchr(err, '\n'));
+    session_free(s);
+    free(work);
+}
+
+/* A sampled segment's counts are in 1/LT_SAMPLE_ONE blocks: the session
+ * divides them (rounding each trace's) and marks the snapshot sampled. */
+static void sampled_segment_reads_estimates(const uint8_t *pristine, size_t len, pid_t fake,
+                                            int64_t want_size, int64_t want_count)
+{
+    uint8_t *work = malloc(len);
+    memcpy(work, pristine, len);
+    ((lt_shm_header *)work)->sample_bytes = 4096;
+    write_segment(fake, work, len);
+    char err[256] = "";
+    bool missing;
+    session *s = session_open(fake, NULL, &missing, err, sizeof(err));
+    CHECK(s != NULL);
+    if (s) {
+        diff_snapshot *snap = session_snapshot_live(s, "live");
+        int64_t size, count;
+        diff_snapshot_totals(snap, &size, &count);
+        CHECK_INT(size, want_size);
+        CHECK(count < want_count);  /* round(c / 65536) < c for every c >= 1: divided */
+        CHECK_INT((int64_t)diff_snapshot_sample_bytes(snap), 4096);
+        diff_snapshot_free(snap);
+    }
     session_free(s);
     free(work);
 }
@@ -275,7 +308,10 @@ int main(int argc, char **argv)
         (void)session_left_tracing(s, path, sizeof(path));
         session_free(s);
     }
-    store_too_small_is_refused(pristine, len, fake);
+    header_change_is_refused(pristine, len, fake, store_too_small, "trace store too small");
+    header_change_is_refused(pristine, len, fake, older_layout, "unsupported segment layout version");
+    header_change_is_refused(pristine, len, fake, sample_interval_absurd, "sampling interval out of range");
+    sampled_segment_reads_estimates(pristine, len, fake, want_size, want_count);
     truncated_while_mapped_reads_without_sigbus(pristine, len, fake, want_count);
     char name[96];
     fake_name(fake, name, sizeof(name));

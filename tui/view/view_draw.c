@@ -43,13 +43,19 @@ static void view_draw_line0(const view *v)
 {
     char pid[32], state[64], up[32], rss[32];
     int x = view_term_put(&v->term, 0, 0, v->term.cols, VIEW_ROLE_TITLE, "leaktop ", false);
-    char prog[256];
-    view_text_fit_left(prog, sizeof(prog), watch_name(v->prog.w), v->term.cols / 3, v->term.g);
-    x += view_term_put(&v->term, 0, x, v->term.cols / 3, VIEW_ROLE_TITLE, prog, false);
+    char prog[256], sampled[64];
+    /* Every figure of a sampled run is an estimate: that note outranks the
+     * program's full name, the uptime and the RSS on an 80-column line. */
+    uint64_t every = watch_sample_bytes(v->prog.w);
+    int name_w = v->term.cols / (every ? 5 : 3);
+    view_text_fit_left(prog, sizeof(prog), watch_name(v->prog.w), name_w, v->term.g);
+    x += view_term_put(&v->term, 0, x, name_w, VIEW_ROLE_TITLE, prog, false);
     snprintf(pid, sizeof(pid), " [%d]  ", (int)watch_pid(v->prog.w));
     x += view_term_put(&v->term, 0, x, v->term.cols - x, VIEW_ROLE_NORMAL, pid, false);
     view_draw_state(v, state, sizeof(state));
     x = view_draw_pair(v, 0, x, "", v->prog.ended ? VIEW_ROLE_FLAG : VIEW_ROLE_NORMAL, state);
+    if (every)
+        x = view_draw_pair(v, 0, x, "", VIEW_ROLE_FLAG, diff_format_sampling(sampled, sizeof(sampled), every));
     view_text_duration(up, sizeof(up), watch_elapsed(v->prog.w));
     x = view_draw_pair(v, 0, x, "up ", VIEW_ROLE_NORMAL, up);
     if (v->prog.rss >= 0 && !v->prog.ended) {

@@ -20,7 +20,7 @@
 watch_config view_prog_config(const options *o)
 {
     watch_config cfg = {
-        .session = options_session_config(o), .frames = o->frames,
+        .session = options_session_config(o), .frames = o->frames, .sample_bytes = o->sample_bytes,
         .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1,
     };
     return cfg;

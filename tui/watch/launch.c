@@ -174,7 +174,7 @@ static void launch_child_signals(void)
 }
 
 /* Our tracer first; the user's own LD_PRELOAD after it. */
-static void launch_child_env(const char *tracer, unsigned frames)
+static void launch_child_env(const char *tracer, unsigned frames, uint64_t sample_bytes)
 {
     const char *old = getenv("LD_PRELOAD");
     size_t len = strlen(tracer) + (old ? strlen(old) + 1 : 0) + 1;
@@ -184,6 +184,10 @@ static void launch_child_env(const char *tracer, unsigned frames)
     char num[32];
     snprintf(num, sizeof(num), "%u", frames);
     setenv("LEAKTOP_FRAMES", num, 1);
+    if (sample_bytes) {
+        snprintf(num, sizeof(num), "%llu", (unsigned long long)sample_bytes);
+        setenv("LEAKTOP_SAMPLE", num, 1);
+    }
     snprintf(num, sizeof(num), "%d", (int)getpid());
     setenv("LEAKTOP_PID", num, 1);
     snprintf(num, sizeof(num), "%d", (int)getppid());   /* we are the child: leaktop is our parent */
@@ -198,7 +202,7 @@ static void launch_child(const launch_spec *spec, const char *path, const char *
     for (int i = 0; i < 3; i++)
         if (fds[i] >= 0 && fds[i] != i)
             dup2(fds[i], i);
-    launch_child_env(tracer, spec->frames);
+    launch_child_env(tracer, spec->frames, spec->sample_bytes);
     launch_child_signals();
     execv(path, spec->argv);
     int e = errno;

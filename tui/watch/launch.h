@@ -5,11 +5,13 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 typedef struct launch_spec {
     char *const *argv;        /* program and its arguments */
     unsigned     frames;      /* LEAKTOP_FRAMES */
+    uint64_t     sample_bytes;/* LEAKTOP_SAMPLE, when not 0 */
     int          stdin_fd;    /* -1: inherit */
     int          stdout_fd;   /* -1: inherit */
     int          stderr_fd;   /* -1: inherit */

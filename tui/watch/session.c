@@ -89,6 +89,8 @@ static const char *session_header_problem(const lt_shm_header *h, size_t mapped)
         return "segment capacities out of range";
     if (h->frames_limit == 0 || h->frames_captured > LT_FRAMES_MAX || h->ring_slots == 0 || h->ring_slots > 4096)
         return "segment limits out of range";
+    if (h->sample_bytes > (1ULL << 40))
+        return "sampling interval out of range";
     if (h->store_size < sizeof(lt_trace_rec))
         return "trace store too small";
     if (h->ring_slot_size < sizeof(lt_slot) + (uint64_t)h->traces_cap * sizeof(lt_counter))
@@ -393,6 +395,7 @@ bool session_truncated(const session *s)
 }
 
 uint32_t session_frames_limit(const session *s) { return s->fixed.frames_limit; }
+uint64_t session_sample_bytes(const session *s) { return s->fixed.sample_bytes; }
 diff_loctab *session_locs(session *s) { return s->locs; }
 
 bool session_exiting(const session *s)
@@ -667,11 +670,14 @@ static diff_snapshot *session_build(session *s, const lt_counter *ctr, uint32_t 
     diff_snapshot *snap = diff_snapshot_new(s->locs, s->fixed.frames_limit);
     diff_snapshot_set_label(snap, label);
     diff_snapshot_set_meta(snap, (int)s->pid, elapsed);
+    diff_snapshot_set_sample_bytes(snap, s->fixed.sample_bytes);
     for (uint32_t id = 0; id < n; id++) {
         /* A live read can catch one field of a counter updated and not yet
          * the other (a free between its two subtractions): never below 0. */
         int64_t size = ctr[id].size < 0 ? 0 : ctr[id].size;
         int64_t count = ctr[id].count < 0 ? 0 : ctr[id].count;
+        if (s->fixed.sample_bytes)  /* estimates: blocks in 1/LT_SAMPLE_ONE (lt_shm.h) */
+            count = (count + LT_SAMPLE_ONE / 2) / LT_SAMPLE_ONE;
         if (size == 0 && count == 0)
             continue;
         session_trace *t = session_trace_get(s, id);

@@ -63,6 +63,8 @@ bool     session_truncated(const session *s);
 void     session_unlink(session *s);
 
 uint32_t session_frames_limit(const session *s);
+/* 0: exact figures; else the tracer's mean sampling interval (estimates). */
+uint64_t session_sample_bytes(const session *s);
 bool     session_exiting(const session *s);        /* the tracer saw exit() */
 double   session_elapsed(const session *s);        /* seconds since tracing started */
 diff_loctab *session_locs(session *s);

@@ -150,7 +150,7 @@ static int watch_untraced(watch *w)
 watch *watch_launch(const watch_config *cfg, char *const *argv, int *status, char *err, size_t errlen)
 {
     launch_spec spec = {
-        .argv = argv, .frames = cfg->frames, .stdin_fd = cfg->stdin_fd,
+        .argv = argv, .frames = cfg->frames, .sample_bytes = cfg->sample_bytes, .stdin_fd = cfg->stdin_fd,
         .stdout_fd = cfg->stdout_fd, .stderr_fd = cfg->stderr_fd, .new_pgrp = cfg->new_pgrp,
     };
     pid_t pid = launch_start(&spec, status, err, errlen);
@@ -405,6 +405,7 @@ bool watch_exited(const watch *w) { return w->exited; }
 const char *watch_name(const watch *w) { return w->name; }
 diff_loctab *watch_locs(const watch *w) { return session_locs(w->s); }
 uint32_t watch_frames_limit(const watch *w) { return session_frames_limit(w->s); }
+uint64_t watch_sample_bytes(const watch *w) { return w->s ? session_sample_bytes(w->s) : 0; }
 
 bool watch_status(const watch *w, int *wstatus)
 {

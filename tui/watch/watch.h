@@ -29,6 +29,7 @@ typedef struct watch_config {
     session_config session;    /* symbolization settings */
     /* watch_launch only */
     unsigned       frames;     /* LEAKTOP_FRAMES for the program */
+    uint64_t       sample_bytes; /* LEAKTOP_SAMPLE for the program; 0 = leave the environment's */
     int            stdin_fd, stdout_fd, stderr_fd;   /* -1: inherit */
     bool           new_pgrp;   /* its own process group (the live view's keys are ours) */
     /* When the program never creates its segment (it ended first, or the
@@ -143,5 +144,8 @@ int64_t      watch_rss(const watch *w);
 const char  *watch_name(const watch *w);
 diff_loctab *watch_locs(const watch *w);
 uint32_t     watch_frames_limit(const watch *w);
+/* 0: exact; else the tracer samples every this many bytes on average and
+ * every figure is an estimate (0 too until the segment is found). */
+uint64_t     watch_sample_bytes(const watch *w);
 
 #endif
