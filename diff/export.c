@@ -48,8 +48,11 @@ static void json_snapshot(FILE *out, const diff_snapshot *s)
     const diff_loctab *lt = diff_snapshot_locs(s);
     fprintf(out, "{\"frames_limit\":%" PRIu32 ",\"label\":", diff_snapshot_frames_limit(s));
     diff_json_string(out, diff_snapshot_label(s));
-    fprintf(out, ",\"pid\":%d,\"elapsed_s\":%.6f,\"traces\":[", diff_snapshot_pid(s),
+    fprintf(out, ",\"pid\":%d,\"elapsed_s\":%.6f,", diff_snapshot_pid(s),
             diff_snapshot_elapsed(s) == diff_snapshot_elapsed(s) ? diff_snapshot_elapsed(s) : 0.0);
+    if (diff_snapshot_sample_bytes(s))   /* estimates: say so, and read back as such */
+        fprintf(out, "\"sampled\":true,\"sample_bytes\":%" PRIu64 ",", diff_snapshot_sample_bytes(s));
+    fputs("\"traces\":[", out);
     for (size_t i = 0; i < diff_snapshot_ntraces(s); i++) {
         int64_t size, count;
         const uint32_t *frames;
@@ -81,6 +84,7 @@ int diff_export_json(FILE *out, const diff_snapshot *snap, const diff_snapshot *
         .reason = "diff", .label = diff_snapshot_label(snap), .baseline = diff_snapshot_label(base),
         .pid = diff_snapshot_pid(snap), .elapsed_s = diff_snapshot_elapsed(snap),
         .frames_limit = diff_snapshot_frames_limit(snap),
+        .sample_bytes = diff_snapshot_sample_bytes(snap),
     };
     diff_report_json(out, st, &o, &info);
     diff_stats_free(st);

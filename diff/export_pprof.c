@@ -356,9 +356,14 @@ static void pp_functions(pp *p)
 
 static void pp_comment(pp *p)
 {
-    snprintf(p->comment, sizeof(p->comment), "leaktop snapshot \"%s\" of pid %d at %.2f s%s%s%s",
+    char note[64], sampled[80] = "";
+    if (diff_snapshot_sample_bytes(p->snap))
+        snprintf(sampled, sizeof(sampled), "; %s",
+                 diff_format_sampling(note, sizeof(note), diff_snapshot_sample_bytes(p->snap)));
+    snprintf(p->comment, sizeof(p->comment), "leaktop snapshot \"%s\" of pid %d at %.2f s%s%s%s%s",
              diff_snapshot_label(p->snap), diff_snapshot_pid(p->snap), diff_snapshot_elapsed(p->snap),
-             p->base ? " minus base \"" : "", p->base ? diff_snapshot_label(p->base) : "", p->base ? "\"" : "");
+             p->base ? " minus base \"" : "", p->base ? diff_snapshot_label(p->base) : "", p->base ? "\"" : "",
+             sampled);
     uint64_t id = pp_str(p, p->comment);
     pb_varint(&p->out, (uint64_t)PROFILE_COMMENT << 3 | PB_VARINT);
     pb_varint(&p->out, id);
@@ -379,7 +384,10 @@ static void pp_encode(pp *p)
     pp_value_type(p, PROFILE_SAMPLE_TYPE, "inuse_objects", "count");
     pp_value_type(p, PROFILE_SAMPLE_TYPE, "inuse_space", "bytes");
     pp_value_type(p, PROFILE_PERIOD_TYPE, "space", "bytes");
-    pb_int(&p->out, PROFILE_PERIOD, 1);
+    /* Sampled: the values are already the unbiased estimates (as in Go's
+     * heap profiles); the period says the mean sampling interval. */
+    uint64_t period = diff_snapshot_sample_bytes(p->snap);
+    pb_int(&p->out, PROFILE_PERIOD, period ? period : 1);
     pb_int(&p->out, PROFILE_DEFAULT_SAMPLE_TYPE, pp_str(p, "inuse_space"));
     pp_samples(p, p->snap, false);
     if (p->base)

@@ -505,7 +505,8 @@ static bool jtrace_elem(jparser *j, void *ctx)
 /* ---- top level ---------------------------------------------------------------------------- */
 
 typedef struct jtop {
-    int64_t     frames_limit, pid;
+    int64_t     frames_limit, pid, sample_bytes;
+    bool        sampled;
     double      elapsed;
     const char *label;
 } jtop;
@@ -514,6 +515,8 @@ static bool s_limit(jparser *j, void *o) { return jint(j, 0, UINT32_MAX, &((jtop
 static bool s_pid(jparser *j, void *o) { return jint(j, INT32_MIN, INT32_MAX, &((jtop *)o)->pid); }
 static bool s_elapsed(jparser *j, void *o) { return jdouble(j, &((jtop *)o)->elapsed); }
 static bool s_label(jparser *j, void *o) { return jstring_or_null(j, &((jtop *)o)->label); }
+static bool s_sample(jparser *j, void *o) { return jint(j, 0, INT64_MAX, &((jtop *)o)->sample_bytes); }
+static bool s_sampled(jparser *j, void *o) { return jbool(j, &((jtop *)o)->sampled); }
 static bool s_traces(jparser *j, void *o)
 {
     (void)o;
@@ -522,7 +525,7 @@ static bool s_traces(jparser *j, void *o)
 
 static const jfield top_fields[] = {
     { "frames_limit", s_limit }, { "traces", s_traces }, { "label", s_label },
-    { "pid", s_pid }, { "elapsed_s", s_elapsed },
+    { "pid", s_pid }, { "elapsed_s", s_elapsed }, { "sample_bytes", s_sample }, { "sampled", s_sampled },
 };
 
 static bool jdocument(jparser *j)
@@ -539,6 +542,9 @@ static bool jdocument(jparser *j)
     diff_snapshot_set_frames_limit(j->snap, seen[0] ? (uint32_t)top.frames_limit : j->deepest);
     diff_snapshot_set_meta(j->snap, (int)top.pid, top.elapsed);
     diff_snapshot_set_label(j->snap, top.label);
+    if (top.sampled && top.sample_bytes <= 0)
+        return jfail(j, "\"sampled\" without a positive \"sample_bytes\"");
+    diff_snapshot_set_sample_bytes(j->snap, (uint64_t)top.sample_bytes);
     return true;
 }
 

@@ -318,6 +318,8 @@ static char *serve_metrics(const diff_snapshot *cur, const diff_snapshot *base, 
            count - bcount);
     metric(f, "traces_dropped_total", "Allocations charged to <unknown>: the trace table was full.", "counter",
            fig->pid, (int64_t)fig->traces_dropped);
+    metric(f, "sample_bytes", "Mean sampling interval in bytes: 0 when exact, else every figure is an estimate.",
+           "gauge", fig->pid, (int64_t)diff_snapshot_sample_bytes(cur));
     fclose(f);
     return buf;
 }

@@ -236,6 +236,31 @@ try:
     check("export --format svg: refused", e.returncode == 2 and b"--format" in e.stderr, e.stderr)
     e = lt("export", after or bad, "--format", "pprof", "--json")
     check("export refuses options of other commands", e.returncode == 2 and b"does not apply" in e.stderr, e.stderr)
+
+    # A sampled run: every export says its figures are estimates, and the
+    # JSON form reads back as sampled (so it cannot be compared with exact).
+    sdir = os.path.join(tmp, "sampled")
+    p = lt("run", "--batch", "--sample", "64K", "--save", sdir, "--", os.path.join(fxdir, "fx_basic_O2"))
+    ssnaps = sorted(glob.glob(os.path.join(sdir, "*exit.ltsnap")))
+    if check("sampled run saved its exit snapshot", len(ssnaps) == 1, p.stderr):
+        pb = os.path.join(tmp, "sampled.pb.gz")
+        lt("export", ssnaps[0], "--format", "pprof", "-o", pb)
+        raw = run(GO, "tool", "pprof", "-symbolize=none", "-raw", pb).stdout.decode() if GO else ""
+        check("sampled pprof: the period is the sampling interval",
+              not GO or re.search(r"^PeriodType: space bytes\s*\nPeriod: 65536$", raw, re.M), raw[:400])
+        check("sampled pprof: a comment says the figures are estimates",
+              not GO or "sampled every 64 KiB: estimates" in raw, raw[:400])
+        js = os.path.join(tmp, "sampled.json")
+        lt("export", ssnaps[0], "--format", "json", "-o", js)
+        doc = json.load(open(js))
+        check("sampled JSON export: sampled and sample_bytes",
+              doc.get("sampled") is True and doc.get("sample_bytes") == 65536, {k: doc.get(k) for k in
+                                                                                ("sampled", "sample_bytes")})
+        rep = json.loads(lt("show", js, "--json").stdout or b"{}")
+        check("sampled JSON export reads back as sampled", rep.get("sampled") is True, rep.get("sampled"))
+        d = lt("diff", js, snaps[0])
+        check("sampled JSON export vs an exact snapshot: refused in one line",
+              d.returncode != 0 and d.stderr.count(b"\n") == 1, d.stderr)
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
 sys.exit(finish())
