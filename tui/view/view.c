@@ -180,6 +180,20 @@ static int view_run(view *v)
     return 0;
 }
 
+/* What both entry points do first: the state, the endpoint (--serve: its
+ * port is bound before any program runs), and our signals. 0, or -1 after
+ * saying why. */
+static int view_begin(view *v, const options *o)
+{
+    view_init(v, o);
+    if (view_serve_start(v) != 0) {
+        view_release(v);
+        return -1;
+    }
+    view_signals();
+    return 0;
+}
+
 int view_run_program(const options *o, char **argv)
 {
     char err[512];
@@ -188,12 +202,8 @@ int view_run_program(const options *o, char **argv)
         return LEAKTOP_EXIT_USAGE;
     }
     view v;
-    view_init(&v, o);
-    if (view_serve_start(&v) != 0) {
-        view_release(&v);
+    if (view_begin(&v, o) != 0)
         return LEAKTOP_EXIT_USAGE;
-    }
-    view_signals();
     int rc = view_prog_start(&v, argv);
     if (rc == 0 && view_run(&v) != 0)
         rc = LEAKTOP_EXIT_FAILURE;
@@ -210,12 +220,8 @@ int view_run_program(const options *o, char **argv)
 int view_attach(const options *o, pid_t pid)
 {
     view v;
-    view_init(&v, o);
-    if (view_serve_start(&v) != 0) {
-        view_release(&v);
+    if (view_begin(&v, o) != 0)
         return LEAKTOP_EXIT_USAGE;
-    }
-    view_signals();
     watch_config cfg = view_prog_config(o);
     char err[512];
     v.prog.w = watch_attach(pid, &cfg, err, sizeof(err));
