@@ -14,11 +14,12 @@
 #include <unistd.h>
 
 enum {
-    SNAP_VERSION = 2,       /* 2 added sample_bytes; version 1 files are still read (exact) */
+    SNAP_VERSION = 3,       /* 2 added sample_bytes, 3 the frames' system names; older files still read */
     SNAP_HEADER = 56,
     SNAP_STRING_MIN = 4,    /* u32 length */
     SNAP_MODULE = 16,
-    SNAP_FRAME = 36,
+    SNAP_FRAME = 40,        /* 36 before version 3 (no system name) */
+    SNAP_FRAME_V2 = 36,
     SNAP_TRACE_MIN = 20,    /* i64 size, i64 count, u32 nframes */
     SNAP_TRAILER = 8,       /* "LTSE", u32 crc32 */
 };
@@ -145,6 +146,7 @@ static void wr_index_strings(writer *w, const diff_snapshot *s, const diff_locta
         wr_string_index(w, f->function);
         wr_string_index(w, f->file);
         wr_string_index(w, f->module);
+        wr_string_index(w, f->system_name);
     }
 }
 
@@ -173,6 +175,7 @@ static void wr_tables(writer *w, const diff_snapshot *s, const diff_loctab *lt)
         wr_le(w, f->address, 8);
         wr_le(w, f->offset, 8);
         wr_le(w, f->inlined ? 1 : 0, 4);
+        wr_le(w, wr_string_index(w, f->system_name), 4);
     }
 }
 
@@ -270,6 +273,7 @@ typedef struct snap_header {
     double   elapsed;
     uint64_t ntraces;
     uint64_t sample_bytes;  /* version 2; 0 = exact */
+    uint32_t frame_size;    /* SNAP_FRAME, or SNAP_FRAME_V2 before version 3 */
 } snap_header;
 
 typedef struct span {
@@ -344,6 +348,7 @@ static bool rd_header(reader *r, snap_header *h)
     h->ntraces = rd_le(r, 8);
     if (h->version >= 2)
         h->sample_bytes = rd_le(r, 8);
+    h->frame_size = h->version >= 3 ? SNAP_FRAME : SNAP_FRAME_V2;
     return !r->failed;
 }
 
@@ -388,7 +393,7 @@ static bool rd_modules(reader *r, const snap_header *h)
 static bool rd_frames(reader *r, const snap_header *h)
 {
     r->section = "frame table";
-    if (!rd_count_fits(r, h->nframes, SNAP_FRAME))
+    if (!rd_count_fits(r, h->nframes, h->frame_size))
         return false;
     for (uint32_t i = 0; i < h->nframes && !r->failed; i++) {
         rd_string_ref(r, (uint32_t)rd_le(r, 4), h->nstrings, "function");
@@ -399,6 +404,8 @@ static bool rd_frames(reader *r, const snap_header *h)
         uint32_t flags = (uint32_t)rd_le(r, 4);
         if (!r->failed && flags > 1)
             return rd_fail(r, "frame %" PRIu32 " has unknown flags 0x%" PRIx32, i, flags);
+        if (h->frame_size == SNAP_FRAME)
+            rd_string_ref(r, (uint32_t)rd_le(r, 4), h->nstrings, "system name");
     }
     return !r->failed;
 }
@@ -479,9 +486,9 @@ static size_t bd_modules(builder *b, diff_snapshot *s, size_t pos, uint32_t n, i
     return pos;
 }
 
-static size_t bd_frames(builder *b, diff_loctab *lt, size_t pos, uint32_t n, int *rc)
+static size_t bd_frames(builder *b, diff_loctab *lt, size_t pos, uint32_t n, uint32_t size, int *rc)
 {
-    for (uint32_t i = 0; i < n && !*rc; i++, pos += SNAP_FRAME) {
+    for (uint32_t i = 0; i < n && !*rc; i++, pos += size) {
         const uint8_t *q = b->p + pos;
         diff_frame f = {
             .function = bd_str(b, (uint32_t)get_le(q, 4)),
@@ -491,6 +498,7 @@ static size_t bd_frames(builder *b, diff_loctab *lt, size_t pos, uint32_t n, int
             .address = get_le(q + 16, 8),
             .offset = get_le(q + 24, 8),
             .inlined = get_le(q + 32, 4) & 1,
+            .system_name = size == SNAP_FRAME ? bd_str(b, (uint32_t)get_le(q + 36, 4)) : NULL,
         };
         b->locids[i] = diff_loctab_intern(lt, &f);
         if (b->locids[i] == UINT32_MAX)
@@ -534,7 +542,7 @@ static diff_snapshot *build(const uint8_t *p, const snap_header *h, const span *
         rc = bd_strings(&b, lt, h->nstrings);
     size_t pos = rc ? 0 : bd_modules(&b, s, tables, h->nmodules, &rc);
     if (!rc)
-        pos = bd_frames(&b, lt, pos, h->nframes, &rc);
+        pos = bd_frames(&b, lt, pos, h->nframes, h->frame_size, &rc);
     if (!rc)
         rc = bd_traces(&b, s, pos, h->ntraces);
     if (!rc) {

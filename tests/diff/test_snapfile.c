@@ -25,8 +25,9 @@ static const char *path(const char *name)
 static bool frames_equal(const diff_frame *a, const diff_frame *b)
 {
     bool s = true;
-    const char *pa[3] = { a->function, a->file, a->module }, *pb[3] = { b->function, b->file, b->module };
-    for (int i = 0; i < 3; i++)
+    const char *pa[4] = { a->function, a->file, a->module, a->system_name },
+               *pb[4] = { b->function, b->file, b->module, b->system_name };
+    for (int i = 0; i < 4; i++)
         s = s && (pa[i] && pb[i] ? strcmp(pa[i], pb[i]) == 0 : pa[i] == pb[i]);
     return s && a->line == b->line && a->address == b->address && a->offset == b->offset
         && a->inlined == b->inlined;
@@ -239,6 +240,71 @@ static void test_bad_binary_files(void)
     free(good);
 }
 
+/* System names (the mangled symbols pprof exports keep) survive a file
+ * (format version 3); a version 2 file, without them, still reads. */
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Rewrites a version 3 file as version 2 wrote it: 36-byte frames. */
+static size_t downgrade_to_v2(const uint8_t *in, size_t len, uint8_t *out)
+{
+    uint32_t nstrings = get32(in + 28), nmodules = get32(in + 32), nframes = get32(in + 36);
+    size_t pos = 56;
+    for (uint32_t i = 0; i < nstrings; i++)
+        pos += 4 + get32(in + pos);
+    pos += (size_t)nmodules * 16;
+    memcpy(out, in, pos);
+    size_t o = pos;
+    for (uint32_t i = 0; i < nframes; i++, pos += 40, o += 36)
+        memcpy(out + o, in + pos, 36);
+    memcpy(out + o, in + pos, len - pos);
+    o += len - pos;
+    out[6] = 2, out[7] = 0;
+    fix_crc(out, o);
+    return o;
+}
+
+static void test_system_names_kept_and_version_2_read(void)
+{
+    diff_loctab *lt = diff_loctab_new(), *fresh = diff_loctab_new();
+    diff_snapshot *s = diff_snapshot_new(lt, 8);
+    diff_frame f = { .function = "store::Shelf<int>::stock()", .file = "/src/store.cc", .line = 12,
+                     .system_name = "_ZN5store5ShelfIiE5stockEv" };
+    uint32_t id = diff_loctab_intern(lt, &f);
+    CHECK(id != UINT32_MAX && diff_snapshot_add(s, 4096, 2, &id, 1) == 0);
+    char err[512] = "";
+    CHECK_INT(diff_snapfile_write(path("sys.ltsnap"), s, err, sizeof err), 0);
+    diff_snapshot *r = diff_snapfile_read(path("sys.ltsnap"), fresh, err, sizeof err);
+    CHECK(r != NULL);
+    if (r)
+        check_same_snapshot(s, r);   /* system_name included */
+    size_t len;
+    uint8_t *v3 = slurp("sys.ltsnap", &len), *v2 = malloc(len);
+    write_bytes("sys-v2.ltsnap", v2, downgrade_to_v2(v3, len, v2));
+    diff_snapshot *old = diff_snapfile_read(path("sys-v2.ltsnap"), fresh, err, sizeof err);
+    CHECK(old != NULL);
+    if (!old)
+        fprintf(stderr, "version 2: %s\n", err);
+    if (old) {
+        int64_t size, count;
+        const uint32_t *fr;
+        uint32_t n;
+        diff_snapshot_trace(old, 0, &size, &count, &fr, &n);
+        const diff_frame *g = n == 1 ? diff_loctab_get(diff_snapshot_locs(old), fr[0]) : NULL;
+        CHECK(size == 4096 && count == 2 && g && strcmp(g->function, f.function) == 0 && g->line == 12);
+        CHECK(g && g->system_name == NULL);
+    }
+    free(v3);
+    free(v2);
+    diff_snapshot_free(old);
+    diff_snapshot_free(r);
+    diff_snapshot_free(s);
+    diff_loctab_free(lt);
+    diff_loctab_free(fresh);
+}
+
 static void test_bad_json(void)
 {
     struct { const char *text, *want; } t[] = {
@@ -345,6 +411,7 @@ int main(void)
         return 1;
     }
     test_binary_round_trip();
+    test_system_names_kept_and_version_2_read();
     test_json_form();
     test_bad_binary_files();
     test_bad_json();

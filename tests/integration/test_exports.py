@@ -157,6 +157,9 @@ try:
         names = [line_function(l) for loc in locs.values() for l in loc["lines"]]
         check("names: C++ functions demangled (templates and namespaces)",
               any(n.startswith("store::detail::Shelf<double, 111>::stock") for n in names), names)
+        lines = [l for loc in locs.values() for l in loc["lines"]]
+        check("names, exported from the saved file: the mangled symbol kept as the system name",
+              any(l.endswith("(_ZN5store6detail5ShelfIdLi111EE5stockEv)") for l in lines), lines)
     live = by_label.get("names-live")
     if live:
         samples, locs, _, _ = pprof_raw(live)
