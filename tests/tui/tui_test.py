@@ -9,6 +9,7 @@ The fixture (tui_fixture.c) leaks 200 x 256 B on SIGUSR1 and exits on SIGUSR2,
 so each test decides when things happen. Waits poll the screen; no test
 relies on a fixed sleep alone.
 """
+import contextlib
 import glob
 import gzip
 import os
@@ -447,11 +448,25 @@ def test_save_writes_marks_and_final_state(_):
         t.close()
 
 
-def test_attach_q_leaves_program_running(_):
+@contextlib.contextmanager
+def preloaded_fixture():
+    """The fixture started with the tracer preloaded (no launcher), for
+    attach; ended afterwards, and its segment removed (nobody watched it
+    end, so the segment it keeps for a frontend is ours to remove)."""
     tracer = os.path.join(os.path.dirname(LEAKTOP), "..", "lib", "leaktop", "libleaktop.so")
     env = dict(os.environ, LD_PRELOAD=os.path.abspath(tracer))
     prog = subprocess.Popen([FIXTURE], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
+        yield prog
+    finally:
+        prog.send_signal(signal.SIGUSR2)
+        prog.wait(timeout=5)
+        for seg in glob.glob("/dev/shm/leaktop-%d-%d-*" % (os.geteuid(), prog.pid)):
+            os.unlink(seg)
+
+
+def test_attach_q_leaves_program_running(_):
+    with preloaded_fixture() as prog:
         a = Term(["attach", str(prog.pid)])
         try:
             s = a.wait(loc(BIG_LINE))
@@ -461,13 +476,6 @@ def test_attach_q_leaves_program_running(_):
             expect(prog.poll() is None, "attached program ended by q", a)
         finally:
             a.close()
-    finally:
-        prog.send_signal(signal.SIGUSR2)
-        prog.wait(timeout=5)
-        # Nobody watched it end: its segment (kept for a frontend to read
-        # the final state) is ours to remove.
-        for seg in glob.glob("/dev/shm/leaktop-%d-%d-*" % (os.geteuid(), prog.pid)):
-            os.unlink(seg)
 
 
 def test_sampled_header_says_estimates_and_big_line_tops(_):
@@ -512,13 +520,10 @@ def test_serve_answers_while_the_view_runs(_):
 def test_attach_serve_answers_and_detaches(_):
     """attach --serve: the endpoint answers for an attached program, and q
     leaves the program running and the port free again."""
-    tracer = os.path.join(os.path.dirname(LEAKTOP), "..", "lib", "leaktop", "libleaktop.so")
-    env = dict(os.environ, LD_PRELOAD=os.path.abspath(tracer))
-    prog = subprocess.Popen([FIXTURE], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    try:
+    with preloaded_fixture() as prog:
         a = Term(["attach", "--serve", "127.0.0.1:%d" % port, str(prog.pid)])
         try:
             a.wait(loc(BIG_LINE))
@@ -536,11 +541,6 @@ def test_attach_serve_answers_and_detaches(_):
                 again.bind(("127.0.0.1", port))
         finally:
             a.close()
-    finally:
-        prog.send_signal(signal.SIGUSR2)
-        prog.wait(timeout=5)
-        for seg in glob.glob("/dev/shm/leaktop-%d-%d-*" % (os.geteuid(), prog.pid)):
-            os.unlink(seg)
 
 
 def test_suspect_marked_counted_copied_then_clears(_):

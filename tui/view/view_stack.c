@@ -56,11 +56,6 @@ static void view_stack_traceback(view_page *p, const diff_loctab *lt, const diff
     view_page_add(p, VIEW_ROLE_NORMAL, "%s", "");
 }
 
-static long view_stack_match(const diff_loctab *lt, const diff_stat *s, const view_stack_req *req)
-{
-    return diff_traceback_reaches(lt, s, req->opts, req->key);
-}
-
 int view_stack_page(view_page *p, const view_stack_req *req, char *err, size_t errlen)
 {
     diff_options tb = *req->opts;
@@ -73,7 +68,7 @@ int view_stack_page(view_page *p, const view_stack_req *req, char *err, size_t e
     size_t n = diff_stats_count(st), matched = 0;
     /* Two passes: count first, so each traceback says "k of N". */
     for (size_t i = 0; i < n; i++)
-        matched += view_stack_match(lt, diff_stats_get(st, i), req) >= 0;
+        matched += diff_traceback_reaches(lt, diff_stats_get(st, i), req->opts, req->key) >= 0;
     view_page_clear(p);
     p->select = false;
     char where[400];
@@ -84,7 +79,7 @@ int view_stack_page(view_page *p, const view_stack_req *req, char *err, size_t e
     size_t nth = 0;
     for (size_t i = 0; i < n && nth < VIEW_STACK_MAX; i++) {
         const diff_stat *s = diff_stats_get(st, i);
-        long hit = view_stack_match(lt, s, req);
+        long hit = diff_traceback_reaches(lt, s, req->opts, req->key);
         if (hit >= 0)
             view_stack_traceback(p, lt, s, req->opts->group == DIFF_GROUP_TRACEBACK ? -1 : hit, ++nth, matched, req);
     }
