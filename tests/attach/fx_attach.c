@@ -1,0 +1,151 @@
+/* fx_attach.c: a program started WITHOUT leaktop, for the attach tests.
+ *   stress SECONDS  four threads allocate, reallocate and free as fast as
+ *                   they can and verify their data; one thread blocks in
+ *                   read(); the main thread sleeps; real-time signals are
+ *                   counted. Exits 42 when everything held, else 3-5.
+ *   idle            prints ready and sleeps until killed.
+ *   seccomp         prints ready, enters seccomp strict mode, blocks in read().
+ * Prints "ready" on stdout once set up. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/seccomp.h>
+
+static volatile sig_atomic_t rt_count;
+static volatile sig_atomic_t rt_sum;
+static volatile int stop_workers;
+static int corrupt;
+static int pipefd[2];
+static int reader_rc = -1;
+
+static void on_rt(int sig, siginfo_t *si, void *ctx)
+{
+    (void)sig, (void)ctx;
+    rt_count++;
+    rt_sum += si->si_value.sival_int;
+}
+
+/* Each slot holds a block filled with one byte derived from its address
+ * and size; every use checks it first. */
+static void *worker(void *arg)
+{
+    unsigned seed = (unsigned)(uintptr_t)arg;
+    enum { SLOTS = 64 };
+    unsigned char *blk[SLOTS] = {0};
+    size_t len[SLOTS] = {0};
+    while (!stop_workers) {
+        unsigned i = (seed = seed * 1103515245 + 12345) % SLOTS;
+        size_t want = 1 + (seed >> 8) % 2000;
+        if (blk[i]) {
+            unsigned char v = (unsigned char)(len[i] ^ i);
+            for (size_t k = 0; k < len[i]; k++)
+                if (blk[i][k] != v) {
+                    __atomic_store_n(&corrupt, 1, __ATOMIC_RELAXED);
+                    break;
+                }
+        }
+        switch ((seed >> 4) % 3) {
+        case 0:
+            free(blk[i]);
+            blk[i] = malloc(want);
+            break;
+        case 1: {
+            unsigned char *n = realloc(blk[i], want);
+            if (!n)
+                continue;
+            blk[i] = n;
+            break;
+        }
+        default:
+            free(blk[i]);
+            blk[i] = calloc(1, want);
+            break;
+        }
+        if (!blk[i]) {
+            len[i] = 0;
+            continue;
+        }
+        len[i] = want;
+        memset(blk[i], (unsigned char)(want ^ i), want);
+    }
+    for (unsigned i = 0; i < SLOTS; i++)
+        free(blk[i]);
+    return NULL;
+}
+
+static void *reader(void *arg)
+{
+    (void)arg;
+    char c;
+    ssize_t n = read(pipefd[0], &c, 1);   /* blocked here while attached */
+    reader_rc = n == 1 && c == 'x' ? 0 : (n < 0 ? errno : 1000);
+    return NULL;
+}
+
+static int run_stress(double seconds)
+{
+    struct sigaction sa = {0};
+    sa.sa_sigaction = on_rt;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigaction(SIGRTMIN, &sa, NULL);
+    if (pipe(pipefd) != 0)
+        return 1;
+    pthread_t w[4], r;
+    for (uintptr_t i = 0; i < 4; i++)
+        pthread_create(&w[i], NULL, worker, (void *)(i + 1));
+    pthread_create(&r, NULL, reader, NULL);
+    printf("ready\n");
+    fflush(stdout);
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do {
+        struct timespec ts = {0, 2000000};
+        nanosleep(&ts, NULL);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+    } while ((now.tv_sec - t0.tv_sec) + (now.tv_nsec - t0.tv_nsec) / 1e9 < seconds);
+    stop_workers = 1;
+    for (int i = 0; i < 4; i++)
+        pthread_join(w[i], NULL);
+    if (write(pipefd[1], "x", 1) != 1)
+        return 1;
+    pthread_join(r, NULL);
+    printf("rt=%d sum=%d reader=%d corrupt=%d\n", (int)rt_count, (int)rt_sum, reader_rc, corrupt);
+    fflush(stdout);
+    if (corrupt)
+        return 3;
+    if (reader_rc != 0)
+        return 4;
+    return 42;
+}
+
+static int run_seccomp(void)
+{
+    if (pipe(pipefd) != 0)
+        return 1;
+    printf("ready\n");
+    fflush(stdout);
+    if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT) != 0)
+        return 1;
+    char c;
+    for (;;)
+        (void)!read(pipefd[0], &c, 1);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 3 && strcmp(argv[1], "stress") == 0)
+        return run_stress(atof(argv[2]));
+    if (argc >= 2 && strcmp(argv[1], "seccomp") == 0)
+        return run_seccomp();
+    printf("ready\n");
+    fflush(stdout);
+    for (;;)
+        pause();
+}

@@ -1,0 +1,780 @@
+/* inject.c: loading a library into a running process with ptrace (x86-64,
+ * glibc >= 2.34, whose libc.so.6 holds dlopen). Every thread is seized and
+ * interrupted (the task list re-read until no new thread appeared); when
+ * one of them is inside the allocator or the dynamic loader, all are let go
+ * for a moment and stopped again. Then one safe thread makes three remote
+ * calls — dlopen(lib, RTLD_NOW), dlsym(handle, fn), fn(arg) — on its own
+ * stack below the red zone, returning to address 0 (a SIGSEGV we catch
+ * and cancel), and gets back every register (xstate included) and every
+ * stack byte it lent. Signals caught at delivery meanwhile are handed back
+ * at the release, with their siginfo.
+ *
+ * Why a thread inside the allocator matters: dlopen allocates, and a
+ * stopped thread that holds an arena lock (or the loader's lock) would
+ * make the call wait forever. Each stopped thread's stack is unwound with
+ * its call frame information (libunwind's ptrace accessors); it is
+ * "inside" when a frame falls in libc's allocation and loader entry points
+ * (from .dynsym: internals such as _int_malloc are only reached through
+ * them) or in ld.so, or when its pc is in libc code no exported function
+ * covers (an internal one reached by a tail call, as free's _int_free)
+ * unless it sits in a system call the allocator never makes. When the
+ * unwind fails, the 4 KiB above the stack pointer are scanned for such
+ * return addresses instead (a stale word costs a retry). Should a thread
+ * still hold a lock the check missed, a call that has not returned after
+ * a watchdog period lets the other threads run on (they release what
+ * they hold) instead of waiting forever. The calling thread itself must
+ * pass the check: a lock it holds could never be released. */
+#include "inject.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libunwind-ptrace.h>
+
+#include "util.h"
+
+#define INJECT_MAX_THREADS   4096
+#define INJECT_ATTEMPTS      100      /* stop-all rounds looking for a safe moment */
+#define INJECT_STOP_WAIT_NS  (2 * 1000000000LL)  /* a thread in uninterruptible sleep */
+#define INJECT_CALL_WAIT_NS  (30 * 1000000000LL) /* dlopen of the tracer and its set-up */
+#define INJECT_WATCHDOG_NS   (200 * 1000000LL)
+#define INJECT_SCAN_BYTES    4096
+#define INJECT_STACK_GAP     1024     /* below the red zone (128) and then some */
+#define INJECT_XSTATE_MAX    16384
+#define INJECT_EXTRA_SIGNALS 64
+
+/* libc entry points that take the allocator's or the loader's locks. */
+static const char *const inject_unsafe_names[] = {
+    "malloc", "free", "calloc", "realloc", "reallocarray", "posix_memalign", "aligned_alloc", "memalign",
+    "valloc", "pvalloc", "malloc_trim", "malloc_stats", "malloc_info", "mallinfo", "mallinfo2", "mallopt",
+    "__libc_malloc", "__libc_free", "__libc_calloc", "__libc_realloc", "__libc_memalign", "__libc_valloc",
+    "__libc_pvalloc", "fork", "_Fork", "__libc_fork", "dl_iterate_phdr", "dlopen", "dlclose", "dlsym", "dlvsym",
+    "dladdr", "dladdr1", "dlinfo", "dlmopen", "dlerror", "pthread_create", "exit", "__libc_freeres",
+};
+#define INJECT_NUNSAFE (sizeof(inject_unsafe_names) / sizeof(inject_unsafe_names[0]))
+
+typedef struct inject_range {
+    uint64_t lo, hi;
+} inject_range;
+
+typedef struct inject_thread {
+    pid_t     tid;
+    bool      stopped;
+    bool      gone;
+    int       sig;              /* caught at delivery, handed back at the release; 0: none */
+    siginfo_t info;
+} inject_thread;
+
+typedef struct inject_pending {   /* more signals than a thread can hand back at its release */
+    pid_t     tid;
+    siginfo_t info;
+} inject_pending;
+
+typedef struct inject_target {
+    pid_t          pid;
+    int            mem;         /* /proc/PID/mem */
+    unw_addr_space_t as;        /* remote unwinding, its caches kept across threads */
+    inject_range   libc_text;   /* libc's executable mapping */
+    inject_range  *funcs;       /* every function libc exports, by address */
+    size_t         nfuncs;
+    inject_range   unsafe[INJECT_NUNSAFE + 1];   /* + ld.so */
+    size_t         nunsafe;
+    uint64_t       fn_dlopen, fn_dlsym, fn_dlerror;
+    inject_thread *th;
+    size_t         n;
+    inject_pending extra[INJECT_EXTRA_SIGNALS];
+    size_t         nextra;
+    int64_t        stop_start;
+    bool           released;    /* the watchdog let the others go */
+} inject_target;
+
+/* ---- libc's symbols -------------------------------------------------------------- */
+
+static int inject_pread(int fd, void *buf, size_t len, uint64_t off)
+{
+    ssize_t n = pread(fd, buf, len, (off_t)off);
+    return n == (ssize_t)len ? 0 : -1;
+}
+
+/* Every .dynsym function of the file at `path` loaded with bias `bias`:
+ * dlopen/dlsym/dlerror and the unsafe entry points. */
+static int inject_read_dynsym(inject_target *t, const char *path, uint64_t bias, char *err, size_t errlen)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    Elf64_Ehdr eh;
+    if (fd < 0 || inject_pread(fd, &eh, sizeof(eh), 0) != 0 || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+        eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shnum > 4096) {
+        snprintf(err, errlen, "cannot read the program's libc (%s)", path);
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    Elf64_Shdr *sh = xcalloc(eh.e_shnum, sizeof(*sh));
+    Elf64_Sym *syms = NULL;
+    char *strs = NULL;
+    int rc = -1;
+    if (inject_pread(fd, sh, eh.e_shnum * sizeof(*sh), eh.e_shoff) != 0)
+        goto out;
+    for (unsigned i = 0; i < eh.e_shnum; i++) {
+        if (sh[i].sh_type != SHT_DYNSYM || sh[i].sh_link >= eh.e_shnum || sh[i].sh_size > (64u << 20))
+            continue;
+        const Elf64_Shdr *ss = &sh[sh[i].sh_link];
+        if (ss->sh_size > (64u << 20))
+            break;
+        syms = xmalloc(sh[i].sh_size);
+        strs = xcalloc(1, ss->sh_size + 1);
+        if (inject_pread(fd, syms, sh[i].sh_size, sh[i].sh_offset) != 0 ||
+            inject_pread(fd, strs, ss->sh_size, ss->sh_offset) != 0)
+            goto out;
+        size_t nsyms = sh[i].sh_size / sizeof(Elf64_Sym);
+        for (size_t k = 0; k < nsyms; k++) {
+            const Elf64_Sym *s = &syms[k];
+            if (ELF64_ST_TYPE(s->st_info) != STT_FUNC || !s->st_value || s->st_name >= ss->sh_size)
+                continue;
+            const char *name = strs + s->st_name;
+            uint64_t addr = s->st_value + bias;
+            if (s->st_size) {
+                if (t->nfuncs % 1024 == 0)
+                    t->funcs = xrealloc(t->funcs, (t->nfuncs + 1024) * sizeof(*t->funcs));
+                t->funcs[t->nfuncs++] = (inject_range){addr, addr + s->st_size};
+            }
+            if (strcmp(name, "dlopen") == 0)
+                t->fn_dlopen = addr;
+            else if (strcmp(name, "dlsym") == 0)
+                t->fn_dlsym = addr;
+            else if (strcmp(name, "dlerror") == 0)
+                t->fn_dlerror = addr;
+            for (size_t u = 0; u < INJECT_NUNSAFE && t->nunsafe < INJECT_NUNSAFE; u++)
+                if (strcmp(name, inject_unsafe_names[u]) == 0)
+                    t->unsafe[t->nunsafe++] = (inject_range){addr, addr + (s->st_size ? s->st_size : 1)};
+        }
+        rc = 0;
+        break;
+    }
+    if (rc != 0)
+        snprintf(err, errlen, "the program's libc (%s) has no dynamic symbol table", path);
+out:
+    free(sh);
+    free(syms);
+    free(strs);
+    close(fd);
+    return rc;
+}
+
+static int inject_range_cmp(const void *a, const void *b)
+{
+    const inject_range *x = a, *y = b;
+    return (x->lo > y->lo) - (x->lo < y->lo);
+}
+
+/* libc.so.6's file and load bias, and ld.so's range, from /proc/PID/maps. */
+static int inject_find_libs(inject_target *t, char *err, size_t errlen)
+{
+    char path[64], line[4096], libc[PATH_MAX] = "";
+    snprintf(path, sizeof(path), "/proc/%d/maps", (int)t->pid);
+    FILE *f = fopen(path, "re");
+    if (!f) {
+        snprintf(err, errlen, "process %d: cannot read its memory map: %s", (int)t->pid, strerror(errno));
+        return -1;
+    }
+    uint64_t libc_base = 0, ld_lo = UINT64_MAX, ld_hi = 0;
+    while (fgets(line, sizeof(line), f)) {
+        unsigned long long lo, hi, off;
+        int pathpos = 0;
+        if (sscanf(line, "%llx-%llx %*s %llx %*s %*s %n", &lo, &hi, &off, &pathpos) < 3 || !pathpos)
+            continue;
+        char *file = line + pathpos;
+        file[strcspn(file, "\n")] = 0;
+        const char *base = strrchr(file, '/');
+        base = base ? base + 1 : file;
+        bool exec = strstr(line, " r-xp ") != NULL;
+        if (strcmp(base, "libc.so.6") == 0 && off == 0 && !*libc) {
+            libc_base = lo;
+            snprintf(libc, sizeof(libc), "/proc/%d/root%s", (int)t->pid, file);
+        } else if (strcmp(base, "libc.so.6") == 0 && exec) {
+            t->libc_text = (inject_range){lo, hi};
+        } else if (strncmp(base, "ld-linux", 8) == 0) {
+            ld_lo = lo < ld_lo ? lo : ld_lo;
+            ld_hi = hi > ld_hi ? hi : ld_hi;
+        }
+    }
+    fclose(f);
+    if (!*libc || ld_hi == 0) {
+        snprintf(err, errlen, "process %d is statically linked: the tracer can only be loaded through glibc's "
+                 "dynamic loader", (int)t->pid);
+        return -1;
+    }
+    /* libc.so.6's first PT_LOAD has vaddr 0: the offset-0 mapping is its bias. */
+    if (inject_read_dynsym(t, libc, libc_base, err, errlen) != 0)
+        return -1;
+    t->unsafe[t->nunsafe++] = (inject_range){ld_lo, ld_hi};
+    qsort(t->funcs, t->nfuncs, sizeof(*t->funcs), inject_range_cmp);
+    if (!t->fn_dlopen || !t->fn_dlsym || !t->fn_dlerror) {
+        snprintf(err, errlen, "process %d: its libc has no dlopen (glibc older than 2.34?)", (int)t->pid);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- stopping and releasing threads ------------------------------------------------ */
+
+static inject_thread *inject_thread_find(inject_target *t, pid_t tid)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (t->th[i].tid == tid)
+            return &t->th[i];
+    return NULL;
+}
+
+/* Remembers a signal caught at delivery: the thread hands it back at its
+ * release (its siginfo intact), or, when it holds one already, it is
+ * queued again to that thread after the release. */
+static void inject_keep_signal(inject_target *t, inject_thread *th, int sig)
+{
+    siginfo_t info;
+    if (ptrace(PTRACE_GETSIGINFO, th->tid, 0, &info) != 0) {
+        memset(&info, 0, sizeof(info));
+        info.si_signo = sig;
+        info.si_code = SI_USER;
+    }
+    if (!th->sig) {
+        th->sig = sig;
+        th->info = info;
+    } else if (t->nextra < INJECT_EXTRA_SIGNALS) {
+        t->extra[t->nextra++] = (inject_pending){th->tid, info};
+    }
+}
+
+/* One ptrace stop of a thread: a stop (interrupt, group-stop, or a signal
+ * caught at delivery) or its end. Returns 1 when stopped, 0 when not yet,
+ * -1 when gone. */
+static int inject_wait_one(inject_target *t, inject_thread *th, int flags)
+{
+    int st;
+    pid_t r;
+    while ((r = waitpid(th->tid, &st, __WALL | flags)) < 0 && errno == EINTR)
+        ;
+    if (r == 0)
+        return 0;
+    if (r < 0 || WIFEXITED(st) || WIFSIGNALED(st)) {
+        th->gone = true;
+        return -1;
+    }
+    if (WIFSTOPPED(st) && (st >> 16) == 0 && WSTOPSIG(st) != SIGTRAP)
+        inject_keep_signal(t, th, WSTOPSIG(st));
+    th->stopped = true;
+    return 1;
+}
+
+/* Seizes and interrupts every thread in /proc/PID/task not held yet.
+ * Returns how many were new, or -1 (err filled; EPERM: not permitted). */
+static int inject_seize_new(inject_target *t, char *err, size_t errlen)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/task", (int)t->pid);
+    DIR *dir = opendir(path);
+    if (!dir) {
+        snprintf(err, errlen, "process %d does not exist", (int)t->pid);
+        errno = ESRCH;
+        return -1;
+    }
+    int fresh = 0;
+    struct dirent *d;
+    while ((d = readdir(dir)) != NULL) {
+        long tid;
+        if (util_parse_long(d->d_name, 1, 1L << 30, &tid) != 0 || inject_thread_find(t, (pid_t)tid) ||
+            t->n == INJECT_MAX_THREADS)
+            continue;
+        if (ptrace(PTRACE_SEIZE, (pid_t)tid, 0, 0) != 0) {
+            if (errno == ESRCH)
+                continue;   /* it just ended */
+            int e = errno;
+            closedir(dir);
+            snprintf(err, errlen, "process %d: ptrace(PTRACE_SEIZE) of thread %ld: %s", (int)t->pid, tid, strerror(e));
+            errno = e;
+            return -1;
+        }
+        t->th[t->n++] = (inject_thread){.tid = (pid_t)tid};
+        ptrace(PTRACE_INTERRUPT, (pid_t)tid, 0, 0);
+        fresh++;
+    }
+    closedir(dir);
+    return fresh;
+}
+
+/* Waits for every held thread to stop (bounded: a thread in an
+ * uninterruptible sleep does not). 0, or -1 with err filled. */
+static int inject_wait_all(inject_target *t, char *err, size_t errlen)
+{
+    int64_t give_up = util_now_ns() + INJECT_STOP_WAIT_NS;
+    for (;;) {
+        bool all = true;
+        for (size_t i = 0; i < t->n; i++)
+            if (!t->th[i].stopped && !t->th[i].gone && inject_wait_one(t, &t->th[i], WNOHANG) == 0)
+                all = false;
+        if (all)
+            return 0;
+        if (util_now_ns() > give_up) {
+            snprintf(err, errlen, "process %d: a thread did not stop within %d s (uninterruptible sleep?)",
+                     (int)t->pid, (int)(INJECT_STOP_WAIT_NS / 1000000000LL));
+            return -1;
+        }
+        struct timespec ts = {0, 20000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* Lets every held thread go, each with the signal it was caught at
+ * delivery with (siginfo restored), then queues the extra ones again. */
+static void inject_release(inject_target *t)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        inject_thread *th = &t->th[i];
+        if (th->gone)
+            continue;
+        if (th->sig)
+            ptrace(PTRACE_SETSIGINFO, th->tid, 0, &th->info);
+        ptrace(PTRACE_DETACH, th->tid, 0, (void *)(long)th->sig);
+    }
+    for (size_t i = 0; i < t->nextra; i++) {
+        inject_pending *p = &t->extra[i];
+        /* The kernel takes a siginfo from another process only with a
+         * negative si_code (sigqueue's); others are sent plainly. */
+        if (p->info.si_code >= 0 || syscall(SYS_rt_tgsigqueueinfo, t->pid, p->tid, p->info.si_signo, &p->info) != 0)
+            syscall(SYS_tgkill, t->pid, p->tid, p->info.si_signo);
+    }
+    t->n = 0;
+    t->nextra = 0;
+}
+
+/* Stops every thread, re-reading the task list until no new one appears. */
+static int inject_stop_all(inject_target *t, char *err, size_t errlen)
+{
+    t->stop_start = util_now_ns();
+    for (int round = 0; round < 64; round++) {
+        int fresh = inject_seize_new(t, err, errlen);
+        if (fresh < 0)
+            return -1;
+        if (inject_wait_all(t, err, errlen) != 0)
+            return -1;
+        if (fresh == 0)
+            return 0;
+    }
+    snprintf(err, errlen, "process %d keeps creating threads: could not stop them all", (int)t->pid);
+    return -1;
+}
+
+/* ---- where a thread is ----------------------------------------------------------------- */
+
+static bool inject_in_unsafe(const inject_target *t, uint64_t a)
+{
+    for (size_t i = 0; i < t->nunsafe; i++)
+        if (a >= t->unsafe[i].lo && a < t->unsafe[i].hi)
+            return true;
+    return false;
+}
+
+/* The bytes before `ra` end a call instruction: e8 rel32, or ff /2 in its
+ * register, [reg], [reg+disp8], [rip+disp32] and [reg+disp32] forms. */
+static bool inject_after_call(const inject_target *t, uint64_t ra)
+{
+    uint8_t b[8];
+    if (ra < 8 || inject_pread(t->mem, b, sizeof(b), ra - 8) != 0)
+        return false;
+    if (b[3] == 0xe8)
+        return true;
+    for (int len = 2; len <= 7; len++) {
+        uint8_t op = b[8 - len], modrm = b[8 - len + 1];
+        if (op == 0xff && ((modrm >> 3) & 7) == 2)
+            return true;
+    }
+    return false;
+}
+
+/* The pc is in an exported libc function (binary search of the sorted
+ * ranges; a symbol's neighbours may overlap it, so look back a few). */
+static bool inject_in_export(const inject_target *t, uint64_t pc)
+{
+    size_t lo = 0, hi = t->nfuncs;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (t->funcs[mid].lo <= pc)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo, k = 0; i > 0 && k < 8; i--, k++)
+        if (pc < t->funcs[i - 1].hi)
+            return true;
+    return false;
+}
+
+/* The thread is in a system call the allocator never makes (a blocking
+ * read, poll, futex, sleep...). */
+static bool inject_in_quiet_syscall(const struct user_regs_struct *r)
+{
+    static const long alloc_calls[] = {SYS_mmap, SYS_munmap, SYS_mremap, SYS_brk, SYS_madvise, SYS_mprotect};
+    if ((int64_t)r->orig_rax < 0)
+        return false;
+    for (size_t i = 0; i < sizeof(alloc_calls) / sizeof(alloc_calls[0]); i++)
+        if ((long)r->orig_rax == alloc_calls[i])
+            return false;
+    return true;
+}
+
+/* The frames of a stopped thread, unwound with their CFI. 1: one of them is
+ * unsafe; 0: none; -1: the unwind failed (no CFI, a corrupt stack). */
+static int inject_unwind_busy(const inject_target *t, pid_t tid)
+{
+    void *ui = _UPT_create(tid);
+    if (!ui)
+        return -1;
+    unw_cursor_t c;
+    int rc = -1;
+    if (unw_init_remote(&c, t->as, ui) == 0) {
+        for (int depth = 0; depth < 256; depth++) {
+            unw_word_t ip;
+            if (unw_get_reg(&c, UNW_REG_IP, &ip) != 0)
+                break;
+            /* A return address belongs to the call before it. */
+            if (inject_in_unsafe(t, depth ? ip - 1 : ip)) {
+                rc = 1;
+                break;
+            }
+            int step = unw_step(&c);
+            if (step <= 0) {
+                rc = step == 0 || depth > 0 ? 0 : -1;
+                break;
+            }
+        }
+    }
+    _UPT_destroy(ui);
+    return rc;
+}
+
+/* Whether thread th is (or may be) inside the allocator or the loader. */
+static bool inject_thread_busy(const inject_target *t, const inject_thread *th)
+{
+    struct user_regs_struct r;
+    if (ptrace(PTRACE_GETREGS, th->tid, 0, &r) != 0)
+        return true;
+    if (inject_in_unsafe(t, r.rip))
+        return true;
+    if (r.rip >= t->libc_text.lo && r.rip < t->libc_text.hi && !inject_in_export(t, r.rip) &&
+        !inject_in_quiet_syscall(&r))
+        return true;
+    int unwound = inject_unwind_busy(t, th->tid);
+    if (unwound >= 0)
+        return unwound == 1;
+    uint64_t words[INJECT_SCAN_BYTES / 8];
+    ssize_t got = pread(t->mem, words, sizeof(words), (off_t)r.rsp);
+    for (ssize_t i = 0; i < got / 8; i++)
+        if (inject_in_unsafe(t, words[i]) && inject_after_call(t, words[i]))
+            return true;
+    return false;
+}
+
+/* The thread to make the calls in: a safe one, the main thread first.
+ * *all_safe says whether every thread is. NULL when none is safe. */
+static inject_thread *inject_pick(inject_target *t, bool *all_safe)
+{
+    inject_thread *pick = NULL;
+    *all_safe = true;
+    for (size_t i = 0; i < t->n; i++) {
+        inject_thread *th = &t->th[i];
+        if (th->gone)
+            continue;
+        if (inject_thread_busy(t, th))
+            *all_safe = false;
+        else if (!pick || th->tid == t->pid)
+            pick = th;
+    }
+    return pick;
+}
+
+/* ---- remote calls ------------------------------------------------------------------------- */
+
+typedef struct inject_saved {
+    struct user_regs_struct regs;
+    uint8_t  xstate[INJECT_XSTATE_MAX];
+    size_t   xlen;
+    uint64_t lent_at;           /* stack bytes lent for the strings */
+    uint8_t  lent[1024];
+    size_t   nlent;
+} inject_saved;
+
+static int inject_save(inject_target *t, inject_thread *th, inject_saved *sv)
+{
+    struct iovec iov = {sv->xstate, sizeof(sv->xstate)};
+    if (ptrace(PTRACE_GETREGS, th->tid, 0, &sv->regs) != 0 ||
+        ptrace(PTRACE_GETREGSET, th->tid, (void *)NT_X86_XSTATE, &iov) != 0)
+        return -1;
+    sv->xlen = iov.iov_len;
+    (void)t;
+    return 0;
+}
+
+static void inject_restore(inject_target *t, inject_thread *th, inject_saved *sv)
+{
+    struct iovec iov = {sv->xstate, sv->xlen};
+    if (sv->nlent)
+        (void)!pwrite(t->mem, sv->lent, sv->nlent, (off_t)sv->lent_at);
+    ptrace(PTRACE_SETREGSET, th->tid, (void *)NT_X86_XSTATE, &iov);
+    ptrace(PTRACE_SETREGS, th->tid, 0, &sv->regs);
+}
+
+/* Waits for the remote call's return to address 0. Signals caught at
+ * delivery meanwhile are kept and the call resumed; after the watchdog
+ * period the other threads are released. 0 with *ret, or -1. */
+static int inject_wait_return(inject_target *t, inject_thread *th, uint64_t *ret, char *err, size_t errlen)
+{
+    int64_t start = util_now_ns();
+    for (;;) {
+        int st;
+        pid_t r = waitpid(th->tid, &st, __WALL | WNOHANG);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r == 0) {
+            int64_t now = util_now_ns();
+            if (!t->released && now - start > INJECT_WATCHDOG_NS) {
+                /* Someone we stopped may hold a lock the call waits for. */
+                for (size_t i = 0; i < t->n; i++)
+                    if (&t->th[i] != th && !t->th[i].gone) {
+                        if (t->th[i].sig)
+                            ptrace(PTRACE_SETSIGINFO, t->th[i].tid, 0, &t->th[i].info);
+                        ptrace(PTRACE_DETACH, t->th[i].tid, 0, (void *)(long)t->th[i].sig);
+                        t->th[i].gone = true;
+                    }
+                t->released = true;
+            }
+            if (now - start > INJECT_CALL_WAIT_NS) {
+                snprintf(err, errlen, "process %d: the injected call did not return within %d s", (int)t->pid,
+                         (int)(INJECT_CALL_WAIT_NS / 1000000000LL));
+                return -1;
+            }
+            struct timespec ts = {0, 20000};
+            nanosleep(&ts, NULL);
+            continue;
+        }
+        if (r < 0 || WIFEXITED(st) || WIFSIGNALED(st)) {
+            th->gone = true;
+            snprintf(err, errlen, "process %d ended during the attach", (int)t->pid);
+            return -1;
+        }
+        int sig = (st >> 16) == 0 ? WSTOPSIG(st) : 0;
+        struct user_regs_struct regs;
+        if (sig == SIGSEGV && ptrace(PTRACE_GETREGS, th->tid, 0, &regs) == 0 && regs.rip == 0) {
+            *ret = regs.rax;
+            return 0;
+        }
+        if (sig && sig != SIGTRAP)
+            inject_keep_signal(t, th, sig);
+        ptrace(PTRACE_CONT, th->tid, 0, 0);
+    }
+}
+
+/* Calls fn(a0, a1) in thread th, strings copied below its stack pointer.
+ * `str` (may be NULL) is written there and its address passed as the
+ * argument where args[] holds INJECT_STR. */
+#define INJECT_STR UINT64_MAX
+
+static int inject_call(inject_target *t, inject_thread *th, const inject_saved *sv, uint64_t fn, uint64_t a0,
+                       uint64_t a1, const char *str, uint64_t *ret, char *err, size_t errlen)
+{
+    struct user_regs_struct r = sv->regs;
+    uint64_t sp = (sv->regs.rsp - INJECT_STACK_GAP) & ~15ULL;
+    uint64_t straddr = 0;
+    if (str) {
+        size_t len = strlen(str) + 1;
+        straddr = (sp - len) & ~15ULL;
+        if (pwrite(t->mem, str, len, (off_t)straddr) != (ssize_t)len) {
+            snprintf(err, errlen, "process %d: cannot write to its stack: %s", (int)t->pid, strerror(errno));
+            return -1;
+        }
+        sp = straddr;
+    }
+    sp -= 8;   /* the return address: at entry, rsp + 8 is 16-aligned */
+    uint64_t zero = 0;
+    if (pwrite(t->mem, &zero, 8, (off_t)sp) != 8) {
+        snprintf(err, errlen, "process %d: cannot write to its stack: %s", (int)t->pid, strerror(errno));
+        return -1;
+    }
+    r.rip = fn;
+    r.rsp = sp;
+    r.rdi = a0 == INJECT_STR ? straddr : a0;
+    r.rsi = a1 == INJECT_STR ? straddr : a1;
+    r.rax = 0;
+    r.orig_rax = (uint64_t)-1;   /* no syscall restart for our call */
+    if (ptrace(PTRACE_SETREGS, th->tid, 0, &r) != 0 || ptrace(PTRACE_CONT, th->tid, 0, 0) != 0) {
+        snprintf(err, errlen, "process %d: ptrace: %s", (int)t->pid, strerror(errno));
+        return -1;
+    }
+    return inject_wait_return(t, th, ret, err, errlen);
+}
+
+/* A NUL-terminated string at addr in the target, for dlerror's message. */
+static void inject_read_string(const inject_target *t, uint64_t addr, char *buf, size_t len)
+{
+    ssize_t n = addr ? pread(t->mem, buf, len - 1, (off_t)addr) : -1;
+    buf[n > 0 ? n : 0] = 0;
+    buf[strcspn(buf, "\n")] = 0;
+}
+
+/* The three calls. The stack area they use is saved first (below the red
+ * zone it is dead by the ABI, but every byte touched goes back). */
+static int inject_calls(inject_target *t, inject_thread *th, const char *lib, const char *fn, const char *arg,
+                        int *result, char *err, size_t errlen)
+{
+    inject_saved *sv = xcalloc(1, sizeof(*sv));
+    int rc = -1;
+    size_t need = strlen(lib) > strlen(arg) ? strlen(lib) : strlen(arg);
+    if (need + 1 > sizeof(sv->lent) - 64) {
+        snprintf(err, errlen, "path or settings too long for the injection");
+        goto out;
+    }
+    if (inject_save(t, th, sv) != 0) {
+        snprintf(err, errlen, "process %d: cannot read thread %d's registers: %s", (int)t->pid, (int)th->tid,
+                 strerror(errno));
+        goto out;
+    }
+    sv->nlent = sizeof(sv->lent);
+    sv->lent_at = ((sv->regs.rsp - INJECT_STACK_GAP) & ~15ULL) - sv->nlent;
+    if (inject_pread(t->mem, sv->lent, sv->nlent, sv->lent_at) != 0) {
+        sv->nlent = 0;
+        snprintf(err, errlen, "process %d: cannot read its stack: %s", (int)t->pid, strerror(errno));
+        goto out;
+    }
+    uint64_t handle = 0, sym = 0, ret = 0;
+    if (inject_call(t, th, sv, t->fn_dlopen, INJECT_STR, RTLD_NOW, lib, &handle, err, errlen) != 0)
+        goto back;
+    if (!handle) {
+        uint64_t msg = 0;
+        char why[512] = "";
+        if (inject_call(t, th, sv, t->fn_dlerror, 0, 0, NULL, &msg, err, errlen) == 0)
+            inject_read_string(t, msg, why, sizeof(why));
+        snprintf(err, errlen, "process %d could not load %s: %s", (int)t->pid, lib, *why ? why : "dlopen failed");
+        goto back;
+    }
+    if (inject_call(t, th, sv, t->fn_dlsym, handle, INJECT_STR, fn, &sym, err, errlen) != 0)
+        goto back;
+    if (!sym) {
+        snprintf(err, errlen, "%s has no %s (an older tracer?)", lib, fn);
+        goto back;
+    }
+    if (inject_call(t, th, sv, sym, INJECT_STR, 0, arg, &ret, err, errlen) != 0)
+        goto back;
+    *result = (int)ret;
+    rc = 0;
+back:
+    if (!th->gone)
+        inject_restore(t, th, sv);
+out:
+    free(sv);
+    return rc;
+}
+
+/* ---- the whole ---------------------------------------------------------------------------- */
+
+static inject_refusal inject_denied(inject_target *t, char *err, size_t errlen)
+{
+    char status[64];
+    snprintf(status, sizeof(status), "/proc/%d/status", (int)t->pid);
+    char why[512];
+    inject_refusal r = inject_check(t->pid, why, sizeof(why));
+    if (r != INJECT_OK) {
+        snprintf(err, errlen, "%s", why);
+        return r;
+    }
+    /* /proc saw nothing wrong: yama scope 1 (not our child) or not dumpable. */
+    char scope[16] = "";
+    int fd = open("/proc/sys/kernel/yama/ptrace_scope", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void)!read(fd, scope, sizeof(scope) - 1);
+        close(fd);
+    }
+    bool cap = geteuid() == 0;
+    inject_denied_why(t->pid, *scope ? atoi(scope) : -1, true, cap, err, errlen);
+    return INJECT_DENIED;
+}
+
+inject_refusal inject_library(pid_t pid, const char *lib, const char *fn, const char *arg, inject_stats *st,
+                              char *err, size_t errlen)
+{
+    memset(st, 0, sizeof(*st));
+    inject_refusal r = inject_check(pid, err, errlen);
+    if (r != INJECT_OK)
+        return r;
+    inject_target *t = xcalloc(1, sizeof(*t));
+    t->pid = pid;
+    t->th = xcalloc(INJECT_MAX_THREADS, sizeof(*t->th));
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+    r = INJECT_FAILED;
+    if (inject_find_libs(t, err, errlen) != 0)
+        goto out;
+    t->as = unw_create_addr_space(&_UPT_accessors, 0);
+    if (!t->as) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    unw_set_caching_policy(t->as, UNW_CACHE_GLOBAL);
+    for (st->attempts = 1;; st->attempts++) {
+        if (inject_stop_all(t, err, errlen) != 0) {
+            bool eperm = errno == EPERM && t->n == 0;
+            inject_release(t);
+            if (eperm)
+                r = inject_denied(t, err, errlen);
+            goto out;
+        }
+        if (t->mem <= 0 && (t->mem = open(path, O_RDWR | O_CLOEXEC)) < 0) {
+            snprintf(err, errlen, "process %d: cannot open its memory: %s", (int)pid, strerror(errno));
+            inject_release(t);
+            goto out;
+        }
+        bool all_safe;
+        inject_thread *th = inject_pick(t, &all_safe);
+        /* After many rounds, stale words on a stack may be what keeps a
+         * thread "busy": the watchdog covers the others then. */
+        if (th && (all_safe || st->attempts >= INJECT_ATTEMPTS)) {
+            st->threads = (unsigned)t->n;
+            int rc = inject_calls(t, th, lib, fn, arg, &st->call_result, err, errlen);
+            st->released_early = t->released;
+            inject_release(t);
+            st->stopped_ns = util_now_ns() - t->stop_start;
+            st->total_stopped_ns += st->stopped_ns;
+            r = rc == 0 ? INJECT_OK : INJECT_FAILED;
+            goto out;
+        }
+        inject_release(t);
+        st->total_stopped_ns += util_now_ns() - t->stop_start;
+        if (st->attempts >= INJECT_ATTEMPTS * 2) {
+            snprintf(err, errlen, "process %d: its threads stayed inside the allocator or the dynamic loader; "
+                     "try again", (int)pid);
+            goto out;
+        }
+        util_sleep_ms(1);
+    }
+out:
+    if (t->mem > 0)
+        close(t->mem);
+    if (t->as)
+        unw_destroy_addr_space(t->as);
+    free(t->funcs);
+    free(t->th);
+    free(t);
+    return r;
+}
