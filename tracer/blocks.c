@@ -5,6 +5,7 @@
  * Tables live in mmap'ed memory and double when half full. */
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "lt_internal.h"
 
@@ -44,8 +45,32 @@ static inline uint64_t lt_addr_hash(uintptr_t a)
     return h ^ (h >> 32);
 }
 
+/* Another tracing period (attach after detach): the table starts empty,
+ * in place (a hook still finishing the previous period may hold a shard:
+ * each is emptied under its lock, and nothing is unmapped under it). */
+static bool lt_blocks_reset(void)
+{
+    for (uint32_t i = 0; i < LT_SHARDS; i++) {
+        lt_shard *s = &lt_shards[i];
+        lt_spin_lock(&s->lock);
+        madvise(s->slots, (size_t)(s->mask + 1) * sizeof(lt_entry), MADV_DONTNEED);
+        s->used = 0;
+        lt_spin_unlock(&s->lock);
+    }
+    lt_spin_lock(&lt_big_lock);
+    memset(lt_bigs, 0, sizeof(lt_bigs));
+    lt_spin_unlock(&lt_big_lock);
+    if (lt_block_filter)
+        madvise(lt_block_filter, (size_t)1 << LT_FILTER_BITS, MADV_DONTNEED);
+    else if (lt_option(LT_OPT_SAMPLE))
+        lt_block_filter = lt_map((size_t)1 << LT_FILTER_BITS);
+    return lt_block_filter || !lt_option(LT_OPT_SAMPLE);
+}
+
 bool lt_blocks_init(void)
 {
+    if (lt_shards[0].slots)
+        return lt_blocks_reset();
     if (lt_option(LT_OPT_SAMPLE)) {
         lt_block_filter = lt_map((size_t)1 << LT_FILTER_BITS);
         if (!lt_block_filter)

@@ -23,7 +23,18 @@ static void lt_tslot_release(void *p)
     lt_tslot *t = p;
     lt_my_tslot = NULL;
     lt_tslot_tried = 1;
-    __atomic_store_n(&t->owned, 0, __ATOMIC_RELEASE);
+    /* A slot of an earlier tracing period (a detach and attach since):
+     * that segment is gone, nothing to give back. */
+    if (lt_seen == __atomic_load_n(lt_gate, __ATOMIC_ACQUIRE))
+        __atomic_store_n(&t->owned, 0, __ATOMIC_RELEASE);
+}
+
+void lt_tslot_forget(void)
+{
+    lt_my_tslot = NULL;
+    lt_tslot_tried = 0;
+    if (lt_tslot_key_ok)
+        pthread_setspecific(lt_tslot_key, NULL);
 }
 
 lt_tslot *lt_tslot_acquire(void)
@@ -55,7 +66,8 @@ bool lt_counters_init(void)
     lt_shm_header *h = lt_g.hdr;
     lt_g.tslots = (uint8_t *)h + h->tslots_off;
     lt_g.tslot_mask = h->tslot_entries - 1;
-    lt_tslot_key_ok = pthread_key_create(&lt_tslot_key, lt_tslot_release) == 0;
+    if (!lt_tslot_key_ok)  /* once: an attach after a detach keeps the key */
+        lt_tslot_key_ok = pthread_key_create(&lt_tslot_key, lt_tslot_release) == 0;
     return true;
 }
 

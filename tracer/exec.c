@@ -60,8 +60,11 @@ static void lt_unpreload_children(void)
 
 void lt_exec_init(void)
 {
+    static bool once;  /* an attach after a detach keeps the handler */
     lt_unpreload_children();
-    pthread_atfork(NULL, NULL, lt_atfork_child);
+    if (!once)
+        pthread_atfork(NULL, NULL, lt_atfork_child);
+    once = true;
 }
 
 /* ---- the exec family ------------------------------------------------------- */
@@ -226,3 +229,11 @@ int execle(const char *path, const char *arg, ...)
     va_end(ap);
     return rc;
 }
+
+/* Our definitions by names no GOT redirects (attach.c's table). */
+LT_SELF_DEFINE(execve);
+LT_SELF_DEFINE(execv);
+LT_SELF_DEFINE(execvp);
+LT_SELF_DEFINE(execvpe);
+LT_SELF_DEFINE(execveat);
+LT_SELF_DEFINE(fexecve);

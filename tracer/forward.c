@@ -191,9 +191,12 @@ static bool lt_in_object(void *fn, void *base)
     return fn && dladdr(fn, &info) && info.dli_fbase == base;
 }
 
+/* Preloaded: the next definition after ours. Loaded into a running
+ * program: the one the program's references bound to (got.c reads the
+ * symbol tables: the GOTs may already point at us). */
 static void *lt_next_sym(const char *name)
 {
-    return dlsym(RTLD_NEXT, name);
+    return lt_g.attach_mode ? lt_got_real(name) : dlsym(RTLD_NEXT, name);
 }
 
 /* Called once per process, from the first hook call, with the re-entry

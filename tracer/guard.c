@@ -9,12 +9,15 @@
 
 #include "lt_internal.h"
 
-/* The hooks' one-load test. It points at a word that reads 1 only in the
- * traced process: a page the kernel zeroes in any child that gets a copy
- * of our memory (MADV_WIPEONFORK applies to fork, vfork-less clone and
- * syscall(SYS_clone) alike, and needs no atfork handler to run). */
+/* The hooks' one-load test. It points at a word that reads the current
+ * tracing period's number (lt_g.epoch, 1 and up) only in the traced
+ * process while tracing: a page the kernel zeroes in any child that gets a
+ * copy of our memory (MADV_WIPEONFORK applies to fork, vfork-less clone and
+ * syscall(SYS_clone) alike, and needs no atfork handler to run). A thread
+ * whose lt_seen differs takes the slow path: closed (0), wiped (0), or a
+ * new period after a detach and attach (its per-thread state is reset). */
 static const int lt_gate_closed = 0;
-static const int lt_gate_no_wipe = 1;  /* kernels before 4.14: only fork() is caught */
+static int lt_gate_no_wipe;  /* kernels before 4.14: only fork() is caught */
 const volatile int *lt_gate = &lt_gate_closed;
 static volatile int *lt_gate_page;
 
@@ -42,10 +45,18 @@ bool lt_gate_wiped(void)
     return page && *page == 0;
 }
 
-/* With status READY: opens the gate (called just before READY is stored). */
+/* With status READY: opens the gate for a new tracing period. */
 void lt_gate_open(void)
 {
-    lt_gate = lt_gate_page ? lt_gate_page : &lt_gate_no_wipe;
+    int epoch = __atomic_add_fetch(&lt_g.epoch, 1, __ATOMIC_ACQ_REL);
+    volatile int *word = lt_gate_page ? lt_gate_page : &lt_gate_no_wipe;
+    __atomic_store_n(word, epoch, __ATOMIC_RELEASE);
+    __atomic_store_n(&lt_gate, word, __ATOMIC_RELEASE);
+}
+
+void lt_gate_close(void)
+{
+    __atomic_store_n(&lt_gate, &lt_gate_closed, __ATOMIC_RELEASE);
 }
 
 /* We are a copy of the traced process that no atfork handler told (a raw
@@ -56,7 +67,7 @@ void lt_go_dormant(void)
     int expect = LT_READY;
     if (!__atomic_compare_exchange_n(&lt_g.status, &expect, LT_OFF, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         return;
-    lt_gate = &lt_gate_closed;
+    lt_gate_close();
     if (lt_g.hdr)
         mmap(lt_g.hdr, lt_g.seg_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 }
@@ -91,6 +102,7 @@ int pthread_setcanceltype(int type, int *old)
         lt_async_cancel = type == PTHREAD_CANCEL_ASYNCHRONOUS;
     return rc;
 }
+LT_SELF_DEFINE(pthread_setcanceltype);
 
 void lt_cancel_hold(void)
 {

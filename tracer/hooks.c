@@ -7,6 +7,7 @@
  * caller's frame (LT_CALLER), so the tracer's own frames are never walked. */
 #include <dlfcn.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@ void leaktop_mark(const char *label);
  * initial-exec TLS: the tracer is loaded at start-up, so its TLS is static
  * and reading it never calls __tls_get_addr (which may allocate). */
 __thread int lt_busy __attribute__((tls_model("initial-exec")));
+__thread int lt_seen __attribute__((tls_model("initial-exec"))) = -1;
 
 static inline void lt_crit_begin(void)
 {
@@ -63,7 +65,7 @@ bool lt_start(void)
     lt_crit_begin();
     if (__atomic_load_n(&lt_fwd_state, __ATOMIC_ACQUIRE) == LT_FWD_NONE)
         lt_forward_resolve();
-    bool ok = lt_gate_init() && lt_init();
+    bool ok = lt_gate_init() && lt_init(NULL);
     if (ok)
         lt_gate_open();
     lt_crit_end();
@@ -83,18 +85,32 @@ bool lt_tracing(void)
     return true;
 }
 
+/* This thread's first traced call in this tracing period: what it kept
+ * of an earlier one (its counter slot, in a segment since removed) goes.
+ * (The unwinder's per-thread stack caches go by a process-wide epoch.) */
+static void lt_thread_sync(void)
+{
+    int epoch = *lt_gate;
+    if (epoch == 0 || epoch == lt_seen)
+        return;  /* the gate opens just after READY: the slow path until then */
+    if (lt_seen != -1)
+        lt_tslot_forget();
+    lt_seen = epoch;
+}
+
 static bool __attribute__((noinline)) lt_enter_slow(void)
 {
-    if (__atomic_load_n(&lt_g.status, __ATOMIC_ACQUIRE) == LT_UNINIT)
-        return lt_start();
-    return lt_tracing();
+    bool ok = __atomic_load_n(&lt_g.status, __ATOMIC_ACQUIRE) == LT_UNINIT ? lt_start() : lt_tracing();
+    if (ok)
+        lt_thread_sync();
+    return ok;
 }
 
 static inline bool lt_enter(void)
 {
     if (LT_UNLIKELY(lt_busy))
         return false;
-    if (LT_UNLIKELY(!*lt_gate) && !lt_enter_slow())
+    if (LT_UNLIKELY(*lt_gate != lt_seen) && !lt_enter_slow())
         return false;
     lt_crit_begin();
     return true;
@@ -402,14 +418,19 @@ void *pvalloc(size_t size)
     return lt_after_alloc(lt_next.pvalloc(size), size, &caller);
 }
 
-/* dlopen/dlclose change the module table the frontend symbolizes with.
- * The refresh holds a lock: it runs as a hook does (no handler inside). */
+/* dlopen/dlclose change the module table the frontend symbolizes with,
+ * and, loaded into a running program, what a dlopen brought needs its
+ * GOTs patched. The refresh holds a lock: it runs as a hook does (no
+ * handler inside). */
 static void lt_modules_changed(void)
 {
-    if (lt_busy || !lt_tracing())
+    if (lt_busy)
         return;
     lt_crit_begin();
-    lt_modules_refresh();
+    if (lt_g.attach_mode)
+        lt_attach_new_modules();
+    if (lt_tracing())
+        lt_modules_refresh();
     lt_crit_end();
 }
 
@@ -419,6 +440,17 @@ void *dlopen(const char *file, int flags)
     if (!real)
         real = (void *(*)(const char *, int))dlsym(RTLD_NEXT, "dlopen");
     void *h = real(file, flags);
+    if (h)
+        lt_modules_changed();
+    return h;
+}
+
+void *dlmopen(Lmid_t ns, const char *file, int flags)
+{
+    static void *(*real)(Lmid_t, const char *, int);
+    if (!real)
+        real = (void *(*)(Lmid_t, const char *, int))dlsym(RTLD_NEXT, "dlmopen");
+    void *h = real(ns, file, flags);
     if (h)
         lt_modules_changed();
     return h;
@@ -445,3 +477,18 @@ void leaktop_mark(const char *label)
     leaktop_mark_impl(label, LT_SNAP_MARK);
     lt_crit_end();
 }
+
+/* Our definitions by names no GOT redirects (attach.c's table). */
+LT_SELF_DEFINE(malloc);
+LT_SELF_DEFINE(calloc);
+LT_SELF_DEFINE(realloc);
+LT_SELF_DEFINE(reallocarray);
+LT_SELF_DEFINE(free);
+LT_SELF_DEFINE(posix_memalign);
+LT_SELF_DEFINE(aligned_alloc);
+LT_SELF_DEFINE(memalign);
+LT_SELF_DEFINE(valloc);
+LT_SELF_DEFINE(pvalloc);
+LT_SELF_DEFINE(dlopen);
+LT_SELF_DEFINE(dlmopen);
+LT_SELF_DEFINE(dlclose);

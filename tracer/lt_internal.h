@@ -24,8 +24,11 @@
 #define LT_RING_SLOTS 16u
 
 /* Process-wide tracer state. `status` moves UNINIT -> BUSY_INIT -> READY,
- * or to OFF (dormant: not our process, or set-up failed, or a fork child). */
-enum { LT_UNINIT = 0, LT_BUSY_INIT, LT_READY, LT_OFF };
+ * or to OFF (dormant: not our process, or set-up failed, or a fork child).
+ * Loaded into a running program (attach.c), it starts DORMANT: every call
+ * passes straight through until leaktop_attach (DORMANT -> BUSY_INIT ->
+ * READY), and a detach takes it back to DORMANT. */
+enum { LT_UNINIT = 0, LT_BUSY_INIT, LT_READY, LT_OFF, LT_DORMANT };
 
 typedef struct lt_globals {
     int            status;          /* atomic */
@@ -49,6 +52,8 @@ typedef struct lt_globals {
     int64_t        stalled_since_ns;/* a claimed request not yet published (service_lock) */
     int            constructed;     /* our constructor ran: libc is fully up */
     int            module_lock;     /* spinlock serialising module-table refreshes */
+    int            attach_mode;     /* 1: dlopen'ed into a running program (attach.c) */
+    int            epoch;           /* tracing periods so far: the gate's value while open */
 
     /* Committed (given memory) extents of the growing regions, read lock-
      * free on fast paths (segment.c). Each grows under its own lock, taken
@@ -73,13 +78,17 @@ bool     lt_start(void) LT_HIDDEN;
 bool     lt_tracing(void) LT_HIDDEN;
 /* Set while this thread runs a hook or the tracer's own set-up. */
 extern __thread int lt_busy __attribute__((tls_model("initial-exec"))) LT_HIDDEN;
+/* The tracing period (gate value) this thread's per-thread state belongs
+ * to; -1 before its first traced call. */
+extern __thread int lt_seen __attribute__((tls_model("initial-exec"))) LT_HIDDEN;
 
 /* guard.c: the gate the hooks test with one load (reads 1 only in the
  * traced process, 0 in a copy of it made without fork's handlers), and
  * asynchronous cancellation deferred while a hook runs. */
 extern const volatile int *lt_gate LT_HIDDEN;
 bool     lt_gate_init(void) LT_HIDDEN;
-void     lt_gate_open(void) LT_HIDDEN;
+void     lt_gate_open(void) LT_HIDDEN;            /* a new tracing period: lt_g.epoch + 1 */
+void     lt_gate_close(void) LT_HIDDEN;           /* detach */
 bool     lt_gate_wiped(void) LT_HIDDEN;
 void     lt_go_dormant(void) LT_HIDDEN;
 extern __thread int lt_async_cancel __attribute__((tls_model("initial-exec"))) LT_HIDDEN;
@@ -89,9 +98,10 @@ void     lt_cancel_release(void) LT_HIDDEN;
 /* signals.c: the program's signal handlers wait while a hook runs. */
 extern __thread int lt_deferred __attribute__((tls_model("initial-exec"))) LT_HIDDEN;
 void     lt_signals_release(void) LT_HIDDEN;
+void     lt_signals_adopt(void) LT_HIDDEN;         /* wrap the handlers installed before an attach */
 
 /* segment.c */
-bool     lt_init(void) LT_HIDDEN;                 /* true when tracing */
+bool     lt_init(const char *config) LT_HIDDEN;   /* true when tracing; config NULL: environment */
 void     lt_service_requests(void) LT_HIDDEN;     /* marks asked by frontends */
 void     lt_modules_refresh(void) LT_HIDDEN;      /* after dlopen/dlclose */
 /* Room for a new trace: `bytes` of store at *off and trace id *id, both
@@ -104,12 +114,37 @@ bool     lt_seg_reserve_tslot(uint32_t i) LT_HIDDEN;
 /* exec.c: fork and exec behaviour, set up once tracing runs */
 void     lt_exec_init(void) LT_HIDDEN;
 
+/* attach.c: loaded into a running program. The functions the tracer
+ * defines in place of the program's, by name, with our definition (through
+ * a hidden alias, never a GOT) and the real one got.c found. */
+typedef struct lt_self_fn {
+    const char *name;
+    void       *self;
+    void       *real;
+} lt_self_fn;
+
+lt_self_fn *lt_self_fns(uint32_t *n) LT_HIDDEN;
+bool     lt_loaded_late(void) LT_HIDDEN;          /* in the constructor: dlopen'ed, not preloaded */
+void     lt_detach(void) LT_HIDDEN;               /* a frontend asked (hook path, lt_busy set) */
+void     lt_attach_new_modules(void) LT_HIDDEN;   /* after a dlopen: patch what it brought */
+
+/* Our definition of `fn` by a name no GOT redirects: LT_SELF_DEFINE in the
+ * file that defines fn, after it; LT_SELF_DECLARE where it is used. */
+#define LT_SELF_DECLARE(fn) extern __typeof__(fn) lt_self_##fn LT_HIDDEN
+#define LT_SELF_DEFINE(fn)  extern __typeof__(fn) lt_self_##fn __attribute__((alias(#fn), copy(fn))) LT_HIDDEN
+
+/* got.c: GOT patching and symbol lookup by the modules' own tables. */
+void    *lt_got_real(const char *name) LT_HIDDEN;
+uint32_t lt_got_patch_all(void) LT_HIDDEN;
+
 /* counters.c: live totals per trace = shared counter + every thread
  * slot's delta (lt_shm.h). The hot part is inline: a thread adds to its
  * own slot with plain stores; the rest is out of line. */
 extern __thread lt_tslot *lt_my_tslot __attribute__((tls_model("initial-exec"))) LT_HIDDEN;
 lt_tslot *lt_tslot_acquire(void) LT_HIDDEN;
 bool      lt_counters_init(void) LT_HIDDEN;
+/* A new tracing period: this thread's slot was in the old segment. */
+void      lt_tslot_forget(void) LT_HIDDEN;
 /* The live totals of traces < n (shared counters plus thread slots). */
 void      lt_totals_now(lt_counter *out, uint32_t n) LT_HIDDEN;
 

@@ -22,9 +22,12 @@ typedef enum lt_option_id {
 enum { LT_UNWIND_FAST = 0, LT_UNWIND_LIBUNWIND, LT_UNWIND_VERIFY };
 enum { LT_COMMIT_POPULATE = 0, LT_COMMIT_FALLOCATE };
 
-/* Reads every LEAKTOP_* variable of the table. Values out of range are
- * clamped, unreadable ones replaced; each such fix is remembered. */
-void      lt_options_load(void) LT_HIDDEN;
+/* Reads every LEAKTOP_* variable of the table: from the environment, or,
+ * when `config` is not NULL (leaktop_attach), from its NAME=value lines
+ * only (NUL-separated, ending with an empty one: it must outlive the
+ * tracing period). Values out of range are clamped, unreadable ones
+ * replaced; each such fix is remembered. */
+void      lt_options_load(const char *config) LT_HIDDEN;
 /* One line on stderr per value that was fixed, with the value used. Only
  * the traced process calls it (dormant children stay quiet). */
 void      lt_options_report(void) LT_HIDDEN;

@@ -23,7 +23,7 @@
 #include <stdint.h>
 
 #define LT_SHM_MAGIC       0x31504f544b41454cULL /* "LEAKTOP1" little-endian */
-#define LT_SHM_VERSION     4u
+#define LT_SHM_VERSION     5u
 #define LT_SHM_DIR         "/dev/shm"
 #define LT_SHM_PREFIX      "leaktop-"   /* then "<uid>-<pid>-<16 hex digits>" */
 #define LT_SHM_RANDOM_HEX  16
@@ -170,6 +170,20 @@ typedef struct lt_mark_req {
 #define LT_STATE_RUNNING  1u
 #define LT_STATE_EXITING  2u  /* exit() reached the tracer's destructor */
 #define LT_STATE_DISABLED 3u  /* the tracer gave up (e.g. out of memory) */
+#define LT_STATE_DETACHED 4u  /* a frontend's detach_req was taken: the tracer is dormant,
+                                 this segment is final and its name removed */
+
+/* Loading the tracer into a running program (leaktop attach PID): the
+ * injector dlopen's libleaktop.so (its constructor then changes nothing)
+ * and calls this symbol, `int leaktop_attach(const char *config)`, with
+ * newline-separated LEAKTOP_NAME=value lines (the environment variables'
+ * names and ranges; the host's environment is not read). It redirects the
+ * allocation calls of every loaded module, creates and publishes a segment
+ * (header.attached = 1) and returns 0, or a positive errno value: EEXIST
+ * when the tracer was preloaded (the process is traced already, from its
+ * start), EALREADY when an attach is tracing and no detach was asked. After
+ * a detach it may be called again: a new segment, counts from zero. */
+#define LT_ATTACH_SYMBOL  "leaktop_attach"
 
 /* The header at offset 0. Static fields are written once before `magic`
  * is stored (release); dynamic fields are atomics. */
@@ -242,7 +256,22 @@ typedef struct lt_shm_header {
     uint64_t mark_done;         /* tracer: requests serviced */
     uint64_t mark_claim;        /* requests claimed by frontends */
     _Alignas(64) lt_mark_req mark_queue[LT_MARK_QUEUE];
-    uint64_t reserved[16];
+
+    /* Attach and detach (LT_ATTACH_SYMBOL). Detach protocol: a frontend
+     * stores detach_req = 1 (release), then makes mark_req differ from
+     * mark_done by publishing a mark request as above (its label, e.g.
+     * "detach", becomes the final snapshot). The tracer looks at detach_req
+     * when it services requests, at its next hook call (the one-load
+     * mark_req check of the hot path, nothing more): it takes the published
+     * requests, stores state = LT_STATE_DETACHED, removes the segment's name
+     * and goes dormant (calls pass straight to the allocator). A program
+     * that makes no allocation call does that at its next one: a frontend
+     * that will not wait may shm_unlink the name itself. */
+    uint32_t attached;          /* 1: tracing began at leaktop_attach, not at the
+                                   program's start: every figure is "since attach" */
+    uint32_t detach_req;        /* frontend: 1 = detach (see above) */
+    int64_t  attach_mono_ns;    /* CLOCK_MONOTONIC of the attach; 0 when preloaded */
+    uint64_t reserved[14];
 } lt_shm_header;
 
 #endif

@@ -90,12 +90,22 @@ static bool lt_option_parse(const lt_option_desc *d, const char *v, long long *o
     return true;
 }
 
-void lt_options_load(void)
+/* NAME's value in NUL-separated "NAME=value" lines ending with "". */
+static const char *lt_config_get(const char *config, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *line = config; *line; line += strlen(line) + 1)
+        if (strncmp(line, name, n) == 0 && line[n] == '=')
+            return line + n + 1;
+    return NULL;
+}
+
+void lt_options_load(const char *config)
 {
     for (int i = 0; i < LT_OPT_COUNT; i++) {
         const lt_option_desc *d = &lt_option_table[i];
         lt_option_value *o = &lt_option_values[i];
-        const char *v = getenv(d->name);
+        const char *v = config ? lt_config_get(config, d->name) : getenv(d->name);
         *o = (lt_option_value){.value = d->dflt, .raw = v, .given = v && *v};
         if (!o->given)
             continue;

@@ -405,6 +405,8 @@ void lt_service_requests(void)
     lt_shm_header *h = lt_g.hdr;
     if (!lt_spin_trylock(&lt_g.service_lock))
         return;
+    /* A detach takes what was published and waits for nothing more. */
+    bool detach = lt_g.attach_mode && __atomic_load_n(&h->detach_req, __ATOMIC_ACQUIRE);
     uint64_t done = __atomic_load_n(&h->mark_done, __ATOMIC_RELAXED);
     while (done != __atomic_load_n(&h->mark_req, __ATOMIC_ACQUIRE)) {
         lt_mark_req *q = &h->mark_queue[done % LT_MARK_QUEUE];
@@ -414,6 +416,8 @@ void lt_service_requests(void)
             memcpy(label, q->label, LT_LABEL_MAX);
             label[LT_LABEL_MAX - 1] = 0;
             snap_no = lt_mark_write(label, LT_SNAP_REQUESTED);
+        } else if (detach) {
+            break;
         } else if (!lt_request_abandoned()) {
             break;  /* claimed, label not yet written: a later call takes it */
         }
@@ -422,6 +426,8 @@ void lt_service_requests(void)
         __atomic_store_n(&h->mark_done, ++done, __ATOMIC_RELEASE);
     }
     lt_spin_unlock(&lt_g.service_lock);
+    if (detach)
+        lt_detach();
 }
 
 /* ---- the segment -------------------------------------------------------------- */
@@ -616,6 +622,7 @@ static const char *lt_errno_text(int e)
 
 static bool lt_segment_fail(int fd, const char *why)
 {
+    int saved = errno;  /* leaktop_attach returns it */
     if (lt_g.hdr)
         munmap(lt_g.hdr, lt_g.seg_size);
     lt_g.hdr = NULL;
@@ -627,6 +634,7 @@ static bool lt_segment_fail(int fd, const char *why)
         shm_unlink(lt_g.seg_name);
     }
     lt_say("no shared-memory segment in " LT_SHM_DIR " (", why, "): tracing is off", NULL);
+    errno = saved;
     return false;
 }
 
@@ -644,6 +652,13 @@ static void lt_say_capacity(const lt_layout *L, uint64_t free_bytes)
 
 static bool lt_segment_open(void)
 {
+    /* A new tracing period (attach after detach) starts a new segment. */
+    lt_g.store_committed = 0;
+    lt_g.tslots_committed = 0;
+    lt_g.modules_committed = 0;
+    memset(lt_g.ring_committed, 0, sizeof(lt_g.ring_committed));
+    lt_g.stalled_since_ns = 0;
+    lt_g.seg_fd_lost = 0;
     int fd = lt_shm_create();
     if (fd < 0)
         return lt_segment_fail(-1, lt_errno_text(errno));
@@ -679,6 +694,12 @@ static bool lt_dedupe_open(void)
     uint64_t cap = 1;
     while (cap < (uint64_t)lt_g.hdr->traces_cap * 2)
         cap <<= 1;
+    if (lt_g.hash && lt_g.hash_mask == cap - 1) {
+        /* Another tracing period: emptied in place (never unmapped, a hook
+         * of the previous period may still be reading it). */
+        madvise(lt_g.hash, cap * sizeof(uint64_t), MADV_DONTNEED);
+        return true;
+    }
     lt_g.hash = lt_map(cap * sizeof(uint64_t));
     lt_g.hash_mask = cap - 1;
     return lt_g.hash != NULL;
@@ -689,17 +710,18 @@ static bool lt_dedupe_open(void)
 static bool lt_is_target(void)
 {
     long long pid = lt_option(LT_OPT_PID);
-    if (pid == (long long)getpid())
+    lt_g.launcher = 0;
+    if (pid == (long long)getpid() || lt_g.attach_mode)
         lt_g.launcher = (pid_t)lt_option(LT_OPT_LAUNCHER);
     return pid == 0 || pid == (long long)getpid();
 }
 
-bool lt_init(void)
+bool lt_init(const char *config)
 {
-    int expect = LT_UNINIT;
+    int expect = config ? LT_DORMANT : LT_UNINIT;
     if (!__atomic_compare_exchange_n(&lt_g.status, &expect, LT_BUSY_INIT, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         return expect == LT_READY;  /* another thread is setting up: skip this call */
-    lt_options_load();
+    lt_options_load(config);
     lt_sample_init();
     bool ok = lt_is_target();
     if (ok)
@@ -710,9 +732,14 @@ bool lt_init(void)
         lt_modules_scan(0);
         lt_exec_init();
         lt_sample_start();
+        if (config) {
+            lt_g.hdr->attached = 1;
+            lt_g.hdr->attach_mono_ns = lt_g.hdr->start_mono_ns;
+        }
         __atomic_store_n(&lt_g.hdr->magic, LT_SHM_MAGIC, __ATOMIC_RELEASE);
     }
-    __atomic_store_n(&lt_g.status, ok ? LT_READY : LT_OFF, __ATOMIC_RELEASE);
+    /* A failed attach leaves the tracer ready for another try. */
+    __atomic_store_n(&lt_g.status, ok ? LT_READY : config ? LT_DORMANT : LT_OFF, __ATOMIC_RELEASE);
     return ok;
 }
 
@@ -721,7 +748,14 @@ bool lt_init(void)
  * thread stack bounds. */
 __attribute__((constructor)) static void lt_constructor(void)
 {
-    lt_start();
+    /* dlopen'ed into a running program (leaktop attach): change nothing
+     * until leaktop_attach is called. */
+    int expect = LT_UNINIT;
+    if (__atomic_load_n(&lt_g.status, __ATOMIC_ACQUIRE) == LT_UNINIT && lt_loaded_late() &&
+        __atomic_compare_exchange_n(&lt_g.status, &expect, LT_DORMANT, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        lt_g.attach_mode = 1;
+    else
+        lt_start();
     __atomic_store_n(&lt_g.constructed, 1, __ATOMIC_RELEASE);
 }
 

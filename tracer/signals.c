@@ -118,7 +118,15 @@ void lt_signals_release(void)
 
 /* ---- the interposed API ------------------------------------------------ */
 
+static int lt_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+
 int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    return lt_sigaction(sig, act, old);
+}
+LT_SELF_DEFINE(sigaction);
+
+static int lt_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
     if (!lt_sig_wrappable(sig))
         return __sigaction(sig, act, old);
@@ -156,7 +164,22 @@ __sighandler_t signal(int sig, __sighandler_t handler)
     sigemptyset(&act.sa_mask);
     if (sig > 0 && sig < LT_NSIG)
         sigaddset(&act.sa_mask, sig);
-    if (sigaction(sig, &act, &old) < 0)
+    if (lt_sigaction(sig, &act, &old) < 0)  /* not through a GOT: ours when dlopen'ed too */
         return SIG_ERR;
     return old.sa_handler;
+}
+LT_SELF_DEFINE(signal);
+
+/* Loaded into a running program: the handlers it installed before the
+ * attach are wrapped now, as if installed through us. */
+void lt_signals_adopt(void)
+{
+    for (int sig = 1; sig < LT_NSIG; sig++) {
+        struct sigaction cur;
+        if (!lt_sig_wrappable(sig) || __sigaction(sig, NULL, &cur) != 0)
+            continue;
+        if (cur.sa_handler == SIG_DFL || cur.sa_handler == SIG_IGN || cur.sa_sigaction == lt_sig_deliver)
+            continue;
+        lt_sig_install(sig, &cur, NULL);
+    }
 }

@@ -358,14 +358,20 @@ void lt_unwind_flush(void)
 
 bool lt_unwind_init(void)
 {
+    static bool once, rules_ok;
+    if (once) {
+        /* Another tracing period (attach after detach): the cached stacks
+         * hold the old segment's trace ids. */
+        lt_unwind_flush();
+    } else {
+        once = true;
+        rules_ok = lt_rules_init();
+        lt_cache_key_ok = pthread_key_create(&lt_cache_key, lt_cache_release) == 0;
+    }
     long long mode = lt_option(LT_OPT_UNWIND);
-    if (mode == LT_UNWIND_LIBUNWIND)
+    lt_mode = mode == LT_UNWIND_LIBUNWIND ? LT_MODE_LIBUNWIND : mode == LT_UNWIND_VERIFY ? LT_MODE_VERIFY : LT_MODE_FAST;
+    if (!rules_ok)
         lt_mode = LT_MODE_LIBUNWIND;
-    else if (mode == LT_UNWIND_VERIFY)
-        lt_mode = LT_MODE_VERIFY;
-    if (!lt_rules_init())
-        lt_mode = LT_MODE_LIBUNWIND;
-    lt_cache_key_ok = pthread_key_create(&lt_cache_key, lt_cache_release) == 0;
     return true;
 }
 
