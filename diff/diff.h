@@ -233,7 +233,7 @@ char *diff_format_sampling(char *buf, size_t len, uint64_t sample_bytes);
 
 /* Everything a report says besides the statistics (PRODUCT.md §4). */
 typedef struct diff_report_info {
-    const char *reason;       /* "mark", "interval", "exit", "signal" */
+    const char *reason;       /* "mark", "interval", "exit", "signal", "detach" */
     const char *label;        /* this snapshot's label ("exit" at the end) */
     const char *baseline;     /* baseline label, "" for the empty snapshot */
     int         pid;
@@ -247,6 +247,8 @@ typedef struct diff_report_info {
     uint64_t    traces_dropped;  /* allocations charged to <unknown> (trace table full) */
     const char *left_tracing; /* JSON: the program exec'd this and left tracing; may be NULL */
     double      window_s;     /* JSON: the trend window, 0 = no trend (not said) */
+    bool        attached;     /* tracing began at `leaktop attach`: figures are since then
+                                 (JSON "attached":true, text "s since attach") */
 } diff_report_info;
 
 void diff_report_text(FILE *out, const diff_stats *st, const diff_options *opts,

@@ -213,8 +213,8 @@ static void put_header(FILE *out, const diff_stats *st, const diff_options *o,
     } else {
         fputs(" vs empty baseline", out);
     }
-    fprintf(out, " (pid %d, %.2f s): total %s (%s) in %" PRId64 " blocks (%+" PRId64 "), group %s%s, sort %s\n",
-            info->pid, isfinite(info->elapsed_s) ? info->elapsed_s : 0.0,
+    fprintf(out, " (pid %d, %.2f s%s): total %s (%s) in %" PRId64 " blocks (%+" PRId64 "), group %s%s, sort %s\n",
+            info->pid, isfinite(info->elapsed_s) ? info->elapsed_s : 0.0, info->attached ? " since attach" : "",
             diff_format_size(a, sizeof a, t.size, false),
             diff_format_size(b, sizeof b, t.size_diff, true), t.count, t.count_diff,
             diff_group_name(o->group), o->cumulative ? " cumulative" : "",
@@ -357,6 +357,8 @@ static void json_header(FILE *out, const diff_options *o, const diff_report_info
         fprintf(out, ",\"sampled\":true,\"sample_bytes\":%" PRIu64, info->sample_bytes);
     if (info->traced)
         fprintf(out, ",\"traces_dropped\":%" PRIu64, info->traces_dropped);
+    if (info->attached)
+        fputs(",\"attached\":true", out);
     if (info->window_s > 0)
         fprintf(out, ",\"window_s\":%g", info->window_s);
     if (info->left_tracing) {

@@ -33,6 +33,7 @@ typedef struct batch {
     serve         *srv;           /* --serve, or NULL */
     diff_trend_hist *trend;       /* the reports' sizes over --window */
     size_t         suspects;      /* in the last report */
+    int64_t        detach_at;     /* attach: --duration's end (monotonic ns), 0 = none */
 } batch;
 
 /* Reports of lineno or filename statistics need each trace's top frame
@@ -84,7 +85,7 @@ static void batch_report(batch *b, const diff_snapshot *cur, const char *reason,
         .reason = reason, .label = diff_snapshot_label(cur), .signal = sig,
         .pid = (int)watch_pid(b->w), .elapsed_s = diff_snapshot_elapsed(cur),
         .traced = true, .traces_dropped = health.traces_dropped,
-        .left_tracing = watch_left_tracing(b->w), .trend = b->trend,
+        .left_tracing = watch_left_tracing(b->w), .trend = b->trend, .attached = watch_since_attach(b->w),
     };
     batch_warn_health(b, &health);
     report_outcome res = {0};
@@ -115,7 +116,7 @@ static void batch_on_end(batch *b, diff_snapshot *snap)
     int wstatus = 0;
     bool sig = watch_status(b->w, &wstatus) && WIFSIGNALED(wstatus);
     batch_save(b, snap);
-    batch_report(b, snap, sig ? "signal" : "exit", sig ? WTERMSIG(wstatus) : 0);
+    batch_report(b, snap, watch_detached(b->w) ? "detach" : sig ? "signal" : "exit", sig ? WTERMSIG(wstatus) : 0);
     diff_snapshot_free(snap);
 }
 
@@ -156,6 +157,8 @@ static void batch_interval(batch *b, unsigned n)
     diff_snapshot_free(snap);
 }
 
+static volatile sig_atomic_t batch_stop_sig;
+
 static void batch_loop(batch *b)
 {
     int64_t period = (int64_t)b->o->interval_ms * 1000000;
@@ -167,6 +170,8 @@ static void batch_loop(batch *b)
             batch_on_event(b, &ev);
         if (watch_ended(b->w))
             return;
+        if (batch_stop_sig || (b->detach_at && util_now_ns() >= b->detach_at))
+            watch_detach(b->w);   /* END follows */
         serve_answer(b->srv, b->w, b->baseline);   /* --serve: a request waits */
         if (period && util_now_ns() >= next) {
             batch_interval(b, ++ticks);
@@ -189,24 +194,25 @@ static FILE *batch_output(const options *o)
     return f;
 }
 
-int batch_run(const options *o, char **argv)
+/* What both entry points do first: --save's directory, --serve's port,
+ * the output. 0, or leaktop's exit status after saying why. */
+static int batch_begin(batch *b, const options *o)
 {
-    batch b = {.o = o, .worst_growth = 0};
     char err[512];
-
+    *b = (batch){.o = o, .worst_growth = 0};
     if (o->save_dir && snapdir_prepare(o->save_dir, err, sizeof(err)) != 0) {
         util_error("%s", err);
         return LEAKTOP_EXIT_USAGE;
     }
-    if (o->serve && !(b.srv = serve_start(o->serve, err, sizeof(err)))) {
+    if (o->serve && !(b->srv = serve_start(o->serve, err, sizeof(err)))) {
         util_error("%s", err);
         return LEAKTOP_EXIT_USAGE;
     }
-    if (b.srv)
-        util_error("serving %s/debug/pprof/heap and %s/metrics", serve_url(b.srv), serve_url(b.srv));
-    b.out = batch_output(o);
-    if (!b.out) {
-        serve_free(b.srv);
+    if (b->srv)
+        util_error("serving %s/debug/pprof/heap and %s/metrics", serve_url(b->srv), serve_url(b->srv));
+    b->out = batch_output(o);
+    if (!b->out) {
+        serve_free(b->srv);
         return LEAKTOP_EXIT_FAILURE;
     }
     /* A reader of the reports that goes away (`| head -1`) must not kill
@@ -214,45 +220,104 @@ int batch_run(const options *o, char **argv)
      * program itself gets SIGPIPE as it would without leaktop
      * (launch_remember_signals). */
     signal(SIGPIPE, SIG_IGN);
+    return 0;
+}
+
+/* The watch did not start: status after saying why. */
+static int batch_abort(batch *b, const char *err, int status)
+{
+    util_error("%s", err);
+    if (b->out != stdout)
+        fclose(b->out);
+    serve_free(b->srv);
+    return status;
+}
+
+/* After the loop: frees everything; the exit status (rc unless a --fail-on
+ * condition triggered). */
+static int batch_end(batch *b, int rc)
+{
+    const options *o = b->o;
+    serve_free(b->srv);
+    bool unknown = watch_growth_unknown(b->w);
+    watch_free(b->w);
+    if (b->baseline)
+        diff_snapshot_free(b->baseline);
+    if (b->out != stdout)
+        fclose(b->out);
+    diff_trend_hist_free(b->trend);
+    if (o->fail_on_growth >= 0 && unknown) {
+        util_error("--fail-on-growth: the program's growth is unknown (said above)");
+        return LEAKTOP_EXIT_GROWTH_UNKNOWN;
+    }
+    if (o->fail_on_growth >= 0 && b->worst_growth > o->fail_on_growth) {
+        util_error("growth since baseline %lld B exceeds --fail-on-growth %lld B",
+                   (long long)b->worst_growth, (long long)o->fail_on_growth);
+        return LEAKTOP_EXIT_GROWTH;
+    }
+    if (o->fail_on_suspect && b->suspects) {
+        util_error("--fail-on-suspect: %zu suspect(s) in the last report", b->suspects);
+        return LEAKTOP_EXIT_GROWTH;
+    }
+    return rc;
+}
+
+int batch_run(const options *o, char **argv)
+{
+    batch b;
+    char err[512];
+    int status = batch_begin(&b, o);
+    if (status)
+        return status;
     watch_config cfg = batch_watch_config(o);
-    int status = 0;
     watch_forward_signals();
     b.w = watch_launch(&cfg, argv, &status, err, sizeof(err));
     if (b.w && watch_wait_traced(b.w, &status, err, sizeof(err)) != 0) {
         watch_free(b.w);
         b.w = NULL;
     }
-    if (!b.w) {
-        util_error("%s", err);
-        if (b.out != stdout)
-            fclose(b.out);
-        serve_free(b.srv);
-        return status;
-    }
+    if (!b.w)
+        return batch_abort(&b, err, status);
     /* Without it reports just carry no trend. */
     b.trend = diff_trend_hist_new(o->window_s);
     batch_loop(&b);
-    serve_free(b.srv);
-    int rc = watch_exit_code(b.w);
-    bool unknown = watch_growth_unknown(b.w);
-    watch_free(b.w);
-    if (b.baseline)
-        diff_snapshot_free(b.baseline);
-    if (b.out != stdout)
-        fclose(b.out);
-    diff_trend_hist_free(b.trend);
-    if (o->fail_on_growth >= 0 && unknown) {
-        util_error("--fail-on-growth: the program's growth is unknown (said above)");
-        return LEAKTOP_EXIT_GROWTH_UNKNOWN;
-    }
-    if (o->fail_on_growth >= 0 && b.worst_growth > o->fail_on_growth) {
-        util_error("growth since baseline %lld B exceeds --fail-on-growth %lld B",
-                   (long long)b.worst_growth, (long long)o->fail_on_growth);
-        return LEAKTOP_EXIT_GROWTH;
-    }
-    if (o->fail_on_suspect && b.suspects) {
-        util_error("--fail-on-suspect: %zu suspect(s) in the last report", b.suspects);
-        return LEAKTOP_EXIT_GROWTH;
-    }
-    return rc;
+    return batch_end(&b, watch_exit_code(b.w));
+}
+
+/* ---- attach --batch ------------------------------------------------------------ */
+
+static void batch_on_stop(int sig)
+{
+    batch_stop_sig = sig;
+}
+
+/* Ctrl-C, TERM and HUP end an attached batch run with a detach (the
+ * program is not ours to signal). */
+static void batch_catch_stop(void)
+{
+    struct sigaction sa = {0};
+    sa.sa_handler = batch_on_stop;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
+
+int batch_attach(const options *o, pid_t pid)
+{
+    batch b;
+    char err[512];
+    int status = batch_begin(&b, o);
+    if (status)
+        return status;
+    batch_catch_stop();
+    watch_config cfg = batch_watch_config(o);
+    b.w = watch_attach(pid, &cfg, &status, err, sizeof(err));
+    if (!b.w)
+        return batch_abort(&b, err, status);
+    util_error("attached to %d", (int)pid);
+    b.trend = diff_trend_hist_new(o->window_s);
+    b.detach_at = o->duration_s > 0 ? util_now_ns() + (int64_t)(o->duration_s * 1e9) : 0;
+    batch_loop(&b);
+    /* Detached, or the program ended: leaktop's own run went well. */
+    return batch_end(&b, 0);
 }

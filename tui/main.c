@@ -56,8 +56,11 @@ static const cmd_entry cmd_table[] = {
      OPT_FRAMES | OPT_INTERVAL | OPTS_SHAPE | OPTS_SYMBOLS | OPTS_REPORT | OPT_BATCH | OPT_SAVE | OPT_FORMAT | OPT_SERVE | OPT_KEEP_LOG | OPT_WINDOW |
          OPT_FAIL_SUSPECT | OPT_SAMPLE,
      1, INT_MAX, true, cmd_run},
-    {"attach", "attach [OPTIONS] PID", "live view of a process started with the tracer preloaded",
-     OPT_INTERVAL | OPTS_SHAPE | OPTS_SYMBOLS | OPT_SERVE | OPT_WINDOW, 1, 1, false, cmd_attach},
+    {"attach", "attach [OPTIONS] [PID]", "watch a running process (the tracer is loaded now if it was not "
+     "preloaded; no PID: list them)",
+     OPT_FRAMES | OPT_SAMPLE | OPT_INTERVAL | OPTS_SHAPE | OPTS_SYMBOLS | OPTS_REPORT | OPT_BATCH | OPT_SAVE |
+         OPT_FORMAT | OPT_SERVE | OPT_WINDOW | OPT_FAIL_SUSPECT | OPT_DURATION,
+     0, 1, false, cmd_attach},
     {"mark", "mark PID [LABEL]", "take a labelled snapshot of a traced process", 0, 1, 2, false, cmd_mark},
     {"diff", "diff OLD NEW [OPTIONS]", "compare two saved snapshots (text, or --json)",
      OPTS_SHAPE | OPTS_REPORT, 2, 2, false, cmd_diff},
@@ -176,14 +179,33 @@ static long cmd_pid(const cmd_entry *cmd, const char *arg)
     return -1;
 }
 
+/* `leaktop attach` alone: what could be watched, traced processes first. */
+static int attach_list(void)
+{
+    watch_candidate *c;
+    size_t n = watch_candidates(&c);
+    if (!n) {
+        util_error("no process of yours can be watched (dynamically linked, not under a debugger)");
+        return LEAKTOP_EXIT_NO_PROCESS;
+    }
+    printf("%8s  %-9s  %s\n", "PID", "TRACED", "PROGRAM");
+    for (size_t i = 0; i < n; i++)
+        printf("%8d  %-9s  %s\n", (int)c[i].pid, c[i].traced ? "yes" : "-", c[i].name);
+    free(c);
+    return 0;
+}
+
 static int cmd_attach(const cmd_entry *cmd, options *o, int npos, char **argv)
 {
-    (void)npos;
+    if (npos == 0)
+        return attach_list();
     long pid = cmd_pid(cmd, argv[0]);
     if (pid < 0)
         return LEAKTOP_EXIT_USAGE;
+    if (o->batch)
+        return batch_attach(o, (pid_t)pid);
     if (!have_terminal()) {
-        util_error("the live view needs a terminal; `leaktop mark PID` and --save give files to compare offline");
+        util_error("the live view needs a terminal; for text or JSON reports use: leaktop attach --batch [--json] PID");
         return LEAKTOP_EXIT_USAGE;
     }
     return view_attach(o, (pid_t)pid);

@@ -1,6 +1,7 @@
 /* options.c: the option table and its parser. */
 #include "options.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +70,17 @@ static int set_window(options *o, const char *a)
     if (util_parse_long(a, 1, 86400, &v))
         return -1;
     o->window_s = (double)v;
+    return 0;
+}
+
+static int set_duration(options *o, const char *a)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(a, &end);
+    if (errno || end == a || *end || !(v > 0) || v > 1e7)
+        return -1;
+    o->duration_s = v;
     return 0;
 }
 
@@ -186,6 +198,7 @@ static const option_row option_table[] = {
     {"--fail-on-growth", OPT_FAIL, "SIZE", "exit 3 when growth since baseline exceeds SIZE (e.g. 10M)", set_fail},
     {"--window", OPT_WINDOW, "SECONDS", "rates and suspects over the last SECONDS of snapshots (default 60)", set_window},
     {"--fail-on-suspect", OPT_FAIL_SUSPECT, NULL, "exit 3 when the last report has a suspect (grew all through --window)", set_fail_suspect},
+    {"--duration", OPT_DURATION, "S", "attach: detach after S seconds (the program runs on)", set_duration},
     {"--help", OPT_HELP, NULL, "this help", set_help},
     {"--version", OPT_HELP, NULL, "print the version", set_version},
 };

@@ -43,6 +43,7 @@ enum {
     OPT_WINDOW     = 1u << 22,   /* --window SECONDS: the trend window */
     OPT_FAIL_SUSPECT = 1u << 23, /* --fail-on-suspect */
     OPT_SAMPLE     = 1u << 24,   /* --sample BYTES */
+    OPT_DURATION   = 1u << 25,   /* --duration S (attach: detach after S seconds) */
 };
 /* What a comparison is grouped, sorted and filtered by. */
 #define OPTS_SHAPE   (OPT_GROUP | OPT_CUMULATIVE | OPT_SORT | OPT_INCLUDE | OPT_EXCLUDE)
@@ -82,6 +83,7 @@ typedef struct options {
     double       window_s;        /* --window SECONDS (trend and suspects) */
     bool         fail_on_suspect; /* --fail-on-suspect */
     uint64_t     sample_bytes;    /* --sample BYTES: 0 = exact (LEAKTOP_SAMPLE is inherited) */
+    double       duration_s;      /* --duration S: attach detaches after it; 0 = until q/Ctrl-C */
     bool         help, version;
 } options;
 

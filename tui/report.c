@@ -31,6 +31,7 @@ int report_write(FILE *out, const options *o, const diff_snapshot *cur, const di
         .traced = ev->traced,
         .traces_dropped = ev->traces_dropped,
         .left_tracing = ev->left_tracing,
+        .attached = ev->attached,
         .window_s = ev->trend ? diff_trend_hist_window(ev->trend) : 0,
     };
     if (o->json)

@@ -11,7 +11,7 @@
 #include "options.h"
 
 typedef struct report_event {
-    const char *reason;   /* "mark", "interval", "exit", "signal" */
+    const char *reason;   /* "mark", "interval", "exit", "signal", "detach" */
     const char *label;
     int         signal;   /* reason "signal" only */
     int         pid;
@@ -19,6 +19,7 @@ typedef struct report_event {
     bool        traced;          /* a live program: traces_dropped is known */
     uint64_t    traces_dropped;  /* allocations charged to <unknown>: table full */
     const char *left_tracing;    /* what the program exec'd out of tracing, or NULL */
+    bool        attached;        /* figures since `leaktop attach` injected the tracer */
     diff_trend_hist *trend;      /* a series of reports: each statistic's trend
                                     from it, then this report recorded into it */
 } report_event;

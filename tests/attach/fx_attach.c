@@ -2,9 +2,14 @@
  *   stress SECONDS  four threads allocate, reallocate and free as fast as
  *                   they can and verify their data; one thread blocks in
  *                   read(); the main thread sleeps; real-time signals are
- *                   counted. Exits 42 when everything held, else 3-5.
+ *                   counted. Ends after SECONDS or at SIGUSR2; exits 42 when
+ *                   everything held, else 3 (data) or 4 (the read failed).
  *   idle            prints ready and sleeps until killed.
  *   seccomp         prints ready, enters seccomp strict mode, blocks in read().
+ *   leak            keeps 100 blocks of 333 B, prints ready; at each SIGUSR1
+ *                   leaks 10 x 4096 B (LEAK_LINE), frees the 100 blocks and
+ *                   reallocates one more to 777 B (REALLOC_LINE), prints
+ *                   "done"; SIGTERM makes it check its blocks and exit 17.
  * Prints "ready" on stdout once set up. */
 #include <errno.h>
 #include <pthread.h>
@@ -24,6 +29,14 @@ static volatile int stop_workers;
 static int corrupt;
 static int pipefd[2];
 static int reader_rc = -1;
+
+static volatile sig_atomic_t stress_stop;
+
+static void on_usr2(int sig)
+{
+    (void)sig;
+    stress_stop = 1;
+}
 
 static void on_rt(int sig, siginfo_t *si, void *ctx)
 {
@@ -95,6 +108,7 @@ static int run_stress(double seconds)
     sa.sa_sigaction = on_rt;
     sa.sa_flags = SA_SIGINFO | SA_RESTART;
     sigaction(SIGRTMIN, &sa, NULL);
+    signal(SIGUSR2, on_usr2);
     if (pipe(pipefd) != 0)
         return 1;
     pthread_t w[4], r;
@@ -109,7 +123,7 @@ static int run_stress(double seconds)
         struct timespec ts = {0, 2000000};
         nanosleep(&ts, NULL);
         clock_gettime(CLOCK_MONOTONIC, &now);
-    } while ((now.tv_sec - t0.tv_sec) + (now.tv_nsec - t0.tv_nsec) / 1e9 < seconds);
+    } while (!stress_stop && (now.tv_sec - t0.tv_sec) + (now.tv_nsec - t0.tv_nsec) / 1e9 < seconds);
     stop_workers = 1;
     for (int i = 0; i < 4; i++)
         pthread_join(w[i], NULL);
@@ -123,6 +137,53 @@ static int run_stress(double seconds)
     if (reader_rc != 0)
         return 4;
     return 42;
+}
+
+static volatile sig_atomic_t leak_go, leak_stop;
+
+static void on_leak_signal(int sig)
+{
+    if (sig == SIGUSR1)
+        leak_go = 1;
+    else
+        leak_stop = 1;
+}
+
+static int run_leak(void)
+{
+    enum { PRE = 100 };
+    static unsigned char *pre[PRE + 1];
+    for (int i = 0; i <= PRE; i++)
+        memset(pre[i] = malloc(333), i, 333);
+    struct sigaction sa = {0};
+    sa.sa_handler = on_leak_signal;
+    sigaction(SIGUSR1, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    printf("ready\n");
+    fflush(stdout);
+    int bad = 0;
+    while (!leak_stop) {
+        struct timespec ts = {0, 5000000};
+        nanosleep(&ts, NULL);
+        if (!leak_go)
+            continue;
+        leak_go = 0;
+        for (int i = 0; i < 10; i++)
+            memset(malloc(4096), 1, 4096);   /* LEAK_LINE */
+        for (int i = 0; i < PRE && pre[i]; i++) {
+            for (int k = 0; k < 333; k++)
+                bad |= pre[i][k] != (unsigned char)i;
+            free(pre[i]);
+            pre[i] = NULL;
+        }
+        if (pre[PRE])
+            pre[PRE] = realloc(pre[PRE], 777);   /* REALLOC_LINE */
+        printf("done\n");
+        fflush(stdout);
+    }
+    for (int k = 0; pre[PRE] && k < 333; k++)
+        bad |= pre[PRE][k] != (unsigned char)PRE;
+    return bad ? 3 : 17;
 }
 
 static int run_seccomp(void)
@@ -144,6 +205,8 @@ int main(int argc, char **argv)
         return run_stress(atof(argv[2]));
     if (argc >= 2 && strcmp(argv[1], "seccomp") == 0)
         return run_seccomp();
+    if (argc >= 2 && strcmp(argv[1], "leak") == 0)
+        return run_leak();
     printf("ready\n");
     fflush(stdout);
     for (;;)

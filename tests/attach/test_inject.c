@@ -65,7 +65,7 @@ static void test_stress_loop(void)
 {
     enum { CYCLES = 25 };
     FILE *out;
-    pid_t pid = start(fixture, "stress", "4", &out);
+    pid_t pid = start(fixture, "stress", "120", &out);
     int64_t stopped[CYCLES];
     int sum = 0, sent = 0;
     for (int i = 0; i < CYCLES; i++) {
@@ -86,6 +86,7 @@ static void test_stress_loop(void)
         sent++, sum += 1000;
         util_sleep_ms(20);
     }
+    kill(pid, SIGUSR2);
     int wst = 0;
     waitpid(pid, &wst, 0);
     char line[256] = "", want[256];

@@ -224,11 +224,12 @@ int view_attach(const options *o, pid_t pid)
         return LEAKTOP_EXIT_USAGE;
     watch_config cfg = view_prog_config(o);
     char err[512];
-    v.prog.w = watch_attach(pid, &cfg, err, sizeof(err));
+    int status = LEAKTOP_EXIT_FAILURE;
+    v.prog.w = watch_attach(pid, &cfg, &status, err, sizeof(err));
     if (!v.prog.w) {
         util_error("%s", err);
         view_release(&v);
-        return LEAKTOP_EXIT_FAILURE;
+        return status;
     }
     int rc = view_run(&v) != 0 ? LEAKTOP_EXIT_FAILURE : 0;
     view_release(&v);

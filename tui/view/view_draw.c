@@ -57,7 +57,7 @@ static void view_draw_line0(const view *v)
     if (every)
         x = view_draw_pair(v, 0, x, "", VIEW_ROLE_FLAG, diff_format_sampling(sampled, sizeof(sampled), every));
     view_text_duration(up, sizeof(up), watch_elapsed(v->prog.w));
-    x = view_draw_pair(v, 0, x, "up ", VIEW_ROLE_NORMAL, up);
+    x = view_draw_pair(v, 0, x, watch_since_attach(v->prog.w) ? "attached " : "up ", VIEW_ROLE_NORMAL, up);
     if (v->prog.rss >= 0 && !v->prog.ended) {
         diff_format_size(rss, sizeof(rss), v->prog.rss, false);
         x = view_draw_pair(v, 0, x, "RSS ", VIEW_ROLE_NORMAL, rss);
@@ -84,7 +84,8 @@ static void view_draw_line1(const view *v)
     int x = view_draw_pair(v, 1, 0, "traced ", VIEW_ROLE_NORMAL, text);
     snprintf(text, sizeof(text), "%s, %+lld blocks", d, (long long)(count - bcount));
     view_role role = size - bsize > 0 ? VIEW_ROLE_GROW : size < bsize ? VIEW_ROLE_SHRINK : VIEW_ROLE_NORMAL;
-    view_draw_pair(v, 1, x, base ? "since baseline " : "since start ", role, text);
+    view_draw_pair(v, 1, x, base ? "since baseline " : watch_since_attach(v->prog.w) ? "since attach " : "since start ",
+                   role, text);
 }
 
 static void view_draw_line2(const view *v)

@@ -95,9 +95,15 @@ void view_prog_release_log(view *v)
     view_prog_drop_log(v);
 }
 
-/* q on a launched program: ended by the watch, while the screen says so. */
+/* q on a launched program: ended by the watch, while the screen says so.
+ * An injected tracer is detached: the program runs on. */
 void view_prog_end(view *v)
 {
+    if (!v->prog.ended && watch_detach(v->prog.w)) {
+        view_footer_say(&v->footer, false, "detaching from %s: it runs on", watch_name(v->prog.w));
+        view_draw(v);
+        return;
+    }
     if (!watch_launched(v->prog.w) || v->prog.ended)
         return;
     view_footer_say(&v->footer, false, "ending %s (SIGTERM, then SIGKILL after 2 s)...", watch_name(v->prog.w));

@@ -25,7 +25,7 @@
 
 /* The tracer library next to this executable (../lib/leaktop/libleaktop.so),
  * or $LEAKTOP_TRACER. NULL with err filled when it is missing. */
-static const char *launch_tracer_path(char *err, size_t errlen)
+const char *launch_tracer_path(char *err, size_t errlen)
 {
     static char path[PATH_MAX];
     const char *env = getenv("LEAKTOP_TRACER");

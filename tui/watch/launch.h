@@ -27,6 +27,10 @@ void  launch_remember_signals(void);
 
 /* Starts the program. Returns its pid, or -1 with err filled and *status
  * set to the exit status leaktop should end with (exit_status.h). */
+/* The tracer library's absolute path: $LEAKTOP_TRACER, else
+ * ../lib/leaktop/libleaktop.so beside this executable. NULL with err
+ * filled when it is missing. Valid until the next call. */
+const char *launch_tracer_path(char *err, size_t errlen);
 pid_t launch_start(const launch_spec *spec, int *status, char *err, size_t errlen);
 
 /* The process's wait status as a shell would report it: code, or 128+N. */

@@ -819,3 +819,25 @@ bool session_mark_taken(const session *s, uint64_t req, uint64_t *snap_no)
     *snap_no = __atomic_load_n(&h->mark_queue[req % LT_MARK_QUEUE].snap_no, __ATOMIC_RELAXED);
     return true;
 }
+
+bool session_attached(const session *s)
+{
+    return __atomic_load_n(&s->hdr->attached, __ATOMIC_ACQUIRE) == 1;
+}
+
+bool session_detached(const session *s)
+{
+    return __atomic_load_n(&s->hdr->state, __ATOMIC_ACQUIRE) == LT_STATE_DETACHED;
+}
+
+int session_request_detach(session *s, const char *label, uint64_t *req)
+{
+    __atomic_store_n(&s->hdr->detach_req, 1, __ATOMIC_RELEASE);
+    return session_request_mark(s, label, req);
+}
+
+bool session_exists(pid_t pid)
+{
+    char name[NAME_MAX + 2];
+    return session_find(pid, 0, name, sizeof(name)) == 1;
+}

@@ -37,6 +37,8 @@ typedef struct session_config {
 session *session_open(pid_t pid, const session_config *cfg, bool *missing,
                       char *err, size_t errlen);
 void     session_free(session *s);
+/* Process pid has a segment of ours (it is traced), without opening it. */
+bool     session_exists(pid_t pid);
 /* True when the process exec'd and its new image's tracer replaced the
  * segment: open a new session (the old image's heap is gone). */
 bool     session_replaced(const session *s);
@@ -89,6 +91,16 @@ diff_snapshot *session_next_mark(session *s, uint64_t *skipped);
  * final state of a program that just ended keeps its segment. Returns how
  * many were removed. */
 int session_clean_stale(unsigned min_age_s);
+
+/* Tracing began at `leaktop attach` (injected), not at the program's
+ * start: every figure is since then, and the tracer can be detached. */
+bool     session_attached(const session *s);
+/* The tracer took a detach request: it is dormant, its counters final. */
+bool     session_detached(const session *s);
+/* Asks an attached tracer to detach (lt_shm.h's protocol: detach_req, then
+ * a mark request labelled `label`, its final snapshot, which wakes it at
+ * the program's next allocation call). 0, or -EBUSY as session_request_mark. */
+int      session_request_detach(session *s, const char *label, uint64_t *req);
 
 /* Asks the tracer for a labelled snapshot (`leaktop mark PID LABEL`): the
  * tracer takes it at the program's next allocation call, every request its

@@ -5,6 +5,7 @@
  * work that interns frames may run. */
 #include "watch.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "exit_status.h"
+#include "inject.h"
 #include "launch.h"
 #include "lt_shm.h"
 #include "target.h"
@@ -25,6 +27,10 @@ const unsigned watch_max_frames = LT_MAX_FRAMES;
 /* The tracer creates the segment as the program loads (its first
  * allocation or its constructor). */
 #define WATCH_SEGMENT_TIMEOUT_NS (10 * 1000000000LL)
+/* A detach waits this long for the program's next allocation call, which
+ * takes it (lt_shm.h); the segment goes either way. */
+#define WATCH_DETACH_WAIT_NS (1000 * 1000000LL)
+#define WATCH_DETACH_LABEL "detach"
 
 struct watch {
     watch_config cfg;
@@ -44,6 +50,10 @@ struct watch {
     bool         truncated;       /* the segment shrank under us: said once */
     bool         left;            /* exec'd out of tracing: left_path says into what */
     char         left_path[256];
+
+    bool         detaching;       /* watch_detach asked; END at the tracer's answer or the deadline */
+    int64_t      detach_deadline;
+    bool         detached;        /* END came from the detach */
 
     bool         have_baseline;   /* a mark became the baseline since start/exec */
     bool         baseline_chosen; /* the client chose one: marks stay marks */
@@ -171,16 +181,115 @@ int watch_wait_traced(watch *w, int *status, char *err, size_t errlen)
     return -1;
 }
 
-watch *watch_attach(pid_t pid, const watch_config *cfg, char *err, size_t errlen)
+/* The tracer's settings for leaktop_attach (lt_shm.h): the environment
+ * variables' names, one a line. */
+static void watch_inject_config(const watch_config *cfg, char *buf, size_t len)
 {
-    bool missing;
+    int n = snprintf(buf, len, "LEAKTOP_FRAMES=%u\nLEAKTOP_LAUNCHER=%d\n",
+                     cfg->frames ? cfg->frames : LT_DEFAULT_FRAMES, (int)getpid());
+    if (cfg->sample_bytes && n > 0 && (size_t)n < len)
+        snprintf(buf + n, len - (size_t)n, "LEAKTOP_SAMPLE=%llu\n", (unsigned long long)cfg->sample_bytes);
+}
+
+/* Loads the tracer into process pid and starts its tracing. 0, or -1 with
+ * err and *status filled. */
+static int watch_inject(pid_t pid, const watch_config *cfg, int *status, char *err, size_t errlen)
+{
+    const char *lib = launch_tracer_path(err, errlen);
+    if (!lib) {
+        *status = LEAKTOP_EXIT_NOT_TRACED;
+        return -1;
+    }
+    char config[256];
+    watch_inject_config(cfg, config, sizeof(config));
+    inject_stats st;
+    inject_refusal r = inject_library(pid, lib, LT_ATTACH_SYMBOL, config, &st, err, errlen);
+    if (r != INJECT_OK) {
+        *status = inject_exit_status(r);
+        return -1;
+    }
+    if (st.call_result != 0) {
+        snprintf(err, errlen, "the tracer could not start in process %d: %s", (int)pid,
+                 st.call_result == EEXIST ? "it was preloaded, and its segment is gone" : strerror(st.call_result));
+        *status = LEAKTOP_EXIT_NOT_TRACED;
+        return -1;
+    }
+    return 0;
+}
+
+watch *watch_attach(pid_t pid, const watch_config *cfg, int *status, char *err, size_t errlen)
+{
+    bool missing = false;
+    *status = LEAKTOP_EXIT_FAILURE;
+    const char *gone = target_gone_why(pid);
+    if (gone) {
+        snprintf(err, errlen, "process %d %s", (int)pid, gone);
+        *status = inject_exit_status(strstr(gone, "zombie") ? INJECT_ZOMBIE : INJECT_NO_PROCESS);
+        return NULL;
+    }
     session *s = session_open(pid, &cfg->session, &missing, err, errlen);
-    if (!s)
+    if (!s && !missing)
         return NULL;
     watch *w = watch_new(pid, cfg, false);
+    if (!s) {   /* not traced: load the tracer now */
+        if (watch_inject(pid, cfg, status, err, errlen) != 0 || !(s = watch_wait_session(w, err, errlen))) {
+            if (*status == LEAKTOP_EXIT_FAILURE)
+                *status = LEAKTOP_EXIT_NOT_TRACED;
+            free(w);
+            return NULL;
+        }
+    }
     w->s = s;
     target_name(pid, w->name, sizeof(w->name));
     return w;
+}
+
+bool watch_detach(watch *w)
+{
+    if (w->detaching || w->end_reported || w->launched || !w->s || !session_attached(w->s))
+        return false;
+    uint64_t req;
+    /* A full request queue still gets the flag, and the deadline. */
+    (void)session_request_detach(w->s, WATCH_DETACH_LABEL, &req);
+    w->detaching = true;
+    w->detach_deadline = util_now_ns() + WATCH_DETACH_WAIT_NS;
+    return true;
+}
+
+static int watch_candidate_cmp(const void *a, const void *b)
+{
+    const watch_candidate *x = a, *y = b;
+    if (x->traced != y->traced)
+        return x->traced ? -1 : 1;
+    return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+size_t watch_candidates(watch_candidate **out)
+{
+    size_t n = 0, cap = 0;
+    *out = NULL;
+    DIR *d = opendir("/proc");
+    if (!d)
+        return 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        long pid;
+        char why[512];
+        if (util_parse_long(e->d_name, 1, 1L << 30, &pid) != 0 || pid == (long)getpid())
+            continue;
+        bool traced = session_exists((pid_t)pid);
+        if (!traced && inject_check((pid_t)pid, why, sizeof(why)) != INJECT_OK)
+            continue;
+        if (n == cap)
+            *out = xrealloc(*out, (cap = cap ? cap * 2 : 64) * sizeof(**out));
+        watch_candidate *c = &(*out)[n++];
+        c->pid = (pid_t)pid;
+        c->traced = traced;
+        target_name((pid_t)pid, c->name, sizeof(c->name));
+    }
+    closedir(d);
+    qsort(*out, n, sizeof(**out), watch_candidate_cmp);
+    return n;
 }
 
 /* A request not taken within this is reported: a program that makes any
@@ -311,14 +420,43 @@ static void watch_check_truncated(watch *w)
     watch_push(w, &(watch_event){.kind = WATCH_EVENT_TRUNCATED});
 }
 
-/* The program ended: its counters live in the mapping, which outlives it,
- * so the final state needs no flush by the program (SIGKILL included). */
+/* Marks up to the detach; the tracer's snapshot for the detach request
+ * itself (taken as it went dormant) is the final state. */
+static diff_snapshot *watch_drain_to_detach(watch *w)
+{
+    diff_snapshot *snap, *final = NULL;
+    uint64_t skipped = 0;
+    while ((snap = session_next_mark(w->s, &skipped)) != NULL) {
+        if (strcmp(diff_snapshot_label(snap), WATCH_DETACH_LABEL) == 0) {
+            if (final)
+                diff_snapshot_free(final);
+            final = snap;
+            continue;
+        }
+        watch_event ev = {.kind = WATCH_EVENT_MARK, .snap = snap};
+        if (!w->have_baseline && !w->baseline_chosen)
+            ev.baseline = w->have_baseline = true;
+        watch_push(w, &ev);
+    }
+    return final;
+}
+
+/* The program ended, or the detach was taken (or timed out): its counters
+ * live in the mapping, which outlives both, so the final state needs no
+ * flush by the program (SIGKILL included). */
 static void watch_finish(watch *w)
 {
     w->end_elapsed = session_elapsed(w->s);
     w->exited = session_exiting(w->s);
-    watch_drain_marks(w);
-    diff_snapshot *final = session_snapshot_live(w->s, "exit");
+    diff_snapshot *final = NULL;
+    if (w->detaching && !w->gone) {
+        w->detached = true;
+        final = watch_drain_to_detach(w);
+    } else {
+        watch_drain_marks(w);
+    }
+    if (!final)
+        final = session_snapshot_live(w->s, w->detached ? WATCH_DETACH_LABEL : "exit");
     watch_check_truncated(w);   /* said before END: nothing comes after it */
     watch_push(w, &(watch_event){.kind = WATCH_EVENT_END, .snap = final});
     w->end_reported = true;
@@ -337,6 +475,11 @@ bool watch_poll(watch *w, watch_event *ev)
     if (w->end_reported)
         return false;
     bool gone = watch_reap(w);
+    if (w->detaching && !gone) {   /* the marks up to the detach come with END */
+        if (session_detached(w->s) || util_now_ns() > w->detach_deadline)
+            watch_finish(w);
+        return watch_pop(w, ev);
+    }
     watch_follow_exec(w);
     watch_check_left(w);
     watch_drain_marks(w);
@@ -386,7 +529,11 @@ void watch_free(watch *w)
     while (watch_pop(w, &ev))
         if (ev.snap)
             diff_snapshot_free(ev.snap);
-    if (w->s && !w->unlinked && (w->launched || w->gone))
+    /* An injected tracer never outlives its frontend's watch: however the
+     * client ends, it is detached (dormant at the next call). */
+    if (w->s && !w->gone && !w->end_reported)
+        watch_detach(w);
+    if (w->s && !w->unlinked && (w->launched || w->gone || w->detaching))
         session_unlink(w->s);
     if (w->launched && watch_forward_pid == w->pid)
         watch_forward_pid = 0;
@@ -402,6 +549,8 @@ pid_t watch_pid(const watch *w) { return w->pid; }
 bool watch_launched(const watch *w) { return w->launched; }
 bool watch_ended(const watch *w) { return w->end_reported; }
 bool watch_exited(const watch *w) { return w->exited; }
+bool watch_since_attach(const watch *w) { return w->s && session_attached(w->s); }
+bool watch_detached(const watch *w) { return w->detached; }
 const char *watch_name(const watch *w) { return w->name; }
 diff_loctab *watch_locs(const watch *w) { return session_locs(w->s); }
 uint32_t watch_frames_limit(const watch *w) { return session_frames_limit(w->s); }

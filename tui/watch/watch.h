@@ -6,7 +6,7 @@
  *
  * Its clients (batch.c, the live view) pull what happened as events with
  * watch_poll and decide what to show; they never see the segment. Attach
- * by injection (PRODUCT.md §11) is a third way to start a watch, here. */
+ * by injection (PRODUCT.md §11, inject.c) starts one too. */
 #ifndef LEAKTOP_WATCH_H
 #define LEAKTOP_WATCH_H
 
@@ -27,9 +27,10 @@ extern const unsigned watch_max_frames;
 
 typedef struct watch_config {
     session_config session;    /* symbolization settings */
-    /* watch_launch only */
+    /* watch_launch, and watch_attach when it injects the tracer */
     unsigned       frames;     /* LEAKTOP_FRAMES for the program */
     uint64_t       sample_bytes; /* LEAKTOP_SAMPLE for the program; 0 = leave the environment's */
+    /* watch_launch only */
     int            stdin_fd, stdout_fd, stderr_fd;   /* -1: inherit */
     bool           new_pgrp;   /* its own process group (the live view's keys are ours) */
     /* When the program never creates its segment (it ended first, or the
@@ -68,9 +69,30 @@ watch *watch_launch(const watch_config *cfg, char *const *argv, int *status, cha
  * became traced (see kill_untraced): never an empty report that looks
  * like success. */
 int    watch_wait_traced(watch *w, int *status, char *err, size_t errlen);
-/* Follows a process that already runs with the tracer preloaded. NULL with
- * err filled when it is not traced, or its segment is not ours or bad. */
-watch *watch_attach(pid_t pid, const watch_config *cfg, char *err, size_t errlen);
+/* Follows a running process: one started with the tracer preloaded (its
+ * whole history), else one the tracer is loaded into now with ptrace
+ * (PRODUCT.md §11: figures since the attach; watch_detach ends it). NULL
+ * with err filled (one line) and *status set to leaktop's exit status for
+ * the refusal (no such process, zombie, ptrace denied, a debugger, static,
+ * seccomp) or failure. */
+watch *watch_attach(pid_t pid, const watch_config *cfg, int *status, char *err, size_t errlen);
+/* Ends tracing of a process whose tracer watch_attach loaded (q, the end of
+ * --duration, Ctrl-C): the tracer goes dormant at the program's next
+ * allocation call (1 s at most is waited for), its segment is removed, the
+ * program runs on. END follows with the final snapshot (label "detach").
+ * False when there is nothing to detach (preloaded, or already ended). */
+bool   watch_detach(watch *w);
+/* A process `leaktop attach` could watch: traced already (preloaded, or
+ * attached by another leaktop), or one the tracer can be loaded into. */
+typedef struct watch_candidate {
+    pid_t pid;
+    bool  traced;
+    char  name[128];
+} watch_candidate;
+/* Every such process but ourselves, traced ones first, then by pid; the
+ * caller frees *out. Returns how many. */
+size_t watch_candidates(watch_candidate **out);
+
 /* `leaktop mark PID LABEL`: asks process pid's tracer for a labelled
  * snapshot and waits (2 s at most) until it is taken. 0 with its snapshot
  * number, or -1 with err filled (one line: not traced, gone, a zombie, no
@@ -125,6 +147,11 @@ bool         watch_status(const watch *w, int *wstatus);
 int          watch_exit_code(const watch *w);
 /* An attached program's tracer saw exit() before it went away. */
 bool         watch_exited(const watch *w);
+/* Tracing began at the attach (the tracer was injected): figures are
+ * "since attach". */
+bool         watch_since_attach(const watch *w);
+/* END came from watch_detach: the program runs on without the tracer. */
+bool         watch_detached(const watch *w);
 /* Seconds since tracing started, frozen at the end. */
 double       watch_elapsed(const watch *w);
 /* Stopped (SIGSTOP, SIGTSTP, or by a debugger). Reads /proc. */
