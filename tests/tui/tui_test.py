@@ -478,6 +478,36 @@ def test_attach_q_leaves_program_running(_):
             a.close()
 
 
+def test_attach_injected_leak_appears_q_detaches(_):
+    """attach to a program started WITHOUT the tracer: it is injected, the
+    header says the figures are since the attach, a leak made afterwards
+    shows at its line to the byte, and q detaches: the program runs on
+    untraced (no segment left) and exits normally later."""
+    prog = subprocess.Popen([FIXTURE], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(0.3)   # its start-up allocations are made before the attach
+        a = Term(["attach", str(prog.pid)])
+        try:
+            s = a.wait(r"since attach")
+            expect("[%d]" % prog.pid in s and "attached " in s.split("\n")[0], "attach header", a)
+            os.kill(prog.pid, signal.SIGUSR1)
+            a.wait(r"\+50\.0 KiB\s+\+200\s.*" + loc(LEAK_LINE))
+            a.keys("q")
+            expect(a.exit_status() == 0, "exit status of attach", a)
+            time.sleep(0.2)
+            os.kill(prog.pid, signal.SIGUSR1)   # a call after the detach: dormant, and takes it if not yet
+            time.sleep(0.2)
+            expect(prog.poll() is None, "program ended by q", a)
+            expect(not glob.glob("/dev/shm/leaktop-%d-%d-*" % (os.geteuid(), prog.pid)), "segment left", a)
+        finally:
+            a.close()
+    finally:
+        prog.send_signal(signal.SIGUSR2)
+        rc = prog.wait(timeout=5)
+    if rc != 0:
+        raise AssertionError("program exit status after the detach: %d" % rc)
+
+
 def test_sampled_header_says_estimates_and_big_line_tops(_):
     """--sample: the header's first line says the figures are estimates,
     whole at 80 columns, and the largest line still tops the table: 100

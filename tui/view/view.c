@@ -104,6 +104,8 @@ static void view_loop(view *v)
             v->next_refresh_ns = util_now_ns() + period;
         }
         view_serve(v);
+        if (v->o->duration_s > 0 && !v->prog.ended && watch_elapsed(v->prog.w) >= v->o->duration_s)
+            watch_detach(v->prog.w);   /* --duration: END follows */
         bool msg_live = view_footer_live(&v->footer, util_now_ns());
         if (v->dirty || msg_live != msg_shown) {
             view_draw(v);
@@ -219,6 +221,11 @@ int view_run_program(const options *o, char **argv)
 
 int view_attach(const options *o, pid_t pid)
 {
+    char dir_err[512];
+    if (o->save_dir && snapdir_prepare(o->save_dir, dir_err, sizeof(dir_err)) != 0) {
+        util_error("%s", dir_err);
+        return LEAKTOP_EXIT_USAGE;
+    }
     view v;
     if (view_begin(&v, o) != 0)
         return LEAKTOP_EXIT_USAGE;

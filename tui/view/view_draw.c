@@ -23,6 +23,8 @@ static void view_draw_state(const view *v, char *out, size_t len)
     bool known = watch_status(v->prog.w, &ws);
     if (!v->prog.ended)
         snprintf(out, len, v->prog.stopped ? "stopped" : "running");
+    else if (watch_detached(v->prog.w))
+        snprintf(out, len, "detached");
     else if (known && WIFSIGNALED(ws))
         snprintf(out, len, "killed by signal %d", WTERMSIG(ws));
     else if (known)

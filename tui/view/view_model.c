@@ -185,6 +185,10 @@ static void view_on_end(view *v, diff_snapshot *final)
     int ws = 0;
     bool known = watch_status(v->prog.w, &ws);
     snprintf(state, sizeof(state), "%s", watch_exited(v->prog.w) ? "exited" : "ended");
+    if (watch_detached(v->prog.w)) {
+        view_footer_say(&v->footer, false, "detached: the program runs on; its state at the detach stays here until q");
+        return;
+    }
     if (known && WIFSIGNALED(ws))
         snprintf(state, sizeof(state), "was killed by signal %d", WTERMSIG(ws));
     else if (known)
