@@ -4,6 +4,8 @@
  *                   read(); the main thread sleeps; real-time signals are
  *                   counted. Ends after SECONDS or at SIGUSR2; exits 42 when
  *                   everything held, else 3 (data) or 4 (the read failed).
+ *   threads N       N threads allocating and freeing as fast as they can
+ *                   (the benchmark's target) until killed.
  *   idle            prints ready and sleeps until killed.
  *   seccomp         prints ready, enters seccomp strict mode, blocks in read().
  *   leak            keeps 100 blocks of 333 B, prints ready; at each SIGUSR1
@@ -207,6 +209,12 @@ int main(int argc, char **argv)
         return run_seccomp();
     if (argc >= 2 && strcmp(argv[1], "leak") == 0)
         return run_leak();
+    if (argc >= 3 && strcmp(argv[1], "threads") == 0) {
+        for (uintptr_t i = 0; i < (uintptr_t)atoi(argv[2]); i++) {
+            pthread_t t;
+            pthread_create(&t, NULL, worker, (void *)(i + 1));
+        }
+    }
     printf("ready\n");
     fflush(stdout);
     for (;;)

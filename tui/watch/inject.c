@@ -48,7 +48,8 @@
 #include "util.h"
 
 #define INJECT_MAX_THREADS   4096
-#define INJECT_ATTEMPTS      100      /* stop-all rounds looking for a safe moment */
+#define INJECT_ATTEMPTS      10       /* stop-all rounds looking for a safe moment */
+#define INJECT_SETTLE_ROUNDS 40       /* busy threads let run on, per stop-all round */
 #define INJECT_STOP_WAIT_NS  (2 * 1000000000LL)  /* a thread in uninterruptible sleep */
 #define INJECT_CALL_WAIT_NS  (30 * 1000000000LL) /* dlopen of the tracer and its set-up */
 #define INJECT_WATCHDOG_NS   (200 * 1000000LL)
@@ -75,6 +76,8 @@ typedef struct inject_thread {
     pid_t     tid;
     bool      stopped;
     bool      gone;
+    bool      busy;             /* inside the allocator or the loader at the last look */
+    bool      at_delivery;      /* its stop is a signal-delivery stop: a detach can hand `sig` back */
     int       sig;              /* caught at delivery, handed back at the release; 0: none */
     siginfo_t info;
 } inject_thread;
@@ -274,7 +277,8 @@ static int inject_wait_one(inject_target *t, inject_thread *th, int flags)
         th->gone = true;
         return -1;
     }
-    if (WIFSTOPPED(st) && (st >> 16) == 0 && WSTOPSIG(st) != SIGTRAP)
+    th->at_delivery = WIFSTOPPED(st) && (st >> 16) == 0 && WSTOPSIG(st) != SIGTRAP;
+    if (th->at_delivery)
         inject_keep_signal(t, th, WSTOPSIG(st));
     th->stopped = true;
     return 1;
@@ -338,18 +342,26 @@ static int inject_wait_all(inject_target *t, char *err, size_t errlen)
     }
 }
 
-/* Lets every held thread go, each with the signal it was caught at
- * delivery with (siginfo restored), then queues the extra ones again. */
+/* Lets one held thread go with the signal it was caught at delivery
+ * with: handed back by the detach (siginfo restored) when it still stands
+ * at a delivery stop, else queued again after the release. */
+static void inject_release_thread(inject_target *t, inject_thread *th)
+{
+    if (th->sig && th->at_delivery)
+        ptrace(PTRACE_SETSIGINFO, th->tid, 0, &th->info);
+    else if (th->sig && t->nextra < INJECT_EXTRA_SIGNALS)
+        t->extra[t->nextra++] = (inject_pending){th->tid, th->info};
+    ptrace(PTRACE_DETACH, th->tid, 0, (void *)(long)(th->at_delivery ? th->sig : 0));
+    th->gone = true;
+}
+
+/* Lets every held thread go, then queues the signals they could not take
+ * back at their detach. */
 static void inject_release(inject_target *t)
 {
-    for (size_t i = 0; i < t->n; i++) {
-        inject_thread *th = &t->th[i];
-        if (th->gone)
-            continue;
-        if (th->sig)
-            ptrace(PTRACE_SETSIGINFO, th->tid, 0, &th->info);
-        ptrace(PTRACE_DETACH, th->tid, 0, (void *)(long)th->sig);
-    }
+    for (size_t i = 0; i < t->n; i++)
+        if (!t->th[i].gone)
+            inject_release_thread(t, &t->th[i]);
     for (size_t i = 0; i < t->nextra; i++) {
         inject_pending *p = &t->extra[i];
         /* The kernel takes a siginfo from another process only with a
@@ -488,19 +500,56 @@ static bool inject_thread_busy(const inject_target *t, const inject_thread *th)
     return false;
 }
 
-/* The thread to make the calls in: a safe one, the main thread first.
- * *all_safe says whether every thread is. NULL when none is safe. */
-static inject_thread *inject_pick(inject_target *t, bool *all_safe)
+/* Looks at every thread (busy flags). True when none is busy. */
+static bool inject_look(inject_target *t)
 {
-    inject_thread *pick = NULL;
-    *all_safe = true;
+    bool all_safe = true;
     for (size_t i = 0; i < t->n; i++) {
         inject_thread *th = &t->th[i];
-        if (th->gone)
-            continue;
-        if (inject_thread_busy(t, th))
-            *all_safe = false;
-        else if (!pick || th->tid == t->pid)
+        th->busy = !th->gone && inject_thread_busy(t, th);
+        all_safe &= !th->busy;
+    }
+    return all_safe;
+}
+
+/* Lets the busy threads run on, the others held, and stops them again:
+ * threads in and out of malloc as fast as they can are each outside it
+ * about half the time, so the busy ones get fewer round by round, and
+ * waiting for all of them at one instant is not needed. A busy thread
+ * waits for nothing a held one has: held threads hold no allocator or
+ * loader lock. True once none is busy; false at the round limit. */
+static bool inject_settle(inject_target *t, char *err, size_t errlen)
+{
+    for (int round = 0; round < INJECT_SETTLE_ROUNDS; round++) {
+        if (inject_look(t))
+            return true;
+        for (size_t i = 0; i < t->n; i++) {
+            inject_thread *th = &t->th[i];
+            if (!th->busy)
+                continue;
+            th->stopped = false;
+            if (ptrace(PTRACE_CONT, th->tid, 0, 0) != 0)
+                th->gone = errno == ESRCH;
+        }
+        struct timespec ts = {0, 50000};
+        nanosleep(&ts, NULL);
+        for (size_t i = 0; i < t->n; i++)
+            if (t->th[i].busy && !t->th[i].gone)
+                ptrace(PTRACE_INTERRUPT, t->th[i].tid, 0, 0);
+        if (inject_wait_all(t, err, errlen) != 0)
+            return false;
+    }
+    return false;
+}
+
+/* The thread to make the calls in: a safe one, the main thread first
+ * (busy flags from inject_look). NULL when none is safe. */
+static inject_thread *inject_pick(inject_target *t)
+{
+    inject_thread *pick = NULL;
+    for (size_t i = 0; i < t->n; i++) {
+        inject_thread *th = &t->th[i];
+        if (!th->gone && !th->busy && (!pick || th->tid == t->pid))
             pick = th;
     }
     return pick;
@@ -553,12 +602,8 @@ static int inject_wait_return(inject_target *t, inject_thread *th, uint64_t *ret
             if (!t->released && now - start > INJECT_WATCHDOG_NS) {
                 /* Someone we stopped may hold a lock the call waits for. */
                 for (size_t i = 0; i < t->n; i++)
-                    if (&t->th[i] != th && !t->th[i].gone) {
-                        if (t->th[i].sig)
-                            ptrace(PTRACE_SETSIGINFO, t->th[i].tid, 0, &t->th[i].info);
-                        ptrace(PTRACE_DETACH, t->th[i].tid, 0, (void *)(long)t->th[i].sig);
-                        t->th[i].gone = true;
-                    }
+                    if (&t->th[i] != th && !t->th[i].gone)
+                        inject_release_thread(t, &t->th[i]);
                 t->released = true;
             }
             if (now - start > INJECT_CALL_WAIT_NS) {
@@ -579,6 +624,7 @@ static int inject_wait_return(inject_target *t, inject_thread *th, uint64_t *ret
         struct user_regs_struct regs;
         if (sig == SIGSEGV && ptrace(PTRACE_GETREGS, th->tid, 0, &regs) == 0 && regs.rip == 0) {
             *ret = regs.rax;
+            th->at_delivery = true;   /* our SIGSEGV: the detach replaces it */
             return 0;
         }
         if (sig && sig != SIGTRAP)
@@ -745,8 +791,12 @@ inject_refusal inject_library(pid_t pid, const char *lib, const char *fn, const 
             inject_release(t);
             goto out;
         }
-        bool all_safe;
-        inject_thread *th = inject_pick(t, &all_safe);
+        bool all_safe = inject_settle(t, err, errlen);
+        /* Threads the busy ones started meanwhile are held and looked at too. */
+        int fresh = inject_seize_new(t, err, errlen);
+        if (fresh > 0 && inject_wait_all(t, err, errlen) == 0)
+            all_safe = inject_look(t);
+        inject_thread *th = inject_pick(t);
         /* After many rounds, stale words on a stack may be what keeps a
          * thread "busy": the watchdog covers the others then. */
         if (th && (all_safe || st->attempts >= INJECT_ATTEMPTS)) {

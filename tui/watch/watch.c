@@ -54,6 +54,8 @@ struct watch {
     bool         detaching;       /* watch_detach asked; END at the tracer's answer or the deadline */
     int64_t      detach_deadline;
     bool         detached;        /* END came from the detach */
+    bool         injected;        /* watch_attach loaded the tracer: inj says what it cost */
+    inject_stats inj;
 
     bool         have_baseline;   /* a mark became the baseline since start/exec */
     bool         baseline_chosen; /* the client chose one: marks stay marks */
@@ -193,7 +195,8 @@ static void watch_inject_config(const watch_config *cfg, char *buf, size_t len)
 
 /* Loads the tracer into process pid and starts its tracing. 0, or -1 with
  * err and *status filled. */
-static int watch_inject(pid_t pid, const watch_config *cfg, int *status, char *err, size_t errlen)
+static int watch_inject(pid_t pid, const watch_config *cfg, inject_stats *st, int *status, char *err,
+                        size_t errlen)
 {
     const char *lib = launch_tracer_path(err, errlen);
     if (!lib) {
@@ -202,15 +205,14 @@ static int watch_inject(pid_t pid, const watch_config *cfg, int *status, char *e
     }
     char config[256];
     watch_inject_config(cfg, config, sizeof(config));
-    inject_stats st;
-    inject_refusal r = inject_library(pid, lib, LT_ATTACH_SYMBOL, config, &st, err, errlen);
+    inject_refusal r = inject_library(pid, lib, LT_ATTACH_SYMBOL, config, st, err, errlen);
     if (r != INJECT_OK) {
         *status = inject_exit_status(r);
         return -1;
     }
-    if (st.call_result != 0) {
+    if (st->call_result != 0) {
         snprintf(err, errlen, "the tracer could not start in process %d: %s", (int)pid,
-                 st.call_result == EEXIST ? "it was preloaded, and its segment is gone" : strerror(st.call_result));
+                 st->call_result == EEXIST ? "it was preloaded, and its segment is gone" : strerror(st->call_result));
         *status = LEAKTOP_EXIT_NOT_TRACED;
         return -1;
     }
@@ -232,7 +234,8 @@ watch *watch_attach(pid_t pid, const watch_config *cfg, int *status, char *err, 
         return NULL;
     watch *w = watch_new(pid, cfg, false);
     if (!s) {   /* not traced: load the tracer now */
-        if (watch_inject(pid, cfg, status, err, errlen) != 0 || !(s = watch_wait_session(w, err, errlen))) {
+        w->injected = true;
+        if (watch_inject(pid, cfg, &w->inj, status, err, errlen) != 0 || !(s = watch_wait_session(w, err, errlen))) {
             if (*status == LEAKTOP_EXIT_FAILURE)
                 *status = LEAKTOP_EXIT_NOT_TRACED;
             free(w);
@@ -551,6 +554,15 @@ bool watch_ended(const watch *w) { return w->end_reported; }
 bool watch_exited(const watch *w) { return w->exited; }
 bool watch_since_attach(const watch *w) { return w->s && session_attached(w->s); }
 bool watch_detached(const watch *w) { return w->detached; }
+
+bool watch_injected(const watch *w, watch_injection *out)
+{
+    *out = (watch_injection){
+        .stopped_ns = w->inj.stopped_ns, .total_stopped_ns = w->inj.total_stopped_ns,
+        .threads = w->inj.threads, .attempts = w->inj.attempts,
+    };
+    return w->injected;
+}
 const char *watch_name(const watch *w) { return w->name; }
 diff_loctab *watch_locs(const watch *w) { return session_locs(w->s); }
 uint32_t watch_frames_limit(const watch *w) { return session_frames_limit(w->s); }

@@ -152,6 +152,15 @@ bool         watch_exited(const watch *w);
 bool         watch_since_attach(const watch *w);
 /* END came from watch_detach: the program runs on without the tracer. */
 bool         watch_detached(const watch *w);
+/* What loading the tracer cost the program: how long all its threads were
+ * stopped (the final round; and all rounds, when some thread was inside the
+ * allocator or the loader), how many threads, how many rounds. False when
+ * watch_attach found it traced already. */
+typedef struct watch_injection {
+    int64_t  stopped_ns, total_stopped_ns;
+    unsigned threads, attempts;
+} watch_injection;
+bool         watch_injected(const watch *w, watch_injection *out);
 /* Seconds since tracing started, frozen at the end. */
 double       watch_elapsed(const watch *w);
 /* Stopped (SIGSTOP, SIGTSTP, or by a debugger). Reads /proc. */
