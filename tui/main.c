@@ -91,10 +91,13 @@ static void usage(FILE *out)
                  "then `leaktop attach PID`. Exit status: the program's (128+N after signal N), %d when\n"
                  "--fail-on-growth or --fail-on-suspect triggers, %d when its growth is unknown (exec\n"
                  "out of tracing), %d the tracer did not start, %d usage, %d static/setuid, %d not\n"
-                 "executable, %d not found.\n"
+                 "executable, %d not found; attach: %d no such process, %d a zombie, %d ptrace not\n"
+                 "permitted, %d a debugger traces it, %d seccomp.\n"
                  "Each command takes only the options that mean something for it.\n",
             watch_default_frames, LEAKTOP_EXIT_GROWTH, LEAKTOP_EXIT_GROWTH_UNKNOWN, LEAKTOP_EXIT_NOT_TRACED,
-            LEAKTOP_EXIT_USAGE, LEAKTOP_EXIT_UNTRACEABLE, LEAKTOP_EXIT_NOEXEC, LEAKTOP_EXIT_NOTFOUND);
+            LEAKTOP_EXIT_USAGE, LEAKTOP_EXIT_UNTRACEABLE, LEAKTOP_EXIT_NOEXEC, LEAKTOP_EXIT_NOTFOUND,
+            LEAKTOP_EXIT_NO_PROCESS, LEAKTOP_EXIT_ZOMBIE, LEAKTOP_EXIT_PTRACE_DENIED, LEAKTOP_EXIT_ALREADY_TRACED,
+            LEAKTOP_EXIT_SECCOMP);
 }
 
 /* Parses options against the command's template; positional arguments
