@@ -6,7 +6,7 @@
  * allocate and verify their data.
  *
  *   fx_lateload MODE TRACER [PLUGIN]
- *   MODE: basic | reattach | plugin | preloaded | cycles
+ *   MODE: basic | reattach | plugin | preloaded | signals | cycles
  *
  * Prints "expect FILE LINE SIZE COUNT" for every line that must be in the
  * final state, "absent LINE" for lines that must not, then "ready PID";
@@ -16,6 +16,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/syscall.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,7 +94,11 @@ static void mode_basic(void)
     expect(b, 4004, 1);
     expect(c, 505, 1);
     expect(d, 640, 1);
+#ifdef __SANITIZE_ADDRESS__
+    printf("absent %d\n", e);  /* ASan's own strdup: its allocator, no malloc call */
+#else
     expect(e, 30, 1);
+#endif
     keep[nkeep++] = pre3;
 }
 
@@ -150,6 +157,73 @@ static void mode_preloaded(const char *tracer)
     expect(a, 999, 1);
     if (segments() != 1)
         exit(8);
+}
+
+/* ---- a handler installed before the attach ---------------------------------------- */
+
+#define TICKS 2000
+
+static void *ticked[TICKS];
+static volatile int ticks;
+static const int tick_line = __LINE__ + 7;
+
+static void on_tick(int sig)
+{
+    (void)sig;
+    if (ticks >= TICKS)
+        return;
+    ticked[ticks] = malloc(24);
+    ticks++;
+}
+
+static void *ticker(void *arg)
+{
+    pthread_t target = *(pthread_t *)arg;
+    while (ticks < TICKS) {
+        int seen = ticks;
+        pthread_kill(target, SIGUSR1);
+        while (ticks == seen)
+            sched_yield();
+    }
+    return NULL;
+}
+
+/* The kernel's action for SIGUSR1 (raw: libc's sigaction is ours now). */
+static void *kernel_handler(void)
+{
+    struct {
+        void *handler;
+        unsigned long flags;
+        void *restorer;
+        uint64_t mask;
+    } k;
+    return syscall(SYS_rt_sigaction, SIGUSR1, NULL, &k, 8) == 0 ? k.handler : NULL;
+}
+
+/* The handler allocates while the thread it interrupts is inside malloc
+ * and free: wrapped at the attach, it waits for the hook to end, and every
+ * one of its blocks is counted (unwrapped, those that interrupted a hook
+ * would pass untraced). The program still sees its own handler. */
+static void mode_signals(void)
+{
+    struct sigaction sa = {.sa_handler = on_tick};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGUSR1, &sa, NULL);
+    attach_or_die();
+    struct sigaction seen;
+    sigaction(SIGUSR1, NULL, &seen);
+    if (seen.sa_handler != on_tick || kernel_handler() == (void *)on_tick) {
+        fprintf(stderr, "fx_lateload: the handler installed before the attach is not wrapped\n");
+        exit(11);
+    }
+    pthread_t self = pthread_self(), t;
+    pthread_create(&t, NULL, ticker, &self);
+    while (ticks < TICKS) {
+        void *volatile p = malloc(16 + (ticks & 15));
+        free(p);
+    }
+    pthread_join(t, NULL);
+    expect(tick_line, (size_t)TICKS * 24, TICKS);
 }
 
 /* ---- attach and detach in a loop under load ------------------------------------- */
@@ -263,6 +337,8 @@ int main(int argc, char **argv)
         mode_reattach();
     else if (strcmp(mode, "plugin") == 0 && argc > 3)
         mode_plugin(argv[3]);
+    else if (strcmp(mode, "signals") == 0)
+        mode_signals();
     else if (strcmp(mode, "cycles") == 0)
         mode_cycles(argc > 3 ? atoi(argv[3]) : 20);
     else if (strcmp(mode, "preloaded") != 0)
