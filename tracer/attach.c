@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,10 +75,6 @@ bool lt_loaded_late(void)
  * still write there; the address range is reserved, not memory). */
 static void lt_segment_drop(void)
 {
-    if (lt_g.seg_fd >= 0)
-        close(lt_g.seg_fd);
-    lt_g.seg_fd = -1;
-    shm_unlink(lt_g.seg_name);
     mmap(lt_g.hdr, lt_g.seg_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE,
          -1, 0);
 }
@@ -90,11 +87,23 @@ static void lt_segment_drop(void)
 void lt_detach(void)
 {
     int expect = LT_READY;
-    if (!__atomic_compare_exchange_n(&lt_g.status, &expect, LT_BUSY_INIT, false, __ATOMIC_ACQ_REL,
+    if (!__atomic_load_n(&lt_g.hdr->detach_req, __ATOMIC_ACQUIRE) ||
+        !__atomic_compare_exchange_n(&lt_g.status, &expect, LT_BUSY_INIT, false, __ATOMIC_ACQ_REL,
                                      __ATOMIC_ACQUIRE))
         return;
+    /* The request must be the current segment's: a thread that saw the
+     * request of a period already detached (and attached again since)
+     * must not end the new one. */
+    if (!__atomic_load_n(&lt_g.hdr->detach_req, __ATOMIC_ACQUIRE)) {
+        __atomic_store_n(&lt_g.status, LT_READY, __ATOMIC_RELEASE);
+        return;
+    }
     __atomic_store_n(&lt_g.sample_bytes, 0, __ATOMIC_RELEASE);
     lt_gate_close();
+    if (lt_g.seg_fd >= 0)
+        close(lt_g.seg_fd);
+    lt_g.seg_fd = -1;
+    shm_unlink(lt_g.seg_name);  /* gone by the time a frontend reads DETACHED */
     lt_shm_header *h = lt_g.hdr;
     __atomic_store_n(&h->heartbeat_ns, (uint64_t)lt_now_ns(), __ATOMIC_RELAXED);
     __atomic_store_n(&h->state, LT_STATE_DETACHED, __ATOMIC_RELEASE);
@@ -148,7 +157,10 @@ static int lt_attach_locked(const char *config)
 {
     if (!lt_g.attach_mode || lt_other_tracer())
         return EEXIST;  /* preloaded: traced from the start already */
-    int st = __atomic_load_n(&lt_g.status, __ATOMIC_ACQUIRE);
+    int st;
+    /* A detach another thread is taking: short (an unlink, an mmap). */
+    for (int i = 0; (st = __atomic_load_n(&lt_g.status, __ATOMIC_ACQUIRE)) == LT_BUSY_INIT && i < 100000; i++)
+        sched_yield();
     if (st == LT_READY && !__atomic_load_n(&lt_g.hdr->detach_req, __ATOMIC_ACQUIRE))
         return EALREADY;
     if (st == LT_READY)

@@ -148,11 +148,14 @@ static bool lt_module_patchable(const struct dl_phdr_info *info, const lt_dyn *d
         return false;
     if (d->lo == UINTPTR_MAX)
         return false;
-    Dl_info di;
-    struct link_map *lm = NULL;
+    /* Inside dl_iterate_phdr (ld.so's write lock held): no dladdr, which
+     * takes the load lock that a dlopen in another thread holds while it
+     * waits for the write lock. _dl_find_object takes no lock, and dlinfo
+     * only reads the link map. */
+    struct dl_find_object fo;
     Lmid_t ns = LM_ID_BASE;
-    if (dladdr1((void *)d->lo, &di, (void **)&lm, RTLD_DL_LINKMAP) && lm && dlinfo(lm, RTLD_DI_LMID, &ns) == 0 &&
-        ns != LM_ID_BASE)
+    if (_dl_find_object((void *)d->lo, &fo) == 0 && fo.dlfo_link_map &&
+        dlinfo(fo.dlfo_link_map, RTLD_DI_LMID, &ns) == 0 && ns != LM_ID_BASE)
         return false;
     return true;
 }
