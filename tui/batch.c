@@ -311,6 +311,7 @@ int batch_attach(const options *o, pid_t pid)
         return status;
     batch_catch_stop();
     watch_config cfg = batch_watch_config(o);
+    cfg.inject = true;
     b.w = watch_attach(pid, &cfg, &status, err, sizeof(err));
     if (!b.w)
         return batch_abort(&b, err, status);

@@ -13,6 +13,8 @@ usage: test_attach_cli.py LEAKTOP FX_ATTACH FX_ATTACH_STATIC FX_SOURCE
 - 20 attach/detach cycles while four threads allocate, reallocate and free
   as fast as they can: the program ends with its data and its own status;
 - refusals: one line each, distinct statuses, the program untouched;
+- a process started with the tracer preloaded keeps its whole history and
+  stays traced after the attach ends;
 - `leaktop attach` with no PID lists the process.
 """
 import json
@@ -200,6 +202,28 @@ def test_refusals():
     z.wait()
 
 
+def test_preloaded_full_history_kept_traced():
+    """A process started with the tracer preloaded attaches as before: its
+    whole history (blocks from before the attach count, no "attached"),
+    and the end of --duration leaves it traced, its segment in place."""
+    tracer = os.path.join(os.path.dirname(LEAKTOP), "..", "lib", "leaktop", "libleaktop.so")
+    env = dict(os.environ, LD_PRELOAD=os.path.abspath(tracer))
+    fx = subprocess.Popen([FX, "leak"], stdout=subprocess.PIPE, text=True, env=env)
+    fx.stdout.readline()
+    a = attach("--batch", "--json", "--duration", "0.5", str(fx.pid))
+    out, err = a.communicate(timeout=TIMEOUT)
+    reps = reports(out)
+    check("preloaded: one report at the end of --duration", a.returncode == 0 and len(reps) == 1, out + err)
+    if reps:
+        check("preloaded: whole history (101 blocks of 333 B from the start), not since attach",
+              reps[0]["total"]["size"] >= 101 * 333 and "attached" not in reps[0], reps[0]["total"])
+    check("preloaded: still traced after the attach ends", fx.poll() is None and segments(fx.pid))
+    os.kill(fx.pid, signal.SIGTERM)
+    check("preloaded: its own status", fx.wait(timeout=TIMEOUT) == 17)
+    for seg in segments(fx.pid):
+        os.unlink("/dev/shm/" + seg)
+
+
 def test_list_without_pid():
     fx = start("leak")
     r = subprocess.run([LEAKTOP, "attach"], capture_output=True, text=True, timeout=TIMEOUT)
@@ -215,5 +239,6 @@ if __name__ == "__main__":
     test_duration_then_attach_again_from_zero()
     test_stopped_program_stays_stopped()
     test_twenty_cycles_under_allocation_storm()
+    test_preloaded_full_history_kept_traced()
     test_list_without_pid()
     sys.exit(finish())

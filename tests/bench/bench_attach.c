@@ -57,7 +57,7 @@ static int bench_tracer(pid_t pid, int threads, int rounds)
 {
     int64_t ns[256];
     unsigned att[256];
-    watch_config cfg = {.frames = 32, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
+    watch_config cfg = {.frames = 32, .inject = true, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
     for (int i = 0; i < rounds; i++) {
         char err[512];
         int status;

@@ -13,10 +13,11 @@ int main(int argc, char **argv)
     if (argc != 3)
         return 2;
     char err[512];
-    watch_config cfg = {.stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};
+    int status;
+    watch_config cfg = {.stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1};   /* .inject false: wait for its own */
     watch *w = NULL;
     for (int i = 0; i < 200 && !w; i++) {
-        w = watch_attach((pid_t)atoi(argv[1]), &cfg, err, sizeof(err));
+        w = watch_attach((pid_t)atoi(argv[1]), &cfg, &status, err, sizeof(err));
         if (!w)
             nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
     }

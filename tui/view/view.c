@@ -95,6 +95,7 @@ static void view_serve(view *v)
 static void view_loop(view *v)
 {
     int64_t period = (int64_t)v->interval_ms * 1000000;
+    int64_t detach_at = v->o->duration_s > 0 ? util_now_ns() + (int64_t)(v->o->duration_s * 1e9) : 0;
     bool msg_shown = false;
     while (!v->quit && !view_stop) {
         view_model_collect(v, false);
@@ -104,7 +105,7 @@ static void view_loop(view *v)
             v->next_refresh_ns = util_now_ns() + period;
         }
         view_serve(v);
-        if (v->o->duration_s > 0 && !v->prog.ended && watch_elapsed(v->prog.w) >= v->o->duration_s)
+        if (detach_at && !v->prog.ended && util_now_ns() >= detach_at)
             watch_detach(v->prog.w);   /* --duration: END follows */
         bool msg_live = view_footer_live(&v->footer, util_now_ns());
         if (v->dirty || msg_live != msg_shown) {
@@ -230,6 +231,7 @@ int view_attach(const options *o, pid_t pid)
     if (view_begin(&v, o) != 0)
         return LEAKTOP_EXIT_USAGE;
     watch_config cfg = view_prog_config(o);
+    cfg.inject = true;
     char err[512];
     int status = LEAKTOP_EXIT_FAILURE;
     v.prog.w = watch_attach(pid, &cfg, &status, err, sizeof(err));

@@ -99,7 +99,7 @@ void view_prog_release_log(view *v)
  * An injected tracer is detached: the program runs on. */
 void view_prog_end(view *v)
 {
-    if (!v->prog.ended && watch_detach(v->prog.w)) {
+    if (!v->prog.ended && watch_since_attach(v->prog.w) && watch_detach(v->prog.w)) {
         view_footer_say(&v->footer, false, "detaching from %s: it runs on", watch_name(v->prog.w));
         view_draw(v);
         return;

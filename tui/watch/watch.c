@@ -230,7 +230,7 @@ watch *watch_attach(pid_t pid, const watch_config *cfg, int *status, char *err, 
         return NULL;
     }
     session *s = session_open(pid, &cfg->session, &missing, err, errlen);
-    if (!s && !missing)
+    if (!s && (!missing || !cfg->inject))
         return NULL;
     watch *w = watch_new(pid, cfg, false);
     if (!s) {   /* not traced: load the tracer now */
@@ -249,13 +249,16 @@ watch *watch_attach(pid_t pid, const watch_config *cfg, int *status, char *err, 
 
 bool watch_detach(watch *w)
 {
-    if (w->detaching || w->end_reported || w->launched || !w->s || !session_attached(w->s))
+    if (w->detaching || w->end_reported || w->launched || !w->s)
         return false;
-    uint64_t req;
-    /* A full request queue still gets the flag, and the deadline. */
-    (void)session_request_detach(w->s, WATCH_DETACH_LABEL, &req);
     w->detaching = true;
-    w->detach_deadline = util_now_ns() + WATCH_DETACH_WAIT_NS;
+    w->detach_deadline = 0;   /* preloaded: it traces on, nothing to wait for */
+    if (session_attached(w->s)) {
+        uint64_t req;
+        /* A full request queue still gets the flag, and the deadline. */
+        (void)session_request_detach(w->s, WATCH_DETACH_LABEL, &req);
+        w->detach_deadline = util_now_ns() + WATCH_DETACH_WAIT_NS;
+    }
     return true;
 }
 
@@ -463,6 +466,8 @@ static void watch_finish(watch *w)
     watch_check_truncated(w);   /* said before END: nothing comes after it */
     watch_push(w, &(watch_event){.kind = WATCH_EVENT_END, .snap = final});
     w->end_reported = true;
+    if (w->detached && !session_attached(w->s))
+        return;   /* a preloaded tracer traces on: its segment stays for the next attach */
     session_unlink(w->s);
     w->unlinked = true;
 }
@@ -533,10 +538,12 @@ void watch_free(watch *w)
         if (ev.snap)
             diff_snapshot_free(ev.snap);
     /* An injected tracer never outlives its frontend's watch: however the
-     * client ends, it is detached (dormant at the next call). */
-    if (w->s && !w->gone && !w->end_reported)
+     * client ends, it is detached (dormant at the next call). A preloaded
+     * one traces on, and its segment stays for the next attach. */
+    bool injected = w->s && session_attached(w->s);
+    if (injected && !w->gone && !w->end_reported)
         watch_detach(w);
-    if (w->s && !w->unlinked && (w->launched || w->gone || w->detaching))
+    if (w->s && !w->unlinked && (w->launched || w->gone || (injected && w->detaching)))
         session_unlink(w->s);
     if (w->launched && watch_forward_pid == w->pid)
         watch_forward_pid = 0;

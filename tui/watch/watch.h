@@ -30,6 +30,9 @@ typedef struct watch_config {
     /* watch_launch, and watch_attach when it injects the tracer */
     unsigned       frames;     /* LEAKTOP_FRAMES for the program */
     uint64_t       sample_bytes; /* LEAKTOP_SAMPLE for the program; 0 = leave the environment's */
+    /* watch_attach: load the tracer into a process that has none (else
+     * only a traced process is followed) */
+    bool           inject;
     /* watch_launch only */
     int            stdin_fd, stdout_fd, stderr_fd;   /* -1: inherit */
     bool           new_pgrp;   /* its own process group (the live view's keys are ours) */
@@ -76,11 +79,12 @@ int    watch_wait_traced(watch *w, int *status, char *err, size_t errlen);
  * the refusal (no such process, zombie, ptrace denied, a debugger, static,
  * seccomp) or failure. */
 watch *watch_attach(pid_t pid, const watch_config *cfg, int *status, char *err, size_t errlen);
-/* Ends tracing of a process whose tracer watch_attach loaded (q, the end of
- * --duration, Ctrl-C): the tracer goes dormant at the program's next
- * allocation call (1 s at most is waited for), its segment is removed, the
- * program runs on. END follows with the final snapshot (label "detach").
- * False when there is nothing to detach (preloaded, or already ended). */
+/* Stops watching an attached process (q, the end of --duration, Ctrl-C).
+ * A tracer watch_attach loaded goes dormant at the program's next
+ * allocation call (1 s at most is waited for) and its segment is removed;
+ * a preloaded one traces on, its segment kept. The program runs on. END
+ * follows with the final snapshot (label "detach"). False when there is
+ * nothing to detach from (launched, or already ended). */
 bool   watch_detach(watch *w);
 /* A process `leaktop attach` could watch: traced already (preloaded, or
  * attached by another leaktop), or one the tracer can be loaded into. */
