@@ -20,6 +20,7 @@ usage: test_attach_cli.py LEAKTOP FX_ATTACH FX_ATTACH_STATIC FX_SOURCE
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -224,6 +225,40 @@ def test_preloaded_full_history_kept_traced():
         os.unlink("/dev/shm/" + seg)
 
 
+NOBODY = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+def test_other_users():
+    """As root: a service user's process is attached (its segment is that
+    user's); as that user, root's process is refused (another user)."""
+    if os.geteuid() != 0 or not shutil.which("setpriv"):
+        print("skip other users: needs root and setpriv")
+        return
+    fx = subprocess.Popen(NOBODY + [FX, "leak"], stdout=subprocess.PIPE, text=True)
+    fx.stdout.readline()
+    a = attach("--batch", "--json", "--duration", "1", str(fx.pid))
+    ok, line = wait_stderr_line(a, "leaktop: attached to %d" % fx.pid)
+    check("root attaches nobody's process", ok, line)
+    os.kill(fx.pid, signal.SIGUSR1)
+    fx.stdout.readline()
+    out, err = a.communicate(timeout=TIMEOUT)
+    reps = reports(out)
+    leak = stat_at(reps[-1], LEAK_LINE) if reps else None
+    check("root attaches nobody's process: exact", leak and (leak["size"], leak["count"]) == (40960, 10), out + err)
+    check("nobody's process: no segment left, runs on", not segments(fx.pid) and fx.poll() is None)
+    os.kill(fx.pid, signal.SIGTERM)
+    check("nobody's process: its own status", fx.wait(timeout=TIMEOUT) == 17)
+
+    mine = start("idle")
+    r = subprocess.run(NOBODY + [LEAKTOP, "attach", "--batch", str(mine.pid)], capture_output=True, text=True,
+                       timeout=TIMEOUT)
+    check("nobody may not attach root's process: status 8, one line",
+          r.returncode == 8 and "another user" in r.stderr and r.stderr.count("\n") == 1, r.stderr)
+    check("root's process untouched", mine.poll() is None)
+    mine.kill()
+    mine.wait()
+
+
 def test_list_without_pid():
     fx = start("leak")
     r = subprocess.run([LEAKTOP, "attach"], capture_output=True, text=True, timeout=TIMEOUT)
@@ -240,5 +275,6 @@ if __name__ == "__main__":
     test_stopped_program_stays_stopped()
     test_twenty_cycles_under_allocation_storm()
     test_preloaded_full_history_kept_traced()
+    test_other_users()
     test_list_without_pid()
     sys.exit(finish())

@@ -114,11 +114,34 @@ static const char *session_header_problem(const lt_shm_header *h, size_t mapped)
 
 /* ---- finding the segment ------------------------------------------------ */
 
-/* True when `st` may be read: a regular file of ours that nobody else can
- * open (another user may create names in /dev/shm, never make them ours). */
-static bool session_file_ok(const struct stat *st)
+/* Whose segments of process pid we read: our own; as root, the process's
+ * (its tracer creates them as its effective user: `sudo leaktop attach`
+ * of a service's process). Only that user could have made such a file. */
+static uid_t session_owner(pid_t pid)
 {
-    return S_ISREG(st->st_mode) && st->st_uid == geteuid() && !(st->st_mode & 077);
+    if (geteuid() != 0)
+        return geteuid();
+    char path[64], line[256];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "re");
+    unsigned long real, eff;
+    uid_t owner = 0;
+    while (f && fgets(line, sizeof(line), f))
+        if (sscanf(line, "Uid: %lu %lu", &real, &eff) == 2) {
+            owner = (uid_t)eff;
+            break;
+        }
+    if (f)
+        fclose(f);
+    return owner;
+}
+
+/* True when `st` may be read: a regular file of `owner` that nobody else
+ * can open (another user may create names in /dev/shm, never make them
+ * that user's). */
+static bool session_file_ok(const struct stat *st, uid_t owner)
+{
+    return S_ISREG(st->st_mode) && st->st_uid == owner && !(st->st_mode & 077);
 }
 
 /* Parses "leaktop-<uid>-<pid>-<16 hex>"; false for any other name. */
@@ -150,16 +173,17 @@ static int session_find(pid_t pid, ino_t skip_ino, char *name, size_t len)
     DIR *d = opendir(LT_SHM_DIR);
     if (!d)
         return 0;
+    uid_t owner = session_owner(pid);
     int found = 0;
     struct timespec best = {0, 0};
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         long uid, p;
         struct stat st;
-        if (!session_name_parse(e->d_name, &uid, &p) || p != (long)pid || uid != (long)geteuid() ||
+        if (!session_name_parse(e->d_name, &uid, &p) || p != (long)pid || uid != (long)owner ||
             fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_ino == skip_ino)
             continue;
-        if (!session_file_ok(&st)) {
+        if (!session_file_ok(&st, owner)) {
             found = found ? found : -1;
             continue;
         }
@@ -188,7 +212,7 @@ static int session_map(session *s, bool *missing, char *err, size_t errlen)
         snprintf(err, errlen, found == 0 ? "process %d is not traced by leaktop (no %s/%s%u-%d-*)"
                                          : "process %d: its segment %s/%s%u-%d-* is another user's or not "
                                            "private: refused",
-                 (int)s->pid, LT_SHM_DIR, LT_SHM_PREFIX, (unsigned)geteuid(), (int)s->pid);
+                 (int)s->pid, LT_SHM_DIR, LT_SHM_PREFIX, (unsigned)session_owner(s->pid), (int)s->pid);
         return -1;
     }
     int fd = shm_open(s->name, O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0);
@@ -198,7 +222,7 @@ static int session_map(session *s, bool *missing, char *err, size_t errlen)
         return -1;
     }
     struct stat st;
-    if (fstat(fd, &st) != 0 || !session_file_ok(&st)) {
+    if (fstat(fd, &st) != 0 || !session_file_ok(&st, session_owner(s->pid))) {
         close(fd);
         snprintf(err, errlen, "%s%s: owned by another user or not private: refused", LT_SHM_DIR, s->name);
         return -1;
