@@ -482,7 +482,8 @@ def test_attach_injected_leak_appears_q_detaches(_):
     """attach to a program started WITHOUT the tracer: it is injected, the
     header says the figures are since the attach, a leak made afterwards
     shows at its line to the byte, and q detaches: the program runs on
-    untraced (no segment left) and exits normally later."""
+    untraced (no segment left), a second attach starts from zero, and the
+    program exits normally later."""
     prog = subprocess.Popen([FIXTURE], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         time.sleep(0.3)   # its start-up allocations are made before the attach
@@ -501,6 +502,14 @@ def test_attach_injected_leak_appears_q_detaches(_):
             expect(not glob.glob("/dev/shm/leaktop-%d-%d-*" % (os.geteuid(), prog.pid)), "segment left", a)
         finally:
             a.close()
+        again = Term(["attach", str(prog.pid)])   # as a new user would: attach again
+        try:
+            s = again.wait(r"since attach")
+            expect(not re.search(loc(LEAK_LINE), s), "a new attach starts from zero", again)
+            again.keys("q")
+            expect(again.exit_status() == 0, "exit status of the second attach", again)
+        finally:
+            again.close()
     finally:
         prog.send_signal(signal.SIGUSR2)
         rc = prog.wait(timeout=5)
