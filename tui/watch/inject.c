@@ -55,6 +55,7 @@
 #define INJECT_WATCHDOG_NS   (200 * 1000000LL)
 #define INJECT_SCAN_BYTES    4096
 #define INJECT_STACK_GAP     1024     /* below the red zone (128) and then some */
+#define INJECT_STACK_ROOM    (128 * 1024)  /* what dlopen and the tracer's set-up may use */
 #define INJECT_XSTATE_MAX    16384
 #define INJECT_EXTRA_SIGNALS 64
 
@@ -277,7 +278,7 @@ static int inject_wait_one(inject_target *t, inject_thread *th, int flags)
         th->gone = true;
         return -1;
     }
-    th->at_delivery = WIFSTOPPED(st) && (st >> 16) == 0 && WSTOPSIG(st) != SIGTRAP;
+    th->at_delivery = WIFSTOPPED(st) && (st >> 16) == 0;
     if (th->at_delivery)
         inject_keep_signal(t, th, WSTOPSIG(st));
     th->stopped = true;
@@ -542,15 +543,43 @@ static bool inject_settle(inject_target *t, char *err, size_t errlen)
     return false;
 }
 
-/* The thread to make the calls in: a safe one, the main thread first
- * (busy flags from inject_look). NULL when none is safe. */
+/* Room for dlopen's frames below the thread's stack pointer: the mapping
+ * holding it has INJECT_STACK_ROOM below it, or is the main stack (which
+ * grows). A thread inside a signal handler on a small sigaltstack does
+ * not qualify. */
+static bool inject_stack_room(const inject_target *t, pid_t tid)
+{
+    struct user_regs_struct r;
+    char path[64], line[512];
+    if (ptrace(PTRACE_GETREGS, tid, 0, &r) != 0)
+        return false;
+    snprintf(path, sizeof(path), "/proc/%d/maps", (int)t->pid);
+    FILE *f = fopen(path, "re");
+    bool ok = false;
+    while (f && fgets(line, sizeof(line), f)) {
+        unsigned long long lo, hi;
+        if (sscanf(line, "%llx-%llx", &lo, &hi) != 2 || r.rsp < lo || r.rsp >= hi)
+            continue;
+        ok = r.rsp - lo >= INJECT_STACK_ROOM || strstr(line, "[stack]") != NULL;
+        break;
+    }
+    if (f)
+        fclose(f);
+    return ok;
+}
+
+/* The thread to make the calls in: a safe one with stack room, the main
+ * thread first (busy flags from inject_look). NULL when none is. */
 static inject_thread *inject_pick(inject_target *t)
 {
     inject_thread *pick = NULL;
     for (size_t i = 0; i < t->n; i++) {
         inject_thread *th = &t->th[i];
-        if (!th->gone && !th->busy && (!pick || th->tid == t->pid))
-            pick = th;
+        if (th->gone || th->busy || (pick && th->tid != t->pid) || !inject_stack_room(t, th->tid))
+            continue;
+        pick = th;
+        if (th->tid == t->pid)
+            break;
     }
     return pick;
 }
@@ -627,7 +656,7 @@ static int inject_wait_return(inject_target *t, inject_thread *th, uint64_t *ret
             th->at_delivery = true;   /* our SIGSEGV: the detach replaces it */
             return 0;
         }
-        if (sig && sig != SIGTRAP)
+        if (sig)
             inject_keep_signal(t, th, sig);
         ptrace(PTRACE_CONT, th->tid, 0, 0);
     }
