@@ -4,7 +4,8 @@ leaktop dlopen libleaktop.so and call leaktop_attach, as the injector
 does. Their final state, read through the watch library and `leaktop
 show`, holds what they allocated after the attach, exact to the byte at
 file:line, and nothing from before: in a PIE with full RELRO, a non-PIE
-with lazy binding, C++ new, a plugin dlopen'ed after the attach, a detach
+with lazy binding, C++ new, a plugin dlopen'ed after the attach (and one
+dlmopen'ed into a namespace of its own: left alone), a detach
 and a second attach (counts from zero). Then 25 attach/detach cycles while
 four threads allocate, reallocate, free and verify their data (each
 detach checks that its segment's name is gone); a signal handler installed
@@ -85,6 +86,7 @@ exact("non-pie-lazy", [nopie, "basic", tracer])
 exact("reattach", [fx, "reattach", tracer])
 exact("handler-installed-before", [fx, "signals", tracer])
 exact("plugin", [fx, "plugin", tracer, plugin])
+exact("dlmopen-other-namespace", [fx, "dlmopen", tracer, plugin])
 exact("cxx-new", [os.path.join(bindir, "fx_lateload_cxx"), tracer])
 exact("preloaded", [fx, "preloaded", tracer], {"LD_PRELOAD": tracer})
 asan = os.path.join(bindir, "fx_lateload_asan")
