@@ -160,9 +160,10 @@ static void raw_totals(const uint8_t *seg, const lt_shm_header *h, int64_t *size
 static int read_marks(session *s)
 {
     uint64_t skipped;
+    bool requested;
     diff_snapshot *snap;
     int n = 0;
-    while (n < 64 && (snap = session_next_mark(s, &skipped)) != NULL) {
+    while (n < 64 && (snap = session_next_mark(s, &skipped, &requested)) != NULL) {
         CHECK(diff_snapshot_ntraces(snap) <= 1u << 24);
         diff_snapshot_free(snap);
         n++;

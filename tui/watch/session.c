@@ -732,9 +732,10 @@ static bool session_slot_copy(const session *s, uint64_t snap_no, lt_slot *hdr_o
     return true;
 }
 
-diff_snapshot *session_next_mark(session *s, uint64_t *skipped)
+diff_snapshot *session_next_mark(session *s, uint64_t *skipped, bool *requested)
 {
     *skipped = 0;
+    *requested = false;
     for (;;) {
         uint64_t head = __atomic_load_n(&s->hdr->ring_head, __ATOMIC_ACQUIRE);
         if (s->ring_next > head)
@@ -748,6 +749,7 @@ diff_snapshot *session_next_mark(session *s, uint64_t *skipped)
         lt_counter *ctr = NULL;
         if (session_slot_copy(s, s->ring_next, &meta, &ctr)) {
             s->ring_next++;
+            *requested = meta.reason == LT_SNAP_REQUESTED;
             diff_snapshot *snap = session_build(s, ctr, meta.ntraces, meta.label,
                                                 session_seconds_since_start(s, meta.time_ns));
             free(ctr);

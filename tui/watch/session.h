@@ -80,8 +80,10 @@ unsigned session_prefetch(session *s, unsigned budget_ms);
 
 /* The next snapshot written to the ring since the last call, or NULL when
  * there is none. *skipped counts snapshots overwritten before they could
- * be read (a lagging reader skips to the oldest one still there). */
-diff_snapshot *session_next_mark(session *s, uint64_t *skipped);
+ * be read (a lagging reader skips to the oldest one still there);
+ * *requested says it was asked for from outside (`leaktop mark PID`)
+ * rather than by the program's leaktop_mark(). */
+diff_snapshot *session_next_mark(session *s, uint64_t *skipped, bool *requested);
 
 /* Removes segments left by processes that are gone (a program traced with
  * a plain LD_PRELOAD and no frontend leaves its segment behind). Only the

@@ -56,6 +56,8 @@ typedef struct watch_event {
     /* MARK: the first mark since the start (or the exec) when no baseline
      * was chosen (watch_baseline_chosen): by the rule it is the baseline. */
     bool             baseline;
+    /* MARK: asked for by `leaktop mark PID`, not the program's leaktop_mark(). */
+    bool             requested;
     uint64_t         skipped;  /* SKIPPED: how many */
     const char      *path;     /* LEFT: what it exec'd (valid while the watch lives) */
 } watch_event;
