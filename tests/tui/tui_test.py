@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """TUI tests of leaktop's live view in a real terminal (tmux).
 
-usage: tui_test.py LEAKTOP FIXTURE FIXTURE_SOURCE TEST_NAME [RATES RATES_SOURCE]
+usage: tui_test.py LEAKTOP FIXTURE FIXTURE_SOURCE TEST_NAME [RATES RATES_SOURCE DEMO]
 
 Each test starts its own tmux server (socket ltt-<pid>-<n>), drives the view
 with send-keys, reads it with capture-pane, and kills the server at the end.
 The fixture (tui_fixture.c) leaks 200 x 256 B on SIGUSR1 and exits on SIGUSR2,
 so each test decides when things happen. tui_rates.c runs a steady leak beside
-a bigger cache at its plateau, for the rate sort. Waits poll the screen; no test
+a bigger cache at its plateau, for the rate sort; DEMO is leaktop-demo, the
+README's walk-through. Waits poll the screen; no test
 relies on a fixed sleep alone.
 """
 import contextlib
@@ -26,7 +27,7 @@ import tempfile
 import time
 import urllib.request
 
-LEAKTOP = FIXTURE = FIXTURE_SRC = RATES = RATES_SRC = None   # set by main() from argv
+LEAKTOP = FIXTURE = FIXTURE_SRC = RATES = RATES_SRC = DEMO = None   # set by main() from argv
 LEAK_LINE = CALL_LINE = BIG_LINE = FREE_LINE = 0
 TIMEOUT = 8.0
 UTF8_ENV = {"LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}
@@ -717,6 +718,12 @@ def test_frozen_compare_of_two_marks_then_live(_):
         t.close()
 
 
+def rate_of(row):
+    """A row's Rate column in bytes per second (None when it has none)."""
+    m = re.search(r"([+-]?\d+(?:\.\d)?) (B|KiB|MiB)/s", row)
+    return m and float(m.group(1)) * {"B": 1, "KiB": 1024, "MiB": 1 << 20}[m.group(2)]
+
+
 def test_rate_sort_tops_steady_leak_over_bigger_cache(_):
     """tui_rates: a cache of 1000 KiB at its plateau (entries replaced) and
     a leak of ~98 KiB/s. Sorted by size the cache tops; sorted by rate the
@@ -731,10 +738,6 @@ def test_rate_sort_tops_steady_leak_over_bigger_cache(_):
         s = t.wait(lambda s: table_rows(s) and re.search(rl % cache, table_rows(s)[0]))
         t.keys("s")
         t.wait(r"sort rate")
-
-        def rate_of(row):
-            m = re.search(r"([+-]?\d+(?:\.\d)?) (B|KiB)/s", row)
-            return m and float(m.group(1)) * (1024 if m.group(2) == "KiB" else 1)
 
         def cache_flat(s):
             """The cache's rate is ~0 once the window (3 s) no longer holds
@@ -757,13 +760,45 @@ def test_rate_sort_tops_steady_leak_over_bigger_cache(_):
         t.close()
 
 
+def test_demo_tells_its_leak_from_its_cache(_):
+    """The README's walk-through on leaktop-demo: its leak (subscribe) is
+    marked suspect and tops the rate sort; its bigger session cache, whose
+    entries are all replaced, is neither, and shows +0 since the baseline."""
+    t = Term(["run", "--window", "3", "--interval", "200", "--", DEMO], cols=100, rows=30)
+    try:
+        t.wait(r"baseline warm")
+
+        def row(s, fn):
+            r = [l for l in table_rows(s) if re.search(r"\b%s\b" % fn, l)]
+            return r[0] if r else None
+
+        def told_apart(s):
+            leak, cache = row(s, "subscribe"), row(s, "session_put")
+            return (leak and cache and " ! " in leak and " ! " not in cache
+                    and re.search(r"^\s*\+0 B\s+\+0\s+1024 KiB\s+512\b", cache) and "suspects 1 " in s)
+        t.wait(told_apart, timeout=3 * TIMEOUT)
+        t.keys("s", "s", "s", "s")
+        t.wait(r"sort rate")
+
+        def rate_tops(s):
+            rows = table_rows(s)
+            cache = row(s, "session_put")
+            return (rows and "subscribe" in rows[0] and rate_of(rows[0]) and rate_of(rows[0]) > 1024
+                    and cache and rate_of(cache) is not None and abs(rate_of(cache)) < 1024)
+        t.wait(rate_tops, timeout=3 * TIMEOUT)
+        t.keys("q")
+        expect(t.exit_status() == 0, "exit status", t)
+    finally:
+        t.close()
+
+
 TESTS = {name[5:]: fn for name, fn in globals().items() if name.startswith("test_")}
 
 OWN_START = {"attach_q_leaves_program_running", "keep_log_keeps_program_output",
              "save_writes_marks_and_final_state", "serve_answers_while_the_view_runs",
              "attach_serve_answers_and_detaches", "suspect_marked_counted_copied_then_clears",
              "sampled_header_says_estimates_and_big_line_tops", "frozen_compare_of_two_marks_then_live",
-             "rate_sort_tops_steady_leak_over_bigger_cache"}
+             "rate_sort_tops_steady_leak_over_bigger_cache", "demo_tells_its_leak_from_its_cache"}
 
 SETUPS = {
     "largest_live_line_first_before_baseline": dict(env={"TERM": "xterm-256color"}),
@@ -775,10 +810,10 @@ SETUPS = {
 
 
 def main():
-    global LEAKTOP, FIXTURE, FIXTURE_SRC, RATES, RATES_SRC, LEAK_LINE, CALL_LINE, BIG_LINE, FREE_LINE
+    global LEAKTOP, FIXTURE, FIXTURE_SRC, RATES, RATES_SRC, DEMO, LEAK_LINE, CALL_LINE, BIG_LINE, FREE_LINE
     LEAKTOP, FIXTURE, FIXTURE_SRC = (os.path.abspath(a) for a in sys.argv[1:4])
-    if len(sys.argv) > 6:
-        RATES, RATES_SRC = (os.path.abspath(a) for a in sys.argv[5:7])
+    if len(sys.argv) > 7:
+        RATES, RATES_SRC, DEMO = (os.path.abspath(a) for a in sys.argv[5:8])
     LEAK_LINE = source_line("THE LEAK")
     CALL_LINE = source_line("CALL SITE")
     BIG_LINE = source_line("BIG LINE")
