@@ -135,20 +135,33 @@ void view_model_baseline_now(view *v)
     view_footer_say(&v->footer, false, "baseline %s taken: rows now show growth since this moment", label);
 }
 
+/* After a frozen compare the current snapshot is as old as the freeze:
+ * a fresh one, unless the program ended (its final state is current) or
+ * the view is paused. */
+static void view_refresh_after(view *v, bool was_frozen)
+{
+    if (was_frozen && !v->prog.ended && !v->paused)
+        view_sample(v);
+    else
+        view_model_recompute(v);
+}
+
 void view_model_baseline_clear(view *v)
 {
+    bool was_frozen = view_marks_frozen(&v->data.marks);
     view_marks_set_baseline(&v->data.marks, -1);
     watch_baseline_chosen(v->prog.w);
-    view_model_recompute(v);
+    view_refresh_after(v, was_frozen);
     view_footer_say(&v->footer, false, "baseline cleared: comparing against the empty snapshot");
 }
 
 void view_model_baseline_pick(view *v, long index)
 {
+    bool was_frozen = view_marks_frozen(&v->data.marks);
     view_marks_set_baseline(&v->data.marks, index);
     watch_baseline_chosen(v->prog.w);
     view_back(v);
-    view_model_recompute(v);
+    view_refresh_after(v, was_frozen);
     char name[96];
     view_footer_say(&v->footer, false, "baseline %s: rows show growth from it until now",
                     view_marks_name(&v->data.marks, v->data.marks.baseline, name, sizeof(name)));
@@ -174,11 +187,7 @@ void view_model_live(view *v)
     if (!view_marks_frozen(&v->data.marks))
         return;
     view_marks_thaw(&v->data.marks);
-    /* A snapshot of now: the frozen compare's rows are not the program's. */
-    if (!v->prog.ended && !v->paused)
-        view_sample(v);
-    else
-        view_model_recompute(v);
+    view_refresh_after(v, true);
     char name[96];
     view_footer_say(&v->footer, false, "live again: now against %s",
                     view_marks_name(&v->data.marks, v->data.marks.baseline, name, sizeof(name)));
