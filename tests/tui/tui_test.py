@@ -194,7 +194,7 @@ def test_g_cycles_grouping_in_header(t):
 
 
 def test_s_cycles_sort(t):
-    for name in ["absolute", "freed", "size", "growth"]:
+    for name in ["absolute", "freed", "size", "retained", "growth"]:
         t.keys("s")
         t.wait(r"sort " + name)
 
@@ -575,6 +575,40 @@ def test_suspect_marked_counted_copied_then_clears(_):
         expect(t.exit_status() == 0, "exit status", t)
     finally:
         t.close()
+
+
+def test_r_switches_to_retained_since_baseline(t):
+    """b, then the program marks, leaks 200 x 256 B and frees its 50 x 1000 B:
+    r shows what is retained since b (the leak whole, the freed line and
+    the lines born before b nothing), the header says so, the stack says
+    the traceback's retained figures, y copies them, r switches back."""
+    free_line = source_line("FREEABLE")
+    leak_after_baseline(t)
+    t.keys("r")
+    s = t.wait(r"retained since baseline 50\.0 KiB in 200 blocks")
+    expect(re.search(r"Retained\s+RCount\s+Size\s+Count", s), "column names say Retained", t)
+    expect(re.search(r"^\s*50\.0 KiB\s+200\s+50\.0 KiB\s+200\s.*" + loc(LEAK_LINE), s, re.M),
+           "the leak retains all it grew", t)
+    expect(re.search(r"^\s*0 B\s+0\s+977 KiB\s+100\s.*" + loc(BIG_LINE), s, re.M),
+           "blocks born before the baseline are not retained", t)
+    expect(re.search(r"^\s*0 B\s+0\s+0 B\s+0\s.*" + loc(free_line), s, re.M),
+           "a line that only freed retains nothing", t)
+    t.keys("y")
+    s = t.wait(r"screen copied: \S+\.txt")
+    path = re.search(r"screen copied: (\S+\.txt)", s).group(1)
+    with open(path) as f:
+        text = f.read()
+    os.unlink(path)
+    expect("retained since baseline 50.0 KiB in 200 blocks" in text and "Retained" in text,
+           "y copies the retained columns: " + text, t)
+    t.keys("Home", "Enter")
+    s = t.wait(r"now 50\.0 KiB in 200  retained 50\.0 KiB in 200  \(1 of 1\)")
+    t.keys("Escape")
+    t.wait(r"retained since baseline")
+    t.keys("r")
+    s = t.wait(r"since baseline \+")
+    expect(re.search(r"\+Size\s+\+Count", s) and not re.search(r"retained since baseline", s),
+           "r switches back to growth", t)
 
 
 TESTS = {name[5:]: fn for name, fn in globals().items() if name.startswith("test_")}
