@@ -146,6 +146,17 @@ def process_gone(pid, timeout=TIMEOUT):
     return False
 
 
+def copy_screen(t):
+    """y, then the copied text from the file the footer names (removed)."""
+    t.keys("y")
+    s = t.wait(r"screen copied: \S+\.txt")
+    path = re.search(r"screen copied: (\S+\.txt)", s).group(1)
+    with open(path) as f:
+        text = f.read()
+    os.unlink(path)
+    return text
+
+
 def leak_after_baseline(t):
     """b, then the fixture leaks; returns the screen once the leak shows."""
     t.keys("b")
@@ -560,12 +571,7 @@ def test_suspect_marked_counted_copied_then_clears(_):
             s = t.screen()
         marked = [l for l in table_rows(s) if "!" in l]
         expect(len(marked) == 1 and re.search(loc(LEAK_LINE), marked[0]), "the leak's row alone is marked", t)
-        t.keys("y")
-        s = t.wait(r"screen copied: \S+\.txt")
-        path = re.search(r"screen copied: (\S+\.txt)", s).group(1)
-        with open(path) as f:
-            text = f.read()
-        os.unlink(path)
+        text = copy_screen(t)
         expect("suspects 1 (window 2s)" in text and
                any("!" in l and re.search(loc(LEAK_LINE), l) for l in text.split("\n")),
                "y copies the mark and the count: " + text, t)
@@ -593,12 +599,7 @@ def test_r_switches_to_retained_since_baseline(t):
            "blocks born before the baseline are not retained", t)
     expect(re.search(r"^\s*0 B\s+0\s+0 B\s+0\s.*" + loc(free_line), s, re.M),
            "a line that only freed retains nothing", t)
-    t.keys("y")
-    s = t.wait(r"screen copied: \S+\.txt")
-    path = re.search(r"screen copied: (\S+\.txt)", s).group(1)
-    with open(path) as f:
-        text = f.read()
-    os.unlink(path)
+    text = copy_screen(t)
     expect("retained since baseline 50.0 KiB in 200 blocks" in text and "Retained" in text,
            "y copies the retained columns: " + text, t)
     t.keys("Home", "Enter")
