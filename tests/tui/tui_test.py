@@ -148,6 +148,28 @@ def process_gone(pid, timeout=TIMEOUT):
     return False
 
 
+def copy_screen(t):
+    """y, then the copied text from the file the footer names (removed)."""
+    t.keys("y")
+    s = t.wait(r"screen copied: \S+\.txt")
+    path = re.search(r"screen copied: (\S+\.txt)", s).group(1)
+    with open(path) as f:
+        text = f.read()
+    os.unlink(path)
+    return text
+
+
+def sort_to(t, name):
+    """s until the header says `sort NAME` (the cycle is the help's)."""
+    for _ in range(8):
+        if re.search(r"sort %s\b" % name, t.screen()):
+            return
+        before = re.search(r"sort (\w+)", t.screen()).group(1)
+        t.keys("s")
+        t.wait(lambda s: re.search(r"sort (\w+)", s) and re.search(r"sort (\w+)", s).group(1) != before)
+    raise AssertionError("no sort %s in the cycle; screen:\n%s" % (name, t.screen()))
+
+
 def leak_after_baseline(t):
     """b, then the fixture leaks; returns the screen once the leak shows."""
     t.keys("b")
@@ -157,17 +179,6 @@ def leak_after_baseline(t):
 
 
 # ---- tests ---------------------------------------------------------------------
-
-def copy_screen(t):
-    """y: the copy's text (the file the footer names, removed after)."""
-    t.keys("y")
-    s = t.wait(r"screen copied: \S+\.txt")
-    path = re.search(r"screen copied: (\S+\.txt)", s).group(1)
-    with open(path) as f:
-        text = f.read()
-    os.unlink(path)
-    return text
-
 
 def test_largest_live_line_first_before_baseline(t):
     s = t.wait(r"977 KiB\s+100\s.*" + loc(BIG_LINE))
@@ -207,7 +218,7 @@ def test_g_cycles_grouping_in_header(t):
 
 
 def test_s_cycles_sort(t):
-    for name in ["absolute", "freed", "size", "rate", "growth"]:
+    for name in ["absolute", "freed", "size", "retained", "rate", "growth"]:
         t.keys("s")
         t.wait(r"sort " + name)
 
@@ -683,16 +694,25 @@ def test_frozen_compare_of_two_marks_then_live(_):
         text = copy_screen(t)
         expect("mark 1 (b1) vs mark 3 (ext)" in text and
                re.search(r"\+50\.0 KiB\s+\+200\s+50\.0 KiB\s+200\b.*" + loc(LEAK_LINE), text), "y copy: " + text, t)
+        # r: what mark 3 retains since mark 1 (the leak born between them,
+        # nothing of the freed line or of what was born before mark 1).
+        t.keys("r")
+        s = t.wait(r"traced then .*retained since baseline 50\.0 KiB in 200 blocks")
+        expect(re.search(r"^\s*50\.0 KiB\s+200\s+50\.0 KiB\s+200\s.*" + loc(LEAK_LINE), s, re.M) and
+               re.search(r"^\s*0 B\s+0\s+977 KiB\s+100\s.*" + loc(BIG_LINE), s, re.M), "retained in the frozen compare", t)
+        text = copy_screen(t)
+        expect("mark 1 (b1) vs mark 3 (ext)" in text and "retained since baseline 50.0 KiB in 200 blocks" in text,
+               "y copies the frozen retained columns: " + text, t)
+        t.keys("r")
+        t.wait(r"traced then .*since baseline \+1200 B")
         # Grouping, sorting and the stack screen work on the frozen pair.
         t.keys("g")
         s = t.wait(r"group traceback")
         t.wait(r"^\s*\+50\.0 KiB\s+\+200\s+50\.0 KiB\s+200\b.*leak_blocks")
-        t.keys("s", "s")
-        t.wait(r"sort freed")
+        sort_to(t, "freed")
         t.wait(lambda s: table_rows(s) and re.search(r"^\s*-48\.8 KiB\s.*" + loc(FREE_LINE), table_rows(s)[0])
                and re.search(r"^\s*\+50\.0 KiB\s+\+200\s", table_rows(s)[-1]))
-        t.keys("s", "s", "s")
-        t.wait(r"sort growth")
+        sort_to(t, "growth")
         t.keys("PPage", "Enter")   # not Home: its sequence is not xterm-256color's (an Esc would go live)
         s = t.wait(r"traceback(s)? reach")
         expect(re.search(r"leak_blocks", s) and re.search(r"\+50\.0 KiB", s), "stack of the frozen row", t)
@@ -733,11 +753,9 @@ def test_rate_sort_tops_steady_leak_over_bigger_cache(_):
     try:
         rl = r"rates\.c:%d\b"   # the path is cut from the left at 80 columns
         t.wait(r"1000 KiB\s+64\s.*" + rl % cache)
-        t.keys("s", "s", "s")
-        s = t.wait(r"sort size")
+        sort_to(t, "size")
         s = t.wait(lambda s: table_rows(s) and re.search(rl % cache, table_rows(s)[0]))
-        t.keys("s")
-        t.wait(r"sort rate")
+        sort_to(t, "rate")
 
         def cache_flat(s):
             """The cache's rate is ~0 once the window (3 s) no longer holds
@@ -753,8 +771,7 @@ def test_rate_sort_tops_steady_leak_over_bigger_cache(_):
         leak = re.search(r"^\s*\+(\d+(?:\.\d)?) KiB\s", rows[0])
         expect(re.search(r"(1000|984) KiB\s+6[34]\b", c[0]) and leak and float(leak.group(1)) < 984,
                "the cache is the bigger line", t)
-        t.keys("s")
-        t.wait(r"sort growth")
+        sort_to(t, "growth")
         t.wait(lambda s: "Rate" not in s)
     finally:
         t.close()
@@ -763,7 +780,8 @@ def test_rate_sort_tops_steady_leak_over_bigger_cache(_):
 def test_demo_tells_its_leak_from_its_cache(_):
     """The README's walk-through on leaktop-demo: its leak (subscribe) is
     marked suspect and tops the rate sort; its bigger session cache, whose
-    entries are all replaced, is neither, and shows +0 since the baseline."""
+    entries are all replaced, is neither, shows +0 since the baseline and
+    retains all of it (r)."""
     t = Term(["run", "--window", "3", "--interval", "200", "--", DEMO], cols=100, rows=30)
     try:
         t.wait(r"baseline warm")
@@ -777,8 +795,12 @@ def test_demo_tells_its_leak_from_its_cache(_):
             return (leak and cache and " ! " in leak and " ! " not in cache
                     and re.search(r"^\s*\+0 B\s+\+0\s+1024 KiB\s+512\b", cache) and "suspects 1 " in s)
         t.wait(told_apart, timeout=3 * TIMEOUT)
-        t.keys("s", "s", "s", "s")
-        t.wait(r"sort rate")
+        # r: every cache entry was allocated after "warm": it retains it all.
+        t.keys("r")
+        t.wait(r"^\s*1024 KiB\s+512\s+1024 KiB\s+512\s.*\bsession_put\b")
+        t.keys("r")
+        t.wait(r"\+Size\s+\+Count")
+        sort_to(t, "rate")
 
         def rate_tops(s):
             rows = table_rows(s)
@@ -790,6 +812,35 @@ def test_demo_tells_its_leak_from_its_cache(_):
         expect(t.exit_status() == 0, "exit status", t)
     finally:
         t.close()
+
+
+def test_r_switches_to_retained_since_baseline(t):
+    """b, then the program marks, leaks 200 x 256 B and frees its 50 x 1000 B:
+    r shows what is retained since b (the leak whole, the freed line and
+    the lines born before b nothing), the header says so, the stack says
+    the traceback's retained figures, y copies them, r switches back."""
+    free_line = source_line("FREEABLE")
+    leak_after_baseline(t)
+    t.keys("r")
+    s = t.wait(r"retained since baseline 50\.0 KiB in 200 blocks")
+    expect(re.search(r"Retained\s+RCount\s+Size\s+Count", s), "column names say Retained", t)
+    expect(re.search(r"^\s*50\.0 KiB\s+200\s+50\.0 KiB\s+200\s.*" + loc(LEAK_LINE), s, re.M),
+           "the leak retains all it grew", t)
+    expect(re.search(r"^\s*0 B\s+0\s+977 KiB\s+100\s.*" + loc(BIG_LINE), s, re.M),
+           "blocks born before the baseline are not retained", t)
+    expect(re.search(r"^\s*0 B\s+0\s+0 B\s+0\s.*" + loc(free_line), s, re.M),
+           "a line that only freed retains nothing", t)
+    text = copy_screen(t)
+    expect("retained since baseline 50.0 KiB in 200 blocks" in text and "Retained" in text,
+           "y copies the retained columns: " + text, t)
+    t.keys("Home", "Enter")
+    s = t.wait(r"now 50\.0 KiB in 200  retained 50\.0 KiB in 200  \(1 of 1\)")
+    t.keys("Escape")
+    t.wait(r"retained since baseline")
+    t.keys("r")
+    s = t.wait(r"since baseline \+")
+    expect(re.search(r"\+Size\s+\+Count", s) and not re.search(r"retained since baseline", s),
+           "r switches back to growth", t)
 
 
 TESTS = {name[5:]: fn for name, fn in globals().items() if name.startswith("test_")}

@@ -69,6 +69,25 @@ static void view_draw_line0(const view *v)
         view_term_put(&v->term, 0, v->term.cols - 6, 6, VIEW_ROLE_ERROR, "PAUSED", false);
 }
 
+/* r: the header says the columns hold what is retained since the
+ * baseline, and how much in all, or why that is not known. */
+static void view_draw_retained_total(const view *v, int x, bool base)
+{
+    const char *label = base ? "retained since baseline " : "retained since start ";
+    const char *why = "no compare yet";
+    char sz[32], text[192];
+    if (v->data.table.st && diff_stats_retained_known(v->data.table.st, &why)) {
+        diff_stat t;
+        diff_stats_total(v->data.table.st, &t);
+        diff_format_size(sz, sizeof(sz), t.retained_size, false);
+        snprintf(text, sizeof(text), "%s in %lld blocks", sz, (long long)t.retained_count);
+        view_draw_pair(v, 1, x, label, t.retained_size > 0 ? VIEW_ROLE_GROW : VIEW_ROLE_NORMAL, text);
+        return;
+    }
+    snprintf(text, sizeof(text), "not known: %s", why);
+    view_draw_pair(v, 1, x, label, VIEW_ROLE_ERROR, text);
+}
+
 /* Traced totals of what the table compares (now, or the compared mark of
  * a frozen compare) and their change since its base. */
 static void view_draw_line1(const view *v)
@@ -87,6 +106,10 @@ static void view_draw_line1(const view *v)
     diff_format_size(d, sizeof(d), size - bsize, true);
     snprintf(text, sizeof(text), "%s in %lld blocks", sz, (long long)count);
     int x = view_draw_pair(v, 1, 0, frozen ? "traced then " : "traced ", VIEW_ROLE_NORMAL, text);
+    if (v->retained) {
+        view_draw_retained_total(v, x, base != NULL);
+        return;
+    }
     snprintf(text, sizeof(text), "%s, %+lld blocks", d, (long long)(count - bcount));
     view_role role = size - bsize > 0 ? VIEW_ROLE_GROW : size < bsize ? VIEW_ROLE_SHRINK : VIEW_ROLE_NORMAL;
     view_draw_pair(v, 1, x, base ? "since baseline " : "since start ", role, text);
@@ -167,12 +190,34 @@ typedef struct view_layout {
 } view_layout;
 
 static const char *const view_col_names[COL_N] = {"+Size", "+Count", "Size", "Count", "Rate"};
+static const char *const view_col_names_retained[COL_N] = {"Retained", "RCount", "Size", "Count", "Rate"};
 
-static void view_cells_format(const view_table *t, size_t i, view_cells *c)
+/* What the diff columns show (r): growth since the baseline, or retained
+ * since it ("?" when that is not known: the header says why). */
+static bool view_retained_known(const view *v)
 {
+    return v->data.table.st && diff_stats_retained_known(v->data.table.st, NULL);
+}
+
+static const char *view_col_name(const view *v, int c)
+{
+    return (v->retained ? view_col_names_retained : view_col_names)[c];
+}
+
+static void view_cells_format(const view *v, size_t i, view_cells *c)
+{
+    const view_table *t = &v->data.table;
     const diff_stat *s = view_table_row(t, i);
-    diff_format_size(c->num[COL_SDIFF], sizeof(c->num[0]), s->size_diff, true);
-    snprintf(c->num[COL_CDIFF], sizeof(c->num[0]), "%+lld", (long long)s->count_diff);
+    if (v->retained && !view_retained_known(v)) {
+        snprintf(c->num[COL_SDIFF], sizeof(c->num[0]), "?");
+        snprintf(c->num[COL_CDIFF], sizeof(c->num[0]), "?");
+    } else if (v->retained) {
+        diff_format_size(c->num[COL_SDIFF], sizeof(c->num[0]), s->retained_size, false);
+        snprintf(c->num[COL_CDIFF], sizeof(c->num[0]), "%lld", (long long)s->retained_count);
+    } else {
+        diff_format_size(c->num[COL_SDIFF], sizeof(c->num[0]), s->size_diff, true);
+        snprintf(c->num[COL_CDIFF], sizeof(c->num[0]), "%+lld", (long long)s->count_diff);
+    }
     diff_format_size(c->num[COL_SIZE], sizeof(c->num[0]), s->size, false);
     snprintf(c->num[COL_COUNT], sizeof(c->num[0]), "%lld", (long long)s->count);
     diff_trend tr = view_table_row_trend(t, i);
@@ -187,14 +232,15 @@ static void view_cells_format(const view_table *t, size_t i, view_cells *c)
 /* Column widths fit the rows on screen; the location gets what is left. */
 static view_layout view_layout_table(const view *v, size_t first, size_t nshown)
 {
-    view_layout lay = {.trend = true};
+    /* A frozen compare has no trends: the sparklines are the live table's. */
+    view_layout lay = {.trend = !view_marks_frozen(&v->data.marks)};
     for (int c = 0; c < COL_N; c++) {
-        lay.width[c] = (int)strlen(view_col_names[c]);
+        lay.width[c] = (int)strlen(view_col_name(v, c));
         lay.show[c] = c != COL_RATE || v->dopts.sort == DIFF_SORT_RATE;
     }
     for (size_t i = 0; i < nshown; i++) {
         view_cells cells;
-        view_cells_format(&v->data.table, first + i, &cells);
+        view_cells_format(v, first + i, &cells);
         for (int c = 0; c < COL_N; c++) {
             int w = (int)strlen(cells.num[c]);
             lay.width[c] = w > lay.width[c] ? w : lay.width[c];
@@ -223,7 +269,7 @@ static void view_draw_colhdr(const view *v, const view_layout *lay)
     size_t used = 1;
     for (int c = 0; c < COL_N; c++)
         if (lay->show[c])
-            used += (size_t)snprintf(line + used, sizeof(line) - used, "%*s ", lay->width[c], view_col_names[c]);
+            used += (size_t)snprintf(line + used, sizeof(line) - used, "%*s ", lay->width[c], view_col_name(v, c));
     snprintf(line + used, sizeof(line) - used, "  %-*s%s", lay->trend ? VIEW_TREND_COLS + 1 : 0,
              lay->trend ? "Trend" : "", "Location");
     view_term_put(&v->term, VIEW_HEADER_ROWS, 0, v->term.cols, VIEW_ROLE_COLHDR, line, true);
@@ -253,7 +299,7 @@ static void view_draw_row(const view *v, int y, size_t i, const view_layout *lay
     const diff_stat *s = view_table_row(&v->data.table, i);
     bool sel = i == v->data.table.cur.sel;
     view_cells cells;
-    view_cells_format(&v->data.table, i, &cells);
+    view_cells_format(v, i, &cells);
     diff_trend tr = view_table_row_trend(&v->data.table, i);
     int64_t rate = tr.known ? (int64_t)llround(tr.rate_bps) : 0;
     if (sel)
@@ -264,7 +310,8 @@ static void view_draw_row(const view *v, int y, size_t i, const view_layout *lay
             continue;
         char cell[48];
         snprintf(cell, sizeof(cell), "%*s", lay->width[c], cells.num[c]);
-        int64_t sign[COL_N] = {[COL_SDIFF] = s->size_diff, [COL_CDIFF] = s->count_diff, [COL_RATE] = rate};
+        int64_t sign[COL_N] = {[COL_SDIFF] = v->retained ? s->retained_size : s->size_diff,
+                               [COL_CDIFF] = v->retained ? s->retained_count : s->count_diff, [COL_RATE] = rate};
         view_role role = view_diff_role(sign[c]);
         x += view_term_put(&v->term, y, x, lay->width[c], sel ? VIEW_ROLE_SELECTED : role, cell, false) + 1;
     }

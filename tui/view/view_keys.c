@@ -91,11 +91,22 @@ static view_reaction act_sort(view *v)
 {
     static const diff_sort next[] = {
         [DIFF_SORT_GROWTH] = DIFF_SORT_ABSOLUTE, [DIFF_SORT_ABSOLUTE] = DIFF_SORT_FREED,
-        [DIFF_SORT_FREED] = DIFF_SORT_SIZE, [DIFF_SORT_SIZE] = DIFF_SORT_RATE,
-        [DIFF_SORT_RATE] = DIFF_SORT_GROWTH,
+        [DIFF_SORT_FREED] = DIFF_SORT_SIZE, [DIFF_SORT_SIZE] = DIFF_SORT_RETAINED,
+        [DIFF_SORT_RETAINED] = DIFF_SORT_RATE, [DIFF_SORT_RATE] = DIFF_SORT_GROWTH,
     };
     v->dopts.sort = next[v->dopts.sort];
     return view_react(VIEW_REACT_RECOMPUTE);
+}
+
+/* r: the diff columns show what grew since the baseline, or what is
+ * retained since it (blocks born after it and still alive). */
+static view_reaction act_retained(view *v)
+{
+    v->retained = !v->retained;
+    view_footer_say(&v->footer, false, v->retained ? "columns: retained since the baseline (blocks born after it, "
+                                                     "still alive); r switches back"
+                                                   : "columns: growth since the baseline; r shows what is retained");
+    return view_none;
 }
 
 /* ---- baselines and marks ------------------------------------------------------------ */
@@ -245,7 +256,8 @@ static const view_key view_key_table[] = {
     {'B', "B", ALL, "clear the baseline (compare against nothing)", NULL, act_clear_baseline},
     {'g', "g", T, "grouping: lineno > traceback > cumulative > filename", "group", act_group},
     {'c', "c", T, "cumulative on/off (every frame of a traceback counts)", NULL, act_cumulative},
-    {'s', "s", T, "sort: growth > absolute > freed > size > rate (trend over --window)", "sort", act_sort},
+    {'s', "s", T, "sort: growth > absolute > freed > size > retained > rate (trend over --window)", "sort", act_sort},
+    {'r', "r", T, "columns: growth since the baseline <> retained since it", "retained", act_retained},
     {'\n', "Enter Right", T | M, "open the row's stack / make the mark the baseline (live)", "stack", act_open},
     {'\r', "Enter", T | M, NULL, NULL, act_open},
     {KEY_ENTER, "Enter", T | M, NULL, NULL, act_open},

@@ -126,7 +126,7 @@ void view_model_baseline_now(view *v)
     for (size_t i = 0; i < v->data.marks.n; i++)
         n += v->data.marks.items[i].source == VIEW_MARK_KEY;
     snprintf(label, sizeof(label), "b%u", n);
-    size_t idx = view_marks_add(&v->data.marks, watch_snapshot(v->prog.w, label), VIEW_MARK_KEY);
+    size_t idx = view_marks_add(&v->data.marks, watch_baseline(v->prog.w, label), VIEW_MARK_KEY);
     view_marks_set_baseline(&v->data.marks, (long)idx);
     watch_baseline_chosen(v->prog.w);
     /* The table compares against a state taken just now as well, so it

@@ -72,6 +72,12 @@ diff_loctab *session_locs(session *s);
 /* The live counters now. Exact per trace; while threads allocate, traces
  * are read one after another, not at one instant. */
 diff_snapshot *session_snapshot_live(session *s, const char *label);
+/* The same, taken as a baseline: it also starts a new birth epoch in the
+ * tracer (the frontend's one write besides mark requests), so that blocks
+ * born after it can be told from those before: retained since this
+ * snapshot is exact. Past the tracer's epoch limit its retained figures
+ * are "not known". */
+diff_snapshot *session_snapshot_baseline(session *s, const char *label);
 
 /* Symbolizes traces recorded since the last call, for at most `budget_ms`,
  * so that a later snapshot finds them resolved (a batch run does this

@@ -359,6 +359,11 @@ diff_snapshot *watch_snapshot(watch *w, const char *label)
     return session_snapshot_live(w->s, label);
 }
 
+diff_snapshot *watch_baseline(watch *w, const char *label)
+{
+    return session_snapshot_baseline(w->s, label);
+}
+
 unsigned watch_prefetch(watch *w, unsigned budget_ms)
 {
     return session_prefetch(w->s, budget_ms);
