@@ -87,6 +87,36 @@ void           diff_snapshot_trace(const diff_snapshot *s, size_t i, int64_t *si
                                    int64_t *count, const uint32_t **frames,
                                    uint32_t *nframes);
 void           diff_snapshot_totals(const diff_snapshot *s, int64_t *size, int64_t *count);
+/* ---- births: retained since a baseline (PRODUCT.md §10) ---------------------- */
+
+/* Birth epochs count the baselines a traced run took (the tracer's marks,
+ * the view's `b`). A snapshot knows its run (`run`, 0 = none known), the
+ * epoch it starts as a baseline (blocks born after it have epochs >= it;
+ * DIFF_EPOCH_NONE when it cannot serve: past the tracer's epoch limit, or
+ * not a baseline the tracer can tell), and per trace its live blocks by
+ * birth epoch (epochs >= 1; the rest of the trace was born at epoch 0).
+ * Retained since a baseline B = blocks born at epochs >= B's epoch. */
+#define DIFF_EPOCH_NONE UINT32_MAX
+typedef struct diff_birth {
+    uint32_t epoch;         /* >= 1 */
+    int64_t  size, count;
+} diff_birth;
+/* births_known: every trace's births were added (a tracer that had no
+ * room for them, or a file without them, says false). */
+void     diff_snapshot_set_epoch(diff_snapshot *s, uint64_t run, uint32_t epoch, bool births_known);
+uint64_t diff_snapshot_run(const diff_snapshot *s);
+uint32_t diff_snapshot_epoch(const diff_snapshot *s);
+bool     diff_snapshot_births_known(const diff_snapshot *s);
+/* The births of the trace added last (copied). 0, -EINVAL (no trace yet,
+ * epoch 0, a negative figure), or -ENOMEM. */
+int      diff_snapshot_add_births(diff_snapshot *s, const diff_birth *b, uint32_t n);
+/* Trace i's births; returns how many. */
+uint32_t diff_snapshot_births(const diff_snapshot *s, size_t i, const diff_birth **b);
+/* Whether new_'s retained figures since `base` (NULL = the empty start)
+ * are known exactly; when not, why (one phrase, for "retained not
+ * known: ..."). */
+bool     diff_retained_known(const diff_snapshot *new_, const diff_snapshot *base, const char **why);
+
 /* Module table carried for self-contained files (informational). */
 int            diff_snapshot_add_module(diff_snapshot *s, const char *path,
                                         const char *build_id_hex, uint64_t bias);
@@ -98,7 +128,7 @@ void           diff_snapshot_module(const diff_snapshot *s, size_t i, const char
 
 typedef enum diff_group { DIFF_GROUP_LINENO, DIFF_GROUP_FILENAME, DIFF_GROUP_TRACEBACK } diff_group;
 typedef enum diff_sort  { DIFF_SORT_GROWTH, DIFF_SORT_ABSOLUTE, DIFF_SORT_FREED, DIFF_SORT_SIZE,
-                          DIFF_SORT_RATE } diff_sort;
+                          DIFF_SORT_RATE, DIFF_SORT_RETAINED } diff_sort;
 
 /* A group's trend over the window (trend.c, PRODUCT.md §10). */
 typedef struct diff_trend {
@@ -136,6 +166,9 @@ typedef struct diff_options {
  * For filename groups the frame's line is shown as 0. */
 typedef struct diff_stat {
     int64_t         size, size_diff, count, count_diff;
+    /* Retained since the baseline: the group's live blocks born after it
+     * (diff_stats_retained_known says whether these are known). */
+    int64_t         retained_size, retained_count;
     const uint32_t *frames;
     uint32_t        nframes;
     /* The group's key, never 0: equal for the same group in every compare
@@ -148,6 +181,8 @@ typedef struct diff_stat {
 typedef struct diff_stats diff_stats;
 
 /* new_ compared against old (NULL = empty snapshot), sorted by opts->sort.
+ * Retained figures are since old (diff_retained_known); when they are not
+ * known they read 0 and DIFF_SORT_RETAINED sorts by growth.
  * Returns NULL and fills err (one line) when refused: cumulative with
  * traceback, traceback grouping of snapshots with different frame limits,
  * snapshots sampled at different intervals (or one sampled, one exact). */
@@ -173,6 +208,8 @@ size_t           diff_stats_count(const diff_stats *st);
 const diff_stat *diff_stats_get(const diff_stats *st, size_t i);
 /* Totals over the filtered traces (not over groups: cumulative rows overlap). */
 void             diff_stats_total(const diff_stats *st, diff_stat *total);
+/* The retained figures are exact; false: not known (why: one phrase). */
+bool             diff_stats_retained_known(const diff_stats *st, const char **why);
 const diff_loctab *diff_stats_locs(const diff_stats *st);
 void             diff_stats_free(diff_stats *st);
 

@@ -127,6 +127,9 @@ int diff_utf8_control(const unsigned char *s, int n);
 typedef int (*diff_file_fill)(FILE *f, void *ctx, char *err, size_t errlen);
 int diff_write_file(const char *path, diff_file_fill fill, void *ctx, char *err, size_t errlen);
 
+/* Trace i's live blocks born at epochs >= since (0: all of it). */
+void diff_snapshot_retained(const diff_snapshot *s, size_t i, uint32_t since, int64_t *size, int64_t *count);
+
 /* Set once the JSON reader knows it (the key may follow the traces). */
 void diff_snapshot_set_frames_limit(diff_snapshot *s, uint32_t limit);
 

@@ -66,6 +66,7 @@ static const char *const sort_names[] = {
     [DIFF_SORT_FREED] = "freed",
     [DIFF_SORT_SIZE] = "size",
     [DIFF_SORT_RATE] = "rate",
+    [DIFF_SORT_RETAINED] = "retained",
 };
 
 #define DIFF_NAMES(a) (sizeof(a) / sizeof *(a))
@@ -213,11 +214,17 @@ static void put_header(FILE *out, const diff_stats *st, const diff_options *o,
     } else {
         fputs(" vs empty baseline", out);
     }
-    fprintf(out, " (pid %d, %.2f s%s): total %s (%s) in %" PRId64 " blocks (%+" PRId64 "), group %s%s, sort %s\n",
+    fprintf(out, " (pid %d, %.2f s%s): total %s (%s) in %" PRId64 " blocks (%+" PRId64 "), ",
             info->pid, isfinite(info->elapsed_s) ? info->elapsed_s : 0.0, info->attached ? " since attach" : "",
             diff_format_size(a, sizeof a, t.size, false),
-            diff_format_size(b, sizeof b, t.size_diff, true), t.count, t.count_diff,
-            diff_group_name(o->group), o->cumulative ? " cumulative" : "",
+            diff_format_size(b, sizeof b, t.size_diff, true), t.count, t.count_diff);
+    const char *why;
+    if (diff_stats_retained_known(st, &why))
+        fprintf(out, "retained %s in %" PRId64 " blocks, ", diff_format_size(a, sizeof a, t.retained_size, false),
+                t.retained_count);
+    else
+        fprintf(out, "retained not known (%s), ", why);
+    fprintf(out, "group %s%s, sort %s\n", diff_group_name(o->group), o->cumulative ? " cumulative" : "",
             diff_sort_name(o->sort));
     if (info->sample_bytes) {
         char note[64];
@@ -233,6 +240,9 @@ static void put_row(FILE *out, const diff_stats *st, const diff_stat *s,
     fprintf(out, "%s  blocks %+" PRId64 "  total %s in %" PRId64 " blocks  ",
             diff_format_size(a, sizeof a, s->size_diff, true), s->count_diff,
             diff_format_size(b, sizeof b, s->size, false), s->count);
+    if (diff_stats_retained_known(st, NULL))
+        fprintf(out, "retained %s in %" PRId64 " blocks  ", diff_format_size(a, sizeof a, s->retained_size, false),
+                s->retained_count);
     put_location(out, diff_loctab_get(lt, s->frames[0]), o->group == DIFF_GROUP_FILENAME, base);
     /* PRODUCT §5: more bytes in as many blocks = blocks got bigger. */
     if (s->size_diff > 0 && s->count_diff == 0)
@@ -314,18 +324,25 @@ void diff_json_frame(FILE *out, const diff_frame *f, bool file_only)
     fputc('}', out);
 }
 
-static void json_counts(FILE *out, const diff_stat *s)
+/* The figures of a statistic or the total; retained is null when not
+ * known (the report says why: "retained_not_known"). */
+static void json_counts(FILE *out, const diff_stats *st, const diff_stat *s)
 {
     fprintf(out, "\"size\":%" PRId64 ",\"size_diff\":%" PRId64 ",\"count\":%" PRId64
                  ",\"count_diff\":%" PRId64,
             s->size, s->size_diff, s->count, s->count_diff);
+    if (diff_stats_retained_known(st, NULL))
+        fprintf(out, ",\"retained\":{\"size\":%" PRId64 ",\"count\":%" PRId64 "}", s->retained_size,
+                s->retained_count);
+    else
+        fputs(",\"retained\":null", out);
 }
 
 static void json_stat(FILE *out, const diff_stats *st, const diff_stat *s, bool file_only)
 {
     const diff_loctab *lt = diff_stats_locs(st);
     fputc('{', out);
-    json_counts(out, s);
+    json_counts(out, st, s);
     if (s->trend.known)
         fprintf(out, ",\"trend\":{\"rate_bps\":%.1f,\"suspect\":%s}",
                 isfinite(s->trend.rate_bps) ? s->trend.rate_bps : 0.0, s->trend.suspect ? "true" : "false");
@@ -379,8 +396,13 @@ void diff_report_json(FILE *out, const diff_stats *st, const diff_options *opts,
     diff_stat t;
     diff_stats_total(st, &t);
     json_header(out, o, info);
+    const char *why;
+    if (!diff_stats_retained_known(st, &why)) {
+        fputs(",\"retained_not_known\":", out);
+        diff_json_string(out, why);
+    }
     fputs(",\"total\":{", out);
-    json_counts(out, &t);
+    json_counts(out, st, &t);
     fputs("},\"stats\":[", out);
     size_t n = rows_shown(st, info);
     for (size_t i = 0; i < n; i++) {

@@ -41,6 +41,7 @@ typedef struct gkey {
 
 typedef struct group_rec {
     int64_t         size[2], count[2];   /* [0] new, [1] old */
+    int64_t         ret_size, ret_count; /* new's blocks born after old */
     const uint32_t *rep;                 /* representative frames (borrowed until copied) */
     size_t          seq_off;             /* key ids in `seqs` (traceback) */
     uint32_t        seq_n;
@@ -53,6 +54,7 @@ struct diff_stats {
     diff_stat          total;
     const diff_loctab *locs;
     diff_arena         arena;    /* the stats' frames */
+    const char        *ret_why;  /* NULL: retained figures known */
 };
 
 typedef struct grouper {
@@ -76,6 +78,10 @@ typedef struct grouper {
     diff_vec           scratch;      /* uint32_t: the current trace's key ids */
     diff_arena         strs;         /* synthesized sort strings */
     int64_t            tsize[2], tcount[2];
+    int64_t            tret_size, tret_count;
+    bool               ret_known;    /* retained since the old side is known */
+    uint32_t           ret_since;    /* ... as the new side's births at epochs >= this */
+    const char        *ret_why;
     const diff_trend_hist *trend;    /* diff_options.trend, or NULL */
     double             now_s;        /* the new snapshot's elapsed time */
 } grouper;
@@ -310,22 +316,28 @@ static group_rec *traceback_group(grouper *g, const uint32_t *frames, uint32_t n
     return r;
 }
 
-static void group_add(group_rec *r, int side, int64_t size, int64_t count)
+/* One trace's figures on one side; retained ones on the new side only. */
+typedef struct trace_fig {
+    int64_t size, count, ret_size, ret_count;
+} trace_fig;
+
+static void group_add(group_rec *r, int side, const trace_fig *f)
 {
     /* No overflow: a group's sum never exceeds its snapshot's total, which
-     * diff_snapshot_add keeps within int64. */
-    r->size[side] += size;
-    r->count[side] += count;
+     * diff_snapshot_add keeps within int64 (retained is part of it). */
+    r->size[side] += f->size;
+    r->count[side] += f->count;
+    r->ret_size += f->ret_size;
+    r->ret_count += f->ret_count;
 }
 
-static int group_trace(grouper *g, int side, int64_t size, int64_t count,
-                       const uint32_t *frames, uint32_t n)
+static int group_trace(grouper *g, int side, const trace_fig *f, const uint32_t *frames, uint32_t n)
 {
     if (g->group == DIFF_GROUP_TRACEBACK) {
         group_rec *r = traceback_group(g, frames, n);
         if (!r)
             return -ENOMEM;
-        group_add(r, side, size, count);
+        group_add(r, side, f);
         return 0;
     }
     /* Cumulative: every frame, but each location once per trace (leaktop's
@@ -344,7 +356,7 @@ static int group_trace(grouper *g, int side, int64_t size, int64_t count,
         group_rec *r = key_group(g, key, &frames[i]);
         if (!r)
             return -ENOMEM;
-        group_add(r, side, size, count);
+        group_add(r, side, f);
     }
     return 0;
 }
@@ -353,19 +365,24 @@ static int group_snapshot(grouper *g, const diff_snapshot *s, int side)
 {
     size_t nt = diff_snapshot_ntraces(s);
     for (size_t i = 0; i < nt; i++) {
-        int64_t size, count;
+        trace_fig f = {0};
         const uint32_t *frames;
         uint32_t n;
-        diff_snapshot_trace(s, i, &size, &count, &frames, &n);
+        diff_snapshot_trace(s, i, &f.size, &f.count, &frames, &n);
         if (n == 0) {
             frames = &g->unknown_id;
             n = 1;
         }
         if (g->nfilters && !trace_passes(g, frames, n))
             continue;
-        g->tsize[side] += size;
-        g->tcount[side] += count;
-        if (group_trace(g, side, size, count, frames, n) < 0)
+        g->tsize[side] += f.size;
+        g->tcount[side] += f.count;
+        if (side == 0 && g->ret_known) {
+            diff_snapshot_retained(s, i, g->ret_since, &f.ret_size, &f.ret_count);
+            g->tret_size += f.ret_size;
+            g->tret_count += f.ret_count;
+        }
+        if (group_trace(g, side, &f, frames, n) < 0)
             return -ENOMEM;
     }
     return 0;
@@ -409,6 +426,8 @@ static int grouper_init(grouper *g, diff_loctab *lt, const diff_options *o,
     g->nfilters = o->filters ? o->nfilters : 0;
     g->trend = o->trend;
     g->now_s = diff_snapshot_elapsed(a);
+    g->ret_known = diff_retained_known(a, b, &g->ret_why);
+    g->ret_since = b ? diff_snapshot_epoch(b) : 0;
     diff_vec_init(&g->keys, sizeof(gkey));
     diff_idset_init(&g->keyset);
     diff_vec_init(&g->key_group, sizeof(uint32_t));
@@ -485,6 +504,12 @@ static void fields_rate(const diff_stat *s, int64_t k[4])
     k[1] = s->size, k[2] = abs64(s->count_diff), k[3] = s->count;
 }
 
+/* retained: the retained size, then §5's tie-breaks (as growth's). */
+static void fields_retained(const diff_stat *s, int64_t k[4])
+{
+    k[0] = s->retained_size, k[1] = s->size, k[2] = abs64(s->count_diff), k[3] = s->count;
+}
+
 /* Indexed by diff_sort. Every mode then breaks ties by the traceback, and
  * the whole key is compared descending (Python's sort(reverse=True)). */
 static const sort_fields sort_table[] = {
@@ -493,6 +518,7 @@ static const sort_fields sort_table[] = {
     [DIFF_SORT_FREED] = fields_freed,
     [DIFF_SORT_SIZE] = fields_size,
     [DIFF_SORT_RATE] = fields_rate,
+    [DIFF_SORT_RETAINED] = fields_retained,
 };
 
 /* A compact sort record: the four fields, the traceback's key ranks
@@ -556,6 +582,7 @@ static diff_stat group_stat(const group_rec *r, bool zero_diffs)
     diff_stat s = {
         .size = r->size[0], .size_diff = r->size[0] - r->size[1],
         .count = r->count[0], .count_diff = r->count[0] - r->count[1],
+        .retained_size = r->ret_size, .retained_count = r->ret_count,
     };
     if (zero_diffs)
         s.size_diff = s.count_diff = 0;
@@ -599,10 +626,12 @@ static int make_records(grouper *g, diff_sort sort, bool zero_diffs, sort_rec *r
     uint32_t *ranks = *ranks_out = tb ? malloc((g->seqs.len ? g->seqs.len : 1) * sizeof *ranks) : NULL;
     if (tb && !ranks)
         return -ENOMEM;
+    /* Without known retained figures, the retained sort is the growth sort. */
+    sort_fields fields = sort_table[sort == DIFF_SORT_RETAINED && !g->ret_known ? DIFF_SORT_GROWTH : sort];
     for (size_t i = 0; i < g->groups.len; i++) {
         const group_rec *r = &groups[i];
         diff_stat s = keyed_stat(g, r, zero_diffs);
-        sort_table[sort](&s, recs[i].k);
+        fields(&s, recs[i].k);
         recs[i].idx = (uint32_t)i;
         if (!tb) {
             recs[i].ranks = &keys[r->key].rank_be;
@@ -667,7 +696,9 @@ static diff_stats *build_stats(grouper *g, diff_sort sort, bool zero_diffs)
     st->total = (diff_stat){
         .size = g->tsize[0], .size_diff = g->tsize[0] - g->tsize[1],
         .count = g->tcount[0], .count_diff = g->tcount[0] - g->tcount[1],
+        .retained_size = g->tret_size, .retained_count = g->tret_count,
     };
+    st->ret_why = g->ret_known ? NULL : g->ret_why;
     if (zero_diffs)
         st->total.size_diff = st->total.count_diff = 0;
     return st;
@@ -679,7 +710,7 @@ static const diff_options default_options = {
 
 static bool options_valid(const diff_options *o, char *err, size_t errlen)
 {
-    if ((unsigned)o->group > DIFF_GROUP_TRACEBACK || (unsigned)o->sort > DIFF_SORT_RATE) {
+    if ((unsigned)o->group > DIFF_GROUP_TRACEBACK || (unsigned)o->sort > DIFF_SORT_RETAINED) {
         diff_errf(err, errlen, "invalid grouping or sort mode");
         return false;
     }
@@ -779,6 +810,13 @@ const diff_stat *diff_stats_get(const diff_stats *st, size_t i)
 void diff_stats_total(const diff_stats *st, diff_stat *total)
 {
     *total = st->total;
+}
+
+bool diff_stats_retained_known(const diff_stats *st, const char **why)
+{
+    if (why)
+        *why = st->ret_why;
+    return st->ret_why == NULL;
 }
 
 const diff_loctab *diff_stats_locs(const diff_stats *st)

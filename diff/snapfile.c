@@ -14,13 +14,16 @@
 #include <unistd.h>
 
 enum {
-    SNAP_VERSION = 3,       /* 2 added sample_bytes, 3 the frames' system names; older files still read */
-    SNAP_HEADER = 56,
+    SNAP_VERSION = 4,       /* 2 added sample_bytes, 3 the frames' system names, 4 births
+                               (retained since a baseline); older files still read */
+    SNAP_HEADER = 72,       /* 56 before version 4 */
     SNAP_STRING_MIN = 4,    /* u32 length */
     SNAP_MODULE = 16,
     SNAP_FRAME = 40,        /* 36 before version 3 (no system name) */
     SNAP_FRAME_V2 = 36,
-    SNAP_TRACE_MIN = 20,    /* i64 size, i64 count, u32 nframes */
+    SNAP_TRACE_MIN = 20,    /* i64 size, i64 count, u32 nframes (then, version 4, u32 nbirths) */
+    SNAP_BIRTH = 20,        /* u32 epoch, i64 size, i64 count */
+    SNAP_BIRTHS_KNOWN = 1,  /* header flags bit 0 */
     SNAP_TRAILER = 8,       /* "LTSE", u32 crc32 */
 };
 #define SNAP_MAGIC "LTSNAP"
@@ -130,6 +133,9 @@ static void wr_header(writer *w, const diff_snapshot *s, uint32_t label)
     wr_le(w, w->locs.len, 4);
     wr_le(w, diff_snapshot_ntraces(s), 8);
     wr_le(w, diff_snapshot_sample_bytes(s), 8);
+    wr_le(w, diff_snapshot_run(s), 8);
+    wr_le(w, diff_snapshot_epoch(s), 4);
+    wr_le(w, diff_snapshot_births_known(s) ? SNAP_BIRTHS_KNOWN : 0, 4);
 }
 
 /* Interns every string first so the header can give the table's size. */
@@ -191,6 +197,14 @@ static void wr_traces(writer *w, const diff_snapshot *s)
         wr_le(w, n, 4);
         for (uint32_t k = 0; k < n; k++)
             wr_le(w, w->loc_index[frames[k]], 4);
+        const diff_birth *b;
+        uint32_t nb = diff_snapshot_births(s, i, &b);
+        wr_le(w, nb, 4);
+        for (uint32_t k = 0; k < nb; k++) {
+            wr_le(w, b[k].epoch, 4);
+            wr_le(w, (uint64_t)b[k].size, 8);
+            wr_le(w, (uint64_t)b[k].count, 8);
+        }
     }
 }
 
@@ -274,6 +288,8 @@ typedef struct snap_header {
     uint64_t ntraces;
     uint64_t sample_bytes;  /* version 2; 0 = exact */
     uint32_t frame_size;    /* SNAP_FRAME, or SNAP_FRAME_V2 before version 3 */
+    uint64_t run;           /* version 4: births (else none, and not known) */
+    uint32_t epoch, flags;
 } snap_header;
 
 typedef struct span {
@@ -349,6 +365,14 @@ static bool rd_header(reader *r, snap_header *h)
     if (h->version >= 2)
         h->sample_bytes = rd_le(r, 8);
     h->frame_size = h->version >= 3 ? SNAP_FRAME : SNAP_FRAME_V2;
+    h->epoch = DIFF_EPOCH_NONE;
+    if (h->version >= 4) {
+        h->run = rd_le(r, 8);
+        h->epoch = (uint32_t)rd_le(r, 4);
+        h->flags = (uint32_t)rd_le(r, 4);
+        if (!r->failed && (h->flags & ~(uint32_t)SNAP_BIRTHS_KNOWN))
+            return rd_fail(r, "unknown header flags 0x%" PRIx32, h->flags);
+    }
     return !r->failed;
 }
 
@@ -410,6 +434,25 @@ static bool rd_frames(reader *r, const snap_header *h)
     return !r->failed;
 }
 
+/* A trace's births: epochs from 1, figures >= 0 that add up to no more
+ * than the trace itself (they are parts of it). */
+static bool rd_births(reader *r, uint64_t i, int64_t size, int64_t count)
+{
+    uint32_t nb = (uint32_t)rd_le(r, 4);
+    if (!rd_count_fits(r, nb, SNAP_BIRTH))
+        return false;
+    int64_t bsize = 0, bcount = 0;
+    for (uint32_t k = 0; k < nb; k++) {
+        uint32_t epoch = (uint32_t)rd_le(r, 4);
+        int64_t s = (int64_t)rd_le(r, 8), c = (int64_t)rd_le(r, 8);
+        if (r->failed)
+            return false;
+        if (epoch == 0 || s < 0 || c < 0 || (bsize += s) > size || (bcount += c) > count)
+            return rd_fail(r, "trace %" PRIu64 " births are not parts of it (epoch %" PRIu32 ")", i, epoch);
+    }
+    return true;
+}
+
 static bool rd_traces(reader *r, const snap_header *h)
 {
     r->section = "trace table";
@@ -433,6 +476,8 @@ static bool rd_traces(reader *r, const snap_header *h)
                 return rd_fail(r, "trace %" PRIu64 " frame index %" PRIu32 " out of range (%" PRIu32 " frames)",
                                i, fi, h->nframes);
         }
+        if (h->version >= 4 && !rd_births(r, i, size, count))
+            return false;
     }
     return !r->failed;
 }
@@ -507,10 +552,29 @@ static size_t bd_frames(builder *b, diff_loctab *lt, size_t pos, uint32_t n, uin
     return pos;
 }
 
-static int bd_traces(builder *b, diff_snapshot *s, size_t pos, uint64_t n)
+/* A trace's births (version 4), known good. */
+static size_t bd_births(builder *b, diff_snapshot *s, size_t pos, diff_vec *tmp, int *rc)
 {
-    diff_vec ids;
+    uint32_t nb = (uint32_t)get_le(b->p + pos, 4);
+    pos += 4;
+    tmp->len = 0;
+    diff_birth *d = nb ? diff_vec_push(tmp, nb) : NULL;
+    if (nb && !d) {
+        *rc = -ENOMEM;
+        return pos;
+    }
+    for (uint32_t k = 0; k < nb; k++, pos += SNAP_BIRTH)
+        d[k] = (diff_birth){.epoch = (uint32_t)get_le(b->p + pos, 4), .size = (int64_t)get_le(b->p + pos + 4, 8),
+                            .count = (int64_t)get_le(b->p + pos + 12, 8)};
+    *rc = diff_snapshot_add_births(s, d, nb);
+    return pos;
+}
+
+static int bd_traces(builder *b, diff_snapshot *s, size_t pos, uint64_t n, uint32_t version)
+{
+    diff_vec ids, births;
     diff_vec_init(&ids, sizeof(uint32_t));
+    diff_vec_init(&births, sizeof(diff_birth));
     int rc = 0;
     for (uint64_t i = 0; i < n && !rc; i++) {
         int64_t size = (int64_t)get_le(b->p + pos, 8), count = (int64_t)get_le(b->p + pos + 8, 8);
@@ -525,8 +589,11 @@ static int bd_traces(builder *b, diff_snapshot *s, size_t pos, uint64_t n)
         for (uint32_t k = 0; k < nf; k++, pos += 4)
             dst[k] = b->locids[get_le(b->p + pos, 4)];
         rc = diff_snapshot_add(s, size, count, dst, nf);
+        if (!rc && version >= 4)
+            pos = bd_births(b, s, pos, &births, &rc);
     }
     diff_vec_release(&ids);
+    diff_vec_release(&births);
     return rc;
 }
 
@@ -544,8 +611,9 @@ static diff_snapshot *build(const uint8_t *p, const snap_header *h, const span *
     if (!rc)
         pos = bd_frames(&b, lt, pos, h->nframes, h->frame_size, &rc);
     if (!rc)
-        rc = bd_traces(&b, s, pos, h->ntraces);
+        rc = bd_traces(&b, s, pos, h->ntraces, h->version);
     if (!rc) {
+        diff_snapshot_set_epoch(s, h->run, h->epoch, (h->flags & SNAP_BIRTHS_KNOWN) != 0);
         diff_snapshot_set_meta(s, h->pid, h->elapsed);
         diff_snapshot_set_sample_bytes(s, h->sample_bytes);
         diff_snapshot_set_label(s, bd_str(&b, h->label));

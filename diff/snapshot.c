@@ -11,6 +11,8 @@ typedef struct snap_trace {
     int64_t  size, count;
     size_t   off;       /* into frames */
     uint32_t n;
+    uint32_t nbirths;
+    size_t   boff;      /* into births */
 } snap_trace;
 
 typedef struct snap_module {
@@ -28,6 +30,10 @@ struct diff_snapshot {
     diff_vec     traces;        /* snap_trace */
     diff_vec     frames;        /* uint32_t */
     diff_vec     modules;       /* snap_module */
+    diff_vec     births;        /* diff_birth */
+    uint64_t     run;
+    uint32_t     epoch;         /* DIFF_EPOCH_NONE: not a baseline */
+    bool         births_known;
     diff_arena   arena;         /* module strings */
     int64_t      total_size, total_count;
 };
@@ -44,6 +50,8 @@ diff_snapshot *diff_snapshot_new(diff_loctab *locs, uint32_t frames_limit)
     diff_vec_init(&s->traces, sizeof(snap_trace));
     diff_vec_init(&s->frames, sizeof(uint32_t));
     diff_vec_init(&s->modules, sizeof(snap_module));
+    diff_vec_init(&s->births, sizeof(diff_birth));
+    s->epoch = DIFF_EPOCH_NONE;
     diff_arena_init(&s->arena);
     return s;
 }
@@ -55,6 +63,7 @@ void diff_snapshot_free(diff_snapshot *s)
     diff_vec_release(&s->traces);
     diff_vec_release(&s->frames);
     diff_vec_release(&s->modules);
+    diff_vec_release(&s->births);
     diff_arena_release(&s->arena);
     free(s->label);
     free(s);
@@ -173,6 +182,83 @@ void diff_snapshot_totals(const diff_snapshot *s, int64_t *size, int64_t *count)
         *size = s->total_size;
     if (count)
         *count = s->total_count;
+}
+
+void diff_snapshot_set_epoch(diff_snapshot *s, uint64_t run, uint32_t epoch, bool births_known)
+{
+    s->run = run;
+    s->epoch = epoch;
+    s->births_known = births_known;
+}
+
+uint64_t diff_snapshot_run(const diff_snapshot *s) { return s->run; }
+uint32_t diff_snapshot_epoch(const diff_snapshot *s) { return s->epoch; }
+bool diff_snapshot_births_known(const diff_snapshot *s) { return s->births_known; }
+
+int diff_snapshot_add_births(diff_snapshot *s, const diff_birth *b, uint32_t n)
+{
+    if (s->traces.len == 0 || (n && !b))
+        return -EINVAL;
+    for (uint32_t i = 0; i < n; i++)
+        if (b[i].epoch == 0 || b[i].size < 0 || b[i].count < 0)
+            return -EINVAL;
+    snap_trace *t = &((snap_trace *)s->traces.data)[s->traces.len - 1];
+    if (t->nbirths && t->boff + t->nbirths != s->births.len)
+        return -EINVAL;  /* added twice, with other traces' births between */
+    diff_birth *dst = n ? diff_vec_push(&s->births, n) : NULL;
+    if (n && !dst)
+        return -ENOMEM;
+    if (!t->nbirths)
+        t->boff = s->births.len - n;
+    if (n)
+        memcpy(dst, b, n * sizeof *b);
+    t->nbirths += n;
+    return 0;
+}
+
+uint32_t diff_snapshot_births(const diff_snapshot *s, size_t i, const diff_birth **b)
+{
+    const snap_trace *t = &((const snap_trace *)s->traces.data)[i];
+    *b = (const diff_birth *)s->births.data + t->boff;
+    return t->nbirths;
+}
+
+void diff_snapshot_retained(const diff_snapshot *s, size_t i, uint32_t since, int64_t *size, int64_t *count)
+{
+    const snap_trace *t = &((const snap_trace *)s->traces.data)[i];
+    if (since == 0) {
+        *size = t->size;
+        *count = t->count;
+        return;
+    }
+    const diff_birth *b = (const diff_birth *)s->births.data + t->boff;
+    int64_t rs = 0, rc = 0;
+    for (uint32_t k = 0; k < t->nbirths; k++) {
+        if (b[k].epoch >= since) {
+            rs += b[k].size;
+            rc += b[k].count;
+        }
+    }
+    /* Births are parts of the trace: never more than it (a sampled
+     * estimate's rounding, or a live read torn between two parts). */
+    *size = rs < t->size ? rs : t->size;
+    *count = rc < t->count ? rc : t->count;
+}
+
+bool diff_retained_known(const diff_snapshot *new_, const diff_snapshot *base, const char **why)
+{
+    const char *w = NULL;
+    if (!base)
+        w = NULL;  /* since the empty start: everything live */
+    else if (!new_->run || new_->run != base->run)
+        w = "the snapshots are not of one traced run";
+    else if (base->epoch == DIFF_EPOCH_NONE)
+        w = "the baseline was taken past the tracer's limit of 65535 baselines, or is not one it can tell";
+    else if (!new_->births_known)
+        w = "the tracer had no room to record blocks' births at this snapshot";
+    if (why)
+        *why = w;
+    return w == NULL;
 }
 
 static const char *arena_cstr(diff_arena *a, const char *s, bool *oom)

@@ -1,4 +1,4 @@
-/* blocks.c: the live-block table, address -> (trace id, size).
+/* blocks.c: the live-block table, address -> (trace id, size, birth epoch).
  * 256 shards chosen by address hash, each an open-addressing table with
  * linear probing and backward-shift deletion (no tombstones) behind its own
  * spinlock: threads contend only when they touch the same shard at once.
@@ -15,10 +15,14 @@
 #define LT_SIZE_BITS    40        /* blocks up to 1 TiB - 1 inline */
 #define LT_SIZE_BIG     ((1ULL << LT_SIZE_BITS) - 1)
 #define LT_BIG_MAX      64u       /* live blocks of 1 TiB or more (never, in practice) */
+#define LT_ADDR_BITS    48        /* x86-64 user addresses are below 2^47 */
+#define LT_ADDR_MASK    ((1ULL << LT_ADDR_BITS) - 1)
 
-/* 16 bytes per live block: the address and (trace id << 40 | size). */
+/* 16 bytes per live block: (birth epoch << 48 | address) and
+ * (trace id << 40 | size). The epoch takes the address word's top 16 bits,
+ * which no user address uses, so it costs no memory. */
 typedef struct lt_entry {
-    uint64_t addr;   /* 0 = empty */
+    uint64_t addr;   /* 0 = empty; compare and hash addr & LT_ADDR_MASK */
     uint64_t meta;
 } lt_entry;
 
@@ -94,7 +98,7 @@ static inline lt_shard *lt_shard_of(uint64_t h)
 
 static void lt_put(lt_entry *slots, uint32_t mask, uint64_t addr, uint64_t meta)
 {
-    uint32_t i = (uint32_t)lt_addr_hash(addr) & mask;
+    uint32_t i = (uint32_t)lt_addr_hash(addr & LT_ADDR_MASK) & mask;
     while (slots[i].addr)
         i = (i + 1) & mask;
     slots[i].addr = addr;
@@ -156,8 +160,10 @@ static void lt_filter_add(uintptr_t addr, int delta)
         ;
 }
 
-bool lt_blocks_insert(uintptr_t addr, uint32_t trace, uint64_t size)
+bool lt_blocks_insert(uintptr_t addr, uint32_t trace, uint64_t size, uint32_t epoch)
 {
+    if (LT_UNLIKELY((uint64_t)addr > LT_ADDR_MASK))
+        return false;
     uint64_t stored = size;
     if (LT_UNLIKELY(size >= LT_SIZE_BIG)) {
         lt_big_put(addr, size);
@@ -171,7 +177,7 @@ bool lt_blocks_insert(uintptr_t addr, uint32_t trace, uint64_t size)
         lt_grow(s);
     bool room = s->used < s->mask;
     if (LT_LIKELY(room)) {
-        lt_put(s->slots, s->mask, addr, meta);
+        lt_put(s->slots, s->mask, (uint64_t)epoch << LT_ADDR_BITS | addr, meta);
         s->used++;
     }
     lt_spin_unlock(&s->lock);
@@ -192,7 +198,7 @@ static void lt_delete_at(lt_shard *s, uint32_t hole)
         i = (i + 1) & mask;
         if (!s->slots[i].addr)
             break;
-        uint32_t home = (uint32_t)lt_addr_hash(s->slots[i].addr) & mask;
+        uint32_t home = (uint32_t)lt_addr_hash(s->slots[i].addr & LT_ADDR_MASK) & mask;
         /* Move i into the hole unless its home lies cyclically in (hole, i]. */
         bool stays = hole <= i ? (hole < home && home <= i) : (hole < home || home <= i);
         if (!stays) {
@@ -204,17 +210,18 @@ static void lt_delete_at(lt_shard *s, uint32_t hole)
     s->used--;
 }
 
-bool lt_blocks_remove(uintptr_t addr, uint32_t *trace, uint64_t *size)
+bool lt_blocks_remove(uintptr_t addr, uint32_t *trace, uint64_t *size, uint32_t *epoch)
 {
     uint64_t h = lt_addr_hash(addr);
     lt_shard *s = lt_shard_of(h);
     bool found = false;
-    uint64_t meta = 0;
+    uint64_t meta = 0, tagged = 0;
     lt_spin_lock(&s->lock);
     for (uint32_t i = (uint32_t)h & s->mask;; i = (i + 1) & s->mask) {
         if (!s->slots[i].addr)
             break;
-        if (s->slots[i].addr == addr) {
+        if ((s->slots[i].addr & LT_ADDR_MASK) == addr) {
+            tagged = s->slots[i].addr;
             meta = s->slots[i].meta;
             lt_delete_at(s, i);
             found = true;
@@ -228,6 +235,7 @@ bool lt_blocks_remove(uintptr_t addr, uint32_t *trace, uint64_t *size)
         lt_filter_add(addr, -1);
     *trace = (uint32_t)(meta >> LT_SIZE_BITS);
     *size = meta & LT_SIZE_BIG;
+    *epoch = (uint32_t)(tagged >> LT_ADDR_BITS);
     if (LT_UNLIKELY(*size == LT_SIZE_BIG))
         *size = lt_big_take(addr);
     return true;

@@ -175,7 +175,7 @@ static const option_row option_table[] = {
     {"--interval", OPT_INTERVAL, "MS", "snapshot period: live refresh, or batch reports every MS", set_interval},
     {"--group", OPT_GROUP, "KEY", "lineno | filename | traceback (default lineno)", set_group},
     {"--cumulative", OPT_CUMULATIVE, NULL, "count every frame of each traceback, not only the top one", set_cumulative},
-    {"--sort", OPT_SORT, "ORDER", "growth | absolute | freed | size | rate (default growth)", set_sort},
+    {"--sort", OPT_SORT, "ORDER", "growth | absolute | freed | size | rate | retained (default growth)", set_sort},
     {"--top", OPT_TOP, "N", "show N rows (0 = all; default 10 in text, all in JSON)", set_top},
     {"--include", OPT_INCLUDE, "GLOB[:LINE]", "keep only traces whose top frame's file matches", set_include},
     {"--exclude", OPT_EXCLUDE, "GLOB[:LINE]", "drop traces whose top frame's file matches", set_exclude},

@@ -60,8 +60,15 @@ static fixture make_fixture(void)
     uint32_t a[2] = { diff_loctab_intern(fx.lt, &fill), diff_loctab_intern(fx.lt, &mainf) };
     uint32_t b[2] = { diff_loctab_intern(fx.lt, &grow), a[1] };
     diff_snapshot_add(fx.new_, 20000 * 256, 20000, a, 2);
+    /* 15000 of the 20000 blocks were born after the baseline (epoch 1),
+     * 10000 of them after a later one (epoch 3). */
+    diff_birth births[2] = {{.epoch = 1, .size = 5000 * 256, .count = 5000},
+                            {.epoch = 3, .size = 10000 * 256, .count = 10000}};
+    diff_snapshot_add_births(fx.new_, births, 2);
     diff_snapshot_add(fx.old, 100, 1, b, 2);
     diff_snapshot_add(fx.new_, 150, 1, b, 2);
+    diff_snapshot_set_epoch(fx.old, 42, 1, true);
+    diff_snapshot_set_epoch(fx.new_, 42, 4, true);
     return fx;
 }
 
@@ -95,9 +102,10 @@ static void test_text_report(void)
     diff_options o = { .group = DIFF_GROUP_LINENO, .sort = DIFF_SORT_GROWTH };
     char *t = report(&fx, &o, &info, false);
     CHECK_STR(t,
-        "leaktop: mark \"after\" vs baseline \"base\" (pid 1234, 1.52 s): total 5000 KiB (+5000 KiB) in 20001 blocks (+20000), group lineno, sort growth\n"
-        "+5000 KiB  blocks +20000  total 5000 KiB in 20000 blocks  compare.c:11 in fill_buckets\n"
-        "+50 B  blocks +0  total 150 B in 1 blocks  lib.so+0x40 in grow\"??  [blocks grew]\n");
+        "leaktop: mark \"after\" vs baseline \"base\" (pid 1234, 1.52 s): total 5000 KiB (+5000 KiB) in 20001 blocks (+20000), "
+        "retained 3750 KiB in 15000 blocks, group lineno, sort growth\n"
+        "+5000 KiB  blocks +20000  total 5000 KiB in 20000 blocks  retained 3750 KiB in 15000 blocks  compare.c:11 in fill_buckets\n"
+        "+50 B  blocks +0  total 150 B in 1 blocks  retained 0 B in 0 blocks  lib.so+0x40 in grow\"??  [blocks grew]\n");
     free(t);
     o.group = DIFF_GROUP_TRACEBACK;
     info.top = 1;
@@ -106,17 +114,27 @@ static void test_text_report(void)
     info.baseline = "";
     t = report(&fx, &o, &info, false);
     CHECK_STR(t,
-        "leaktop: exit vs empty baseline (pid 1234, 1.52 s): total 5000 KiB (+5000 KiB) in 20001 blocks (+20000), group traceback, sort growth\n"
-        "+5000 KiB  blocks +20000  total 5000 KiB in 20000 blocks  /abs/compare.c:11 in fill_buckets\n"
+        "leaktop: exit vs empty baseline (pid 1234, 1.52 s): total 5000 KiB (+5000 KiB) in 20001 blocks (+20000), "
+        "retained 3750 KiB in 15000 blocks, group traceback, sort growth\n"
+        "+5000 KiB  blocks +20000  total 5000 KiB in 20000 blocks  retained 3750 KiB in 15000 blocks  /abs/compare.c:11 in fill_buckets\n"
         "    at main /abs/compare.c:30 (inlined)\n");
     free(t);
     o = (diff_options){ .group = DIFF_GROUP_FILENAME, .cumulative = true, .sort = DIFF_SORT_FREED };
     info = (diff_report_info){ .reason = "signal", .signal = 9, .baseline = "b", .elapsed_s = 2 };
     t = report(&fx, &o, &info, false);
     CHECK_STR(t,
-        "leaktop: killed by signal 9 vs baseline \"b\" (pid 0, 2.00 s): total 5000 KiB (+5000 KiB) in 20001 blocks (+20000), group filename cumulative, sort freed\n"
-        "+50 B  blocks +0  total 150 B in 1 blocks  /abs/lib.so  [blocks grew]\n"
-        "+5000 KiB  blocks +20000  total 5000 KiB in 20001 blocks  /abs/compare.c\n");
+        "leaktop: killed by signal 9 vs baseline \"b\" (pid 0, 2.00 s): total 5000 KiB (+5000 KiB) in 20001 blocks (+20000), "
+        "retained 3750 KiB in 15000 blocks, group filename cumulative, sort freed\n"
+        "+50 B  blocks +0  total 150 B in 1 blocks  retained 0 B in 0 blocks  /abs/lib.so  [blocks grew]\n"
+        "+5000 KiB  blocks +20000  total 5000 KiB in 20001 blocks  retained 3750 KiB in 15000 blocks  /abs/compare.c\n");
+    free(t);
+    /* Snapshots of two runs: retained is not known, and said, never 0. */
+    diff_snapshot_set_epoch(fx.old, 43, 1, true);
+    o = (diff_options){ .group = DIFF_GROUP_LINENO, .sort = DIFF_SORT_RETAINED };
+    t = report(&fx, &o, &info, false);
+    CHECK(strstr(t, "(+20000), retained not known (the snapshots are not of one traced run), group lineno, sort "
+                    "retained\n") != NULL);
+    CHECK(!strstr(t, "  retained "));
     free(t);
     free_fixture(&fx);
 }
@@ -131,11 +149,13 @@ static void test_json_report(void)
     CHECK_STR(t,
         "{\"event\":\"report\",\"reason\":\"signal\",\"label\":\"exit\",\"baseline\":\"base\",\"pid\":77,"
         "\"elapsed_s\":3.142,\"signal\":11,\"group\":\"lineno\",\"cumulative\":false,\"sort\":\"growth\","
-        "\"frames_limit\":32,\"total\":{\"size\":5120150,\"size_diff\":5120050,\"count\":20001,\"count_diff\":20000},"
-        "\"stats\":[{\"size\":5120000,\"size_diff\":5120000,\"count\":20000,\"count_diff\":20000,\"frames\":["
+        "\"frames_limit\":32,\"total\":{\"size\":5120150,\"size_diff\":5120050,\"count\":20001,\"count_diff\":20000,"
+        "\"retained\":{\"size\":3840000,\"count\":15000}},"
+        "\"stats\":[{\"size\":5120000,\"size_diff\":5120000,\"count\":20000,\"count_diff\":20000,"
+        "\"retained\":{\"size\":3840000,\"count\":15000},\"frames\":["
         "{\"function\":\"fill_buckets\",\"file\":\"/abs/compare.c\",\"line\":11,\"module\":\"/abs/a.out\","
         "\"address\":\"0x401136\",\"offset\":\"0x1136\",\"inlined\":false}]},"
-        "{\"size\":150,\"size_diff\":50,\"count\":1,\"count_diff\":0,\"frames\":["
+        "{\"size\":150,\"size_diff\":50,\"count\":1,\"count_diff\":0,\"retained\":{\"size\":0,\"count\":0},\"frames\":["
         "{\"function\":\"grow\\\"\\u000a\\ufffd\",\"file\":null,\"line\":0,\"module\":\"/abs/lib.so\","
         "\"address\":null,\"offset\":\"0x40\",\"inlined\":false}]}]}\n");
     free(t);
@@ -148,6 +168,12 @@ static void test_json_report(void)
     CHECK(strstr(t, "\"line\":0,"));
     CHECK(!strstr(t, "\"line\":11"));
     CHECK(!strstr(t, "lib.so"));   /* top = 1 */
+    free(t);
+    /* A baseline taken past the tracer's epoch limit: null, and why. */
+    diff_snapshot_set_epoch(fx.old, 42, DIFF_EPOCH_NONE, true);
+    t = report(&fx, &o, &info, true);
+    CHECK(strstr(t, "\"retained_not_known\":\"the baseline was taken past") != NULL);
+    CHECK(strstr(t, "\"count_diff\":20000,\"retained\":null}") != NULL);
     free(t);
     free_fixture(&fx);
 }

@@ -202,6 +202,77 @@ static void test_sort_modes(void)
     diff_loctab_free(lt);
 }
 
+/* Retained: per trace the births at epochs >= the baseline's, summed per
+ * group (cumulative groups too), in the total, and sorted by with §5's
+ * tie-breaks; against an earlier baseline more is retained; not known
+ * across runs. A cache that replaced all its entries (diff 0) is retained
+ * whole; a line that only freed retains nothing. */
+static void test_retained_since_any_baseline(void)
+{
+    diff_loctab *lt = diff_loctab_new();
+    diff_snapshot *m1 = diff_snapshot_new(lt, 8), *m2 = diff_snapshot_new(lt, 8), *now = diff_snapshot_new(lt, 8);
+    tl_add(m1, 400, 4, "cache.c:1 main.c:9");
+    tl_add(m2, 400, 4, "cache.c:1 main.c:9");
+    tl_add(m1, 1000, 10, "freed.c:1 main.c:9");
+    tl_add(m2, 1000, 10, "freed.c:1 main.c:9");
+    tl_add(now, 400, 4, "cache.c:1 main.c:9");
+    diff_birth cache[2] = {{.epoch = 1, .size = 100, .count = 1}, {.epoch = 2, .size = 300, .count = 3}};
+    diff_snapshot_add_births(now, cache, 2);
+    tl_add(now, 500, 5, "freed.c:1 main.c:9");   /* born before m1: nothing retained */
+    tl_add(now, 300, 3, "leak.c:1 main.c:9");
+    diff_birth leak[2] = {{.epoch = 1, .size = 200, .count = 2}, {.epoch = 2, .size = 100, .count = 1}};
+    diff_snapshot_add_births(now, leak, 2);
+    diff_snapshot_set_epoch(m1, 7, 1, true);
+    diff_snapshot_set_epoch(m2, 7, 2, true);
+    diff_snapshot_set_epoch(now, 7, DIFF_EPOCH_NONE, true);
+    char buf[512];
+    diff_options o = { .group = DIFF_GROUP_LINENO, .sort = DIFF_SORT_RETAINED };
+    diff_stats *st = diff_compare(now, m1, &o, NULL, 0);
+    CHECK(diff_stats_retained_known(st, NULL));
+    CHECK_STR(keys(st, DIFF_GROUP_LINENO, buf, sizeof buf), "cache.c:1|leak.c:1|freed.c:1");
+    CHECK_INT(diff_stats_get(st, 0)->size_diff, 0);
+    CHECK_INT(diff_stats_get(st, 0)->retained_size, 400);
+    CHECK_INT(diff_stats_get(st, 0)->retained_count, 4);
+    CHECK_INT(diff_stats_get(st, 1)->retained_size, 300);
+    CHECK_INT(diff_stats_get(st, 2)->size_diff, -500);
+    CHECK_INT(diff_stats_get(st, 2)->retained_size, 0);
+    diff_stat t;
+    diff_stats_total(st, &t);
+    CHECK_INT(t.retained_size, 700);
+    CHECK_INT(t.retained_count, 7);
+    diff_stats_free(st);
+    /* Since m2: only what was born at epoch 2. */
+    st = diff_compare(now, m2, &o, NULL, 0);
+    CHECK_STR(keys(st, DIFF_GROUP_LINENO, buf, sizeof buf), "cache.c:1|leak.c:1|freed.c:1");
+    CHECK_INT(diff_stats_get(st, 0)->retained_size, 300);
+    CHECK_INT(diff_stats_get(st, 1)->retained_size, 100);
+    diff_stats_free(st);
+    /* Cumulative: main.c:9 holds every trace's retained blocks. */
+    o = (diff_options){ .group = DIFF_GROUP_LINENO, .cumulative = true, .sort = DIFF_SORT_RETAINED };
+    st = diff_compare(now, m1, &o, NULL, 0);
+    CHECK_STR(tl_stat_key(st, diff_stats_get(st, 0), DIFF_GROUP_LINENO, buf, sizeof buf), "main.c:9");
+    CHECK_INT(diff_stats_get(st, 0)->retained_size, 700);
+    diff_stats_free(st);
+    /* Against the empty start everything live is retained. */
+    st = diff_compare(now, NULL, &o, NULL, 0);
+    diff_stats_total(st, &t);
+    CHECK(diff_stats_retained_known(st, NULL));
+    CHECK_INT(t.retained_size, 1200);
+    diff_stats_free(st);
+    /* Another run's baseline: not known, and the sort falls back to growth. */
+    diff_snapshot_set_epoch(m1, 8, 1, true);
+    o = (diff_options){ .group = DIFF_GROUP_LINENO, .sort = DIFF_SORT_RETAINED };
+    st = diff_compare(now, m1, &o, NULL, 0);
+    const char *why = NULL;
+    CHECK(!diff_stats_retained_known(st, &why) && why && strstr(why, "one traced run"));
+    CHECK_STR(keys(st, DIFF_GROUP_LINENO, buf, sizeof buf), "leak.c:1|cache.c:1|freed.c:1");
+    diff_stats_free(st);
+    diff_snapshot_free(m1);
+    diff_snapshot_free(m2);
+    diff_snapshot_free(now);
+    diff_loctab_free(lt);
+}
+
 /* The reference's example: reversed order of (file, line) keys. */
 static void test_traceback_order_matches_tracemalloc(void)
 {
@@ -353,6 +424,7 @@ int main(void)
     test_same_line_other_function_is_one_group();
     test_frameless_trace_is_unknown_line_zero();
     test_sort_modes();
+    test_retained_since_any_baseline();
     test_traceback_order_matches_tracemalloc();
     test_filters_and_totals();
     test_skip_wrappers();

@@ -210,7 +210,7 @@ static void test_bad_binary_files(void)
     expect_error("empty", good, 0, "empty file");
     expect_error("garbage", "hello world", 11, "not a leaktop snapshot");
     expect_error("header only", good, 20, "truncated at byte 20 (header)");
-    expect_error("truncated table", good, 64, "more than the 8 bytes left (truncated or corrupt)");
+    expect_error("truncated table", good, 80, "more than the 8 bytes left (truncated or corrupt)");
     expect_error("truncated traces", good, len - 30, "truncated at byte");
     expect_error("no trailer", good, len - 8, "truncated");
     expect_error("truncated trailer", good, len - 3, "truncated");
@@ -218,7 +218,7 @@ static void test_bad_binary_files(void)
     b[6] = 9;
     expect_error("version", b, len, "unsupported version 9");
     memcpy(b, good, len);
-    b[len - 20] ^= 0x40;
+    b[16] ^= 0x40;                       /* elapsed_s */
     expect_error("bit flip", b, len, "checksum mismatch");
     memcpy(b, good, len);
     memcpy(b + len, "junk", 4);
@@ -247,18 +247,28 @@ static uint32_t get32(const uint8_t *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-/* Rewrites a version 3 file as version 2 wrote it: 36-byte frames. */
+/* Rewrites a version 4 file as version 2 wrote it: a 56-byte header,
+ * 36-byte frames, traces without births. */
 static size_t downgrade_to_v2(const uint8_t *in, size_t len, uint8_t *out)
 {
     uint32_t nstrings = get32(in + 28), nmodules = get32(in + 32), nframes = get32(in + 36);
-    size_t pos = 56;
+    uint32_t ntraces = get32(in + 40);
+    memcpy(out, in, 56);
+    size_t pos = 72, o = 56, start = pos;
     for (uint32_t i = 0; i < nstrings; i++)
         pos += 4 + get32(in + pos);
     pos += (size_t)nmodules * 16;
-    memcpy(out, in, pos);
-    size_t o = pos;
+    memcpy(out + o, in + start, pos - start);
+    o += pos - start;
     for (uint32_t i = 0; i < nframes; i++, pos += 40, o += 36)
         memcpy(out + o, in + pos, 36);
+    for (uint32_t i = 0; i < ntraces; i++) {
+        size_t t = 20 + 4 * (size_t)get32(in + pos + 16);
+        memcpy(out + o, in + pos, t);
+        o += t;
+        pos += t;
+        pos += 4 + 20 * (size_t)get32(in + pos);
+    }
     memcpy(out + o, in + pos, len - pos);
     o += len - pos;
     out[6] = 2, out[7] = 0;
@@ -274,12 +284,34 @@ static void test_system_names_kept_and_version_2_read(void)
                      .system_name = "_ZN5store5ShelfIiE5stockEv" };
     uint32_t id = diff_loctab_intern(lt, &f);
     CHECK(id != UINT32_MAX && diff_snapshot_add(s, 4096, 2, &id, 1) == 0);
+    /* Births (version 4): the run, the epoch, and each trace's parts. */
+    diff_birth births[2] = {{.epoch = 2, .size = 1024, .count = 1}, {.epoch = 5, .size = 2048, .count = 1}};
+    CHECK_INT(diff_snapshot_add_births(s, births, 2), 0);
+    diff_snapshot_set_epoch(s, 0x1234567890abcdefULL, 6, true);
     char err[512] = "";
     CHECK_INT(diff_snapfile_write(path("sys.ltsnap"), s, err, sizeof err), 0);
     diff_snapshot *r = diff_snapfile_read(path("sys.ltsnap"), fresh, err, sizeof err);
     CHECK(r != NULL);
-    if (r)
+    if (r) {
         check_same_snapshot(s, r);   /* system_name included */
+        const diff_birth *b;
+        CHECK_INT(diff_snapshot_births(r, 0, &b), 2);
+        CHECK(b[0].epoch == 2 && b[0].size == 1024 && b[1].epoch == 5 && b[1].size == 2048 && b[1].count == 1);
+        CHECK(diff_snapshot_run(r) == 0x1234567890abcdefULL && diff_snapshot_epoch(r) == 6);
+        CHECK(diff_snapshot_births_known(r));
+    }
+    /* Births that claim more than their trace are refused. */
+    size_t blen;
+    uint8_t *bad = slurp("sys.ltsnap", &blen);
+    for (size_t at = 0; at + 8 <= blen; at++) {
+        if (get32(bad + at) == 5 && get32(bad + at + 4) == 2048) {   /* epoch 5, size 2048 */
+            put32(bad + at + 4, 4096);
+            break;
+        }
+    }
+    fix_crc(bad, blen);
+    expect_error("births beyond their trace", bad, blen, "births are not parts of it");
+    free(bad);
     size_t len;
     uint8_t *v3 = slurp("sys.ltsnap", &len), *v2 = malloc(len);
     write_bytes("sys-v2.ltsnap", v2, downgrade_to_v2(v3, len, v2));
@@ -295,6 +327,9 @@ static void test_system_names_kept_and_version_2_read(void)
         const diff_frame *g = n == 1 ? diff_loctab_get(diff_snapshot_locs(old), fr[0]) : NULL;
         CHECK(size == 4096 && count == 2 && g && strcmp(g->function, f.function) == 0 && g->line == 12);
         CHECK(g && g->system_name == NULL);
+        const diff_birth *b;
+        CHECK_INT(diff_snapshot_births(old, 0, &b), 0);   /* no births before version 4: not known */
+        CHECK(!diff_snapshot_births_known(old) && diff_snapshot_epoch(old) == DIFF_EPOCH_NONE);
     }
     free(v3);
     free(v2);

@@ -2,7 +2,10 @@
  * column-aware fitting, sparklines, location shortening, the filter
  * prompt's parsing, the OSC 52 encoding, the cursor arithmetic, and the
  * table model (view_table): trends per group across refreshes, gaps,
- * groupings, the selection following its group, the totals series. */
+ * groupings, the selection following its group, the totals series, the
+ * rate sort fed by the table's history and the frozen compare without
+ * trends; and the marks (view_marks): numbers, sources, the baseline and
+ * the compared mark, which compare they make, which one is dropped. */
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +15,7 @@
 #include "view_clip.h"
 #include "view_filter.h"
 #include "view_loc.h"
+#include "view_marks.h"
 #include "view_page.h"
 #include "view_table.h"
 #include "view_text.h"
@@ -236,6 +240,160 @@ static void test_table_selection_stays_on_its_group(void)
     diff_loctab_free(lt);
 }
 
+/* A snapshot at elapsed time t_s of n traces (file, line, size). */
+static diff_snapshot *tt_snap(diff_loctab *lt, const tt_trace *tr, size_t n, double t_s)
+{
+    diff_snapshot *s = diff_snapshot_new(lt, 8);
+    for (size_t i = 0; i < n; i++) {
+        diff_frame f = {.function = "f", .file = tr[i].file, .line = tr[i].line};
+        uint32_t id = diff_loctab_intern(lt, &f);
+        diff_snapshot_add(s, tr[i].size, 1, &id, 1);
+    }
+    diff_snapshot_set_meta(s, 1, t_s);
+    return s;
+}
+
+/* A refresh as the view's loop makes it: the worker's compare gets the
+ * table's history when it sorts by rate (view_compare in view_model.c). */
+static void tt_refresh_rate(view_table *t, diff_snapshot *s, const diff_options *o, bool with_history)
+{
+    diff_options w = *o;
+    uint64_t mode = view_table_mode(o, "");
+    w.trend = with_history ? view_table_history(t, mode) : NULL;
+    view_compare_result r;
+    view_table_compute(s, NULL, &w, &r);
+    CHECK(r.st != NULL);
+    view_table_adopt(t, &r, s, mode, !t->frozen);
+    view_compare_result_free(&r);
+}
+
+static void test_rate_sort_uses_the_tables_history(void)
+{
+    diff_loctab *lt = diff_loctab_new();
+    view_table t = {.window_s = 20};
+    diff_options o = {.group = DIFF_GROUP_LINENO, .sort = DIFF_SORT_RATE};
+    diff_snapshot *keep[12] = {0};
+    /* leak.c:1 grows 100 B/s; cache.c:2 is bigger and flat. */
+    for (int i = 0; i < 12; i++) {
+        tt_trace tr[] = {{"leak.c", 1, 100 * (i + 1)}, {"cache.c", 2, 5000}};
+        keep[i] = tt_snap(lt, tr, 2, (double)i);
+        tt_refresh_rate(&t, keep[i], &o, true);
+    }
+    CHECK(tt_row(&t, "leak.c", 1) == 0 && tt_row(&t, "cache.c", 2) == 1);
+    diff_trend tr = view_table_row_trend(&t, 0);
+    CHECK(tr.known && tr.suspect && tr.rate_bps > 99.9 && tr.rate_bps < 100.1);
+    CHECK(view_table_row_trend(&t, 1).known && !view_table_row_trend(&t, 1).suspect);
+    CHECK(t.suspects == 1);
+    /* Without the history every rate reads 0: the bigger line would top. */
+    view_table rival = {.window_s = 20};
+    tt_refresh_rate(&rival, keep[11], &o, false);
+    CHECK(tt_row(&rival, "cache.c", 2) == 0);
+    view_table_free(&rival);
+    /* A frozen compare (two marks) shows no trend and counts no suspect,
+     * and leaves the live history as it was. */
+    t.frozen = true;
+    tt_refresh_rate(&t, keep[5], &o, false);
+    CHECK(t.suspects == 0 && !view_table_row_trend(&t, 0).known);
+    t.frozen = false;
+    tt_trace last[] = {{"leak.c", 1, 1300}, {"cache.c", 2, 5000}};
+    diff_snapshot *s = tt_snap(lt, last, 2, 12.0);
+    tt_refresh_rate(&t, s, &o, true);
+    CHECK(tt_row(&t, "leak.c", 1) == 0 && view_table_row_trend(&t, 0).suspect && t.suspects == 1);
+    diff_snapshot_free(s);
+    for (int i = 0; i < 12; i++)
+        diff_snapshot_free(keep[i]);
+    view_table_free(&t);
+    diff_loctab_free(lt);
+}
+
+/* ---- view_marks ------------------------------------------------------------------ */
+
+static diff_snapshot *tm_mark(diff_loctab *lt, const char *label, int64_t size, double t_s)
+{
+    tt_trace tr[] = {{"a.c", 1, size}};
+    diff_snapshot *s = tt_snap(lt, tr, 1, t_s);
+    diff_snapshot_set_label(s, label);
+    return s;
+}
+
+static void test_marks_pick_baseline_and_freeze_a_pair(void)
+{
+    diff_loctab *lt = diff_loctab_new();
+    view_marks m;
+    view_marks_init(&m);
+    diff_snapshot *now = tm_mark(lt, "live", 999, 10);
+    const diff_snapshot *cur, *base;
+    view_marks_pair(&m, now, &cur, &base);
+    CHECK(cur == now && base == NULL && !view_marks_frozen(&m));
+    CHECK(view_marks_add(&m, tm_mark(lt, "b1", 100, 1), VIEW_MARK_KEY) == 0);
+    CHECK(view_marks_add(&m, tm_mark(lt, "warm", 200, 2), VIEW_MARK_PROGRAM) == 1);
+    CHECK(view_marks_add(&m, tm_mark(lt, "ext", 300, 3), VIEW_MARK_REQUESTED) == 2);
+    CHECK(m.items[2].number == 3 && m.items[2].source == VIEW_MARK_REQUESTED);
+    /* Any earlier mark as the baseline, live: now against it. */
+    view_marks_set_baseline(&m, 2);
+    view_marks_set_baseline(&m, 0);
+    view_marks_pair(&m, now, &cur, &base);
+    CHECK(cur == now && base == m.items[0].snap);
+    /* Frozen: the baseline against a later mark. */
+    CHECK(view_marks_freeze(&m, 0, 2) == 0 && view_marks_frozen(&m));
+    view_marks_pair(&m, now, &cur, &base);
+    CHECK(base == m.items[0].snap && cur == m.items[2].snap);
+    char a[64], b[64];
+    CHECK_STR(view_marks_name(&m, m.baseline, a, sizeof(a)), "mark 1 (b1)");
+    CHECK_STR(view_marks_name(&m, m.versus, b, sizeof(b)), "mark 3 (ext)");
+    CHECK_STR(view_marks_name(&m, -1, a, sizeof(a)), "start");
+    /* A mark older than the baseline: the older one becomes the base. */
+    CHECK(view_marks_freeze(&m, 2, 1) == 0 && m.baseline == 1 && m.versus == 2);
+    /* The empty start against a mark. */
+    CHECK(view_marks_freeze(&m, -1, 1) == 0 && m.baseline == -1 && m.versus == 1);
+    view_marks_pair(&m, now, &cur, &base);
+    CHECK(base == NULL && cur == m.items[1].snap);
+    /* Refused: a mark with itself, or no mark; nothing changes. */
+    CHECK(view_marks_freeze(&m, 1, 1) != 0 && view_marks_freeze(&m, 0, 7) != 0 && view_marks_freeze(&m, 0, -1) != 0);
+    CHECK(m.baseline == -1 && m.versus == 1);
+    /* Back to live keeps the baseline; picking a baseline ends a freeze too. */
+    view_marks_thaw(&m);
+    CHECK(!view_marks_frozen(&m) && m.baseline == -1);
+    view_marks_freeze(&m, 0, 1);
+    view_marks_set_baseline(&m, 2);
+    CHECK(!view_marks_frozen(&m) && m.baseline == 2);
+    /* The page: one line per mark, number, time, label, source. */
+    view_page p = {0};
+    view_marks_page(&m, &p);
+    CHECK(p.n == 3 && p.select);
+    CHECK(strstr(p.lines[0].text, "#1") && strstr(p.lines[0].text, "1.0 s") && strstr(p.lines[0].text, "b1") &&
+          strstr(p.lines[0].text, "key b"));
+    CHECK(strstr(p.lines[1].text, "warm") && strstr(p.lines[1].text, "program"));
+    CHECK(p.lines[2].text[0] == '*' && strstr(p.lines[2].text, "ext") && strstr(p.lines[2].text, "leaktop mark"));
+    view_page_free(&p);
+    view_marks_free(&m);
+    diff_snapshot_free(now);
+    diff_loctab_free(lt);
+}
+
+/* Full: the oldest mark goes, never the baseline nor the compared mark,
+ * and their indexes follow. */
+static void test_marks_drop_oldest_but_not_the_pair(void)
+{
+    diff_loctab *lt = diff_loctab_new();
+    view_marks m;
+    view_marks_init(&m);
+    for (int i = 0; i < VIEW_MARKS_MAX; i++)
+        view_marks_add(&m, tm_mark(lt, "m", i, i), VIEW_MARK_PROGRAM);
+    CHECK(view_marks_freeze(&m, 0, 1) == 0);
+    view_marks_add(&m, tm_mark(lt, "new", 0, 99), VIEW_MARK_KEY);
+    CHECK(m.n == VIEW_MARKS_MAX && m.dropped == 1);
+    CHECK(m.items[0].number == 1 && m.items[1].number == 2 && m.items[2].number == 4);
+    CHECK(m.baseline == 0 && m.versus == 1);
+    view_marks_freeze(&m, 3, 5);   /* numbers 5 and 7 */
+    view_marks_add(&m, tm_mark(lt, "new2", 0, 100), VIEW_MARK_KEY);
+    CHECK(m.items[0].number == 2 && m.baseline == 2 && m.versus == 4);
+    CHECK(m.items[m.baseline].number == 5 && m.items[m.versus].number == 7);
+    CHECK(m.items[m.n - 1].number == VIEW_MARKS_MAX + 2);
+    view_marks_free(&m);
+    diff_loctab_free(lt);
+}
+
 int main(void)
 {
     if (!setlocale(LC_ALL, "C.UTF-8")) {
@@ -251,5 +409,8 @@ int main(void)
     test_cursor_selects_and_scrolls();
     test_table_trends_follow_groups();
     test_table_selection_stays_on_its_group();
+    test_rate_sort_uses_the_tables_history();
+    test_marks_pick_baseline_and_freeze_a_pair();
+    test_marks_drop_oldest_but_not_the_pair();
     return check_report("test_view_units");
 }

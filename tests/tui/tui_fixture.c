@@ -3,8 +3,11 @@
  * 1000 B (freed later), 10 blocks of 100 B. On SIGUSR1: marks "before-leak",
  * then leaks 200 blocks of 256 B in leak_blocks() (called from
  * on_trigger()) and frees the 50 blocks of 1000 B. On SIGUSR2: exits 0.
- * Prints a line per event. */
+ * Prints a line per event. Every 5 ms it makes one allocation call that
+ * fails (and so changes no figure), as a busy program would make calls:
+ * the tracer serves `leaktop mark PID` requests at such calls. */
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -24,6 +27,15 @@ __attribute__((noinline)) static void leak_blocks(size_t n, size_t size)
 {
     for (size_t i = 0; i < n && nleaked < 100000; i++)
         leaked[nleaked++] = malloc(size);               /* THE LEAK */
+}
+
+/* An allocation call that fails: the tracer takes pending mark requests
+ * in it, and nothing is counted. */
+__attribute__((noinline)) static void poke_tracer(void)
+{
+    volatile size_t huge = SIZE_MAX;
+    void *p = malloc(huge);
+    free(p);
 }
 
 __attribute__((noinline)) static void on_trigger(void)
@@ -55,6 +67,7 @@ int main(void)
             printf("triggered: leaked 200 x 256 B\n");
             fflush(stdout);
         }
+        poke_tracer();
         usleep(5000);
     }
     printf("fixture exiting\n");

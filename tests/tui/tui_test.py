@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """TUI tests of leaktop's live view in a real terminal (tmux).
 
-usage: tui_test.py LEAKTOP FIXTURE FIXTURE_SOURCE TEST_NAME
+usage: tui_test.py LEAKTOP FIXTURE FIXTURE_SOURCE TEST_NAME [RATES RATES_SOURCE DEMO]
 
 Each test starts its own tmux server (socket ltt-<pid>-<n>), drives the view
 with send-keys, reads it with capture-pane, and kills the server at the end.
 The fixture (tui_fixture.c) leaks 200 x 256 B on SIGUSR1 and exits on SIGUSR2,
-so each test decides when things happen. Waits poll the screen; no test
+so each test decides when things happen. tui_rates.c runs a steady leak beside
+a bigger cache at its plateau, for the rate sort; DEMO is leaktop-demo, the
+README's walk-through. Waits poll the screen; no test
 relies on a fixed sleep alone.
 """
 import contextlib
@@ -25,15 +27,15 @@ import tempfile
 import time
 import urllib.request
 
-LEAKTOP = FIXTURE = FIXTURE_SRC = None   # set by main() from argv
+LEAKTOP = FIXTURE = FIXTURE_SRC = RATES = RATES_SRC = DEMO = None   # set by main() from argv
 LEAK_LINE = CALL_LINE = BIG_LINE = FREE_LINE = 0
 TIMEOUT = 8.0
 UTF8_ENV = {"LC_ALL": "C.UTF-8", "LANG": "C.UTF-8"}
 
 
-def source_line(marker):
+def source_line(marker, path=None):
     """Line number of the fixture source line holding the marker comment."""
-    with open(FIXTURE_SRC) as f:
+    with open(path or FIXTURE_SRC) as f:
         for n, line in enumerate(f, 1):
             if marker in line:
                 return n
@@ -146,6 +148,28 @@ def process_gone(pid, timeout=TIMEOUT):
     return False
 
 
+def copy_screen(t):
+    """y, then the copied text from the file the footer names (removed)."""
+    t.keys("y")
+    s = t.wait(r"screen copied: \S+\.txt")
+    path = re.search(r"screen copied: (\S+\.txt)", s).group(1)
+    with open(path) as f:
+        text = f.read()
+    os.unlink(path)
+    return text
+
+
+def sort_to(t, name):
+    """s until the header says `sort NAME` (the cycle is the help's)."""
+    for _ in range(8):
+        if re.search(r"sort %s\b" % name, t.screen()):
+            return
+        before = re.search(r"sort (\w+)", t.screen()).group(1)
+        t.keys("s")
+        t.wait(lambda s: re.search(r"sort (\w+)", s) and re.search(r"sort (\w+)", s).group(1) != before)
+    raise AssertionError("no sort %s in the cycle; screen:\n%s" % (name, t.screen()))
+
+
 def leak_after_baseline(t):
     """b, then the fixture leaks; returns the screen once the leak shows."""
     t.keys("b")
@@ -194,7 +218,7 @@ def test_g_cycles_grouping_in_header(t):
 
 
 def test_s_cycles_sort(t):
-    for name in ["absolute", "freed", "size", "growth"]:
+    for name in ["absolute", "freed", "size", "retained", "rate", "growth"]:
         t.keys("s")
         t.wait(r"sort " + name)
 
@@ -282,8 +306,8 @@ def test_program_mark_becomes_baseline_and_m_lists_it(t):
     t.keys("b")
     t.wait(r"baseline b1")
     t.keys("m")
-    s = t.wait(r"Marks:")
-    expect(re.search(r"before-leak\s+program", s) and re.search(r"\* b1\s+key b", s), "marks list", t)
+    s = t.wait(r"Marks \(")
+    expect(re.search(r"before-leak\s+program", s) and re.search(r"\* #2 .* b1\s+key b", s), "marks list", t)
     t.keys("Up", "Enter")   # back to the program's mark
     t.wait(r"baseline before-leak")
     t.wait(r"^\s*\+50\.0 KiB\s+\+200 ")
@@ -599,12 +623,7 @@ def test_suspect_marked_counted_copied_then_clears(_):
             s = t.screen()
         marked = [l for l in table_rows(s) if "!" in l]
         expect(len(marked) == 1 and re.search(loc(LEAK_LINE), marked[0]), "the leak's row alone is marked", t)
-        t.keys("y")
-        s = t.wait(r"screen copied: \S+\.txt")
-        path = re.search(r"screen copied: (\S+\.txt)", s).group(1)
-        with open(path) as f:
-            text = f.read()
-        os.unlink(path)
+        text = copy_screen(t)
         expect("suspects 1 (window 2s)" in text and
                any("!" in l and re.search(loc(LEAK_LINE), l) for l in text.split("\n")),
                "y copies the mark and the count: " + text, t)
@@ -616,24 +635,275 @@ def test_suspect_marked_counted_copied_then_clears(_):
         t.close()
 
 
+# ---- marks, any baseline, mark vs mark (frozen), the rate sort ------------------------
+
+def ltmark(t, label):
+    """`leaktop mark PID LABEL` from another shell, as a user would."""
+    subprocess.run([LEAKTOP, "mark", str(t.pid()), label], check=True, capture_output=True, timeout=TIMEOUT)
+
+
+def make_marks(t):
+    """Four marks with known contents, then b: #1 b1 (key b, before any
+    leak), #2 before-leak (program, then 200 x 256 B leak and the 50 x
+    1000 B go), #3 ext (leaktop mark), #4 before-leak (program, then 200
+    more leak), #5 b2 (key b). The leak line holds 0, 200, 200, 400 blocks
+    at #1 .. #5 (#4 before its leak), the freeable line 50, 50, 0, 0, 0."""
+    t.keys("b")
+    t.wait(r"baseline b1")
+    os.kill(t.pid(), signal.SIGUSR1)
+    t.wait(r"^\s*\+50\.0 KiB\s+\+200 ")
+    ltmark(t, "ext")
+    t.wait(r'leaktop mark took "ext"')
+    os.kill(t.pid(), signal.SIGUSR1)
+    t.wait(r"^\s*\+100 KiB\s+\+400 ")
+    t.keys("b")
+    t.wait(r"baseline b2")
+
+
+def open_marks(t):
+    t.keys("m")
+    return t.wait(r"Marks \(")
+
+
+def pick_mark(t, number, key):
+    """On the marks screen: select mark #number, then press key."""
+    open_marks(t)
+    # The selection starts on the baseline: a page up (Home's sequence
+    # differs between terminfo entries) reaches the first, then down.
+    t.keys("PPage")
+    for _ in range(number - 1):
+        t.keys("Down")
+    t.keys(key)
+
+
+def test_marks_screen_lists_every_mark_80x24_no_color(t):
+    make_marks(t)
+    s = open_marks(t)
+    check_coherent(t, 80)
+    want = [(1, "b1", "key b"), (2, "before-leak", "program"), (3, "ext", "leaktop mark"),
+            (4, "before-leak", "program"), (5, "b2", "key b")]
+    for n, label, source in want:
+        expect(re.search(r"#%d\s+at\s+\d+\.\d s\s+%s\s+%s\s" % (n, re.escape(label), re.escape(source)), s),
+               "mark #%d %s %s listed" % (n, label, source), t)
+    expect(re.search(r"^\s*\*\s*#5 ", s, re.M), "the baseline (#5) carries *", t)
+    # 100 x 10000 + 50 x 1000 + 10 x 100 B and stdio's 4096 B buffer; the
+    # first leak adds 200 x 256 B and frees the 50 x 1000 B; the second
+    # adds 200 x 256 B.
+    for n, totals in [(1, "1030 KiB in 161 blocks"), (3, "1032 KiB in 311 blocks"), (5, "1082 KiB in 511 blocks")]:
+        expect(re.search(r"#%d\s.*\s%s$" % (n, totals), s, re.M), "mark #%d's totals: %s" % (n, totals), t)
+    t.keys("Escape")
+    t.wait(r"\+Size")
+
+
+def test_earlier_baseline_picked_from_marks_exact_figures(t):
+    make_marks(t)
+    s = t.wait(r"baseline b2")
+    # Against b2 (now) the leak line is flat.
+    pick_mark(t, 1, "Enter")                # b1: before both leaks
+    s = t.wait(r"baseline b1, ")
+    s = t.wait(r"^\s*\+100 KiB\s+\+400\s+100 KiB\s+400\b.*" + loc(LEAK_LINE))
+    expect(re.search(r"^\s*-48\.8 KiB\s+-50\s+0 B\s+0\b.*" + loc(FREE_LINE), s, re.M), "freeable line against b1", t)
+    expect(re.search(r"since baseline \+51\.2 KiB, \+350 blocks", s), "header against b1", t)
+    pick_mark(t, 3, "Enter")                # ext: after the first leak
+    s = t.wait(r"baseline ext, ")
+    s = t.wait(r"^\s*\+50\.0 KiB\s+\+200\s+100 KiB\s+400\b.*" + loc(LEAK_LINE))
+    expect(not re.search(loc(FREE_LINE), s), "freeable line gone in both", t)
+    expect(re.search(r"since baseline \+50\.0 KiB, \+200 blocks", s), "header against ext", t)
+
+
+def test_frozen_compare_of_two_marks_then_live(_):
+    t = start(cols=120, rows=40, env={"TERM": "xterm-256color"})
+    try:
+        make_marks(t)
+        pick_mark(t, 1, "Enter")            # baseline b1
+        t.wait(r"baseline b1, ")
+        pick_mark(t, 3, "c")                # b1 vs ext, frozen
+        s = t.wait(r"mark 1 \(b1\) vs mark 3 \(ext\)")
+        expect("FROZEN" in s, "frozen said in the header", t)
+        s = t.wait(r"^\s*\+50\.0 KiB\s+\+200\s+50\.0 KiB\s+200\b.*" + loc(LEAK_LINE))
+        expect(re.search(r"^\s*-48\.8 KiB\s+-50\s+0 B\s+0\b.*" + loc(FREE_LINE), s, re.M), "freeable in the frozen compare", t)
+        expect(re.search(r"traced then .*since baseline \+1200 B, \+150 blocks", s), "totals of mark 3 against mark 1", t)
+        # The program leaks again: a frozen table does not move.
+        os.kill(t.pid(), signal.SIGUSR1)
+        t.wait(r'the program marked "before-leak"')
+        time.sleep(1.2)                     # two refresh periods
+        s = t.screen()
+        expect(re.search(r"^\s*\+50\.0 KiB\s+\+200\s+50\.0 KiB\s+200\b", s, re.M), "frozen table changed", t)
+        # y copies the frozen compare as shown.
+        text = copy_screen(t)
+        expect("mark 1 (b1) vs mark 3 (ext)" in text and
+               re.search(r"\+50\.0 KiB\s+\+200\s+50\.0 KiB\s+200\b.*" + loc(LEAK_LINE), text), "y copy: " + text, t)
+        # r: what mark 3 retains since mark 1 (the leak born between them,
+        # nothing of the freed line or of what was born before mark 1).
+        t.keys("r")
+        s = t.wait(r"traced then .*retained since baseline 50\.0 KiB in 200 blocks")
+        expect(re.search(r"^\s*50\.0 KiB\s+200\s+50\.0 KiB\s+200\s.*" + loc(LEAK_LINE), s, re.M) and
+               re.search(r"^\s*0 B\s+0\s+977 KiB\s+100\s.*" + loc(BIG_LINE), s, re.M), "retained in the frozen compare", t)
+        text = copy_screen(t)
+        expect("mark 1 (b1) vs mark 3 (ext)" in text and "retained since baseline 50.0 KiB in 200 blocks" in text,
+               "y copies the frozen retained columns: " + text, t)
+        t.keys("r")
+        t.wait(r"traced then .*since baseline \+1200 B")
+        # Grouping, sorting and the stack screen work on the frozen pair.
+        t.keys("g")
+        s = t.wait(r"group traceback")
+        t.wait(r"^\s*\+50\.0 KiB\s+\+200\s+50\.0 KiB\s+200\b.*leak_blocks")
+        sort_to(t, "freed")
+        t.wait(lambda s: table_rows(s) and re.search(r"^\s*-48\.8 KiB\s.*" + loc(FREE_LINE), table_rows(s)[0])
+               and re.search(r"^\s*\+50\.0 KiB\s+\+200\s", table_rows(s)[-1]))
+        sort_to(t, "growth")
+        t.keys("PPage", "Enter")   # not Home: its sequence is not xterm-256color's (an Esc would go live)
+        s = t.wait(r"traceback(s)? reach")
+        expect(re.search(r"leak_blocks", s) and re.search(r"\+50\.0 KiB", s), "stack of the frozen row", t)
+        text = copy_screen(t)
+        expect("mark 1 (b1) vs mark 3 (ext)" in text and "leak_blocks" in text, "y on the frozen stack: " + text, t)
+        t.keys("Escape")
+        t.wait(r"\+Size\s+\+Count")
+        t.keys("g", "g", "g")
+        t.wait(r"group lineno ")
+        # Esc: live again, against mark 1: three leaks by now.
+        t.keys("Escape")
+        s = t.wait(r"baseline b1, ")
+        expect("FROZEN" not in s, "still frozen", t)
+        t.wait(r"^\s*\+150 KiB\s+\+600\s+150 KiB\s+600\b.*" + loc(LEAK_LINE))
+        # Picking an older mark with c: the older one becomes the base.
+        pick_mark(t, 3, "Enter")
+        t.wait(r"baseline ext, ")
+        pick_mark(t, 1, "c")
+        t.wait(r"mark 1 \(b1\) vs mark 3 \(ext\)")
+        t.keys("q")
+        expect(t.exit_status() == 0, "exit status", t)
+    finally:
+        t.close()
+
+
+def rate_of(row):
+    """A row's Rate column in bytes per second (None when it has none)."""
+    m = re.search(r"([+-]?\d+(?:\.\d)?) (B|KiB|MiB)/s", row)
+    return m and float(m.group(1)) * {"B": 1, "KiB": 1024, "MiB": 1 << 20}[m.group(2)]
+
+
+def test_rate_sort_tops_steady_leak_over_bigger_cache(_):
+    """tui_rates: a cache of 1000 KiB at its plateau (entries replaced) and
+    a leak of ~98 KiB/s. Sorted by size the cache tops; sorted by rate the
+    leak does, with its rate shown, and the cache's rate is ~0."""
+    cache, drip = source_line("CACHE */", RATES_SRC), source_line("DRIP */", RATES_SRC)
+    t = Term(["run", "--window", "3", "--interval", "200", "--", RATES])
+    try:
+        rl = r"rates\.c:%d\b"   # the path is cut from the left at 80 columns
+        t.wait(r"1000 KiB\s+64\s.*" + rl % cache)
+        sort_to(t, "size")
+        s = t.wait(lambda s: table_rows(s) and re.search(rl % cache, table_rows(s)[0]))
+        sort_to(t, "rate")
+
+        def cache_flat(s):
+            """The cache's rate is ~0 once the window (3 s) no longer holds
+            the first refresh, which may precede the cache's filling."""
+            c = [r for r in table_rows(s) if re.search(rl % cache, r)]
+            return c and rate_of(c[0]) is not None and abs(rate_of(c[0])) < 10 * 1024
+        s = t.wait(lambda s: "Rate" in s and table_rows(s) and re.search(rl % drip, table_rows(s)[0])
+                   and cache_flat(s), timeout=3 * TIMEOUT)
+        rows = table_rows(s)
+        r = rate_of(rows[0])
+        expect(r and 20 * 1024 <= r <= 110 * 1024, "the leak's rate (~98 KiB/s at most): " + rows[0], t)
+        c = [r for r in rows if re.search(rl % cache, r)]
+        leak = re.search(r"^\s*\+(\d+(?:\.\d)?) KiB\s", rows[0])
+        expect(re.search(r"(1000|984) KiB\s+6[34]\b", c[0]) and leak and float(leak.group(1)) < 984,
+               "the cache is the bigger line", t)
+        sort_to(t, "growth")
+        t.wait(lambda s: "Rate" not in s)
+    finally:
+        t.close()
+
+
+def test_demo_tells_its_leak_from_its_cache(_):
+    """The README's walk-through on leaktop-demo: its leak (subscribe) is
+    marked suspect and tops the rate sort; its bigger session cache, whose
+    entries are all replaced, is neither, shows +0 since the baseline and
+    retains all of it (r)."""
+    t = Term(["run", "--window", "3", "--interval", "200", "--", DEMO], cols=100, rows=30)
+    try:
+        t.wait(r"baseline warm")
+
+        def row(s, fn):
+            r = [l for l in table_rows(s) if re.search(r"\b%s\b" % fn, l)]
+            return r[0] if r else None
+
+        def told_apart(s):
+            leak, cache = row(s, "subscribe"), row(s, "session_put")
+            return (leak and cache and " ! " in leak and " ! " not in cache
+                    and re.search(r"^\s*\+0 B\s+\+0\s+1024 KiB\s+512\b", cache) and "suspects 1 " in s)
+        t.wait(told_apart, timeout=3 * TIMEOUT)
+        # r: every cache entry was allocated after "warm": it retains it all.
+        t.keys("r")
+        t.wait(r"^\s*1024 KiB\s+512\s+1024 KiB\s+512\s.*\bsession_put\b")
+        t.keys("r")
+        t.wait(r"\+Size\s+\+Count")
+        sort_to(t, "rate")
+
+        def rate_tops(s):
+            rows = table_rows(s)
+            cache = row(s, "session_put")
+            return (rows and "subscribe" in rows[0] and rate_of(rows[0]) and rate_of(rows[0]) > 1024
+                    and cache and rate_of(cache) is not None and abs(rate_of(cache)) < 1024)
+        t.wait(rate_tops, timeout=3 * TIMEOUT)
+        t.keys("q")
+        expect(t.exit_status() == 0, "exit status", t)
+    finally:
+        t.close()
+
+
+def test_r_switches_to_retained_since_baseline(t):
+    """b, then the program marks, leaks 200 x 256 B and frees its 50 x 1000 B:
+    r shows what is retained since b (the leak whole, the freed line and
+    the lines born before b nothing), the header says so, the stack says
+    the traceback's retained figures, y copies them, r switches back."""
+    free_line = source_line("FREEABLE")
+    leak_after_baseline(t)
+    t.keys("r")
+    s = t.wait(r"retained since baseline 50\.0 KiB in 200 blocks")
+    expect(re.search(r"Retained\s+RCount\s+Size\s+Count", s), "column names say Retained", t)
+    expect(re.search(r"^\s*50\.0 KiB\s+200\s+50\.0 KiB\s+200\s.*" + loc(LEAK_LINE), s, re.M),
+           "the leak retains all it grew", t)
+    expect(re.search(r"^\s*0 B\s+0\s+977 KiB\s+100\s.*" + loc(BIG_LINE), s, re.M),
+           "blocks born before the baseline are not retained", t)
+    expect(re.search(r"^\s*0 B\s+0\s+0 B\s+0\s.*" + loc(free_line), s, re.M),
+           "a line that only freed retains nothing", t)
+    text = copy_screen(t)
+    expect("retained since baseline 50.0 KiB in 200 blocks" in text and "Retained" in text,
+           "y copies the retained columns: " + text, t)
+    t.keys("Home", "Enter")
+    s = t.wait(r"now 50\.0 KiB in 200  retained 50\.0 KiB in 200  \(1 of 1\)")
+    t.keys("Escape")
+    t.wait(r"retained since baseline")
+    t.keys("r")
+    s = t.wait(r"since baseline \+")
+    expect(re.search(r"\+Size\s+\+Count", s) and not re.search(r"retained since baseline", s),
+           "r switches back to growth", t)
+
+
 TESTS = {name[5:]: fn for name, fn in globals().items() if name.startswith("test_")}
 
 OWN_START = {"attach_q_leaves_program_running", "keep_log_keeps_program_output",
              "save_writes_marks_and_final_state", "serve_answers_while_the_view_runs",
              "attach_serve_answers_and_detaches", "suspect_marked_counted_copied_then_clears",
-             "sampled_header_says_estimates_and_big_line_tops"}
+             "sampled_header_says_estimates_and_big_line_tops", "frozen_compare_of_two_marks_then_live",
+             "rate_sort_tops_steady_leak_over_bigger_cache", "demo_tells_its_leak_from_its_cache"}
 
 SETUPS = {
     "largest_live_line_first_before_baseline": dict(env={"TERM": "xterm-256color"}),
     "vt100_no_color_80x24": dict(env={"TERM": "vt100", "NO_COLOR": "1"}),
     "ascii_when_locale_not_utf8": dict(env={"LC_ALL": "C", "LANG": "C"}),
     "resize_keeps_screen_coherent": dict(env={"TERM": "tmux-256color"}),
+    "marks_screen_lists_every_mark_80x24_no_color": dict(env={"TERM": "vt100", "NO_COLOR": "1"}),
 }
 
 
 def main():
-    global LEAKTOP, FIXTURE, FIXTURE_SRC, LEAK_LINE, CALL_LINE, BIG_LINE, FREE_LINE
+    global LEAKTOP, FIXTURE, FIXTURE_SRC, RATES, RATES_SRC, DEMO, LEAK_LINE, CALL_LINE, BIG_LINE, FREE_LINE
     LEAKTOP, FIXTURE, FIXTURE_SRC = (os.path.abspath(a) for a in sys.argv[1:4])
+    if len(sys.argv) > 7:
+        RATES, RATES_SRC, DEMO = (os.path.abspath(a) for a in sys.argv[5:8])
     LEAK_LINE = source_line("THE LEAK")
     CALL_LINE = source_line("CALL SITE")
     BIG_LINE = source_line("BIG LINE")

@@ -146,8 +146,16 @@ static void raw_totals(const uint8_t *seg, const lt_shm_header *h, int64_t *size
 {
     uint32_t n = h->ntraces < h->traces_cap ? h->ntraces : h->traces_cap;
     lt_counter *c = calloc(n ? n : 1, sizeof(*c));
-    lt_totals_read((const lt_counter *)(seg + h->counters_off), seg + h->tslots_off,
-                   h->tslots_hwm < h->tslots ? h->tslots_hwm : h->tslots, h->tslot_size, h->tslot_entries, c, n);
+    lt_live_view v = {
+        .shared = (const lt_counter *)(seg + h->counters_off),
+        .pairs = h->pairs_ready ? (const lt_pair *)(seg + h->pairs_off) : NULL,
+        .pairs_cap = h->pairs_cap,
+        .tslots = seg + h->tslots_off,
+        .nslots = h->tslots_hwm < h->tslots ? h->tslots_hwm : h->tslots,
+        .slot_size = h->tslot_size,
+        .entries = h->tslot_entries,
+    };
+    lt_totals_read(&v, c, n);
     *size = *count = 0;
     for (uint32_t i = 0; i < n; i++) {
         *size += c[i].size;
@@ -160,9 +168,10 @@ static void raw_totals(const uint8_t *seg, const lt_shm_header *h, int64_t *size
 static int read_marks(session *s)
 {
     uint64_t skipped;
+    bool requested;
     diff_snapshot *snap;
     int n = 0;
-    while (n < 64 && (snap = session_next_mark(s, &skipped)) != NULL) {
+    while (n < 64 && (snap = session_next_mark(s, &skipped, &requested)) != NULL) {
         CHECK(diff_snapshot_ntraces(snap) <= 1u << 24);
         diff_snapshot_free(snap);
         n++;

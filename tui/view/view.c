@@ -73,6 +73,10 @@ static void view_react(view *v, view_reaction r)
         view_model_baseline_clear(v);
     if (r.what & VIEW_REACT_BASELINE_PICK)
         view_model_baseline_pick(v, (long)v->nav.page.cur.sel);
+    if (r.what & VIEW_REACT_FREEZE)
+        view_model_freeze(v, (long)v->nav.page.cur.sel);
+    if (r.what & VIEW_REACT_LIVE)
+        view_model_live(v);
     if (r.what & VIEW_REACT_RECOMPUTE)
         view_model_recompute(v);
     if (r.what & VIEW_REACT_OPEN)

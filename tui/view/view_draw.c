@@ -3,6 +3,7 @@
  * edge at any size; columns that do not fit are dropped, narrowest first. */
 #include "view_draw.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -70,37 +71,77 @@ static void view_draw_line0(const view *v)
         view_term_put(&v->term, 0, v->term.cols - 6, 6, VIEW_ROLE_ERROR, "PAUSED", false);
 }
 
+/* r: the header says the columns hold what is retained since the
+ * baseline, and how much in all, or why that is not known. */
+static void view_draw_retained_total(const view *v, int x, bool base)
+{
+    const char *label = base ? "retained since baseline " : "retained since start ";
+    const char *why = "no compare yet";
+    char sz[32], text[192];
+    if (v->data.table.st && diff_stats_retained_known(v->data.table.st, &why)) {
+        diff_stat t;
+        diff_stats_total(v->data.table.st, &t);
+        diff_format_size(sz, sizeof(sz), t.retained_size, false);
+        snprintf(text, sizeof(text), "%s in %lld blocks", sz, (long long)t.retained_count);
+        view_draw_pair(v, 1, x, label, t.retained_size > 0 ? VIEW_ROLE_GROW : VIEW_ROLE_NORMAL, text);
+        return;
+    }
+    snprintf(text, sizeof(text), "not known: %s", why);
+    view_draw_pair(v, 1, x, label, VIEW_ROLE_ERROR, text);
+}
+
+/* Traced totals of what the table compares (now, or the compared mark of
+ * a frozen compare) and their change since its base. */
 static void view_draw_line1(const view *v)
 {
-    if (!v->data.cur)
+    const diff_snapshot *cur, *base;
+    view_marks_pair(&v->data.marks, v->data.cur, &cur, &base);
+    if (!cur)
         return;
+    bool frozen = view_marks_frozen(&v->data.marks);
     int64_t size, count, bsize = 0, bcount = 0;
-    diff_snapshot_totals(v->data.cur, &size, &count);
-    const diff_snapshot *base = view_marks_baseline(&v->data.marks);
+    diff_snapshot_totals(cur, &size, &count);
     if (base)
         diff_snapshot_totals(base, &bsize, &bcount);
     char sz[32], d[32], text[128];
     diff_format_size(sz, sizeof(sz), size, false);
     diff_format_size(d, sizeof(d), size - bsize, true);
     snprintf(text, sizeof(text), "%s in %lld blocks", sz, (long long)count);
-    int x = view_draw_pair(v, 1, 0, "traced ", VIEW_ROLE_NORMAL, text);
+    int x = view_draw_pair(v, 1, 0, frozen ? "traced then " : "traced ", VIEW_ROLE_NORMAL, text);
+    if (v->retained) {
+        view_draw_retained_total(v, x, base != NULL);
+        return;
+    }
     snprintf(text, sizeof(text), "%s, %+lld blocks", d, (long long)(count - bcount));
     view_role role = size - bsize > 0 ? VIEW_ROLE_GROW : size < bsize ? VIEW_ROLE_SHRINK : VIEW_ROLE_NORMAL;
     view_draw_pair(v, 1, x, base ? "since baseline " : watch_since_attach(v->prog.w) ? "since attach " : "since start ",
                    role, text);
 }
 
-static void view_draw_line2(const view *v)
+/* What the rows compare: now against the baseline, or two marks, frozen. */
+static int view_draw_compare(const view *v)
 {
-    const diff_snapshot *base = view_marks_baseline(&v->data.marks);
-    char text[256], ago[32];
+    const view_marks *m = &v->data.marks;
+    const diff_snapshot *base = view_marks_baseline(m);
+    char text[256], ago[32], a[96], b[96];
+    if (view_marks_frozen(m)) {
+        snprintf(text, sizeof(text), "%s vs %s", view_marks_name(m, m->baseline, a, sizeof(a)),
+                 view_marks_name(m, m->versus, b, sizeof(b)));
+        return view_draw_pair(v, 2, 0, "", VIEW_ROLE_FLAG, text);
+    }
     if (base) {
         view_text_duration(ago, sizeof(ago), watch_elapsed(v->prog.w) - diff_snapshot_elapsed(base));
         snprintf(text, sizeof(text), "%s, %s ago", diff_snapshot_label(base), ago);
     } else {
         snprintf(text, sizeof(text), "none (b sets one)");
     }
-    int x = view_draw_pair(v, 2, 0, "baseline ", VIEW_ROLE_NORMAL, text);
+    return view_draw_pair(v, 2, 0, "baseline ", VIEW_ROLE_NORMAL, text);
+}
+
+static void view_draw_line2(const view *v)
+{
+    char text[256];
+    int x = view_draw_compare(v);
     snprintf(text, sizeof(text), "%s%s", diff_group_name(v->dopts.group), v->dopts.cumulative ? "+cumulative" : "");
     x = view_draw_pair(v, 2, x, "group ", VIEW_ROLE_NORMAL, text);
     x = view_draw_pair(v, 2, x, "sort ", VIEW_ROLE_NORMAL, diff_sort_name(v->dopts.sort));
@@ -115,8 +156,13 @@ static void view_draw_line3(const view *v)
     int64_t vals[VIEW_TOTALS_LEN];
     char spark[VIEW_TOTALS_LEN * 4 + 1], path[PATH_MAX], text[64];
     size_t ns = v->data.table.suspects;
-    snprintf(text, sizeof(text), "%zu (window %gs)", ns, v->o->window_s);
-    int x = view_draw_pair(v, 3, 0, "suspects ", ns ? VIEW_ROLE_SUSPECT : VIEW_ROLE_NORMAL, text);
+    int x;
+    if (view_marks_frozen(&v->data.marks)) {   /* trends are the live table's */
+        x = view_draw_pair(v, 3, 0, "", VIEW_ROLE_ERROR, "FROZEN (Esc: live)");
+    } else {
+        snprintf(text, sizeof(text), "%zu (window %gs)", ns, v->o->window_s);
+        x = view_draw_pair(v, 3, 0, "suspects ", ns ? VIEW_ROLE_SUSPECT : VIEW_ROLE_NORMAL, text);
+    }
     int rest = v->term.cols - x;
     int width = v->prog.log_path[0] ? rest / 2 - 7 : rest - 7;
     int n = view_table_totals(&v->data.table, vals, width > 0 ? width : 0);
@@ -132,7 +178,8 @@ static void view_draw_line3(const view *v)
 
 /* ---- the table ----------------------------------------------------------------- */
 
-enum { COL_SDIFF, COL_CDIFF, COL_SIZE, COL_COUNT, COL_N };
+/* Rate (the trend's bytes per second) is shown under the rate sort only. */
+enum { COL_SDIFF, COL_CDIFF, COL_SIZE, COL_COUNT, COL_RATE, COL_N };
 
 typedef struct view_cells {
     char num[COL_N][32];
@@ -145,27 +192,58 @@ typedef struct view_layout {
     int  loc_x, loc_cols;
 } view_layout;
 
-static const char *const view_col_names[COL_N] = {"+Size", "+Count", "Size", "Count"};
+static const char *const view_col_names[COL_N] = {"+Size", "+Count", "Size", "Count", "Rate"};
+static const char *const view_col_names_retained[COL_N] = {"Retained", "RCount", "Size", "Count", "Rate"};
 
-static void view_cells_format(const diff_stat *s, view_cells *c)
+/* What the diff columns show (r): growth since the baseline, or retained
+ * since it ("?" when that is not known: the header says why). */
+static bool view_retained_known(const view *v)
 {
-    diff_format_size(c->num[COL_SDIFF], sizeof(c->num[0]), s->size_diff, true);
-    snprintf(c->num[COL_CDIFF], sizeof(c->num[0]), "%+lld", (long long)s->count_diff);
+    return v->data.table.st && diff_stats_retained_known(v->data.table.st, NULL);
+}
+
+static const char *view_col_name(const view *v, int c)
+{
+    return (v->retained ? view_col_names_retained : view_col_names)[c];
+}
+
+static void view_cells_format(const view *v, size_t i, view_cells *c)
+{
+    const view_table *t = &v->data.table;
+    const diff_stat *s = view_table_row(t, i);
+    if (v->retained && !view_retained_known(v)) {
+        snprintf(c->num[COL_SDIFF], sizeof(c->num[0]), "?");
+        snprintf(c->num[COL_CDIFF], sizeof(c->num[0]), "?");
+    } else if (v->retained) {
+        diff_format_size(c->num[COL_SDIFF], sizeof(c->num[0]), s->retained_size, false);
+        snprintf(c->num[COL_CDIFF], sizeof(c->num[0]), "%lld", (long long)s->retained_count);
+    } else {
+        diff_format_size(c->num[COL_SDIFF], sizeof(c->num[0]), s->size_diff, true);
+        snprintf(c->num[COL_CDIFF], sizeof(c->num[0]), "%+lld", (long long)s->count_diff);
+    }
     diff_format_size(c->num[COL_SIZE], sizeof(c->num[0]), s->size, false);
     snprintf(c->num[COL_COUNT], sizeof(c->num[0]), "%lld", (long long)s->count);
+    diff_trend tr = view_table_row_trend(t, i);
+    char r[24];
+    if (tr.known)
+        snprintf(c->num[COL_RATE], sizeof(c->num[0]), "%s/s",
+                 diff_format_size(r, sizeof(r), (int64_t)llround(tr.rate_bps), true));
+    else
+        snprintf(c->num[COL_RATE], sizeof(c->num[0]), "-");
 }
 
 /* Column widths fit the rows on screen; the location gets what is left. */
 static view_layout view_layout_table(const view *v, size_t first, size_t nshown)
 {
-    view_layout lay = {.trend = true};
+    /* A frozen compare has no trends: the sparklines are the live table's. */
+    view_layout lay = {.trend = !view_marks_frozen(&v->data.marks)};
     for (int c = 0; c < COL_N; c++) {
-        lay.width[c] = (int)strlen(view_col_names[c]);
-        lay.show[c] = true;
+        lay.width[c] = (int)strlen(view_col_name(v, c));
+        lay.show[c] = c != COL_RATE || v->dopts.sort == DIFF_SORT_RATE;
     }
     for (size_t i = 0; i < nshown; i++) {
         view_cells cells;
-        view_cells_format(view_table_row(&v->data.table, first + i), &cells);
+        view_cells_format(v, first + i, &cells);
         for (int c = 0; c < COL_N; c++) {
             int w = (int)strlen(cells.num[c]);
             lay.width[c] = w > lay.width[c] ? w : lay.width[c];
@@ -194,7 +272,7 @@ static void view_draw_colhdr(const view *v, const view_layout *lay)
     size_t used = 1;
     for (int c = 0; c < COL_N; c++)
         if (lay->show[c])
-            used += (size_t)snprintf(line + used, sizeof(line) - used, "%*s ", lay->width[c], view_col_names[c]);
+            used += (size_t)snprintf(line + used, sizeof(line) - used, "%*s ", lay->width[c], view_col_name(v, c));
     snprintf(line + used, sizeof(line) - used, "  %-*s%s", lay->trend ? VIEW_TREND_COLS + 1 : 0,
              lay->trend ? "Trend" : "", "Location");
     view_term_put(&v->term, VIEW_HEADER_ROWS, 0, v->term.cols, VIEW_ROLE_COLHDR, line, true);
@@ -224,7 +302,9 @@ static void view_draw_row(const view *v, int y, size_t i, const view_layout *lay
     const diff_stat *s = view_table_row(&v->data.table, i);
     bool sel = i == v->data.table.cur.sel;
     view_cells cells;
-    view_cells_format(s, &cells);
+    view_cells_format(v, i, &cells);
+    diff_trend tr = view_table_row_trend(&v->data.table, i);
+    int64_t rate = tr.known ? (int64_t)llround(tr.rate_bps) : 0;
     if (sel)
         view_term_fill(&v->term, y, VIEW_ROLE_SELECTED);
     int x = 1;
@@ -233,11 +313,12 @@ static void view_draw_row(const view *v, int y, size_t i, const view_layout *lay
             continue;
         char cell[48];
         snprintf(cell, sizeof(cell), "%*s", lay->width[c], cells.num[c]);
-        view_role role = c == COL_SDIFF ? view_diff_role(s->size_diff) : c == COL_CDIFF ? view_diff_role(s->count_diff)
-                                                                                     : VIEW_ROLE_NORMAL;
+        int64_t sign[COL_N] = {[COL_SDIFF] = v->retained ? s->retained_size : s->size_diff,
+                               [COL_CDIFF] = v->retained ? s->retained_count : s->count_diff, [COL_RATE] = rate};
+        view_role role = view_diff_role(sign[c]);
         x += view_term_put(&v->term, y, x, lay->width[c], sel ? VIEW_ROLE_SELECTED : role, cell, false) + 1;
     }
-    bool big = view_table_bigger(s), suspect = view_table_row_trend(&v->data.table, i).suspect;
+    bool big = view_table_bigger(s), suspect = tr.suspect;
     const char *flag = suspect ? v->term.g->suspect : big ? v->term.g->bigger : " ";
     view_role flag_role = sel ? VIEW_ROLE_SELECTED : suspect ? VIEW_ROLE_SUSPECT : VIEW_ROLE_FLAG;
     view_term_put(&v->term, y, x, 1, flag_role, flag, false);

@@ -91,10 +91,22 @@ static view_reaction act_sort(view *v)
 {
     static const diff_sort next[] = {
         [DIFF_SORT_GROWTH] = DIFF_SORT_ABSOLUTE, [DIFF_SORT_ABSOLUTE] = DIFF_SORT_FREED,
-        [DIFF_SORT_FREED] = DIFF_SORT_SIZE, [DIFF_SORT_SIZE] = DIFF_SORT_GROWTH,
+        [DIFF_SORT_FREED] = DIFF_SORT_SIZE, [DIFF_SORT_SIZE] = DIFF_SORT_RETAINED,
+        [DIFF_SORT_RETAINED] = DIFF_SORT_RATE, [DIFF_SORT_RATE] = DIFF_SORT_GROWTH,
     };
     v->dopts.sort = next[v->dopts.sort];
     return view_react(VIEW_REACT_RECOMPUTE);
+}
+
+/* r: the diff columns show what grew since the baseline, or what is
+ * retained since it (blocks born after it and still alive). */
+static view_reaction act_retained(view *v)
+{
+    v->retained = !v->retained;
+    view_footer_say(&v->footer, false, v->retained ? "columns: retained since the baseline (blocks born after it, "
+                                                     "still alive); r switches back"
+                                                   : "columns: growth since the baseline; r shows what is retained");
+    return view_none;
 }
 
 /* ---- baselines and marks ------------------------------------------------------------ */
@@ -109,6 +121,22 @@ static view_reaction act_marks(view *v)
         return view_none;
     }
     return view_react_open(VIEW_SCREEN_MARKS);
+}
+
+/* c on the marks screen: compare the baseline with the selected mark. */
+static view_reaction act_freeze(view *v)
+{
+    if (v->data.marks.n == 0)
+        return view_none;
+    return view_react(VIEW_REACT_FREEZE);
+}
+
+/* Esc on the table: a frozen compare goes back to live. */
+static view_reaction act_live(view *v)
+{
+    if (!view_marks_frozen(&v->data.marks))
+        return view_none;
+    return view_react(VIEW_REACT_LIVE);
 }
 
 /* ---- screens -------------------------------------------------------------------------- */
@@ -157,7 +185,8 @@ static view_reaction act_pause(view *v)
 
 static view_reaction act_write(view *v)
 {
-    const diff_snapshot *snaps[2] = {v->data.cur, view_marks_baseline(&v->data.marks)};
+    const diff_snapshot *snaps[2];   /* what the table compares: now (or the compared mark), its base */
+    view_marks_pair(&v->data.marks, v->data.cur, &snaps[0], &snaps[1]);
     char paths[2][PATH_MAX], err[512];
     int n = 0;
     for (int i = 0; i < 2; i++) {
@@ -227,12 +256,15 @@ static const view_key view_key_table[] = {
     {'B', "B", ALL, "clear the baseline (compare against nothing)", NULL, act_clear_baseline},
     {'g', "g", T, "grouping: lineno > traceback > cumulative > filename", "group", act_group},
     {'c', "c", T, "cumulative on/off (every frame of a traceback counts)", NULL, act_cumulative},
-    {'s', "s", T, "sort: growth > absolute > freed > size", "sort", act_sort},
-    {'\n', "Enter Right", T | M, "open the row's stack / pick the mark as baseline", "stack", act_open},
+    {'s', "s", T, "sort: growth > absolute > freed > size > retained > rate (trend over --window)", "sort", act_sort},
+    {'r', "r", T, "columns: growth since the baseline <> retained since it", "retained", act_retained},
+    {'\n', "Enter Right", T | M, "open the row's stack / make the mark the baseline (live)", "stack", act_open},
     {'\r', "Enter", T | M, NULL, NULL, act_open},
     {KEY_ENTER, "Enter", T | M, NULL, NULL, act_open},
     {KEY_RIGHT, "Right", T | M, NULL, NULL, act_open},
+    {'c', "c", M, "compare the baseline with this mark, frozen (the older one is the base)", "compare", act_freeze},
     {VIEW_KEY_ESC, "Esc Left", S | H | L | M, "back to the previous screen", "back", act_back},
+    {VIEW_KEY_ESC, "Esc", T, "end a frozen compare of two marks: back to the live view", NULL, act_live},
     {KEY_LEFT, "Left", S | H | L | M, NULL, NULL, act_back},
     {KEY_UP, "Up k", ALL, "move up", NULL, act_up},
     {'k', "k", ALL, NULL, NULL, act_up},
@@ -247,7 +279,7 @@ static const view_key view_key_table[] = {
     {'w', "w", ALL, "write the snapshot and the baseline to files here (and as pprof)", NULL, act_write},
     {'y', "y", ALL, "copy the screen as text (clipboard via OSC 52, and a file)", NULL, act_copy},
     {'l', "l", ALL, "the program's output log", NULL, act_log},
-    {'m', "m", ALL, "marks the program made; Enter picks one as baseline", "marks", act_marks},
+    {'m', "m", ALL, "marks (program, leaktop mark, b): pick a baseline or compare two", "marks", act_marks},
     {'?', "?", ALL, "this help", "help", act_help},
     {KEY_F(1), "F1", ALL, NULL, NULL, act_help},
     {CTRL('l'), "Ctrl-L", ALL, "redraw the screen", NULL, act_redraw},

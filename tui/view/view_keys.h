@@ -24,6 +24,8 @@ enum {
     VIEW_REACT_BACK           = 1u << 5,   /* back to the previous screen */
     VIEW_REACT_REBUILD        = 1u << 6,   /* rebuild the open page (resize) */
     VIEW_REACT_QUIT           = 1u << 7,
+    VIEW_REACT_FREEZE         = 1u << 8,   /* the baseline vs the selected mark, frozen */
+    VIEW_REACT_LIVE           = 1u << 9,   /* end a frozen compare */
 };
 
 typedef struct view_reaction {

@@ -36,18 +36,30 @@ void view_data_free(view_data *d)
 
 /* ---- the model ------------------------------------------------------------------------- */
 
-/* Starts the compare of the current snapshot on the worker; a request
- * while it is busy runs when the running one is collected. */
+/* Starts the compare on the worker: now against the baseline, or, in a
+ * frozen compare, the baseline against the compared mark, through the same
+ * call (so whatever diff_compare adds shows in both). A request while the
+ * worker is busy runs when the running one is collected. */
 static void view_compare(view *v, bool sample)
 {
-    if (!v->data.cur)
+    const diff_snapshot *cur, *base;
+    view_marks_pair(&v->data.marks, v->data.cur, &cur, &base);
+    if (!cur)
         return;
     if (view_worker_busy(&v->worker)) {
         v->recompute = true;
         return;
     }
+    bool frozen = view_marks_frozen(&v->data.marks);
     uint64_t mode = view_table_mode(&v->dopts, v->filter.text);
-    view_worker_start(&v->worker, v->data.cur, view_marks_baseline(&v->data.marks), &v->dopts, &v->filter, mode, sample);
+    diff_options o = v->dopts;
+    /* The rate sort needs each group's history. The worker only reads it:
+     * the loop records into it when it adopts a compare, never while one
+     * runs. A frozen compare of two marks has no history. */
+    if (o.sort == DIFF_SORT_RATE && !frozen)
+        o.trend = view_table_history(&v->data.table, mode);
+    v->worker.job.frozen = frozen;
+    view_worker_start(&v->worker, cur, base, &o, &v->filter, mode, sample && !frozen);
 }
 
 /* Takes a finished compare into the table. */
@@ -60,6 +72,7 @@ void view_model_collect(view *v, bool wait)
         view_footer_say(&v->footer, true, "%s", j->res.err);
     } else {
         v->data.table.window_s = v->o->window_s;
+        v->data.table.frozen = j->frozen;
         view_table_adopt(&v->data.table, &j->res, j->cur, j->mode, j->sample);
         view_cursor_clamp(&v->data.table.cur, v->data.table.nrows, view_term_body_rows(&v->term), true);
         if (j->sample)
@@ -111,9 +124,9 @@ void view_model_baseline_now(view *v)
     char label[32];
     unsigned n = 1;
     for (size_t i = 0; i < v->data.marks.n; i++)
-        n += !v->data.marks.items[i].by_program;
+        n += v->data.marks.items[i].source == VIEW_MARK_KEY;
     snprintf(label, sizeof(label), "b%u", n);
-    size_t idx = view_marks_add(&v->data.marks, watch_snapshot(v->prog.w, label), false);
+    size_t idx = view_marks_add(&v->data.marks, watch_baseline(v->prog.w, label), VIEW_MARK_KEY);
     view_marks_set_baseline(&v->data.marks, (long)idx);
     watch_baseline_chosen(v->prog.w);
     /* The table compares against a state taken just now as well, so it
@@ -122,22 +135,62 @@ void view_model_baseline_now(view *v)
     view_footer_say(&v->footer, false, "baseline %s taken: rows now show growth since this moment", label);
 }
 
+/* After a frozen compare the current snapshot is as old as the freeze:
+ * a fresh one, unless the program ended (its final state is current) or
+ * the view is paused. */
+static void view_refresh_after(view *v, bool was_frozen)
+{
+    if (was_frozen && !v->prog.ended && !v->paused)
+        view_sample(v);
+    else
+        view_model_recompute(v);
+}
+
 void view_model_baseline_clear(view *v)
 {
+    bool was_frozen = view_marks_frozen(&v->data.marks);
     view_marks_set_baseline(&v->data.marks, -1);
     watch_baseline_chosen(v->prog.w);
-    view_model_recompute(v);
+    view_refresh_after(v, was_frozen);
     view_footer_say(&v->footer, false, "baseline cleared: comparing against the empty snapshot");
 }
 
 void view_model_baseline_pick(view *v, long index)
 {
+    bool was_frozen = view_marks_frozen(&v->data.marks);
     view_marks_set_baseline(&v->data.marks, index);
     watch_baseline_chosen(v->prog.w);
     view_back(v);
+    view_refresh_after(v, was_frozen);
+    char name[96];
+    view_footer_say(&v->footer, false, "baseline %s: rows show growth from it until now",
+                    view_marks_name(&v->data.marks, v->data.marks.baseline, name, sizeof(name)));
+}
+
+void view_model_freeze(view *v, long index)
+{
+    view_marks *m = &v->data.marks;
+    if (view_marks_freeze(m, m->baseline, index) != 0) {
+        view_footer_say(&v->footer, true, "that is the baseline: pick another mark to compare it with");
+        return;
+    }
+    watch_baseline_chosen(v->prog.w);
+    view_back(v);
     view_model_recompute(v);
-    const diff_snapshot *b = view_marks_baseline(&v->data.marks);
-    view_footer_say(&v->footer, false, "baseline: %s", b ? diff_snapshot_label(b) : "none");
+    char a[96], b[96];
+    view_footer_say(&v->footer, false, "%s vs %s, frozen: Esc returns to the live view",
+                    view_marks_name(m, m->baseline, a, sizeof(a)), view_marks_name(m, m->versus, b, sizeof(b)));
+}
+
+void view_model_live(view *v)
+{
+    if (!view_marks_frozen(&v->data.marks))
+        return;
+    view_marks_thaw(&v->data.marks);
+    view_refresh_after(v, true);
+    char name[96];
+    view_footer_say(&v->footer, false, "live again: now against %s",
+                    view_marks_name(&v->data.marks, v->data.marks.baseline, name, sizeof(name)));
 }
 
 /* A mark the program made; the watch says whether it is the baseline
@@ -155,17 +208,18 @@ static void view_save(view *v, const diff_snapshot *snap)
         view_footer_say(&v->footer, true, "%s", err);
 }
 
-static bool view_on_mark(view *v, diff_snapshot *snap, bool baseline)
+static bool view_on_mark(view *v, diff_snapshot *snap, bool baseline, bool requested)
 {
     view_save(v, snap);
-    size_t idx = view_marks_add(&v->data.marks, snap, true);
+    size_t idx = view_marks_add(&v->data.marks, snap, requested ? VIEW_MARK_REQUESTED : VIEW_MARK_PROGRAM);
     const char *label = diff_snapshot_label(snap);
+    const char *who = requested ? "leaktop mark took" : "the program marked";
     if (!baseline) {
-        view_footer_say(&v->footer, false, "the program marked \"%s\" (m lists marks, Enter picks one)", label);
+        view_footer_say(&v->footer, false, "%s \"%s\" (m lists marks, Enter picks one)", who, label);
         return false;
     }
     view_marks_set_baseline(&v->data.marks, (long)idx);
-    view_footer_say(&v->footer, false, "the program marked \"%s\": it is the baseline (m lists marks)", label);
+    view_footer_say(&v->footer, false, "%s \"%s\": it is the baseline (m lists marks)", who, label);
     return true;
 }
 
@@ -258,7 +312,7 @@ static void view_watch_events(view *v)
             break;
         switch (ev.kind) {
         case WATCH_EVENT_MARK:
-            rebase |= view_on_mark(v, ev.snap, ev.baseline);
+            rebase |= view_on_mark(v, ev.snap, ev.baseline, ev.requested);
             marks = true;
             break;
         case WATCH_EVENT_SKIPPED:
@@ -301,7 +355,8 @@ void view_model_tick(view *v)
         return;
     v->prog.rss = watch_rss(v->prog.w);
     v->prog.stopped = watch_stopped(v->prog.w);
-    if (!v->paused) {
+    /* A frozen compare does not refresh; marks and the end still arrive. */
+    if (!v->paused && !view_marks_frozen(&v->data.marks)) {
         view_sample(v);
         if (v->nav.screen == VIEW_SCREEN_LOG || v->nav.screen == VIEW_SCREEN_MARKS)
             view_page_rebuild(v);

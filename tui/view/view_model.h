@@ -20,9 +20,14 @@ void view_model_collect(view *v, bool wait);
 /* Re-groups or re-sorts the same snapshots (no new trend point); the rows
  * change when the worker is done. */
 void view_model_recompute(view *v);
-/* b: a baseline now; B: none; Enter on the marks screen: that mark. */
+/* b: a baseline now; B: none; Enter on the marks screen: that mark.
+ * Each returns to the live view. */
 void view_model_baseline_now(view *v);
 void view_model_baseline_clear(view *v);
 void view_model_baseline_pick(view *v, long mark_index);
+/* c on the marks screen: the baseline against that mark, frozen (the
+ * older of the two is the base); Esc on the table: live again. */
+void view_model_freeze(view *v, long mark_index);
+void view_model_live(view *v);
 
 #endif

@@ -12,8 +12,10 @@ static void view_stack_rebuild(view *v)
     diff_options o = v->nav.stack_opts;
     o.filters = v->dopts.filters;
     o.nfilters = v->dopts.nfilters;
+    const diff_snapshot *cur, *base;
+    view_marks_pair(&v->data.marks, v->data.cur, &cur, &base);
     view_stack_req req = {
-        .cur = v->data.cur, .base = view_marks_baseline(&v->data.marks), .opts = &o, .key = v->nav.stack_key,
+        .cur = cur, .base = base, .opts = &o, .key = v->nav.stack_key,
         .loc = &v->nav.stack_loc, .cols = v->term.cols - 1,
         .style = {.g = v->term.g, .cwd = v->cwd, .show_line = o.group != DIFF_GROUP_FILENAME,
                   .show_function = o.group != DIFF_GROUP_FILENAME},
@@ -41,7 +43,7 @@ void view_page_rebuild(view *v)
             v->nav.page.cur.top = v->nav.page.n > h ? v->nav.page.n - h : 0;
         break;
     case VIEW_SCREEN_MARKS:
-        view_marks_page(&v->data.marks, &v->nav.page, watch_elapsed(v->prog.w));
+        view_marks_page(&v->data.marks, &v->nav.page);
         break;
     default:
         return;

@@ -41,14 +41,21 @@ static view_role view_stack_role(int64_t diff)
     return diff > 0 ? VIEW_ROLE_GROW : diff < 0 ? VIEW_ROLE_SHRINK : VIEW_ROLE_NORMAL;
 }
 
-static void view_stack_traceback(view_page *p, const diff_loctab *lt, const diff_stat *s, long hit,
+static void view_stack_traceback(view_page *p, const diff_stats *st, const diff_stat *s, long hit,
                                  size_t nth, size_t total, const view_stack_req *req)
 {
-    char d[32], sz[32];
+    const diff_loctab *lt = diff_stats_locs(st);
+    char d[32], sz[32], ret[64] = "retained ?";
     diff_format_size(d, sizeof(d), s->size_diff, true);
     diff_format_size(sz, sizeof(sz), s->size, false);
-    view_page_add(p, view_stack_role(s->size_diff), "%s  blocks %+lld  now %s in %lld blocks  (traceback %zu of %zu)",
-                  d, (long long)s->count_diff, sz, (long long)s->count, nth, total);
+    if (diff_stats_retained_known(st, NULL)) {
+        char r[32];
+        snprintf(ret, sizeof(ret), "retained %s in %lld", diff_format_size(r, sizeof(r), s->retained_size, false),
+                 (long long)s->retained_count);
+    }
+    /* Fits 80 columns for most rows: the figures first, then which one. */
+    view_page_add(p, view_stack_role(s->size_diff), "%s  blocks %+lld  now %s in %lld  %s  (%zu of %zu)", d,
+                  (long long)s->count_diff, sz, (long long)s->count, ret, nth, total);
     for (uint32_t i = 0; i < s->nframes; i++)
         view_stack_frame(p, diff_loctab_get(lt, s->frames[i]), i, (long)i == hit, req);
     if (s->nframes == 0)
@@ -81,7 +88,7 @@ int view_stack_page(view_page *p, const view_stack_req *req, char *err, size_t e
         const diff_stat *s = diff_stats_get(st, i);
         long hit = diff_traceback_reaches(lt, s, req->opts, req->key);
         if (hit >= 0)
-            view_stack_traceback(p, lt, s, req->opts->group == DIFF_GROUP_TRACEBACK ? -1 : hit, ++nth, matched, req);
+            view_stack_traceback(p, st, s, req->opts->group == DIFF_GROUP_TRACEBACK ? -1 : hit, ++nth, matched, req);
     }
     if (matched > nth)
         view_page_add(p, VIEW_ROLE_DIM, "... %zu more tracebacks not shown", matched - nth);

@@ -83,6 +83,7 @@ typedef struct view {
     diff_options   dopts;
     view_filter    filter;
     bool           paused;
+    bool           retained;       /* r: the diff columns show retained since the baseline */
     unsigned       interval_ms;
 
     /* the loop */

@@ -125,6 +125,11 @@ void view_table_free(view_table *t)
     memset(t, 0, sizeof(*t));
 }
 
+const diff_trend_hist *view_table_history(const view_table *t, uint64_t mode)
+{
+    return t->hist && t->hist_mode == mode ? t->hist : NULL;
+}
+
 void view_table_compute(const diff_snapshot *cur, const diff_snapshot *base,
                         const diff_options *o, view_compare_result *out)
 {
@@ -187,6 +192,8 @@ static void view_table_trends(view_table *t, const diff_snapshot *cur, uint64_t 
     free(t->trends);
     t->trends = t->nrows ? xcalloc(t->nrows, sizeof(*t->trends)) : NULL;
     t->suspects = 0;
+    if (t->frozen)   /* two marks: the history is the live table's */
+        return;
     if (t->hist && t->hist_mode != mode) {
         diff_trend_hist_free(t->hist);
         t->hist = NULL;

@@ -65,9 +65,13 @@ typedef struct view_table {
     uint64_t         hist_mode;
     diff_trend      *trends;     /* per row, nrows long (none past VIEW_TREND_ROWS) */
     size_t           suspects;   /* rows flagged suspect */
+    bool             frozen;     /* the rows compare two marks: no trends; set before each adopt */
 } view_table;
 
 void view_table_free(view_table *t);
+/* The trend history of grouping `mode`, for a compare that sorts by rate
+ * (diff_options.trend), or NULL when the table has none for it yet. */
+const diff_trend_hist *view_table_history(const view_table *t, uint64_t mode);
 
 /* A grouping's identity: group, cumulative and the filter text. */
 uint64_t view_table_mode(const diff_options *o, const char *filter_text);

@@ -24,6 +24,7 @@ typedef struct view_job {
     view_filter          filter;
     uint64_t             mode;
     bool                 sample;
+    bool                 frozen;       /* two marks compared: no trends (set before start) */
     view_compare_result  res;
     double               ms;           /* how long the compare took */
 } view_job;

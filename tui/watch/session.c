@@ -95,6 +95,13 @@ static const char *session_header_problem(const lt_shm_header *h, size_t mapped)
         return "trace store too small";
     if (h->ring_slot_size < sizeof(lt_slot) + (uint64_t)h->traces_cap * sizeof(lt_counter))
         return "ring slots too small";
+    if (h->ring_births_off < sizeof(lt_slot) + (uint64_t)h->traces_cap * sizeof(lt_counter) ||
+        h->ring_births_off % 8 || h->ring_births_off > h->ring_slot_size ||
+        (uint64_t)h->ring_births_cap * sizeof(lt_tslot_entry) > h->ring_slot_size - h->ring_births_off)
+        return "ring slots' birth areas out of bounds";
+    if (h->pairs_cap == 0 || h->pairs_cap > (1u << 24) || (h->pairs_cap & (h->pairs_cap - 1)) ||
+        h->pairs_off % 8 || !session_region_ok(h, h->pairs_off, (uint64_t)h->pairs_cap * sizeof(lt_pair)))
+        return "pair table out of bounds";
     if (!session_region_ok(h, h->modules_off, (uint64_t)h->modules_cap * sizeof(lt_module)) ||
         !session_region_ok(h, h->index_off, (uint64_t)h->traces_cap * 8) ||
         !session_region_ok(h, h->counters_off, (uint64_t)h->traces_cap * sizeof(lt_counter)) ||
@@ -686,8 +693,81 @@ static void session_add_modules(const session *s, diff_snapshot *snap)
     }
 }
 
-/* Builds a snapshot from n counters indexed by trace id. */
-static diff_snapshot *session_build(session *s, const lt_counter *ctr, uint32_t n,
+/* ---- births (retained since a baseline) ---------------------------------------- */
+
+/* The (trace, epoch >= 1) parts of a snapshot, as lt_tslot_entry values
+ * from the ring or the live counters; sorted by (trace, epoch) to be
+ * merged (a key may come in several parts: one per thread slot). */
+typedef struct session_births {
+    lt_tslot_entry *v;
+    size_t          n, cap;
+    bool            known;    /* every part is there */
+    uint32_t        epoch;    /* the snapshot as a baseline (LT_EPOCH_NONE: not one) */
+    size_t          at;       /* session_build's cursor */
+} session_births;
+
+static void session_births_push(void *ctx, uint32_t id, uint32_t epoch, int64_t size, int64_t count)
+{
+    session_births *b = ctx;
+    if (epoch == 0)
+        return;
+    if (b->n == b->cap) {
+        b->cap = b->cap ? b->cap * 2 : 256;
+        b->v = xrealloc(b->v, b->cap * sizeof(*b->v));
+    }
+    b->v[b->n++] = (lt_tslot_entry){.id_plus1 = id + 1, .epoch = epoch, .size = size, .count = count};
+}
+
+static int session_birth_cmp(const void *pa, const void *pb)
+{
+    const lt_tslot_entry *a = pa, *b = pb;
+    if (a->id_plus1 != b->id_plus1)
+        return a->id_plus1 < b->id_plus1 ? -1 : 1;
+    return a->epoch < b->epoch ? -1 : a->epoch > b->epoch;
+}
+
+/* Identifies the traced run (one segment: an exec starts another), so
+ * that retained figures are only computed between snapshots of one run. */
+static uint64_t session_run_id(const session *s)
+{
+    uint64_t h = (uint64_t)s->fixed.start_realtime_ns * 0x9e3779b97f4a7c15ULL ^ (uint64_t)s->fixed.writer_pid;
+    h ^= (uint64_t)s->ino << 17;
+    return h ? h : 1;
+}
+
+/* Trace id's births into the snapshot's last trace: the parts of each
+ * (id, epoch) added up, blocks from 1/LT_SAMPLE_ONE units when sampled. */
+static void session_add_births(session *s, diff_snapshot *snap, session_births *b, uint32_t id)
+{
+    while (b->at < b->n && b->v[b->at].id_plus1 < id + 1)
+        b->at++;
+    diff_birth one[64];
+    uint32_t k = 0;
+    while (b->at < b->n && b->v[b->at].id_plus1 == id + 1) {
+        diff_birth d = {.epoch = b->v[b->at].epoch};
+        for (; b->at < b->n && b->v[b->at].id_plus1 == id + 1 && b->v[b->at].epoch == d.epoch; b->at++) {
+            d.size += b->v[b->at].size;
+            d.count += b->v[b->at].count;
+        }
+        if (s->fixed.sample_bytes)
+            d.count = (d.count + LT_SAMPLE_ONE / 2) / LT_SAMPLE_ONE;
+        if (d.size <= 0 && d.count <= 0)
+            continue;   /* all freed (or a live read between two parts) */
+        d.size = d.size < 0 ? 0 : d.size;
+        d.count = d.count < 0 ? 0 : d.count;
+        one[k++] = d;
+        if (k == 64) {
+            diff_snapshot_add_births(snap, one, k);
+            k = 0;
+        }
+    }
+    if (k)
+        diff_snapshot_add_births(snap, one, k);
+}
+
+/* Builds a snapshot from n counters indexed by trace id and the births
+ * of its blocks. */
+static diff_snapshot *session_build(session *s, const lt_counter *ctr, uint32_t n, session_births *b,
                                     const char *label, double elapsed)
 {
     session_modules_sync(s);
@@ -695,6 +775,11 @@ static diff_snapshot *session_build(session *s, const lt_counter *ctr, uint32_t 
     diff_snapshot_set_label(snap, label);
     diff_snapshot_set_meta(snap, (int)s->pid, elapsed);
     diff_snapshot_set_sample_bytes(snap, s->fixed.sample_bytes);
+    bool lost = __atomic_load_n(&s->hdr->pairs_lost, __ATOMIC_ACQUIRE) != 0;
+    diff_snapshot_set_epoch(snap, session_run_id(s), b->epoch == LT_EPOCH_NONE ? DIFF_EPOCH_NONE : b->epoch,
+                            b->known && !lost);
+    qsort(b->v, b->n, sizeof(*b->v), session_birth_cmp);
+    b->at = 0;
     for (uint32_t id = 0; id < n; id++) {
         /* A live read can catch one field of a counter updated and not yet
          * the other (a free between its two subtractions): never below 0. */
@@ -707,24 +792,59 @@ static diff_snapshot *session_build(session *s, const lt_counter *ctr, uint32_t 
         session_trace *t = session_trace_get(s, id);
         if (!t)
             t = session_trace_get(s, LT_TRACE_UNKNOWN);
-        diff_snapshot_add(snap, size, count, t ? s->pool + t->off : NULL, t ? t->len : 0);
+        if (diff_snapshot_add(snap, size, count, t ? s->pool + t->off : NULL, t ? t->len : 0) == 0)
+            session_add_births(s, snap, b, id);
     }
     session_add_modules(s, snap);
     return snap;
 }
 
 
-diff_snapshot *session_snapshot_live(session *s, const char *label)
+/* The live counters' places, from the validated static fields (never
+ * re-read from the segment) and the dynamic words that say how much of
+ * them is there. */
+static void session_live_view(const session *s, lt_live_view *v)
+{
+    uint32_t hwm = __atomic_load_n(&s->hdr->tslots_hwm, __ATOMIC_ACQUIRE);
+    bool pairs = __atomic_load_n(&s->hdr->pairs_ready, __ATOMIC_ACQUIRE) != 0;
+    *v = (lt_live_view){
+        .shared = (const lt_counter *)(s->base + s->fixed.counters_off),
+        .pairs = pairs ? (const lt_pair *)(s->base + s->fixed.pairs_off) : NULL,
+        .pairs_cap = s->fixed.pairs_cap,
+        .tslots = s->base + s->fixed.tslots_off,
+        .nslots = hwm < s->fixed.tslots ? hwm : s->fixed.tslots,
+        .slot_size = s->fixed.tslot_size,
+        .entries = s->fixed.tslot_entries,
+    };
+}
+
+/* The live counters and births; `bump` then starts a new birth epoch,
+ * which makes this snapshot a baseline retained figures can be told from. */
+static diff_snapshot *session_live(session *s, const char *label, bool bump)
 {
     uint32_t n = session_ntraces(s);
-    uint32_t hwm = __atomic_load_n(&s->hdr->tslots_hwm, __ATOMIC_ACQUIRE);
     lt_counter *copy = xcalloc(n ? n : 1, sizeof(lt_counter));
-    lt_totals_read((const lt_counter *)(s->base + s->fixed.counters_off), s->base + s->fixed.tslots_off,
-                   hwm < s->fixed.tslots ? hwm : s->fixed.tslots, s->fixed.tslot_size,
-                   s->fixed.tslot_entries, copy, n);
-    diff_snapshot *snap = session_build(s, copy, n, label, session_elapsed(s));
+    lt_live_view v;
+    session_live_view(s, &v);
+    lt_totals_read(&v, copy, n);
+    session_births b = {.known = true, .epoch = LT_EPOCH_NONE};
+    lt_parts_each(&v, session_births_push, &b);
+    if (bump)
+        b.epoch = lt_epoch_bump(&s->hdr->epoch);
+    diff_snapshot *snap = session_build(s, copy, n, &b, label, session_elapsed(s));
+    free(b.v);
     free(copy);
     return snap;
+}
+
+diff_snapshot *session_snapshot_live(session *s, const char *label)
+{
+    return session_live(s, label, false);
+}
+
+diff_snapshot *session_snapshot_baseline(session *s, const char *label)
+{
+    return session_live(s, label, true);
 }
 
 static const lt_slot *session_slot(const session *s, uint64_t snap_no)
@@ -734,8 +854,10 @@ static const lt_slot *session_slot(const session *s, uint64_t snap_no)
 }
 
 /* Copies ring snapshot `snap_no` if it is intact; false when torn, being
- * written, or already overwritten by a newer one. */
-static bool session_slot_copy(const session *s, uint64_t snap_no, lt_slot *hdr_out, lt_counter **ctr_out)
+ * written, or already overwritten by a newer one. Births come with it
+ * (known unless the tracer had no room for them). */
+static bool session_slot_copy(const session *s, uint64_t snap_no, lt_slot *hdr_out, lt_counter **ctr_out,
+                              session_births *b)
 {
     const lt_slot *slot = session_slot(s, snap_no);
     uint64_t seq = __atomic_load_n(&slot->seq, __ATOMIC_ACQUIRE);
@@ -745,20 +867,31 @@ static bool session_slot_copy(const session *s, uint64_t snap_no, lt_slot *hdr_o
     uint32_t n = hdr_out->ntraces > s->fixed.traces_cap ? s->fixed.traces_cap : hdr_out->ntraces;
     lt_counter *ctr = xcalloc(n ? n : 1, sizeof(lt_counter));
     memcpy(ctr, slot->counters, n * sizeof(lt_counter));
+    uint32_t nb = hdr_out->nbirths;
+    bool known = nb <= s->fixed.ring_births_cap;
+    lt_tslot_entry *births = known && nb ? xcalloc(nb, sizeof(lt_tslot_entry)) : NULL;
+    if (births)
+        memcpy(births, (const uint8_t *)slot + s->fixed.ring_births_off, nb * sizeof(lt_tslot_entry));
     __atomic_thread_fence(__ATOMIC_ACQUIRE);
     if (__atomic_load_n(&slot->seq, __ATOMIC_RELAXED) != seq || hdr_out->snap_no != snap_no) {
         free(ctr);
+        free(births);
         return false;
     }
     hdr_out->ntraces = n;
     hdr_out->label[LT_LABEL_MAX - 1] = 0;
     *ctr_out = ctr;
+    *b = (session_births){.known = known, .epoch = hdr_out->epoch};
+    for (uint32_t i = 0; known && i < nb; i++)   /* validated: ids are checked by session_build's walk */
+        session_births_push(b, births[i].id_plus1 - 1, births[i].epoch, births[i].size, births[i].count);
+    free(births);
     return true;
 }
 
-diff_snapshot *session_next_mark(session *s, uint64_t *skipped)
+diff_snapshot *session_next_mark(session *s, uint64_t *skipped, bool *requested)
 {
     *skipped = 0;
+    *requested = false;
     for (;;) {
         uint64_t head = __atomic_load_n(&s->hdr->ring_head, __ATOMIC_ACQUIRE);
         if (s->ring_next > head)
@@ -770,10 +903,13 @@ diff_snapshot *session_next_mark(session *s, uint64_t *skipped)
         }
         lt_slot meta;
         lt_counter *ctr = NULL;
-        if (session_slot_copy(s, s->ring_next, &meta, &ctr)) {
+        session_births b;
+        if (session_slot_copy(s, s->ring_next, &meta, &ctr, &b)) {
             s->ring_next++;
-            diff_snapshot *snap = session_build(s, ctr, meta.ntraces, meta.label,
+            *requested = meta.reason == LT_SNAP_REQUESTED;
+            diff_snapshot *snap = session_build(s, ctr, meta.ntraces, &b, meta.label,
                                                 session_seconds_since_start(s, meta.time_ns));
+            free(b.v);
             free(ctr);
             return snap;
         }

@@ -74,6 +74,12 @@ diff_loctab *session_locs(session *s);
 /* The live counters now. Exact per trace; while threads allocate, traces
  * are read one after another, not at one instant. */
 diff_snapshot *session_snapshot_live(session *s, const char *label);
+/* The same, taken as a baseline: it also starts a new birth epoch in the
+ * tracer (the frontend's one write besides mark requests), so that blocks
+ * born after it can be told from those before: retained since this
+ * snapshot is exact. Past the tracer's epoch limit its retained figures
+ * are "not known". */
+diff_snapshot *session_snapshot_baseline(session *s, const char *label);
 
 /* Symbolizes traces recorded since the last call, for at most `budget_ms`,
  * so that a later snapshot finds them resolved (a batch run does this
@@ -82,8 +88,10 @@ unsigned session_prefetch(session *s, unsigned budget_ms);
 
 /* The next snapshot written to the ring since the last call, or NULL when
  * there is none. *skipped counts snapshots overwritten before they could
- * be read (a lagging reader skips to the oldest one still there). */
-diff_snapshot *session_next_mark(session *s, uint64_t *skipped);
+ * be read (a lagging reader skips to the oldest one still there);
+ * *requested says it was asked for from outside (`leaktop mark PID`)
+ * rather than by the program's leaktop_mark(). */
+diff_snapshot *session_next_mark(session *s, uint64_t *skipped, bool *requested);
 
 /* Removes segments left by processes that are gone (a program traced with
  * a plain LD_PRELOAD and no frontend leaves its segment behind). Only the

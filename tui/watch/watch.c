@@ -374,10 +374,11 @@ static void watch_drain_marks(watch *w)
 {
     diff_snapshot *snap;
     uint64_t skipped = 0;
-    while ((snap = session_next_mark(w->s, &skipped)) != NULL) {
+    bool requested;
+    while ((snap = session_next_mark(w->s, &skipped, &requested)) != NULL) {
         if (skipped)
             watch_push(w, &(watch_event){.kind = WATCH_EVENT_SKIPPED, .skipped = skipped});
-        watch_event ev = {.kind = WATCH_EVENT_MARK, .snap = snap};
+        watch_event ev = {.kind = WATCH_EVENT_MARK, .snap = snap, .requested = requested};
         if (!w->have_baseline && !w->baseline_chosen)
             ev.baseline = w->have_baseline = true;
         watch_push(w, &ev);
@@ -507,6 +508,11 @@ void watch_baseline_chosen(watch *w)
 diff_snapshot *watch_snapshot(watch *w, const char *label)
 {
     return session_snapshot_live(w->s, label);
+}
+
+diff_snapshot *watch_baseline(watch *w, const char *label)
+{
+    return session_snapshot_baseline(w->s, label);
 }
 
 unsigned watch_prefetch(watch *w, unsigned budget_ms)

@@ -60,6 +60,8 @@ typedef struct watch_event {
     /* MARK: the first mark since the start (or the exec) when no baseline
      * was chosen (watch_baseline_chosen): by the rule it is the baseline. */
     bool             baseline;
+    /* MARK: asked for by `leaktop mark PID`, not the program's leaktop_mark(). */
+    bool             requested;
     uint64_t         skipped;  /* SKIPPED: how many */
     const char      *path;     /* LEFT: what it exec'd (valid while the watch lives) */
 } watch_event;
@@ -133,6 +135,10 @@ void   watch_baseline_chosen(watch *w);
 
 /* The counters now (after the end: the final state). Exact per trace. */
 diff_snapshot *watch_snapshot(watch *w, const char *label);
+/* The counters now, as a baseline the client takes (the view's `b`): the
+ * tracer starts a new birth epoch, so retained since it is exact
+ * (diff_compare). Marks in the ring are baselines already. */
+diff_snapshot *watch_baseline(watch *w, const char *label);
 /* Idle time: symbolizes traces recorded so far for at most budget_ms, so
  * that later snapshots find them resolved. Returns how many it resolved. */
 unsigned watch_prefetch(watch *w, unsigned budget_ms);
