@@ -433,14 +433,15 @@ static diff_snapshot *watch_drain_to_detach(watch *w)
 {
     diff_snapshot *snap, *final = NULL;
     uint64_t skipped = 0;
-    while ((snap = session_next_mark(w->s, &skipped)) != NULL) {
+    bool requested;
+    while ((snap = session_next_mark(w->s, &skipped, &requested)) != NULL) {
         if (strcmp(diff_snapshot_label(snap), WATCH_DETACH_LABEL) == 0) {
             if (final)
                 diff_snapshot_free(final);
             final = snap;
             continue;
         }
-        watch_event ev = {.kind = WATCH_EVENT_MARK, .snap = snap};
+        watch_event ev = {.kind = WATCH_EVENT_MARK, .snap = snap, .requested = requested};
         if (!w->have_baseline && !w->baseline_chosen)
             ev.baseline = w->have_baseline = true;
         watch_push(w, &ev);
