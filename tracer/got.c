@@ -139,7 +139,9 @@ static const ElfW(Sym) *lt_dyn_lookup(const lt_dyn *d, const char *name)
 
 /* Not ours, not the dynamic loader's (its own allocator is not the
  * program's), not the vDSO, and only the default namespace: a module
- * dlmopen'ed elsewhere has its own libc, whose blocks must not reach ours. */
+ * dlmopen'ed elsewhere has its own libc, whose blocks must not reach ours.
+ * (glibc's dl_iterate_phdr reports the caller's namespace only, so such a
+ * module is not even seen; the check keeps that true if it ever changes.) */
 static bool lt_module_patchable(const struct dl_phdr_info *info, const lt_dyn *d)
 {
     if ((uintptr_t)&lt_init >= d->lo && (uintptr_t)&lt_init < d->hi)

@@ -6,11 +6,12 @@
  * allocate and verify their data.
  *
  *   fx_lateload MODE TRACER [PLUGIN]
- *   MODE: basic | reattach | plugin | preloaded | signals | cycles
+ *   MODE: basic | reattach | plugin | dlmopen | preloaded | signals | cycles
  *
  * Prints "expect FILE LINE SIZE COUNT" for every line that must be in the
  * final state, "absent LINE" for lines that must not, then "ready PID";
  * waits for a line on stdin and exits 0 (the blocks still live). */
+#define _GNU_SOURCE  /* dlmopen */
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
@@ -142,6 +143,26 @@ static void mode_plugin(const char *plugin)
     keep[nkeep++] = alloc(4321);
     keep[nkeep++] = alloc(4321);
     printf("expect %s %d %d %d\n", file(), line(), 8642, 2);
+}
+
+/* A plugin dlmopen'ed into a new namespace has a libc of its own: its
+ * cells are left alone (lazy ones too, which point into the plugin itself
+ * until bound), so its blocks never reach our hooks or the base libc. */
+static void mode_dlmopen(const char *plugin)
+{
+    attach_or_die();
+    void *h = dlmopen(LM_ID_NEWLM, plugin, RTLD_LAZY | RTLD_LOCAL);
+    if (!h) {
+        fprintf(stderr, "fx_lateload: %s\n", dlerror());
+        exit(2);
+    }
+    void *(*alloc)(size_t) = (void *(*)(size_t))dlsym(h, "lateplug_alloc");
+    int (*line)(void) = (int (*)(void))dlsym(h, "lateplug_line");
+    keep[nkeep++] = alloc(4321);
+    printf("absent %d\n", line());
+    int a = __LINE__ + 1;
+    keep[nkeep++] = malloc(123);
+    expect(a, 123, 1);
 }
 
 /* Preloaded: attaching again is refused, nothing is traced twice. */
@@ -337,6 +358,8 @@ int main(int argc, char **argv)
         mode_reattach();
     else if (strcmp(mode, "plugin") == 0 && argc > 3)
         mode_plugin(argv[3]);
+    else if (strcmp(mode, "dlmopen") == 0 && argc > 3)
+        mode_dlmopen(argv[3]);
     else if (strcmp(mode, "signals") == 0)
         mode_signals();
     else if (strcmp(mode, "cycles") == 0)

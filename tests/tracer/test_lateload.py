@@ -4,12 +4,14 @@ leaktop dlopen libleaktop.so and call leaktop_attach, as the injector
 does. Their final state, read through the watch library and `leaktop
 show`, holds what they allocated after the attach, exact to the byte at
 file:line, and nothing from before: in a PIE with full RELRO, a non-PIE
-with lazy binding, C++ new, a plugin dlopen'ed after the attach, a detach
+with lazy binding, C++ new, a plugin dlopen'ed after the attach (and one
+dlmopen'ed into a namespace of its own: left alone), a detach
 and a second attach (counts from zero). Then 25 attach/detach cycles while
 four threads allocate, reallocate, free and verify their data (each
 detach checks that its segment's name is gone); a signal handler installed
 before the attach is wrapped (its allocations inside hooks counted); the
-same under AddressSanitizer; and a preloaded process refuses to attach
+same under AddressSanitizer and in a program linked with jemalloc (the
+calls go on to its allocator, never glibc's); and a preloaded process refuses to attach
 twice.
 Usage: test_lateload.py LEAKTOP BINDIR SRCDIR TRACER PLUGIN"""
 import json
@@ -85,11 +87,17 @@ exact("non-pie-lazy", [nopie, "basic", tracer])
 exact("reattach", [fx, "reattach", tracer])
 exact("handler-installed-before", [fx, "signals", tracer])
 exact("plugin", [fx, "plugin", tracer, plugin])
+exact("dlmopen-other-namespace", [fx, "dlmopen", tracer, plugin])
 exact("cxx-new", [os.path.join(bindir, "fx_lateload_cxx"), tracer])
 exact("preloaded", [fx, "preloaded", tracer], {"LD_PRELOAD": tracer})
 asan = os.path.join(bindir, "fx_lateload_asan")
 no_leak_check = {"ASAN_OPTIONS": "detect_leaks=0"}  # the fixture keeps its blocks on purpose
 exact("asan-basic", [asan, "basic", tracer], no_leak_check)
+jemalloc = os.path.join(bindir, "fx_lateload_jemalloc")
+cycled = [fx, nopie, asan]
+if os.path.exists(jemalloc):  # built where Debian's libjemalloc-dev is installed (setup.sh installs it)
+    exact("jemalloc-linked", [jemalloc, "basic", tracer])
+    cycled.append(jemalloc)
 
 # The preloaded process answered EEXIST (17) both ways it was asked.
 p = subprocess.run([fx, "preloaded", tracer], input="go\n", capture_output=True, text=True,
@@ -98,7 +106,7 @@ check("preloaded: leaktop_attach refuses (EEXIST), whichever copy is asked", "rc
       (p.returncode, p.stdout, p.stderr))
 
 # Attach/detach cycles under four threads: the program's data intact, its own status.
-for binary in (fx, nopie, asan):
+for binary in cycled:
     p = subprocess.run([binary, "cycles", tracer, "25"], capture_output=True, text=True,
                        env=dict(env, **no_leak_check), timeout=120)
     check(f"{os.path.basename(binary)}: 25 attach/detach cycles under 4 threads, data intact, exit 0",
