@@ -93,7 +93,9 @@ def test_exact_after_attach_mark_and_ctrl_c():
     os.kill(fx.pid, signal.SIGUSR1)          # leak 10 x 4096, free the 100 old blocks, realloc one
     check("fixture did its work", fx.stdout.readline() == "done\n")
     mark = subprocess.Popen([LEAKTOP, "mark", str(fx.pid), "after"], stdout=subprocess.PIPE, text=True)
-    time.sleep(0.2)
+    # It waits 2 s for the program's next call once its request is out;
+    # give it the time to start and ask (slower under a sanitizer).
+    time.sleep(1.0)
     os.kill(fx.pid, signal.SIGUSR1)          # 10 more; its first call takes the mark
     check("leaktop mark on an attached process", mark.wait(timeout=TIMEOUT) == 0)
     fx.stdout.readline()
