@@ -58,8 +58,10 @@ try:
     # Each command takes only the options that mean something for it.
     one_line_error(run(["mark", "1", "--group", "traceback"]), 2, r"mark: --group does not apply",
                    "mark refuses --group")
-    one_line_error(run(["attach", "--frames", "8", "1"]), 2, r"attach: --frames does not apply",
-                   "attach refuses --frames")
+    one_line_error(run(["attach", "--keep-log", "1"]), 2, r"attach: --keep-log does not apply",
+                   "attach refuses --keep-log (it has no log)")
+    one_line_error(run(["run", "--batch", "--duration", "1", "--", fx_exit]), 2, r"run: --duration does not apply",
+                   "run refuses --duration (attach only)")
     one_line_error(run(["show", "x.ltsnap", "--save", tmp]), 2, r"show: --save does not apply",
                    "show refuses --save")
     one_line_error(run(["run", "--batch", "--window", "0", "--", fx_exit]), 2, "--window", "window of 0 s")

@@ -764,25 +764,18 @@ out:
 
 /* ---- the whole ---------------------------------------------------------------------------- */
 
+/* PTRACE_SEIZE said EPERM: what /proc tells now (the process may have
+ * changed), else why ptrace refused it (yama scope 1: not our child; or
+ * not dumpable). */
 static inject_refusal inject_denied(inject_target *t, char *err, size_t errlen)
 {
-    char status[64];
-    snprintf(status, sizeof(status), "/proc/%d/status", (int)t->pid);
     char why[512];
     inject_refusal r = inject_check(t->pid, why, sizeof(why));
     if (r != INJECT_OK) {
         snprintf(err, errlen, "%s", why);
         return r;
     }
-    /* /proc saw nothing wrong: yama scope 1 (not our child) or not dumpable. */
-    char scope[16] = "";
-    int fd = open("/proc/sys/kernel/yama/ptrace_scope", O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        (void)!read(fd, scope, sizeof(scope) - 1);
-        close(fd);
-    }
-    bool cap = geteuid() == 0;
-    inject_denied_why(t->pid, *scope ? atoi(scope) : -1, true, cap, err, errlen);
+    inject_denied_now(t->pid, err, errlen);
     return INJECT_DENIED;
 }
 

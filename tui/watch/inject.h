@@ -44,6 +44,10 @@ inject_refusal inject_check(pid_t pid, char *err, size_t errlen);
  * uids are ours, `cap` whether we have CAP_SYS_PTRACE. */
 void inject_denied_why(pid_t pid, int scope, bool same_user, bool cap, char *err, size_t errlen);
 
+/* The same line for process pid as things stand (yama's scope, its uids,
+ * our capabilities), for a ptrace that said EPERM. */
+void inject_denied_now(pid_t pid, char *err, size_t errlen);
+
 /* Loads `lib` (an absolute path) into process pid with dlopen(RTLD_NOW)
  * and calls its `fn(arg)`. INJECT_OK with st filled (st->call_result is
  * what fn returned), or a refusal with err filled. The process runs on

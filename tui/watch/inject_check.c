@@ -95,6 +95,14 @@ void inject_denied_why(pid_t pid, int scope, bool same_user, bool cap, char *err
                  "module or a container's seccomp profile forbids it)", p);
 }
 
+void inject_denied_now(pid_t pid, char *err, size_t errlen)
+{
+    char path[64], status[8192];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    bool same = inject_read_file(path, status, sizeof(status)) > 0 && inject_same_user(status);
+    inject_denied_why(pid, inject_yama_scope(), same, inject_have_cap_ptrace(), err, errlen);
+}
+
 static inject_refusal inject_check_status(pid_t pid, const char *status, char *err, size_t errlen)
 {
     int p = (int)pid;

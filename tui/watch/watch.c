@@ -485,6 +485,9 @@ bool watch_poll(watch *w, watch_event *ev)
     if (w->end_reported)
         return false;
     bool gone = watch_reap(w);
+    /* Another leaktop watching the same injected tracer detached it. */
+    if (!w->detaching && !gone && session_attached(w->s) && session_detached(w->s))
+        w->detaching = true;
     if (w->detaching && !gone) {   /* the marks up to the detach come with END */
         if (session_detached(w->s) || util_now_ns() > w->detach_deadline)
             watch_finish(w);
