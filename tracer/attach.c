@@ -82,8 +82,11 @@ static void lt_segment_drop(void)
 /* The hooks go dormant: from the next call on, every thread passes
  * straight to the allocator (the gate is closed: one load, one compare, a
  * call); sampling's fast paths are shut first, they look at nothing else.
- * The final state stays readable by a frontend that has the segment
- * mapped; the blocks table is dropped at the next attach. */
+ * Then the GOT cells get the real functions back: the program's calls no
+ * longer reach the tracer at all (only a pointer it copied from a cell
+ * meanwhile does: a dormant hook). The final state stays readable by a
+ * frontend that has the segment mapped; the blocks table is dropped at
+ * the next attach. */
 void lt_detach(void)
 {
     int expect = LT_READY;
@@ -100,6 +103,7 @@ void lt_detach(void)
     }
     __atomic_store_n(&lt_g.sample_bytes, 0, __ATOMIC_RELEASE);
     lt_gate_close();
+    lt_got_restore_all();
     if (lt_g.seg_fd >= 0)
         close(lt_g.seg_fd);
     lt_g.seg_fd = -1;

@@ -196,8 +196,9 @@ void *lt_got_real(const char *name)
 
 typedef struct lt_patch {
     lt_self_fn *fns;
-    uint32_t          nfns;
-    uint32_t          patched;   /* cells rewritten in this pass */
+    uint32_t    nfns;
+    uint32_t    patched;   /* cells rewritten in this pass */
+    bool        restore;   /* detach: our cells back to the real functions */
 } lt_patch;
 
 /* The cell holds the real function (bound), or an address inside the
@@ -236,8 +237,10 @@ static void lt_patch_relocs(const lt_dyn *d, const ElfW(Rela) *r, size_t bytes, 
             if (strcmp(name, fn->name) != 0)
                 continue;
             uintptr_t *cell = (uintptr_t *)(d->base + r[i].r_offset);
-            if (fn->real && lt_cell_ours_to_take(d, __atomic_load_n(cell, __ATOMIC_RELAXED), fn)) {
-                lt_cell_write(d, cell, fn->self);
+            uintptr_t cur = __atomic_load_n(cell, __ATOMIC_RELAXED);
+            bool take = p->restore ? cur == (uintptr_t)fn->self : lt_cell_ours_to_take(d, cur, fn);
+            if (fn->real && take) {
+                lt_cell_write(d, cell, p->restore ? fn->real : fn->self);
                 p->patched++;
             }
             break;
@@ -260,20 +263,36 @@ static int lt_patch_one(struct dl_phdr_info *info, size_t size, void *arg)
  * module's cells at our hooks. Idempotent: a cell already ours is left
  * alone, so it is run again at each dlopen for the modules it brought. A
  * second pass catches a lazy cell ld.so bound while the first one ran. */
+static int lt_patch_lock;  /* one pass at a time: patch (attach, dlopen) or restore (detach) */
+
 uint32_t lt_got_patch_all(void)
 {
-    static int lock;
     uint32_t n;
     lt_self_fn *fns = lt_self_fns(&n);
-    lt_spin_lock(&lock);
+    lt_spin_lock(&lt_patch_lock);
     for (uint32_t k = 0; k < n; k++)
         if (!fns[k].real)
             fns[k].real = lt_got_real(fns[k].name);
-    lt_patch p = {fns, n, 0};
+    lt_patch p = {fns, n, 0, false};
     dl_iterate_phdr(lt_patch_one, &p);
     uint32_t total = p.patched;
     p.patched = 0;
     dl_iterate_phdr(lt_patch_one, &p);
-    lt_spin_unlock(&lock);
+    lt_spin_unlock(&lt_patch_lock);
     return total + p.patched;
+}
+
+/* Detach: every cell that holds one of our hooks gets the real function
+ * back (a lazy cell comes back bound), so the program's calls no longer
+ * pass through the tracer at all. A copy of a cell the program took while
+ * attached (a function pointer) still reaches a hook: a dormant one. */
+uint32_t lt_got_restore_all(void)
+{
+    uint32_t n;
+    lt_self_fn *fns = lt_self_fns(&n);
+    lt_spin_lock(&lt_patch_lock);
+    lt_patch p = {fns, n, 0, true};
+    dl_iterate_phdr(lt_patch_one, &p);
+    lt_spin_unlock(&lt_patch_lock);
+    return p.patched;
 }

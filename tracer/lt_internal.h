@@ -142,6 +142,7 @@ void     lt_attach_new_modules(void) LT_HIDDEN;   /* after a dlopen: patch what 
 /* got.c: GOT patching and symbol lookup by the modules' own tables. */
 void    *lt_got_real(const char *name) LT_HIDDEN;
 uint32_t lt_got_patch_all(void) LT_HIDDEN;
+uint32_t lt_got_restore_all(void) LT_HIDDEN;
 
 /* counters.c: live totals per trace = shared counter + every thread
  * slot's delta (lt_shm.h). The hot part is inline: a thread adds to its

@@ -501,7 +501,11 @@ void lt_service_requests(void)
         __atomic_store_n(&h->mark_done, ++done, __ATOMIC_RELEASE);
     }
     lt_spin_unlock(&lt_g.service_lock);
-    if (detach)
+    /* Read again: this call may have begun before the request (another
+     * mark, or a look at the previous period's header) and then taken the
+     * detach's mark request in the loop; detach_req is stored before that
+     * request is published, so it shows now. */
+    if (detach || (lt_g.attach_mode && __atomic_load_n(&h->detach_req, __ATOMIC_ACQUIRE)))
         lt_detach();
 }
 

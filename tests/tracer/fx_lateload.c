@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -37,9 +38,26 @@ static void expect(int line, size_t size, int count)
     printf("expect %s %d %zu %d\n", __FILE__, line, size, count);
 }
 
+static void *tracer_handle;
+
+/* In a PIE, malloc's address is read from its GOT cell (GLOB_DAT): our
+ * hook while attached, libc's malloc again after a detach. */
+static void cell_check(bool ours, const char *when)
+{
+#ifdef __PIE__
+    void *(*volatile cell)(size_t) = malloc;
+    if (((void *)cell == dlsym(tracer_handle, "malloc")) != ours) {
+        fprintf(stderr, "fx_lateload: %s, malloc's GOT cell %s the tracer's hook\n", when, ours ? "is not" : "is still");
+        exit(12);
+    }
+#else
+    (void)ours, (void)when;
+#endif
+}
+
 static void load(const char *tracer, int how)
 {
-    void *h = dlopen(tracer, how);
+    void *h = tracer_handle = dlopen(tracer, how);
     if (!h) {
         fprintf(stderr, "fx_lateload: %s\n", dlerror());
         exit(2);
@@ -108,14 +126,17 @@ static void mode_basic(void)
 static void mode_reattach(void)
 {
     attach_or_die();
+    cell_check(true, "attached");
     int first = __LINE__ + 2;
     for (int i = 0; i < 4; i++)
         keep[i] = malloc(2020);
     detach();
+    cell_check(false, "detached");
     free(keep[0]);
     int dormant = __LINE__ + 1;
     keep[0] = malloc(3030);
     attach_or_die();
+    cell_check(true, "attached again");
     free(keep[1]);  /* traced in the first period: ignored now */
     int again = __LINE__ + 1;
     keep[1] = realloc(keep[2], 5050);

@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,13 +79,21 @@ static void detach(void)
     strcpy(q->label, "detach");
     __atomic_store_n(&q->seq, n + 1, __ATOMIC_RELEASE);
     __atomic_fetch_add(&h->mark_req, 1, __ATOMIC_RELEASE);
-    for (int i = 0; __atomic_load_n(&h->state, __ATOMIC_ACQUIRE) != LT_STATE_DETACHED; i++) {
-        void *volatile p = malloc(1);  /* any call takes it (volatile: not optimised away) */
+    /* Any call takes it; the detach itself (restoring the GOT cells: an
+     * mprotect each, against the other threads' page faults) may take a
+     * while on a loaded machine: wait up to 20 s. */
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    while (__atomic_load_n(&h->state, __ATOMIC_ACQUIRE) != LT_STATE_DETACHED) {
+        void *volatile p = malloc(1);  /* volatile: not optimised away */
         free(p);
-        if (i > 200000) {
-            fprintf(stderr, "fx_lateload: the detach was not taken\n");
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec - t0.tv_sec > 20) {
+            fprintf(stderr, "fx_lateload: the detach was not taken (req %llu done %llu)\n",
+                    (unsigned long long)h->mark_req, (unsigned long long)h->mark_done);
             exit(5);
         }
+        sched_yield();
     }
     munmap(h, sizeof(lt_shm_header));
     if (segments() != 0) {

@@ -5,14 +5,15 @@ does. Their final state, read through the watch library and `leaktop
 show`, holds what they allocated after the attach, exact to the byte at
 file:line, and nothing from before: in a PIE with full RELRO, a non-PIE
 with lazy binding, C++ new, a plugin dlopen'ed after the attach (and one
-dlmopen'ed into a namespace of its own: left alone), a detach
-and a second attach (counts from zero). Then 25 attach/detach cycles while
+dlmopen'ed into a namespace of its own: left alone), a detach (the GOT
+cells get the real functions back) and a second attach (counts from
+zero). Then 25 attach/detach cycles while
 four threads allocate, reallocate, free and verify their data (each
 detach checks that its segment's name is gone); a signal handler installed
 before the attach is wrapped (its allocations inside hooks counted); the
 same under AddressSanitizer and in a program linked with jemalloc (the
-calls go on to its allocator, never glibc's); and a preloaded process refuses to attach
-twice.
+calls go on to its allocator, never glibc's); and a preloaded process
+refuses to attach twice.
 Usage: test_lateload.py LEAKTOP BINDIR SRCDIR TRACER PLUGIN"""
 import json
 import os
