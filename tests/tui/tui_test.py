@@ -754,7 +754,8 @@ def test_frozen_compare_of_two_marks_then_live(_):
         sort_to(t, "growth")
         t.keys("PPage", "Enter")   # not Home: its sequence is not xterm-256color's (an Esc would go live)
         s = t.wait(r"traceback(s)? reach")
-        expect(re.search(r"leak_blocks", s) and re.search(r"\+50\.0 KiB", s), "stack of the frozen row", t)
+        expect(re.search(r"leak_blocks", s) and re.search(r"\+50\.0 KiB\s+blocks \+200\s+then 50\.0 KiB in 200\s", s),
+               "stack of the frozen row, at mark 3", t)
         text = copy_screen(t)
         expect("mark 1 (b1) vs mark 3 (ext)" in text and "leak_blocks" in text, "y on the frozen stack: " + text, t)
         t.keys("Escape")

@@ -15,7 +15,7 @@ static void view_stack_rebuild(view *v)
     const diff_snapshot *cur, *base;
     view_marks_pair(&v->data.marks, v->data.cur, &cur, &base);
     view_stack_req req = {
-        .cur = cur, .base = base, .opts = &o, .key = v->nav.stack_key,
+        .cur = cur, .base = base, .opts = &o, .key = v->nav.stack_key, .frozen = view_marks_frozen(&v->data.marks),
         .loc = &v->nav.stack_loc, .cols = v->term.cols - 1,
         .style = {.g = v->term.g, .cwd = v->cwd, .show_line = o.group != DIFF_GROUP_FILENAME,
                   .show_function = o.group != DIFF_GROUP_FILENAME},

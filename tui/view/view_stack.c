@@ -54,8 +54,8 @@ static void view_stack_traceback(view_page *p, const diff_stats *st, const diff_
                  (long long)s->retained_count);
     }
     /* Fits 80 columns for most rows: the figures first, then which one. */
-    view_page_add(p, view_stack_role(s->size_diff), "%s  blocks %+lld  now %s in %lld  %s  (%zu of %zu)", d,
-                  (long long)s->count_diff, sz, (long long)s->count, ret, nth, total);
+    view_page_add(p, view_stack_role(s->size_diff), "%s  blocks %+lld  %s %s in %lld  %s  (%zu of %zu)", d,
+                  (long long)s->count_diff, req->frozen ? "then" : "now", sz, (long long)s->count, ret, nth, total);
     for (uint32_t i = 0; i < s->nframes; i++)
         view_stack_frame(p, diff_loctab_get(lt, s->frames[i]), i, (long)i == hit, req);
     if (s->nframes == 0)

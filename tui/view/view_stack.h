@@ -5,6 +5,7 @@
 #ifndef LEAKTOP_VIEW_STACK_H
 #define LEAKTOP_VIEW_STACK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +21,7 @@ typedef struct view_stack_req {
     const diff_options  *opts;         /* the table's grouping, sort and filters */
     uint64_t             key;          /* the row's group key (diff_stat.key) */
     const diff_frame    *loc;          /* the row's location (its first frame) */
+    bool                 frozen;       /* cur is a mark (a frozen compare), not now */
     int                  cols;
     view_loc_style       style;
 } view_stack_req;
