@@ -39,7 +39,9 @@ typedef struct lt_big {
 } lt_big;
 
 static lt_shard lt_shards[LT_SHARDS] __attribute__((aligned(64)));
-uint8_t        *lt_block_filter;  /* sampling mode only (lt_internal.h) */
+uint64_t       *lt_block_filter;  /* sampling mode only (lt_internal.h) */
+static uint8_t *lt_filter_counts; /* live sampled blocks per bucket, under lt_filter_lock */
+static int      lt_filter_lock;
 static lt_big   lt_bigs[LT_BIG_MAX];
 static int      lt_big_lock;
 
@@ -76,8 +78,9 @@ bool lt_blocks_init(void)
     if (lt_shards[0].slots)
         return lt_blocks_reset();
     if (lt_option(LT_OPT_SAMPLE)) {
-        lt_block_filter = lt_map((size_t)1 << LT_FILTER_BITS);
-        if (!lt_block_filter)
+        lt_block_filter = lt_map((size_t)1 << (LT_FILTER_BITS - 3));
+        lt_filter_counts = lt_map((size_t)1 << LT_FILTER_BITS);
+        if (!lt_block_filter || !lt_filter_counts)
             return false;
     }
     for (uint32_t i = 0; i < LT_SHARDS; i++) {
@@ -149,15 +152,26 @@ static uint64_t lt_big_take(uint64_t addr)
     return size;
 }
 
-/* The filter's count of live sampled blocks in addr's bucket; 255 is
- * sticky (a bucket that full stays "maybe" for good: still correct). */
+/* The count of live sampled blocks in addr's bucket, and its bit: set
+ * while the count is not 0. 255 is sticky (a bucket that full stays
+ * "maybe" for good: still correct). One lock keeps each count and its bit
+ * in step (a count moving 1 -> 0 -> 1 in two threads must not end with
+ * the bit clear); only sampled blocks come here, which are rare. */
 static void lt_filter_add(uintptr_t addr, int delta)
 {
-    uint8_t *c = &lt_block_filter[lt_filter_slot(addr)];
-    uint8_t cur = __atomic_load_n(c, __ATOMIC_RELAXED);
-    while (cur != 255 && !__atomic_compare_exchange_n(c, &cur, (uint8_t)(cur + delta), true, __ATOMIC_RELAXED,
-                                                      __ATOMIC_RELAXED))
-        ;
+    uint32_t slot = lt_filter_slot(addr);
+    uint64_t bit = 1ULL << (slot & 63);
+    lt_spin_lock(&lt_filter_lock);
+    uint8_t c = lt_filter_counts[slot];
+    if (c != 255) {
+        c = (uint8_t)(c + delta);
+        lt_filter_counts[slot] = c;
+        if (c == 0)
+            __atomic_fetch_and(&lt_block_filter[slot >> 6], ~bit, __ATOMIC_RELAXED);
+        else
+            __atomic_fetch_or(&lt_block_filter[slot >> 6], bit, __ATOMIC_RELAXED);
+    }
+    lt_spin_unlock(&lt_filter_lock);
 }
 
 bool lt_blocks_insert(uintptr_t addr, uint32_t trace, uint64_t size, uint32_t epoch)

@@ -78,7 +78,8 @@ void *lt_boot_alloc(int kind, size_t a, size_t b)
     switch (kind) {
     case LT_ALLOC_MALLOC:   return lt_boot_note(__libc_malloc(a));
     case LT_ALLOC_CALLOC:   return lt_boot_note(__libc_calloc(a, b));
-    case LT_ALLOC_MEMALIGN: return lt_boot_note(__libc_memalign(a, b));
+    case LT_ALLOC_MEMALIGN:
+    case LT_ALLOC_ALIGNED:  return lt_boot_note(__libc_memalign(a, b));
     case LT_ALLOC_VALLOC:   return lt_boot_note(__libc_valloc(a));
     case LT_ALLOC_PVALLOC:  return lt_boot_note(__libc_pvalloc(a));
     }
@@ -199,6 +200,13 @@ static void *lt_next_sym(const char *name)
     return lt_g.attach_mode ? lt_got_real(name) : dlsym(RTLD_NEXT, name);
 }
 
+/* no_boot: no block from before resolution can come back (glibc next). */
+static void lt_forward_done(bool no_boot)
+{
+    __atomic_store_n(&lt_fwd_state, LT_FWD_DONE, __ATOMIC_RELEASE);
+    __atomic_fetch_or(&lt_skip_bits, LT_SKIP_FORWARD | (no_boot ? LT_SKIP_NO_BOOT : 0), __ATOMIC_RELEASE);
+}
+
 /* Called once per process, from the first hook call, with the re-entry
  * guard set: the allocations dlsym makes go to glibc and are remembered.
  * Threads that race it pass through to glibc the same way. */
@@ -237,12 +245,12 @@ void lt_forward_resolve(void)
         /* calloc/realloc fall back on malloc: publish it before them. */
         __atomic_store_n(&lt_next.malloc, f.malloc, __ATOMIC_RELEASE);
         lt_next = f;
-        __atomic_store_n(&lt_fwd_state, LT_FWD_DONE, __ATOMIC_RELEASE);
+        lt_forward_done(false);
         return;
     }
     /* glibc comes next: nothing to remember, its free takes every block. */
     for (uint32_t i = 0; i < LT_BOOT_MAX; i++)
         __atomic_store_n(&lt_boot[i], 0, __ATOMIC_RELAXED);
     __atomic_store_n(&lt_boot_live, 0, __ATOMIC_RELEASE);
-    __atomic_store_n(&lt_fwd_state, LT_FWD_DONE, __ATOMIC_RELEASE);
+    lt_forward_done(true);
 }

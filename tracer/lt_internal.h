@@ -249,24 +249,35 @@ bool     lt_blocks_insert(uintptr_t addr, uint32_t trace, uint64_t size, uint32_
 bool     lt_blocks_remove(uintptr_t addr, uint32_t *trace, uint64_t *size, uint32_t *epoch) LT_HIDDEN;
 
 /* In sampling mode the table holds sampled blocks only, so nearly every
- * free is a miss. A miss is made cheap by a counting filter beside the
- * table: one byte per bucket of addresses (by hash), the number of live
- * sampled blocks in the bucket (saturating at 255, then sticky). A free
- * whose bucket reads 0 was not sampled: one multiply and one load, no
- * lock. The count is raised before malloc returns the block, and the
- * program hands the pointer to whichever thread frees it, so that thread
- * sees it. NULL in exact mode. */
-#define LT_FILTER_BITS 17   /* 128 KiB: false hits ~ live sampled blocks / 131072 */
-extern uint8_t *lt_block_filter LT_HIDDEN;
+ * free is a miss. A miss is made cheap by a filter beside the table: one
+ * bit per bucket of addresses, set while the bucket holds a live sampled
+ * block (blocks.c counts them per bucket, behind the bits). A free whose
+ * bit is clear was not sampled: a few shifts and one load, no lock. The
+ * bit is set before malloc returns the block, and the program hands the
+ * pointer to whichever thread frees it, so that thread sees it.
+ * Buckets follow the address, not a hash: one per 64-byte granule of an
+ * 8 MiB window, the rest of the address folded in by xor. So frees of
+ * nearby blocks read the same word, and the whole filter is 16 KiB: in a
+ * program whose own data keeps evicting it, it still mostly stays in L1,
+ * where a scattered byte table of 128 KiB cost a miss a free (perf on
+ * CPython). The xor keeps blocks at the same offset of different regions
+ * (page-aligned mmapped blocks) in different buckets. A bucket shared with
+ * a live sampled block sends a free to the table: about (live sampled
+ * blocks) / 131072 of frees, plus the blocks that share its 64 bytes. */
+#define LT_FILTER_BITS  17   /* buckets: 2^17 bits, 16 KiB */
+#define LT_FILTER_GRAIN 6    /* bytes per bucket: 2^6, within the window */
+extern uint64_t *lt_block_filter LT_HIDDEN;
 
 static inline uint32_t lt_filter_slot(uintptr_t addr)
 {
-    return (uint32_t)(((uint64_t)addr * 0x9e3779b97f4a7c15ULL) >> (64 - LT_FILTER_BITS));
+    uint64_t g = (uint64_t)addr >> LT_FILTER_GRAIN;
+    return (uint32_t)((g ^ (g >> LT_FILTER_BITS)) & ((1u << LT_FILTER_BITS) - 1));
 }
 
 static inline bool lt_blocks_maybe(uintptr_t addr)
 {
-    return __atomic_load_n(&lt_block_filter[lt_filter_slot(addr)], __ATOMIC_RELAXED) != 0;
+    uint32_t slot = lt_filter_slot(addr);
+    return (__atomic_load_n(&lt_block_filter[slot >> 6], __ATOMIC_RELAXED) >> (slot & 63)) & 1;
 }
 
 /* sample.c: Poisson sampling over allocated bytes (LEAKTOP_SAMPLE).
@@ -287,17 +298,40 @@ void     lt_sample_weight(uint64_t size, int64_t *bytes, int64_t *count) LT_HIDD
 void     lt_sample_init(void) LT_HIDDEN;   /* at set-up: the mean, the seed */
 void     lt_sample_start(void) LT_HIDDEN;  /* sets lt_g.sample_bytes: the segment is there */
 
-/* True when the block is sampled; false (the common case) costs a
- * compare and a subtraction on this thread's countdown. */
-static inline bool lt_sample_take(uint64_t size)
+/* What lets calls pass through on their own, sampling mode only: the
+ * countdown is kept (lt_sample_hit, so malloc's test can pass) once
+ * sampling runs (lt_sample_start) and the next allocator is known
+ * (lt_forward_resolve): LT_SKIP_ALLOC. free's test is one load of the
+ * whole word: LT_SKIP_FREE needs besides that no block be left from
+ * before resolution (forwarding to glibc, which takes them all; with
+ * another allocator, free keeps its full path). Each step sets its own
+ * bit, so no order of them can leave the word short; until it is
+ * complete, calls take the hooks' full path, which knows how to pass a
+ * call through while booting. */
+enum { LT_SKIP_SAMPLING = 1, LT_SKIP_FORWARD = 2, LT_SKIP_NO_BOOT = 4 };
+#define LT_SKIP_ALLOC (LT_SKIP_SAMPLING | LT_SKIP_FORWARD)
+#define LT_SKIP_FREE  (LT_SKIP_SAMPLING | LT_SKIP_FORWARD | LT_SKIP_NO_BOOT)
+extern int lt_skip_bits LT_HIDDEN;
+
+/* True (the common case) when the countdown passes over the block: a
+ * compare and a subtraction. False when it ran out: lt_sample_take then
+ * decides, from the countdown as it was. */
+static inline bool lt_sample_passes(uint64_t size)
 {
     uint64_t t = size + (size == 0);
     uint64_t left = lt_sample_left;
     if (LT_LIKELY(t < left)) {
         lt_sample_left = left - t;
-        return false;
+        return true;
     }
-    return lt_sample_hit(t);
+    return false;
+}
+
+/* True when the block is sampled; false (the common case) costs a
+ * compare and a subtraction on this thread's countdown. */
+static inline bool lt_sample_take(uint64_t size)
+{
+    return !lt_sample_passes(size) && lt_sample_hit(size + (size == 0));
 }
 
 /* A live block's share of its trace's counters, added (sign 1) when it is
@@ -330,7 +364,7 @@ typedef struct lt_alloc_fns {
 } lt_alloc_fns;
 
 enum { LT_FWD_NONE = 0, LT_FWD_RESOLVING, LT_FWD_DONE };
-enum { LT_ALLOC_MALLOC, LT_ALLOC_CALLOC, LT_ALLOC_MEMALIGN, LT_ALLOC_VALLOC, LT_ALLOC_PVALLOC };
+enum { LT_ALLOC_MALLOC, LT_ALLOC_CALLOC, LT_ALLOC_MEMALIGN, LT_ALLOC_ALIGNED, LT_ALLOC_VALLOC, LT_ALLOC_PVALLOC };
 
 extern lt_alloc_fns lt_next LT_HIDDEN;
 extern int lt_fwd_state LT_HIDDEN;

@@ -19,6 +19,7 @@
 
 #include "lt_internal.h"
 
+int lt_skip_bits;  /* LT_SKIP_* (lt_internal.h) */
 __thread uint64_t lt_sample_left __attribute__((tls_model("initial-exec")));
 static __thread uint64_t lt_sample_rng __attribute__((tls_model("initial-exec")));
 
@@ -42,7 +43,10 @@ void lt_sample_init(void)
 
 void lt_sample_start(void)
 {
-    __atomic_store_n(&lt_g.sample_bytes, (uint64_t)lt_option(LT_OPT_SAMPLE), __ATOMIC_RELEASE);
+    uint64_t every = (uint64_t)lt_option(LT_OPT_SAMPLE);
+    __atomic_store_n(&lt_g.sample_bytes, every, __ATOMIC_RELEASE);
+    if (every)
+        __atomic_fetch_or(&lt_skip_bits, LT_SKIP_SAMPLING, __ATOMIC_RELEASE);
 }
 
 /* xorshift64*: per thread, so no state is shared; seeded from the run's
@@ -81,11 +85,16 @@ bool lt_sample_hit(uint64_t t)
     uint64_t left = lt_sample_left;
     if (left == 0)
         left = lt_sample_draw();
+    /* A countdown left non-zero lets the hooks pass calls through on
+     * their own (lt_skip_alloc), which must wait for forwarding to be
+     * resolved: until then every call draws a fresh gap (memoryless: the
+     * same chances) and leaves 0. */
+    bool keep = (__atomic_load_n(&lt_skip_bits, __ATOMIC_ACQUIRE) & LT_SKIP_ALLOC) == LT_SKIP_ALLOC;
     if (t < left) {
-        lt_sample_left = left - t;
+        lt_sample_left = keep ? left - t : 0;
         return false;
     }
-    lt_sample_left = lt_sample_draw();
+    lt_sample_left = keep ? lt_sample_draw() : 0;
     return true;
 }
 

@@ -161,7 +161,9 @@ static bool lt_stack_bounds(void)
 
 #define LT_CACHE_WAYS   8
 #define LT_CACHE_FRAMES 48
-#define LT_SELF_FRAMES  6   /* at most this many of the tracer's frames on a stack */
+#define LT_SELF_FRAMES  8   /* at most this many of the tracer's frames on a stack (7 at -O0 in verify
+                             * mode: libunwind, lt_verify, lt_capture_stack, lt_track,
+                             * lt_after_alloc, lt_alloc_traced, the hook) */
 
 /* A stack walked before: its return addresses and the rule of each frame.
  * Valid while `epoch` matches (dlclose may change what an address means). */

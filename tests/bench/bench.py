@@ -7,8 +7,11 @@ peak RSS for each, and the ratios. The timings are numbers to read, not
 assertions; with --check it fails unless every workload ran under every
 tool and gave every figure (a positive wall time, CPU time and peak RSS).
 With --preload the frontend is left out: the tracer alone, preloaded
-(LD_PRELOAD, exact and sampled), against native, and with --before LIB an
-older libleaktop.so too (exact mode must not get slower).
+(LD_PRELOAD, exact and sampled), against native and against the
+interposition floor (libbench_forward.so: a preloaded malloc that only
+forwards to glibc), and with --before LIB an older libleaktop.so too
+(exact mode must not get slower). Beside the medians, the fastest round's
+CPU time: on a loaded machine the least disturbed figure.
 Usage: bench.py LEAKTOP BENCH_DIR [--rounds N] [--quick] [--only NAME] [--check]
                 [--preload [--before LIB]]"""
 import argparse
@@ -43,6 +46,13 @@ WORKLOADS = [
     ("C++ containers", [B("bench_cxx"), str(500000 // scale)]),
     # A real program: CPython with its own small-object allocator off, so
     # every object is a malloc (a few million calls, stacks ~30 deep).
+    # A real program: g++'s compiler proper on a C++ file (the driver would
+    # run it as a child the tracer leaves alone).
+    ("g++ compile (cc1plus)", [subprocess.run(["g++", "-print-prog-name=cc1plus"], capture_output=True,
+                                              text=True).stdout.strip() or "cc1plus",
+                               "-quiet", "-imultiarch", "x86_64-linux-gnu", "-D_GNU_SOURCE",
+                               "-O0" if args.quick else "-O2", os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench_cxx.cpp"),
+                               "-o", os.devnull]),
     ("python3 (PYTHONMALLOC=malloc)", [sys.executable, "-c",
      "import json\n"
      f"for r in range({20 // scale}):\n"
@@ -73,7 +83,7 @@ plain = lambda argv: argv  # noqa: E731
 if args.preload:
     tracer = os.environ.get("LEAKTOP_TRACER") or os.path.join(
         os.path.dirname(os.path.abspath(args.leaktop)), "..", "lib", "leaktop", "libleaktop.so")
-    TOOLS = [("native", plain, {})]
+    TOOLS = [("native", plain, {}), ("floor", plain, {"LD_PRELOAD": B("libbench_forward.so")})]
     if args.before:
         TOOLS.append(("before", plain, preloaded(args.before)))
     TOOLS += [("exact", plain, preloaded(tracer)),
@@ -118,7 +128,7 @@ def cpu_model():
 measured = {}
 print(f"machine: {cpu_model()}, {os.cpu_count()} cpus; {args.rounds} interleaved rounds; medians")
 print(f"{'workload':30} {'tool':9} {'wall s':>8} {'cpu s':>8} {'peak RSS':>10} {'x native':>9} {'cpu x':>6} "
-      f"{'/heaptrack':>10}")
+      f"{'min cpu x':>9} {'/heaptrack':>10}")
 try:
     for name, argv in WORKLOADS:
         samples = {t: [] for t, _, _ in TOOLS}
@@ -126,12 +136,15 @@ try:
             for tool, wrap, env in TOOLS:
                 samples[tool].append(measure(wrap(argv), env))
         med = {t: tuple(statistics.median(s[i] for s in v) for i in range(3)) for t, v in samples.items()}
+        fastest = {t: min(s[1] for s in v) for t, v in samples.items()}
         for tool, _, _ in TOOLS:
             wall, cpu, rss = med[tool]
             ratio = wall / med["native"][0]
             cpu_ratio = cpu / med["native"][1] if med["native"][1] else 0
+            min_ratio = fastest[tool] / fastest["native"] if fastest["native"] else 0
             vs_ht = f"{wall / med['heaptrack'][0]:10.2f}" if "heaptrack" in med and tool == "leaktop" else " " * 10
-            print(f"{name:30} {tool:9} {wall:8.3f} {cpu:8.3f} {rss / 1024:8.1f}MB {ratio:9.2f} {cpu_ratio:6.2f} {vs_ht}")
+            print(f"{name:30} {tool:9} {wall:8.3f} {cpu:8.3f} {rss / 1024:8.1f}MB {ratio:9.2f} {cpu_ratio:6.2f} "
+                  f"{min_ratio:9.2f} {vs_ht}")
             measured[(name, tool)] = (wall, cpu, rss)
         sys.stdout.flush()
 finally:

@@ -1,7 +1,8 @@
 /* fx_slow: about 100 allocation calls a second for SECONDS (a program a
- * 4096-call check would serve once in 40 s), or none at all with "idle".
+ * 4096-call check would serve once in 40 s), or none at all with "idle",
+ * or with "frees" 100 frees a second of blocks allocated at the start.
  * Writes its pid to PIDFILE first.
- * Usage: fx_slow PIDFILE SECONDS [idle] */
+ * Usage: fx_slow PIDFILE SECONDS [idle|frees] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,10 +22,15 @@ int main(int argc, char **argv)
     fclose(f);
     int ticks = atoi(argv[2]) * 100;
     int idle = argc > 3 && strcmp(argv[3], "idle") == 0;
+    int frees = argc > 3 && strcmp(argv[3], "frees") == 0;
+    for (int i = 0; frees && i < ticks && i < 100000; i++)
+        held[i] = malloc(32);
 
     struct timespec tick = {0, 10000000};
     for (int i = 0; i < ticks && i < 100000; i++) {
-        if (!idle)
+        if (frees)
+            free(held[i]);
+        else if (!idle)
             held[i] = malloc(32);
         nanosleep(&tick, NULL);
     }

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Item 9 of issue 10: `leaktop mark PID LABEL` on a program making ~100
 allocation calls a second. Each mark is taken within a fraction of a
-second; several requests at once are several snapshots, each with its own
+second, in sampling mode too (where those calls pass through untraced);
+several requests at once are several snapshots, each with its own
 label; a program that makes no call is told apart; a dead and a zombie
 pid get their own messages."""
 import os
@@ -16,9 +17,10 @@ from segtest import check, finish, fx, leaktop, reports, run  # noqa: E402
 tmp = tempfile.mkdtemp(prefix="leaktop-marks-")
 
 
-def start(seconds, *extra):
+def start(seconds, *extra, opts=()):
     pidfile = os.path.join(tmp, f"pid-{len(os.listdir(tmp))}")
-    lt = subprocess.Popen([leaktop, "run", "--batch", "--json", "--", fx("fx_slow"), pidfile, str(seconds), *extra],
+    lt = subprocess.Popen([leaktop, "run", "--batch", "--json", *opts, "--", fx("fx_slow"), pidfile, str(seconds),
+                           *extra],
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -48,6 +50,17 @@ out, err = lt.communicate(timeout=30)
 labels = [r["label"] for r in reports(subprocess.CompletedProcess([], 0, out, err)) if r["reason"] == "mark"]
 check("every request its own snapshot, with its own label",
       labels[:1] == ["one"] and sorted(labels[1:]) == ["m0", "m1", "m2"], labels)
+
+# Sampling mode: unsampled calls (all of these: 32-byte blocks, ~3 KB a
+# second, sampled every 512 KiB) pass straight to the allocator, and still
+# take a mark at once: mallocs, and frees alone.
+for mode in ("mallocs", "frees"):
+    lt, pid = start(3, *(["frees"] if mode == "frees" else []), opts=("--sample", "512K"))
+    p, took = mark(pid, f"sampled-{mode}")
+    out, err = lt.communicate(timeout=30)
+    labels = [r["label"] for r in reports(subprocess.CompletedProcess([], 0, out, err)) if r["reason"] == "mark"]
+    check(f"sampling, {mode} only: a mark is taken within half a second",
+          p.returncode == 0 and took < 0.5 and labels == [f"sampled-{mode}"], (p.returncode, took, p.stderr, labels))
 
 # A program that makes no allocation call: its heap cannot change, the mark waits for its next call.
 lt, pid = start(3, "idle")
