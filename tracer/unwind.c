@@ -159,9 +159,10 @@ static bool lt_stack_bounds(void)
 
 /* ---- the per-thread stack cache -------------------------------------------- */
 
-#define LT_CACHE_WAYS   8
+#define LT_CACHE_WAYS   64  /* an interpreter calls malloc from many (ip, sp) heads */
 #define LT_CACHE_FRAMES 48
 #define LT_SELF_FRAMES  6   /* at most this many of the tracer's frames on a stack */
+#define LT_NEAR_RULES   512 /* the thread's own rule cache, direct-mapped */
 
 /* A stack walked before: its return addresses and the rule of each frame.
  * Valid while `epoch` matches (dlclose may change what an address means). */
@@ -172,7 +173,20 @@ typedef struct lt_cached {
     lt_rule   rules[LT_CACHE_FRAMES];
 } lt_cached;
 
-static __thread lt_cached *lt_cache __attribute__((tls_model("initial-exec")));
+/* A thread's caches, mapped on its first traced call (only the entries it
+ * uses become memory): recent stacks, and the rules of the return
+ * addresses its walks met, packed densely so they stay in this core's
+ * cache where cfi.c's shared table (one slot a line, by hash) does not. */
+typedef struct lt_thread_cache {
+    lt_cached ways[LT_CACHE_WAYS];
+    uint32_t  rules_epoch;
+    struct {
+        uintptr_t ip;
+        lt_rule   rule;
+    } rules[LT_NEAR_RULES];
+} lt_thread_cache;
+
+static __thread lt_thread_cache *lt_cache __attribute__((tls_model("initial-exec")));
 static __thread int lt_cache_gone __attribute__((tls_model("initial-exec")));
 static pthread_key_t lt_cache_key;
 static bool lt_cache_key_ok;
@@ -184,14 +198,14 @@ static void lt_cache_release(void *p)
 {
     lt_cache = NULL;
     lt_cache_gone = 1;
-    lt_unmap(p, sizeof(lt_cached) * LT_CACHE_WAYS);
+    lt_unmap(p, sizeof(lt_thread_cache));
 }
 
 static void lt_cache_ensure(void)
 {
     if (LT_LIKELY(lt_cache != NULL) || lt_cache_gone || !lt_cache_key_ok)
         return;
-    lt_cached *c = lt_map(sizeof(lt_cached) * LT_CACHE_WAYS);
+    lt_thread_cache *c = lt_map(sizeof(lt_thread_cache));
     if (!c)
         return;
     lt_cache = c;
@@ -201,7 +215,27 @@ static void lt_cache_ensure(void)
 static inline lt_cached *lt_cache_way(const lt_frame_state *st)
 {
     uint64_t h = (st->ip ^ (st->sp >> 4)) * 0x9e3779b97f4a7c15ULL;
-    return &lt_cache[h >> 61];
+    return &lt_cache->ways[h >> 58];
+}
+
+/* The rule of a frame, from this thread's cache when it has it (the same
+ * answer as lt_rule_for: rules only change with the epoch). */
+static inline lt_rule lt_rule_near(uintptr_t ip, uint32_t epoch)
+{
+    lt_thread_cache *c = lt_cache;
+    if (LT_UNLIKELY(!c))
+        return lt_rule_for(ip);
+    if (LT_UNLIKELY(c->rules_epoch != epoch)) {
+        memset(c->rules, 0, sizeof(c->rules));
+        c->rules_epoch = epoch;
+    }
+    uint32_t i = (uint32_t)((ip * 0x9e3779b97f4a7c15ULL) >> 55) & (LT_NEAR_RULES - 1);
+    if (LT_LIKELY(c->rules[i].ip == ip))
+        return c->rules[i].rule;
+    lt_rule r = lt_rule_for(ip);
+    c->rules[i].ip = ip;
+    c->rules[i].rule = r;
+    return r;
 }
 
 /* ---- capture ---------------------------------------------------------------- */
@@ -237,10 +271,11 @@ static uint32_t lt_capture_libunwind(uintptr_t *out, uint32_t max)
 
 /* Unwinds from `st` appending to out[n..max) and rules[]. Returns the new
  * count, or UINT32_MAX when the fast path cannot follow this stack. */
-static uint32_t lt_walk(lt_frame_state st, uintptr_t *out, lt_rule *rules, uint32_t n, uint32_t max)
+static uint32_t lt_walk(lt_frame_state st, uintptr_t *out, lt_rule *rules, uint32_t n, uint32_t max,
+                        uint32_t epoch)
 {
     while (n < max && st.ip != 0) {
-        lt_rule rule = lt_rule_for(st.ip);
+        lt_rule rule = lt_rule_near(st.ip, epoch);
         out[n] = st.ip;
         rules[n] = rule;
         n++;
@@ -294,7 +329,7 @@ static uint32_t lt_capture_fast(const lt_frame_state *start, uintptr_t *out, lt_
             st = *start;
         memcpy(rules, c->rules, n * sizeof(lt_rule));
     }
-    uint32_t total = lt_walk(st, out, rules, n, max);
+    uint32_t total = lt_walk(st, out, rules, n, max, epoch);
     if (total != UINT32_MAX && c) {
         c->n = 0;  /* complete once the trace id is known */
         c->ip0 = start->ip;
