@@ -34,9 +34,32 @@ static inline bool lt_on_stack(uintptr_t addr)
     return addr >= lt_stack_lo && addr <= lt_stack_hi - 8 && (addr & 7) == 0;
 }
 
+/* The stack words a walk read (their offsets from its starting stack
+ * pointer, and their values): the walk is a function of its start and of
+ * these words alone, so finding them unchanged replays it (lt_cache_check). */
+#define LT_READS_MAX 96  /* two a frame: the return address, the saved RBP */
+
+typedef struct lt_reads {
+    uint32_t  n;          /* UINT32_MAX: an offset did not fit, never checked */
+    int32_t   off[LT_READS_MAX];
+    uintptr_t val[LT_READS_MAX];
+} lt_reads;
+
+static inline void lt_read_note(lt_reads *r, uintptr_t sp0, uintptr_t at, uintptr_t val)
+{
+    intptr_t off = (intptr_t)(at - sp0);
+    if (r->n >= LT_READS_MAX || off < INT32_MIN || off > INT32_MAX) {
+        r->n = UINT32_MAX;
+        return;
+    }
+    r->off[r->n] = (int32_t)off;
+    r->val[r->n++] = val;
+}
+
 /* Moves `st` to the caller of its frame with `rule`. False when the frame
- * is the outermost one or a read would leave the thread's stack. */
-static inline bool lt_step(lt_frame_state *st, lt_rule rule)
+ * is the outermost one or a read would leave the thread's stack. With
+ * `reads`, notes the words it read (relative to sp0). */
+static inline bool lt_step_noting(lt_frame_state *st, lt_rule rule, lt_reads *reads, uintptr_t sp0)
 {
     uintptr_t base = lt_rule_cfa_reg(rule) == LT_REG_RSP ? st->sp : st->rbp;
     uintptr_t cfa = base + (intptr_t)lt_rule_cfa_off(rule);
@@ -48,11 +71,20 @@ static inline bool lt_step(lt_frame_state *st, lt_rule rule)
         if (!lt_on_stack(at))
             return false;
         rbp = *(const uintptr_t *)at;
+        if (reads)
+            lt_read_note(reads, sp0, at, rbp);
     }
     st->ip = *(const uintptr_t *)(cfa - 8);
+    if (reads)
+        lt_read_note(reads, sp0, cfa - 8, st->ip);
     st->sp = cfa;
     st->rbp = rbp;
     return true;
+}
+
+static inline bool lt_step(lt_frame_state *st, lt_rule rule)
+{
+    return lt_step_noting(st, rule, NULL, 0);
 }
 
 /* ---- the thread's stack bounds ------------------------------------------------ */
@@ -167,8 +199,9 @@ static bool lt_stack_bounds(void)
 /* A stack walked before: its return addresses and the rule of each frame.
  * Valid while `epoch` matches (dlclose may change what an address means). */
 typedef struct lt_cached {
-    uintptr_t ip0, sp0;
+    uintptr_t ip0, sp0, rbp0;
     uint32_t  n, id, epoch;
+    lt_reads  reads;  /* what the walk read: unchanged means the same stack */
     uintptr_t ips[LT_CACHE_FRAMES];
     lt_rule   rules[LT_CACHE_FRAMES];
 } lt_cached;
@@ -306,6 +339,42 @@ static uint32_t lt_replay(const lt_cached *c, lt_frame_state *st, uintptr_t *out
     return c->n;
 }
 
+/* A hit without replaying: the same start and every stack word the cached
+ * walk read still holding what it read then. The walk is a function of
+ * those alone (its rules are fixed within the epoch, the thread's stack
+ * bounds for good), so it would find the same frames: as exact as a
+ * replay, in one load and compare per word. */
+static inline bool lt_cache_check(const lt_cached *c, const lt_frame_state *start)
+{
+    if (c->reads.n == UINT32_MAX || c->rbp0 != start->rbp)
+        return false;
+    uintptr_t sp0 = start->sp;
+    for (uint32_t i = 0; i < c->reads.n; i++)
+        if (*(const uintptr_t *)(sp0 + (intptr_t)c->reads.off[i]) != c->reads.val[i])
+            return false;
+    return true;
+}
+
+/* Walks the stack again with the rules found, noting the words read. */
+static void lt_cache_note_reads(lt_cached *c, const lt_frame_state *start, const lt_rule *rules, uint32_t n,
+                                uint32_t max)
+{
+    lt_frame_state st = *start;
+    c->reads.n = 0;
+    for (uint32_t k = 0; k + 1 < n; k++) {
+        if (lt_rule_kind(rules[k]) != LT_RULE_OK || !lt_step_noting(&st, rules[k], &c->reads, start->sp) ||
+            st.ip != c->ips[k + 1]) {
+            c->reads.n = UINT32_MAX;  /* the stack moved under us: replay this one */
+            return;
+        }
+    }
+    /* lt_walk also stepped past the last frame when that found address 0. */
+    lt_rule last = rules[n - 1];
+    if (n < max && lt_rule_kind(last) == LT_RULE_OK &&
+        (!lt_step_noting(&st, last, &c->reads, start->sp) || st.ip != 0))
+        c->reads.n = UINT32_MAX;
+}
+
 /* Frames (tracer's own included) into out[], trace id through *id when the
  * cache already knows it. UINT32_MAX: use libunwind for this capture. */
 static uint32_t lt_capture_fast(const lt_frame_state *start, uintptr_t *out, lt_rule *rules,
@@ -320,6 +389,12 @@ static uint32_t lt_capture_fast(const lt_frame_state *start, uintptr_t *out, lt_
     lt_frame_state st = *start;
     uint32_t n = 0;
     if (c && c->n && c->epoch == epoch && c->ip0 == start->ip && c->sp0 == start->sp) {
+        if (lt_cache_check(c, start)) {
+            if (LT_UNLIKELY(lt_mode == LT_MODE_VERIFY))
+                memcpy(out, c->ips, c->n * sizeof(uintptr_t));
+            *id = c->id;
+            return c->n;
+        }
         n = lt_replay(c, &st, out);
         if (n == c->n) {
             *id = c->id;
@@ -334,9 +409,11 @@ static uint32_t lt_capture_fast(const lt_frame_state *start, uintptr_t *out, lt_
         c->n = 0;  /* complete once the trace id is known */
         c->ip0 = start->ip;
         c->sp0 = start->sp;
+        c->rbp0 = start->rbp;
         c->epoch = epoch;
         memcpy(c->ips, out, total * sizeof(uintptr_t));
         memcpy(c->rules, rules, total * sizeof(lt_rule));
+        lt_cache_note_reads(c, start, rules, total, max);
         *way = c;
     }
     return total;
