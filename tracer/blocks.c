@@ -175,27 +175,36 @@ static bool lt_spill_insert(uintptr_t addr, uint64_t meta)
     return room;
 }
 
-/* The shadow array of addr's GiB, mapped on first use when `make`; NULL
- * above 2^47 or when mmap fails. Racing threads both map: one publishes,
- * the other unmaps its own. */
-static lt_entry *lt_region(uintptr_t addr, bool make)
+/* Maps the shadow array of region r on first use; NULL when mmap fails.
+ * Racing threads both map: one publishes, the other unmaps its own. */
+static lt_entry *__attribute__((noinline)) lt_region_make(uintptr_t r)
 {
-    uintptr_t r = addr >> LT_REGION_BITS;
-    if (LT_UNLIKELY(r >= LT_REGIONS))
+    if (__atomic_load_n(&lt_regions_failed, __ATOMIC_RELAXED))
         return NULL;
-    lt_entry *t = __atomic_load_n(&lt_regions[r], __ATOMIC_ACQUIRE);
-    if (LT_LIKELY(t != NULL) || !make || __atomic_load_n(&lt_regions_failed, __ATOMIC_RELAXED))
-        return t;
     size_t bytes = (size_t)LT_REGION_SLOTS * sizeof(lt_entry);
     lt_entry *fresh = lt_map(bytes);
     if (!fresh) {
         __atomic_store_n(&lt_regions_failed, 1, __ATOMIC_RELAXED);
         return NULL;
     }
+    lt_entry *t = NULL;
     if (__atomic_compare_exchange_n(&lt_regions[r], &t, fresh, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         return fresh;
     lt_unmap(fresh, bytes);
     return t;
+}
+
+/* The shadow array of addr's GiB (mapped now when `make`); NULL above
+ * 2^47 or when there is none. */
+static inline lt_entry *lt_region(uintptr_t addr, bool make)
+{
+    uintptr_t r = addr >> LT_REGION_BITS;
+    if (LT_UNLIKELY(r >= LT_REGIONS))
+        return NULL;
+    lt_entry *t = __atomic_load_n(&lt_regions[r], __ATOMIC_ACQUIRE);
+    if (LT_LIKELY(t != NULL) || !make)
+        return t;
+    return lt_region_make(r);
 }
 
 static inline lt_entry *lt_shadow_entry(lt_entry *region, uintptr_t addr)

@@ -8,7 +8,8 @@ assertions; with --check it fails unless every workload ran under every
 tool and gave every figure (a positive wall time, CPU time and peak RSS).
 With --preload the frontend is left out: the tracer alone, preloaded
 (LD_PRELOAD, exact and sampled), against native, and with --before LIB an
-older libleaktop.so too (exact mode must not get slower).
+older libleaktop.so too (exact mode must not get slower); without
+--preload, --before LIB runs `leaktop run` with that tracer too.
 With --exact the sampling columns are left out. Real programs (issue 14):
 CPython building/dumping/parsing ~2 M live objects (bench_python.py), GCC's
 cc1plus compiling bench_compile.cpp (<regex>, <map>) and sqlite3 running a
@@ -36,7 +37,7 @@ ap.add_argument("--quick", action="store_true", help="small workloads, to check 
 ap.add_argument("--only", action="append")
 ap.add_argument("--check", action="store_true", help="fail unless every figure was measured")
 ap.add_argument("--preload", action="store_true", help="the tracer alone (LD_PRELOAD), no frontend")
-ap.add_argument("--before", help="with --preload: also this (older) libleaktop.so, exact mode")
+ap.add_argument("--before", help="also this (older) libleaktop.so, exact mode")
 ap.add_argument("--exact", action="store_true", help="leave out the sampling columns")
 ap.add_argument("--curve", action="store_true", help="the live-set curve (bench_live), tracer preloaded")
 args = ap.parse_args()
@@ -125,6 +126,8 @@ if args.preload:
                   ("pre 512K", plain, preloaded(tracer, "512K"))]
 else:
     TOOLS = [("native", plain, {}), ("leaktop", leaktop_run(), {})]
+    if args.before:
+        TOOLS.append(("lt before", leaktop_run(), {"LEAKTOP_TRACER": args.before}))
     if not args.exact:
         TOOLS += [("lt 64K", leaktop_run("--sample", "64K"), {}),
                   ("lt 512K", leaktop_run("--sample", "512K"), {})]
