@@ -1,4 +1,4 @@
-/* blocks.c: the live-block table, address -> (trace id, size).
+/* blocks.c: the live-block table, address -> (trace id, size, birth epoch).
  *
  * Where an entry lives follows the heap: every GiB of address space that
  * holds blocks gets a shadow array, one 16-byte entry per 32 bytes of
@@ -28,10 +28,14 @@
 #define LT_SIZE_BITS    40        /* blocks up to 1 TiB - 1 inline */
 #define LT_SIZE_BIG     ((1ULL << LT_SIZE_BITS) - 1)
 #define LT_BIG_MAX      64u       /* live blocks of 1 TiB or more (never, in practice) */
+#define LT_ADDR_BITS    48        /* x86-64 user addresses are below 2^47 */
+#define LT_ADDR_MASK    ((1ULL << LT_ADDR_BITS) - 1)
 
-/* 16 bytes per live block: the address and (trace id << 40 | size). */
+/* 16 bytes per live block: (birth epoch << 48 | address) and
+ * (trace id << 40 | size). The epoch takes the address word's top 16 bits,
+ * which no user address uses, so it costs no memory. */
 typedef struct lt_entry {
-    uint64_t addr;   /* 0 = empty */
+    uint64_t addr;   /* 0 = empty; compare and hash addr & LT_ADDR_MASK */
     uint64_t meta;
 } lt_entry;
 
@@ -51,8 +55,8 @@ typedef struct lt_big {
  * (addr >> 5) mod 2^25 of it; NULL until a block lands there. */
 #define LT_REGION_BITS  30
 #define LT_GRANULE_BITS 5
-#define LT_ADDR_BITS    47
-#define LT_REGIONS      (1u << (LT_ADDR_BITS - LT_REGION_BITS))
+#define LT_SHADOW_BITS  47
+#define LT_REGIONS      (1u << (LT_SHADOW_BITS - LT_REGION_BITS))
 #define LT_REGION_SLOTS (1u << (LT_REGION_BITS - LT_GRANULE_BITS))
 
 static lt_entry *lt_regions[LT_REGIONS];  /* 1 MiB of pointers, touched where used */
@@ -95,7 +99,7 @@ static inline lt_shard *lt_shard_of(uint64_t h)
 
 static void lt_put(lt_entry *slots, uint32_t mask, uint64_t addr, uint64_t meta)
 {
-    uint32_t i = (uint32_t)lt_addr_hash(addr) & mask;
+    uint32_t i = (uint32_t)lt_addr_hash(addr & LT_ADDR_MASK) & mask;
     while (slots[i].addr)
         i = (i + 1) & mask;
     slots[i].addr = addr;
@@ -157,16 +161,17 @@ static void lt_filter_add(uintptr_t addr, int delta)
         ;
 }
 
-/* The spill table's insert; false when the shard could not grow. */
-static bool lt_spill_insert(uintptr_t addr, uint64_t meta)
+/* The spill table's insert of (epoch << 48 | address); false when the
+ * shard could not grow. */
+static bool lt_spill_insert(uint64_t tagged, uint64_t meta)
 {
-    lt_shard *s = lt_shard_of(lt_addr_hash(addr));
+    lt_shard *s = lt_shard_of(lt_addr_hash(tagged & LT_ADDR_MASK));
     lt_spin_lock(&s->lock);
     if (LT_UNLIKELY((s->used + 1) * 2 > s->mask + 1))
         lt_grow(s);
     bool room = s->used < s->mask;
     if (LT_LIKELY(room)) {
-        lt_put(s->slots, s->mask, addr, meta);
+        lt_put(s->slots, s->mask, tagged, meta);
         s->used++;
     }
     lt_spin_unlock(&s->lock);
@@ -223,35 +228,40 @@ static inline uint64_t lt_meta_size(uintptr_t addr, uint64_t meta)
     return LT_UNLIKELY(size == LT_SIZE_BIG) ? lt_big_take(addr) : size;
 }
 
-/* Claims addr's shadow entry. An entry that already holds addr is a block
- * freed where the tracer did not see it (the allocator just gave the
- * address out again): it is taken back from its trace's counters and the
- * new block takes its place. False: the entry holds another block. */
-static bool lt_shadow_insert(lt_entry *e, uintptr_t addr, uint64_t meta)
+/* Claims addr's shadow entry for `tagged` (epoch << 48 | addr). An entry
+ * that already holds addr is a block freed where the tracer did not see
+ * it (the allocator just gave the address out again): it is taken back
+ * from its trace's counters and the new block takes its place. False: the
+ * entry holds another block. */
+static bool lt_shadow_insert(lt_entry *e, uintptr_t addr, uint64_t tagged, uint64_t meta)
 {
     uint64_t cur = 0;
-    if (__atomic_compare_exchange_n(&e->addr, &cur, addr, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+    if (__atomic_compare_exchange_n(&e->addr, &cur, tagged, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
         __atomic_store_n(&e->meta, meta, __ATOMIC_RELAXED);
         return true;
     }
-    if (cur != addr)
+    if ((cur & LT_ADDR_MASK) != addr)
         return false;
     uint64_t stale = __atomic_exchange_n(&e->meta, meta, __ATOMIC_RELAXED);
-    lt_count_block(lt_meta_trace(stale), lt_meta_size(addr, stale), -1);
+    __atomic_store_n(&e->addr, tagged, __ATOMIC_RELAXED);
+    lt_count_block(lt_meta_trace(stale), (uint32_t)(cur >> LT_ADDR_BITS), lt_meta_size(addr, stale), -1);
     return true;
 }
 
-bool lt_blocks_insert(uintptr_t addr, uint32_t trace, uint64_t size)
+bool lt_blocks_insert(uintptr_t addr, uint32_t trace, uint64_t size, uint32_t epoch)
 {
+    if (LT_UNLIKELY((uint64_t)addr > LT_ADDR_MASK))
+        return false;
     uint64_t stored = size;
     if (LT_UNLIKELY(size >= LT_SIZE_BIG)) {
         lt_big_put(addr, size);
         stored = LT_SIZE_BIG;
     }
     uint64_t meta = (uint64_t)trace << LT_SIZE_BITS | stored;
+    uint64_t tagged = (uint64_t)epoch << LT_ADDR_BITS | addr;
     lt_entry *region = lt_region(addr, true);
-    bool room = (region && lt_shadow_insert(lt_shadow_entry(region, addr), addr, meta)) ||
-                lt_spill_insert(addr, meta);
+    bool room = (region && lt_shadow_insert(lt_shadow_entry(region, addr), addr, tagged, meta)) ||
+                lt_spill_insert(tagged, meta);
     if (LT_UNLIKELY(!room && stored == LT_SIZE_BIG))
         lt_big_take(addr);
     if (room && lt_block_filter)
@@ -269,7 +279,7 @@ static void lt_delete_at(lt_shard *s, uint32_t hole)
         i = (i + 1) & mask;
         if (!s->slots[i].addr)
             break;
-        uint32_t home = (uint32_t)lt_addr_hash(s->slots[i].addr) & mask;
+        uint32_t home = (uint32_t)lt_addr_hash(s->slots[i].addr & LT_ADDR_MASK) & mask;
         /* Move i into the hole unless its home lies cyclically in (hole, i]. */
         bool stays = hole <= i ? (hole < home && home <= i) : (hole < home || home <= i);
         if (!stays) {
@@ -281,7 +291,7 @@ static void lt_delete_at(lt_shard *s, uint32_t hole)
     s->used--;
 }
 
-static bool lt_spill_remove(uintptr_t addr, uint64_t *meta)
+static bool lt_spill_remove(uintptr_t addr, uint64_t *tagged, uint64_t *meta)
 {
     if (!__atomic_load_n(&lt_spilled, __ATOMIC_RELAXED))
         return false;  /* nothing spilled: a block we never saw */
@@ -292,7 +302,8 @@ static bool lt_spill_remove(uintptr_t addr, uint64_t *meta)
     for (uint32_t i = (uint32_t)h & s->mask;; i = (i + 1) & s->mask) {
         if (!s->slots[i].addr)
             break;
-        if (s->slots[i].addr == addr) {
+        if ((s->slots[i].addr & LT_ADDR_MASK) == addr) {
+            *tagged = s->slots[i].addr;
             *meta = s->slots[i].meta;
             lt_delete_at(s, i);
             found = true;
@@ -307,20 +318,21 @@ static bool lt_spill_remove(uintptr_t addr, uint64_t *meta)
 
 /* Only the thread freeing addr clears its entry; a block spilled because
  * its granule was taken stays in the spill table, found there. */
-bool lt_blocks_remove(uintptr_t addr, uint32_t *trace, uint64_t *size)
+bool lt_blocks_remove(uintptr_t addr, uint32_t *trace, uint64_t *size, uint32_t *epoch)
 {
-    uint64_t meta = 0;
+    uint64_t meta = 0, tagged = 0;
     lt_entry *region = lt_region(addr, false);
     lt_entry *e = region ? lt_shadow_entry(region, addr) : NULL;
-    if (e && __atomic_load_n(&e->addr, __ATOMIC_RELAXED) == addr) {
+    if (e && ((tagged = __atomic_load_n(&e->addr, __ATOMIC_RELAXED)) & LT_ADDR_MASK) == addr) {
         meta = __atomic_load_n(&e->meta, __ATOMIC_RELAXED);
         __atomic_store_n(&e->addr, 0, __ATOMIC_RELAXED);
-    } else if (!lt_spill_remove(addr, &meta)) {
+    } else if (!lt_spill_remove(addr, &tagged, &meta)) {
         return false;
     }
     if (lt_block_filter)
         lt_filter_add(addr, -1);
     *trace = lt_meta_trace(meta);
     *size = lt_meta_size(addr, meta);
+    *epoch = (uint32_t)(tagged >> LT_ADDR_BITS);
     return true;
 }

@@ -1,7 +1,8 @@
-/* counters.c: thread slots, the per-thread halves of the live totals.
- * A thread takes a free slot on its first traced call and gives it back
- * when it exits; the entries stay (they are part of the totals) and the
- * next thread to take the slot keeps adding to them. */
+/* counters.c: the live totals' parts beside the shared per-trace
+ * counters: thread slots (a thread takes a free slot on its first traced
+ * call and gives it back when it exits; the entries stay, they are part of
+ * the totals, and the next thread to take the slot keeps adding to them)
+ * and the shared (trace, epoch) pair table they fall back to. */
 #include <pthread.h>
 
 #include "lt_internal.h"
@@ -59,10 +60,82 @@ bool lt_counters_init(void)
     return true;
 }
 
-void lt_totals_now(lt_counter *out, uint32_t n)
+/* The pair table is committed whole the first time it is needed (a
+ * thread slot full, or a thread without one, after a baseline): most
+ * programs never pay for it. */
+static lt_pair *lt_pairs_get(void)
+{
+    lt_shm_header *h = lt_g.hdr;
+    if (LT_LIKELY(__atomic_load_n(&h->pairs_ready, __ATOMIC_ACQUIRE)))
+        return lt_g.pairs;
+    if (__atomic_load_n(&lt_g.pairs_failed, __ATOMIC_RELAXED))
+        return NULL;  /* /dev/shm had no room for it: not tried on every call */
+    lt_spin_lock(&lt_g.pairs_lock);
+    if (!h->pairs_ready && !lt_g.pairs_failed) {
+        if (lt_seg_commit_range(h->pairs_off, (uint64_t)h->pairs_cap * sizeof(lt_pair))) {
+            lt_g.pairs = (lt_pair *)((uint8_t *)h + h->pairs_off);
+            __atomic_store_n(&h->pairs_ready, 1, __ATOMIC_RELEASE);
+        } else {
+            __atomic_store_n(&lt_g.pairs_failed, 1, __ATOMIC_RELAXED);
+        }
+    }
+    lt_spin_unlock(&lt_g.pairs_lock);
+    return __atomic_load_n(&h->pairs_ready, __ATOMIC_ACQUIRE) ? lt_g.pairs : NULL;
+}
+
+static lt_pair *lt_pair_find(uint32_t id, uint32_t epoch)
+{
+    lt_pair *pairs = lt_pairs_get();
+    if (!pairs)
+        return NULL;
+    uint64_t key = (uint64_t)epoch << 32 | (id + 1);
+    uint32_t mask = lt_g.hdr->pairs_cap - 1;
+    uint32_t i = (uint32_t)((key * 0x9e3779b97f4a7c15ULL) >> 32) & mask;
+    for (int probe = 0; probe < LT_PAIR_PROBES; probe++, i = (i + 1) & mask) {
+        uint64_t cur = __atomic_load_n(&pairs[i].key, __ATOMIC_ACQUIRE);
+        if (cur == 0 && __atomic_compare_exchange_n(&pairs[i].key, &cur, key, false, __ATOMIC_ACQ_REL,
+                                                    __ATOMIC_ACQUIRE))
+            return &pairs[i];
+        if (cur == key)
+            return &pairs[i];
+    }
+    return NULL;
+}
+
+void lt_count_shared(uint32_t id, uint32_t epoch, int64_t size, int64_t blocks)
+{
+    lt_counter *c = &lt_g.counters[id];
+    if (epoch != 0) {
+        lt_pair *p = lt_pair_find(id, epoch);
+        if (LT_LIKELY(p != NULL)) {
+            __atomic_fetch_add(&p->size, size, __ATOMIC_RELAXED);
+            __atomic_fetch_add(&p->count, blocks, __ATOMIC_RELAXED);
+            return;
+        }
+        __atomic_fetch_add(&lt_g.hdr->pairs_lost, 1, __ATOMIC_RELAXED);
+    }
+    __atomic_fetch_add(&c->size, size, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&c->count, blocks, __ATOMIC_RELAXED);
+}
+
+void lt_live_now(lt_live_view *v)
 {
     lt_shm_header *h = lt_g.hdr;
     uint32_t hwm = __atomic_load_n(&h->tslots_hwm, __ATOMIC_ACQUIRE);
-    lt_totals_read(lt_g.counters, lt_g.tslots, hwm < h->tslots ? hwm : h->tslots, h->tslot_size,
-                   h->tslot_entries, out, n);
+    *v = (lt_live_view){
+        .shared = lt_g.counters,
+        .pairs = __atomic_load_n(&h->pairs_ready, __ATOMIC_ACQUIRE) ? lt_g.pairs : NULL,
+        .pairs_cap = h->pairs_cap,
+        .tslots = lt_g.tslots,
+        .nslots = hwm < h->tslots ? hwm : h->tslots,
+        .slot_size = h->tslot_size,
+        .entries = h->tslot_entries,
+    };
+}
+
+void lt_totals_now(lt_counter *out, uint32_t n)
+{
+    lt_live_view v;
+    lt_live_now(&v);
+    lt_totals_read(&v, out, n);
 }

@@ -217,19 +217,20 @@ static inline void lt_track(void *p, size_t size, const lt_frame_state *caller)
     /* Until our constructor ran, libc may not be ready to tell a thread's
      * stack bounds: the first few allocations use libunwind alone. */
     uint32_t id = lt_capture_stack(__atomic_load_n(&lt_g.constructed, __ATOMIC_ACQUIRE) ? caller : NULL);
-    if (lt_blocks_insert((uintptr_t)p, id, size))
-        lt_count_block(id, size, 1);
+    uint32_t epoch = lt_epoch_now();
+    if (lt_blocks_insert((uintptr_t)p, id, size, epoch))
+        lt_count_block(id, epoch, size, 1);
 }
 
 /* Must run before the block goes back to glibc: once freed, another thread
  * may get the same address and insert it. */
 static inline void lt_untrack(void *p)
 {
-    uint32_t id;
+    uint32_t id, epoch;
     uint64_t size;
-    if (!lt_blocks_remove((uintptr_t)p, &id, &size))
+    if (!lt_blocks_remove((uintptr_t)p, &id, &size, &epoch))
         return; /* a block we never saw (allocated before tracing, or nested) */
-    lt_count_block(id, size, -1);
+    lt_count_block(id, epoch, size, -1);
 }
 
 /* Records a fresh block (in sampling mode, a sampled one: the others
@@ -294,21 +295,21 @@ static void __attribute__((noinline)) lt_free_traced(void *p)
 }
 
 /* realloc moves the block to the realloc call's traceback (tracemalloc
- * does the same). The old entry is removed first and put back if the
+ * does the same), born now: the current epoch. The old entry is removed first and put back if the
  * allocator fails, because a successful realloc frees the old address at once. */
 static inline void *lt_realloc(void *old, size_t size, const lt_frame_state *caller)
 {
-    uint32_t old_id = 0;
+    uint32_t old_id = 0, old_epoch = 0;
     uint64_t old_size = 0;
-    bool had = old && lt_may_hold(old) && lt_blocks_remove((uintptr_t)old, &old_id, &old_size);
+    bool had = old && lt_may_hold(old) && lt_blocks_remove((uintptr_t)old, &old_id, &old_size, &old_epoch);
     void *p = lt_next.realloc(old, size);
     int saved = errno;
     if (had) {
         /* realloc(p, 0) frees p; a failed realloc keeps it (re-insert can
          * only fail when the table cannot grow: then stop counting it). */
         bool old_gone = p != NULL || (old && size == 0);
-        if (old_gone || !lt_blocks_insert((uintptr_t)old, old_id, old_size))
-            lt_count_block(old_id, old_size, -1);
+        if (old_gone || !lt_blocks_insert((uintptr_t)old, old_id, old_size, old_epoch))
+            lt_count_block(old_id, old_epoch, old_size, -1);
     }
     if (p && !lt_unsampled(size))
         lt_track(p, size, caller);

@@ -39,6 +39,7 @@ typedef struct lt_globals {
     lt_counter    *counters;        /* hdr->counters_off */
     uint8_t       *store;           /* hdr->store_off */
     uint8_t       *tslots;          /* hdr->tslots_off */
+    lt_pair       *pairs;           /* hdr->pairs_off (committed once hdr->pairs_ready) */
     uint32_t       tslot_mask;      /* entries per thread slot - 1 */
     uint64_t      *hash;            /* private dedupe table: (hash32 << 32) | (id + 1) */
     uint64_t       hash_mask;
@@ -63,6 +64,9 @@ typedef struct lt_globals {
     uint32_t       tslots_committed;/* thread slots */
     uint32_t       modules_committed;
     uint32_t       ring_committed[LT_RING_SLOTS];  /* counters per ring slot */
+    uint32_t       births_committed[LT_RING_SLOTS];/* birth parts per ring slot */
+    int            pairs_lock;      /* commits the pair table at its first use */
+    int            pairs_failed;    /* ... which found no room in /dev/shm */
 } lt_globals;
 
 extern lt_globals lt_g LT_HIDDEN;
@@ -98,6 +102,8 @@ void     lt_modules_refresh(void) LT_HIDDEN;      /* after dlopen/dlclose */
  * with committed pages. False when the table, the store or /dev/shm is
  * full (then the stack is charged to LT_TRACE_UNKNOWN, sticky). */
 bool     lt_seg_claim_trace(uint64_t bytes, uint64_t *off, uint32_t *id) LT_HIDDEN;
+/* Gives memory to segment bytes [off, off + len); false when /dev/shm is full. */
+bool     lt_seg_commit_range(uint64_t off, uint64_t len) LT_HIDDEN;
 /* Commits thread slot i (and those below); false when /dev/shm is full. */
 bool     lt_seg_reserve_tslot(uint32_t i) LT_HIDDEN;
 
@@ -110,46 +116,75 @@ void     lt_exec_init(void) LT_HIDDEN;
 extern __thread lt_tslot *lt_my_tslot __attribute__((tls_model("initial-exec"))) LT_HIDDEN;
 lt_tslot *lt_tslot_acquire(void) LT_HIDDEN;
 bool      lt_counters_init(void) LT_HIDDEN;
-/* The live totals of traces < n (shared counters plus thread slots). */
+/* Where the live counters are (lt_shm.h's reader view). */
+void      lt_live_now(lt_live_view *v) LT_HIDDEN;
+/* The live totals of traces < n (shared counters, pairs, thread slots). */
 void      lt_totals_now(lt_counter *out, uint32_t n) LT_HIDDEN;
 
 #define LT_TSLOT_PROBES 8
 
-static inline bool lt_tslot_add(lt_tslot *t, uint32_t id, int64_t size, int64_t blocks)
+/* The shared parts when the thread has no slot or its slot no room:
+ * lt_counter for epoch 0 (what a program that never marks uses), the
+ * pair table for the others (counters.c). */
+void      lt_count_shared(uint32_t id, uint32_t epoch, int64_t size, int64_t blocks) LT_HIDDEN;
+
+/* Adds to this thread's entry for (id, epoch). A new key takes an empty
+ * entry, or one whose values are both 0 (recycled: it adds nothing to any
+ * sum, so readers lose nothing; lt_shm.h says how they read it). */
+static inline bool lt_tslot_add(lt_tslot *t, uint32_t id, uint32_t epoch, int64_t size, int64_t blocks)
 {
     uint32_t mask = lt_g.tslot_mask;
-    uint32_t i = (id * 2654435761u) & mask;
+    uint32_t i = (id * 2654435761u + epoch * 0x9e3779b9u) & mask;
+    lt_tslot_entry *zero = NULL;
     for (int probe = 0; probe < LT_TSLOT_PROBES; probe++, i = (i + 1) & mask) {
         lt_tslot_entry *e = &t->entries[i];
         uint32_t cur = e->id_plus1;  /* we are the only writer of this slot */
-        if (cur == id + 1) {
+        if (cur == id + 1 && e->epoch == epoch) {
             __atomic_store_n(&e->size, e->size + size, __ATOMIC_RELAXED);
             __atomic_store_n(&e->count, e->count + blocks, __ATOMIC_RELAXED);
             return true;
         }
         if (cur == 0) {
-            if (t->used * 4 >= (mask + 1) * 3)
-                return false;  /* keep probe runs short: the rest goes shared */
+            if (zero || t->used * 4 >= (mask + 1) * 3)
+                break;  /* keep probe runs short: recycle, or the rest goes shared */
             e->size = size;
             e->count = blocks;
+            e->epoch = epoch;
             __atomic_store_n(&e->id_plus1, id + 1, __ATOMIC_RELEASE);
             t->used++;
             return true;
         }
+        if (!zero && (e->size | e->count) == 0)
+            zero = e;
     }
-    return false;
+    if (!zero)
+        return false;
+    /* No key is ever found past an entry that was empty when it was put
+     * there, and entries never become empty: this key is nowhere else. */
+    __atomic_store_n(&zero->id_plus1, 0, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    __atomic_store_n(&zero->size, size, __ATOMIC_RELAXED);
+    __atomic_store_n(&zero->count, blocks, __ATOMIC_RELAXED);
+    __atomic_store_n(&zero->epoch, epoch, __ATOMIC_RELAXED);
+    __atomic_store_n(&zero->id_plus1, id + 1, __ATOMIC_RELEASE);
+    return true;
 }
 
-static inline void lt_count(uint32_t id, int64_t size, int64_t blocks)
+static inline void lt_count(uint32_t id, uint32_t epoch, int64_t size, int64_t blocks)
 {
     lt_tslot *t = lt_my_tslot;
     if (LT_UNLIKELY(!t))
         t = lt_tslot_acquire();
-    if (LT_LIKELY(t != NULL) && lt_tslot_add(t, id, size, blocks))
+    if (LT_LIKELY(t != NULL) && lt_tslot_add(t, id, epoch, size, blocks))
         return;
-    lt_counter *c = &lt_g.counters[id];
-    __atomic_fetch_add(&c->size, size, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&c->count, blocks, __ATOMIC_RELAXED);
+    lt_count_shared(id, epoch, size, blocks);
+}
+
+/* The birth epoch of a block allocated now (lt_shm.h): on the control
+ * line every hook reads anyway. */
+static inline uint32_t lt_epoch_now(void)
+{
+    return __atomic_load_n(&lt_g.hdr->epoch, __ATOMIC_RELAXED);
 }
 
 /* unwind.c: a frame as the unwinder sees it: the return address into it,
@@ -169,11 +204,13 @@ uint32_t lt_capture_stack(const lt_frame_state *caller) LT_HIDDEN;
 /* traces.c: stack -> trace id, deduplicated. Never fails: id 0 when full. */
 uint32_t lt_trace_id(const uintptr_t *frames, uint32_t n) LT_HIDDEN;
 
-/* blocks.c: live-block table, address -> (trace id, size). Insert fails
- * only when the table cannot grow (mmap failed): the block is then not counted. */
+/* blocks.c: live-block table, address -> (trace id, size, birth epoch).
+ * Insert fails only when the table cannot grow (mmap failed), or for an
+ * address of 2^48 or more (x86-64 gives those only to mmap calls that ask
+ * for them): the block is then not counted. */
 bool     lt_blocks_init(void) LT_HIDDEN;
-bool     lt_blocks_insert(uintptr_t addr, uint32_t trace, uint64_t size) LT_HIDDEN;
-bool     lt_blocks_remove(uintptr_t addr, uint32_t *trace, uint64_t *size) LT_HIDDEN;
+bool     lt_blocks_insert(uintptr_t addr, uint32_t trace, uint64_t size, uint32_t epoch) LT_HIDDEN;
+bool     lt_blocks_remove(uintptr_t addr, uint32_t *trace, uint64_t *size, uint32_t *epoch) LT_HIDDEN;
 
 /* In sampling mode the table holds sampled blocks only, so nearly every
  * free is a miss. A miss is made cheap by a counting filter beside the
@@ -229,15 +266,15 @@ static inline bool lt_sample_take(uint64_t size)
 
 /* A live block's share of its trace's counters, added (sign 1) when it is
  * tracked and taken back (sign -1) when it goes. */
-static inline void lt_count_block(uint32_t id, uint64_t size, int64_t sign)
+static inline void lt_count_block(uint32_t id, uint32_t epoch, uint64_t size, int64_t sign)
 {
     if (LT_LIKELY(lt_g.sample_bytes == 0)) {
-        lt_count(id, sign * (int64_t)size, sign);
+        lt_count(id, epoch, sign * (int64_t)size, sign);
         return;
     }
     int64_t bytes, count;
     lt_sample_weight(size, &bytes, &count);
-    lt_count(id, sign * bytes, sign * count);
+    lt_count(id, epoch, sign * bytes, sign * count);
 }
 
 /* forward.c: the allocator the program would use without us (the next

@@ -20,10 +20,11 @@
 #ifndef LT_SHM_H
 #define LT_SHM_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define LT_SHM_MAGIC       0x31504f544b41454cULL /* "LEAKTOP1" little-endian */
-#define LT_SHM_VERSION     4u
+#define LT_SHM_VERSION     5u
 #define LT_SHM_DIR         "/dev/shm"
 #define LT_SHM_PREFIX      "leaktop-"   /* then "<uid>-<pid>-<16 hex digits>" */
 #define LT_SHM_RANDOM_HEX  16
@@ -50,6 +51,18 @@
  * from 1 to sample_bytes). */
 #define LT_SAMPLE_ONE      65536
 
+/* Birth epochs (retained since a mark, PRODUCT.md §10). The epoch is the
+ * number of baselines taken so far: every stored mark and every baseline a
+ * frontend takes (lt_epoch_bump) add one. A live block remembers the epoch
+ * it was born in (realloc: its result is born at the realloc), and the
+ * live totals are kept per (trace, birth epoch), so for a baseline taken
+ * at epoch e the retained figures are the totals of epochs >= e, exactly.
+ * Epochs fit 16 bits beside each live block: past LT_EPOCH_MAX the epoch
+ * stays there and a baseline taken then is refused (LT_EPOCH_NONE), never
+ * approximated; baselines taken before stay exact. */
+#define LT_EPOCH_MAX       65535u
+#define LT_EPOCH_NONE      UINT32_MAX
+
 /* Per-trace live totals. Written with relaxed atomic adds by the tracer;
  * a reader sees each field torn-free (naturally aligned 8-byte words).
  * Sampled segments (header.sample_bytes != 0) hold estimates: each
@@ -61,16 +74,21 @@ typedef struct lt_counter {
     int64_t count;  /* blocks live */
 } lt_counter;
 
-/* Per-thread deltas. A trace's live totals are its lt_counter PLUS the
- * entry for it in every thread slot: each thread adds to its own slot with
- * plain stores (no atomic read-modify-write on a line other threads share),
- * and deltas never move, so a thread that exits hands its slot, entries
- * intact, to the next one, and the sum stays exact at any instant — after
- * a SIGKILL too. A slot that is full, or no free slot, falls back to the
- * shared lt_counter with atomic adds. */
+/* Per-thread deltas, keyed by (trace id, birth epoch). A trace's live
+ * totals are its lt_counter PLUS its entries in the shared pair table and
+ * in every thread slot: each thread adds to its own slot with plain stores
+ * (no atomic read-modify-write on a line other threads share), and deltas
+ * never move, so a thread that exits hands its slot, entries intact, to
+ * the next one, and the sum stays exact at any instant — after a SIGKILL
+ * too. A slot that is full, or no free slot, falls back to shared counters
+ * with atomic adds: lt_counter for epoch 0, the pair table for the others.
+ * An entry whose size and count are both 0 adds nothing, so its owner may
+ * give it to another key: it stores id_plus1 = 0, the values, the epoch,
+ * then the new id_plus1 (release). A reader therefore re-reads id_plus1 and
+ * epoch after the values and retries on a change (lt_tslot_entry_read). */
 typedef struct lt_tslot_entry {
     uint32_t id_plus1;      /* trace id + 1; 0 = empty. Published last (release) */
-    uint32_t pad;
+    uint32_t epoch;         /* birth epoch of the blocks it counts */
     int64_t  size;          /* written by the owning thread only */
     int64_t  count;
 } lt_tslot_entry;
@@ -82,29 +100,108 @@ typedef struct lt_tslot {
     lt_tslot_entry entries[];  /* tslot_entries, open addressing by trace id */
 } lt_tslot;
 
-/* A trace's live totals, as both sides must read them: the shared
- * counter plus that trace's entry in every thread slot. Reads `n` traces
- * into out[]; `tslots` is the slot region, `nslots` the slots to scan
- * (tslots_hwm, bounded by the caller), `slot_size` and `entries` as in the
- * header. A reader of an untrusted segment passes the values it validated,
- * never fields re-read from the segment. */
-static inline void lt_totals_read(const lt_counter *shared, const uint8_t *tslots, uint32_t nslots,
-                                  uint64_t slot_size, uint32_t entries, lt_counter *out, uint32_t n)
+/* Shared (trace, epoch) counters for epochs >= 1 when a thread slot has
+ * no room: open addressing on `key` = epoch << 32 | (trace id + 1), claimed
+ * with a CAS from 0, then atomic adds. Committed whole at its first use.
+ * When a key finds no room within LT_PAIR_PROBES, the delta goes to the
+ * trace's lt_counter (totals stay exact) and `pairs_lost` says retained
+ * figures are not known from then on. */
+typedef struct lt_pair {
+    uint64_t key;           /* 0 = empty */
+    int64_t  size;
+    int64_t  count;
+} lt_pair;
+
+#define LT_PAIR_PROBES     32
+
+/* One thread-slot entry as a reader must take it (see lt_tslot_entry):
+ * false when empty. */
+static inline bool lt_tslot_entry_read(const lt_tslot_entry *e, uint32_t *id_plus1, uint32_t *epoch,
+                                       int64_t *size, int64_t *count)
 {
-    for (uint32_t i = 0; i < n; i++) {
-        out[i].size = __atomic_load_n(&shared[i].size, __ATOMIC_RELAXED);
-        out[i].count = __atomic_load_n(&shared[i].count, __ATOMIC_RELAXED);
-    }
-    for (uint32_t s = 0; s < nslots; s++) {
-        const lt_tslot *t = (const lt_tslot *)(tslots + (uint64_t)s * slot_size);
-        for (uint32_t k = 0; k < entries; k++) {
-            uint32_t id = __atomic_load_n(&t->entries[k].id_plus1, __ATOMIC_ACQUIRE);
-            if (id == 0 || id - 1 >= n)
-                continue;
-            out[id - 1].size += __atomic_load_n(&t->entries[k].size, __ATOMIC_RELAXED);
-            out[id - 1].count += __atomic_load_n(&t->entries[k].count, __ATOMIC_RELAXED);
+    for (int tries = 0; tries < 64; tries++) {
+        uint32_t id = __atomic_load_n(&e->id_plus1, __ATOMIC_ACQUIRE);
+        if (id == 0)
+            return false;
+        uint32_t ep = __atomic_load_n(&e->epoch, __ATOMIC_RELAXED);
+        *size = __atomic_load_n(&e->size, __ATOMIC_RELAXED);
+        *count = __atomic_load_n(&e->count, __ATOMIC_RELAXED);
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&e->id_plus1, __ATOMIC_RELAXED) == id &&
+            __atomic_load_n(&e->epoch, __ATOMIC_RELAXED) == ep) {
+            *id_plus1 = id;
+            *epoch = ep;
+            return true;
         }
     }
+    return false;  /* its owner keeps recycling it: it held zeros each time */
+}
+
+/* Where the live counters are, as a reader validated them (never fields
+ * re-read from an untrusted segment). */
+typedef struct lt_live_view {
+    const lt_counter *shared;   /* traces */
+    const lt_pair    *pairs;    /* pairs_cap entries, or NULL before the table's first use */
+    uint32_t          pairs_cap;
+    const uint8_t    *tslots;
+    uint32_t          nslots;   /* tslots_hwm, bounded by the caller */
+    uint64_t          slot_size;
+    uint32_t          entries;  /* per slot */
+} lt_live_view;
+
+/* Calls fn for every (trace, epoch) part of the live totals with a
+ * non-zero value: the pair table's entries and the thread slots'. The
+ * shared lt_counter parts (epoch 0, or lost pairs) are not included. */
+static inline void lt_parts_each(const lt_live_view *v,
+                                 void (*fn)(void *ctx, uint32_t id, uint32_t epoch, int64_t size, int64_t count),
+                                 void *ctx)
+{
+    for (uint32_t i = 0; v->pairs && i < v->pairs_cap; i++) {
+        uint64_t key = __atomic_load_n(&v->pairs[i].key, __ATOMIC_ACQUIRE);
+        if (key == 0)
+            continue;
+        int64_t size = __atomic_load_n(&v->pairs[i].size, __ATOMIC_RELAXED);
+        int64_t count = __atomic_load_n(&v->pairs[i].count, __ATOMIC_RELAXED);
+        if (size | count)
+            fn(ctx, (uint32_t)key - 1, (uint32_t)(key >> 32), size, count);
+    }
+    for (uint32_t s = 0; s < v->nslots; s++) {
+        const lt_tslot *t = (const lt_tslot *)(v->tslots + (uint64_t)s * v->slot_size);
+        for (uint32_t k = 0; k < v->entries; k++) {
+            uint32_t id, epoch;
+            int64_t size, count;
+            if (lt_tslot_entry_read(&t->entries[k], &id, &epoch, &size, &count) && (size | count))
+                fn(ctx, id - 1, epoch, size, count);
+        }
+    }
+}
+
+typedef struct lt_totals_ctx {
+    lt_counter *out;
+    uint32_t    n;
+} lt_totals_ctx;
+
+static inline void lt_totals_add(void *ctx, uint32_t id, uint32_t epoch, int64_t size, int64_t count)
+{
+    (void)epoch;
+    lt_totals_ctx *c = (lt_totals_ctx *)ctx;
+    if (id < c->n) {
+        c->out[id].size += size;
+        c->out[id].count += count;
+    }
+}
+
+/* A trace's live totals, as both sides must read them: the shared
+ * counter plus that trace's parts of every epoch in the pair table and
+ * every thread slot. Reads `n` traces into out[]. */
+static inline void lt_totals_read(const lt_live_view *v, lt_counter *out, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        out[i].size = __atomic_load_n(&v->shared[i].size, __ATOMIC_RELAXED);
+        out[i].count = __atomic_load_n(&v->shared[i].count, __ATOMIC_RELAXED);
+    }
+    lt_totals_ctx c = {out, n};
+    lt_parts_each(v, lt_totals_add, &c);
 }
 
 /* A trace record in the append-only store. `frames` are return addresses,
@@ -145,9 +242,20 @@ typedef struct lt_slot {
     uint32_t reason;        /* LT_SNAP_* */
     uint32_t ntraces;       /* counters[] entries valid in this slot */
     char     label[LT_LABEL_MAX];
-    uint8_t  pad[32];       /* header is 128 bytes */
+    uint32_t epoch;         /* the baseline this mark is: blocks born after it
+                               have epochs >= this; LT_EPOCH_NONE past LT_EPOCH_MAX */
+    uint32_t nbirths;       /* lt_tslot_entry parts at births_off, or
+                               LT_BIRTHS_UNKNOWN when they did not fit */
+    uint8_t  pad[24];       /* header is 128 bytes */
     lt_counter counters[];  /* ntraces entries, indexed by trace id */
+    /* then, at ring_births_off from the slot's start: lt_tslot_entry
+     * births[ring_births_cap], the non-zero (trace, epoch >= 1) parts of
+     * the live totals at the mark, as lt_parts_each gives them (a pair may
+     * come in several parts: add them up). Epoch-0 parts are left out:
+     * the totals less these parts are the blocks born before any baseline. */
 } lt_slot;
+
+#define LT_BIRTHS_UNKNOWN UINT32_MAX
 
 #define LT_SNAP_MARK      1u  /* leaktop_mark() in the program */
 #define LT_SNAP_REQUESTED 2u  /* a frontend's mark request (leaktop mark PID) */
@@ -205,6 +313,10 @@ typedef struct lt_shm_header {
     uint32_t tslots;
     uint32_t tslot_entries;     /* power of two */
     uint64_t tslot_size;
+    uint64_t pairs_off;         /* lt_pair[pairs_cap]: shared (trace, epoch >= 1) counters */
+    uint32_t pairs_cap;         /* power of two */
+    uint32_t ring_births_cap;   /* birth parts a ring slot holds */
+    uint64_t ring_births_off;   /* from each slot's start */
 
     /* dynamic, written by the tracer (own cache line: see below) */
     _Alignas(64) uint32_t state;             /* LT_STATE_* */
@@ -230,6 +342,10 @@ typedef struct lt_shm_header {
                                    still 1 after a successful exec, whose image
                                    writes (if traced at all) its own segment */
     uint32_t execs_failed;
+    uint64_t pairs_lost;        /* (trace, epoch) deltas the pair table had no room for:
+                                   counted in the totals, but retained is not known */
+    uint32_t pairs_ready;       /* the pair table is committed (release) */
+    uint32_t pad_rare;
     char     exec_path[LT_EXEC_PATH_MAX];    /* the program being exec'd */
 
     /* control words. A frontend claims request n (CAS on mark_claim), fills
@@ -241,8 +357,25 @@ typedef struct lt_shm_header {
     _Alignas(64) uint64_t mark_req;          /* requests published */
     uint64_t mark_done;         /* tracer: requests serviced */
     uint64_t mark_claim;        /* requests claimed by frontends */
+    uint32_t epoch;             /* birth epoch of blocks allocated now (lt_epoch_bump):
+                                   on this line because every hook reads it already */
+    uint32_t pad_ctl;
     _Alignas(64) lt_mark_req mark_queue[LT_MARK_QUEUE];
     uint64_t reserved[16];
 } lt_shm_header;
+
+/* Starts a new birth epoch (a baseline now): the tracer at each stored
+ * mark, a frontend when it takes a baseline of its own. Returns the new
+ * epoch, or LT_EPOCH_NONE when LT_EPOCH_MAX was reached (such a baseline
+ * has no exact retained figures). */
+static inline uint32_t lt_epoch_bump(uint32_t *epoch)
+{
+    uint32_t cur = __atomic_load_n(epoch, __ATOMIC_RELAXED);
+    do {
+        if (cur >= LT_EPOCH_MAX)
+            return LT_EPOCH_NONE;
+    } while (!__atomic_compare_exchange_n(epoch, &cur, cur + 1, true, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED));
+    return cur + 1;
+}
 
 #endif

@@ -20,7 +20,10 @@ lt_globals lt_g = {.seg_fd = -1};
 
 #define LT_MODULES_CAP      1024u
 #define LT_TSLOTS           256u      /* threads with their own counter slot */
-#define LT_TSLOT_ENTRIES    1024u     /* distinct traces a thread slot holds */
+#define LT_TSLOT_ENTRIES    1024u     /* distinct (trace, epoch) keys a thread slot holds */
+#define LT_PAIRS_CAP        65536u    /* shared (trace, epoch) counters: 1.5 MiB, committed
+                                         at first use */
+#define LT_BIRTHS_STEP      1024u     /* birth parts committed at once in a ring slot */
 #define LT_PAGE             4096u
 /* Growth steps: each costs one system call, and /dev/shm space. */
 #define LT_TRACE_STEP       4096u     /* trace ids (index and counter pages) */
@@ -73,6 +76,11 @@ static bool lt_seg_commit(uint64_t off, uint64_t len)
     }
     errno = saved;
     return r > 0;
+}
+
+bool lt_seg_commit_range(uint64_t off, uint64_t len)
+{
+    return lt_seg_commit(off, len);
 }
 
 static bool lt_seg_full(uint32_t why)
@@ -187,6 +195,22 @@ static bool lt_seg_grow_slot(uint32_t k, uint32_t n)
     if (ok)
         lt_g.ring_committed[k] = n ? n : 1;
     return ok;
+}
+
+/* Ring slot k's birth area with room for n parts (under mark_lock). */
+static bool lt_seg_grow_births(uint32_t k, uint32_t n)
+{
+    lt_shm_header *h = lt_g.hdr;
+    if (n <= lt_g.births_committed[k])
+        return true;
+    uint32_t want = (uint32_t)lt_round_up(n, LT_BIRTHS_STEP);
+    if (want > h->ring_births_cap)
+        want = h->ring_births_cap;
+    uint64_t area = h->ring_off + (uint64_t)k * h->ring_slot_size + h->ring_births_off;
+    if (!lt_seg_commit(area, (uint64_t)want * sizeof(lt_tslot_entry)))
+        return false;
+    lt_g.births_committed[k] = want;
+    return true;
 }
 
 /* ---- the module table --------------------------------------------------- */
@@ -345,17 +369,64 @@ static uint32_t lt_traces_readable(void)
     return n > h->traces_cap ? h->traces_cap : n;
 }
 
+/* The (trace, epoch >= 1) parts of the live totals, into a ring slot. */
+typedef struct lt_births_out {
+    lt_tslot_entry *out;
+    uint32_t        cap, n;
+    bool            over;
+} lt_births_out;
+
+static void lt_births_count(void *ctx, uint32_t id, uint32_t epoch, int64_t size, int64_t count)
+{
+    (void)id, (void)size, (void)count;
+    ((lt_births_out *)ctx)->n += epoch != 0;
+}
+
+static void lt_births_put(void *ctx, uint32_t id, uint32_t epoch, int64_t size, int64_t count)
+{
+    lt_births_out *b = ctx;
+    if (epoch == 0)
+        return;
+    if (b->n >= b->cap) {
+        b->over = true;
+        return;
+    }
+    b->out[b->n++] = (lt_tslot_entry){.id_plus1 = id + 1, .epoch = epoch, .size = size, .count = count};
+}
+
+/* Slot k's births (under mark_lock and the slot's odd seq): counted, then
+ * committed with room to spare for parts that appear meanwhile, then
+ * written. LT_BIRTHS_UNKNOWN when they do not fit: the mark's totals are
+ * still exact, its retained figures are not known. */
+static uint32_t lt_births_write(uint32_t k, lt_slot *s, const lt_live_view *v)
+{
+    lt_births_out b = {0};
+    lt_parts_each(v, lt_births_count, &b);
+    uint32_t want = b.n + LT_BIRTHS_STEP / 4;
+    if (want > lt_g.hdr->ring_births_cap)
+        want = lt_g.hdr->ring_births_cap;
+    if (!lt_seg_grow_births(k, want))
+        return LT_BIRTHS_UNKNOWN;
+    b = (lt_births_out){.out = (lt_tslot_entry *)((uint8_t *)s + lt_g.hdr->ring_births_off),
+                        .cap = lt_g.births_committed[k]};
+    lt_parts_each(v, lt_births_put, &b);
+    return b.over ? LT_BIRTHS_UNKNOWN : b.n;
+}
+
 /* Seqlock writer: seq odd, copy, seq even. The writer never waits for a
  * reader; a reader that sees seq change under it retries or skips.
- * Returns the snapshot number, or 0 when /dev/shm had no room for the
- * slot (counted in marks_dropped). */
+ * The mark then starts a new birth epoch: it is a baseline that blocks
+ * born after it can be told from (lt_shm.h). Returns the snapshot number,
+ * or 0 when /dev/shm had no room for the slot (counted in marks_dropped;
+ * no epoch either). */
 static uint64_t lt_mark_write(const char *label, uint32_t reason)
 {
     lt_shm_header *h = lt_g.hdr;
     lt_spin_lock(&lt_g.mark_lock);
     uint64_t head = __atomic_load_n(&h->ring_head, __ATOMIC_RELAXED);
     uint32_t n = lt_traces_readable();
-    if (!lt_seg_grow_slot((uint32_t)(head % h->ring_slots), n)) {
+    uint32_t k = (uint32_t)(head % h->ring_slots);
+    if (!lt_seg_grow_slot(k, n)) {
         __atomic_fetch_add(&h->marks_dropped, 1, __ATOMIC_RELAXED);
         lt_seg_full(LT_FULL_SPACE);
         lt_spin_unlock(&lt_g.mark_lock);
@@ -365,7 +436,11 @@ static uint64_t lt_mark_write(const char *label, uint32_t reason)
     uint64_t seq = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
     __atomic_store_n(&s->seq, seq + 1, __ATOMIC_RELAXED);
     __atomic_thread_fence(__ATOMIC_RELEASE);
-    lt_totals_now(s->counters, n);
+    lt_live_view v;
+    lt_live_now(&v);
+    lt_totals_read(&v, s->counters, n);
+    s->nbirths = lt_births_write(k, s, &v);
+    s->epoch = lt_epoch_bump(&h->epoch);
     s->ntraces = n;
     s->snap_no = head + 1;
     s->time_ns = lt_now_ns();
@@ -429,7 +504,9 @@ void lt_service_requests(void)
 typedef struct lt_layout {
     uint32_t frames_limit, frames_captured, traces_cap, traces_asked;
     uint64_t modules_off, index_off, counters_off, store_off, store_size;
-    uint64_t ring_off, slot_size, tslots_off, tslot_size, total;
+    uint64_t ring_off, slot_size, tslots_off, tslot_size, pairs_off, total;
+    uint64_t births_off;
+    uint32_t births_cap;
 } lt_layout;
 
 /* Room for every trace at up to 24 frames on average: deep stacks share
@@ -439,9 +516,20 @@ static uint64_t lt_store_per_trace(uint32_t frames_captured)
     return sizeof(lt_trace_rec) + (frames_captured < 24 ? frames_captured : 24) * 8;
 }
 
+/* Birth parts a ring slot holds: one per two traces (a trace's live
+ * blocks are born in few epochs; past that, a mark's retained figures are
+ * "not known", never approximate). */
+static uint32_t lt_births_cap(uint32_t traces_cap)
+{
+    return traces_cap / 2;
+}
+
 /* The trace capacity asked for, or less when the file system has not that
  * much room: bytes per trace in every region (index, counter, record, one
  * counter per ring slot) against what is free beside the fixed regions.
+ * The ring slots' birth areas and the pair table are left out: only marks
+ * and full thread slots use them, each committed when needed, and where
+ * that finds no room the retained figures say "not known".
  * Pages are still committed as they are needed: other programs may fill
  * /dev/shm meanwhile, and then new stacks go to <unknown>. */
 static uint32_t lt_traces_fitting(uint64_t asked, uint64_t free_bytes, uint64_t fixed, uint32_t frames_captured)
@@ -473,10 +561,14 @@ static void lt_layout_plan(lt_layout *L, uint64_t free_bytes)
     L->store_size = (uint64_t)L->traces_cap * lt_store_per_trace(L->frames_captured);
     off = lt_round_up(off + L->store_size, LT_PAGE);
     L->ring_off = off;
-    L->slot_size = lt_round_up(sizeof(lt_slot) + (uint64_t)L->traces_cap * sizeof(lt_counter), LT_PAGE);
+    L->births_cap = lt_births_cap(L->traces_cap);
+    L->births_off = sizeof(lt_slot) + (uint64_t)L->traces_cap * sizeof(lt_counter);
+    L->slot_size = lt_round_up(L->births_off + (uint64_t)L->births_cap * sizeof(lt_tslot_entry), LT_PAGE);
     off += L->slot_size * LT_RING_SLOTS;
     L->tslots_off = off;
-    L->total = off + L->tslot_size * LT_TSLOTS;
+    off += L->tslot_size * LT_TSLOTS;
+    L->pairs_off = off;
+    L->total = off + (uint64_t)LT_PAIRS_CAP * sizeof(lt_pair);
 }
 
 /* "leaktop-<uid>-<pid>-" into p; returns the end. */
@@ -566,6 +658,10 @@ static void lt_header_fill(lt_shm_header *h, const lt_layout *L)
     h->tslots = LT_TSLOTS;
     h->tslot_entries = LT_TSLOT_ENTRIES;
     h->tslot_size = L->tslot_size;
+    h->pairs_off = L->pairs_off;
+    h->pairs_cap = LT_PAIRS_CAP;
+    h->ring_births_cap = L->births_cap;
+    h->ring_births_off = L->births_off;
     h->state = LT_STATE_RUNNING;
     h->heartbeat_ns = (uint64_t)h->start_mono_ns;
     /* Trace 0 (unknown stack) is a record with no frames at store offset 0. */

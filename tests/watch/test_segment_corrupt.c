@@ -146,8 +146,16 @@ static void raw_totals(const uint8_t *seg, const lt_shm_header *h, int64_t *size
 {
     uint32_t n = h->ntraces < h->traces_cap ? h->ntraces : h->traces_cap;
     lt_counter *c = calloc(n ? n : 1, sizeof(*c));
-    lt_totals_read((const lt_counter *)(seg + h->counters_off), seg + h->tslots_off,
-                   h->tslots_hwm < h->tslots ? h->tslots_hwm : h->tslots, h->tslot_size, h->tslot_entries, c, n);
+    lt_live_view v = {
+        .shared = (const lt_counter *)(seg + h->counters_off),
+        .pairs = h->pairs_ready ? (const lt_pair *)(seg + h->pairs_off) : NULL,
+        .pairs_cap = h->pairs_cap,
+        .tslots = seg + h->tslots_off,
+        .nslots = h->tslots_hwm < h->tslots ? h->tslots_hwm : h->tslots,
+        .slot_size = h->tslot_size,
+        .entries = h->tslot_entries,
+    };
+    lt_totals_read(&v, c, n);
     *size = *count = 0;
     for (uint32_t i = 0; i < n; i++) {
         *size += c[i].size;

@@ -95,6 +95,13 @@ static const char *session_header_problem(const lt_shm_header *h, size_t mapped)
         return "trace store too small";
     if (h->ring_slot_size < sizeof(lt_slot) + (uint64_t)h->traces_cap * sizeof(lt_counter))
         return "ring slots too small";
+    if (h->ring_births_off < sizeof(lt_slot) + (uint64_t)h->traces_cap * sizeof(lt_counter) ||
+        h->ring_births_off % 8 || h->ring_births_off > h->ring_slot_size ||
+        (uint64_t)h->ring_births_cap * sizeof(lt_tslot_entry) > h->ring_slot_size - h->ring_births_off)
+        return "ring slots' birth areas out of bounds";
+    if (h->pairs_cap == 0 || h->pairs_cap > (1u << 24) || (h->pairs_cap & (h->pairs_cap - 1)) ||
+        h->pairs_off % 8 || !session_region_ok(h, h->pairs_off, (uint64_t)h->pairs_cap * sizeof(lt_pair)))
+        return "pair table out of bounds";
     if (!session_region_ok(h, h->modules_off, (uint64_t)h->modules_cap * sizeof(lt_module)) ||
         !session_region_ok(h, h->index_off, (uint64_t)h->traces_cap * 8) ||
         !session_region_ok(h, h->counters_off, (uint64_t)h->traces_cap * sizeof(lt_counter)) ||
@@ -690,14 +697,31 @@ static diff_snapshot *session_build(session *s, const lt_counter *ctr, uint32_t 
 }
 
 
+/* The live counters' places, from the validated static fields (never
+ * re-read from the segment) and the dynamic words that say how much of
+ * them is there. */
+static void session_live_view(const session *s, lt_live_view *v)
+{
+    uint32_t hwm = __atomic_load_n(&s->hdr->tslots_hwm, __ATOMIC_ACQUIRE);
+    bool pairs = __atomic_load_n(&s->hdr->pairs_ready, __ATOMIC_ACQUIRE) != 0;
+    *v = (lt_live_view){
+        .shared = (const lt_counter *)(s->base + s->fixed.counters_off),
+        .pairs = pairs ? (const lt_pair *)(s->base + s->fixed.pairs_off) : NULL,
+        .pairs_cap = s->fixed.pairs_cap,
+        .tslots = s->base + s->fixed.tslots_off,
+        .nslots = hwm < s->fixed.tslots ? hwm : s->fixed.tslots,
+        .slot_size = s->fixed.tslot_size,
+        .entries = s->fixed.tslot_entries,
+    };
+}
+
 diff_snapshot *session_snapshot_live(session *s, const char *label)
 {
     uint32_t n = session_ntraces(s);
-    uint32_t hwm = __atomic_load_n(&s->hdr->tslots_hwm, __ATOMIC_ACQUIRE);
     lt_counter *copy = xcalloc(n ? n : 1, sizeof(lt_counter));
-    lt_totals_read((const lt_counter *)(s->base + s->fixed.counters_off), s->base + s->fixed.tslots_off,
-                   hwm < s->fixed.tslots ? hwm : s->fixed.tslots, s->fixed.tslot_size,
-                   s->fixed.tslot_entries, copy, n);
+    lt_live_view v;
+    session_live_view(s, &v);
+    lt_totals_read(&v, copy, n);
     diff_snapshot *snap = session_build(s, copy, n, label, session_elapsed(s));
     free(copy);
     return snap;
