@@ -1,8 +1,22 @@
 /* blocks.c: the live-block table, address -> (trace id, size, birth epoch).
- * 256 shards chosen by address hash, each an open-addressing table with
- * linear probing and backward-shift deletion (no tombstones) behind its own
- * spinlock: threads contend only when they touch the same shard at once.
- * Tables live in mmap'ed memory and double when half full. */
+ *
+ * Where an entry lives follows the heap: every GiB of address space that
+ * holds blocks gets a shadow array, one 16-byte entry per 32 bytes of
+ * address (mapped lazily and never reserved: only the pages of it under
+ * live heap are memory). A block's entry is found from its address with
+ * two loads and no hashing, so blocks that are neighbours in the heap are
+ * neighbours in the table, and the allocation patterns that keep the heap
+ * in cache (tcache reuse, blocks freed in the order they came) keep the
+ * table in cache too; a hash table costs a cache miss per call once
+ * millions of blocks are live (issue 14). No lock: an entry is claimed with
+ * one compare-and-swap on its address and cleared by the thread freeing
+ * the block, the only one that can.
+ * Two live blocks can share a 32-byte granule only with allocators that
+ * space small blocks 8 or 16 bytes apart (glibc's chunks are 32 bytes
+ * apart at least); the second one, and blocks above 2^47, go to the spill
+ * table: 256 shards chosen by address hash, each an open-addressing table
+ * with linear probing and backward-shift deletion behind its own spinlock,
+ * which doubles when half full. Tables live in mmap'ed memory. */
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -37,6 +51,18 @@ typedef struct lt_shard {
 typedef struct lt_big {
     uint64_t addr, size;
 } lt_big;
+
+/* The shadow: lt_regions[addr >> 30] is the array of addr's GiB, entry
+ * (addr >> 5) mod 2^25 of it; NULL until a block lands there. */
+#define LT_REGION_BITS  30
+#define LT_GRANULE_BITS 5
+#define LT_SHADOW_BITS  47
+#define LT_REGIONS      (1u << (LT_SHADOW_BITS - LT_REGION_BITS))
+#define LT_REGION_SLOTS (1u << (LT_REGION_BITS - LT_GRANULE_BITS))
+
+static lt_entry *lt_regions[LT_REGIONS];  /* 1 MiB of pointers, touched where used */
+static int       lt_regions_failed;       /* mmap refused one: spill from then on */
+static uint64_t  lt_spilled;              /* live entries in the spill table (atomic) */
 
 static lt_shard lt_shards[LT_SHARDS] __attribute__((aligned(64)));
 uint64_t       *lt_block_filter;  /* sampling mode only (lt_internal.h) */
@@ -174,6 +200,93 @@ static void lt_filter_add(uintptr_t addr, int delta)
     lt_spin_unlock(&lt_filter_lock);
 }
 
+/* The spill table's insert of (epoch << 48 | address); false when the
+ * shard could not grow. */
+static bool lt_spill_insert(uint64_t tagged, uint64_t meta)
+{
+    lt_shard *s = lt_shard_of(lt_addr_hash(tagged & LT_ADDR_MASK));
+    lt_spin_lock(&s->lock);
+    if (LT_UNLIKELY((s->used + 1) * 2 > s->mask + 1))
+        lt_grow(s);
+    bool room = s->used < s->mask;
+    if (LT_LIKELY(room)) {
+        lt_put(s->slots, s->mask, tagged, meta);
+        s->used++;
+    }
+    lt_spin_unlock(&s->lock);
+    if (room)
+        __atomic_fetch_add(&lt_spilled, 1, __ATOMIC_RELAXED);
+    return room;
+}
+
+/* Maps the shadow array of region r on first use; NULL when mmap fails.
+ * Racing threads both map: one publishes, the other unmaps its own. */
+static lt_entry *__attribute__((noinline)) lt_region_make(uintptr_t r)
+{
+    if (__atomic_load_n(&lt_regions_failed, __ATOMIC_RELAXED))
+        return NULL;
+    size_t bytes = (size_t)LT_REGION_SLOTS * sizeof(lt_entry);
+    lt_entry *fresh = lt_map(bytes);
+    if (!fresh) {
+        __atomic_store_n(&lt_regions_failed, 1, __ATOMIC_RELAXED);
+        return NULL;
+    }
+    lt_entry *t = NULL;
+    if (__atomic_compare_exchange_n(&lt_regions[r], &t, fresh, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return fresh;
+    lt_unmap(fresh, bytes);
+    return t;
+}
+
+/* The shadow array of addr's GiB (mapped now when `make`); NULL above
+ * 2^47 or when there is none. */
+static inline lt_entry *lt_region(uintptr_t addr, bool make)
+{
+    uintptr_t r = addr >> LT_REGION_BITS;
+    if (LT_UNLIKELY(r >= LT_REGIONS))
+        return NULL;
+    lt_entry *t = __atomic_load_n(&lt_regions[r], __ATOMIC_ACQUIRE);
+    if (LT_LIKELY(t != NULL) || !make)
+        return t;
+    return lt_region_make(r);
+}
+
+static inline lt_entry *lt_shadow_entry(lt_entry *region, uintptr_t addr)
+{
+    return &region[(addr >> LT_GRANULE_BITS) & (LT_REGION_SLOTS - 1)];
+}
+
+static inline uint32_t lt_meta_trace(uint64_t meta)
+{
+    return (uint32_t)(meta >> LT_SIZE_BITS);
+}
+
+static inline uint64_t lt_meta_size(uintptr_t addr, uint64_t meta)
+{
+    uint64_t size = meta & LT_SIZE_BIG;
+    return LT_UNLIKELY(size == LT_SIZE_BIG) ? lt_big_take(addr) : size;
+}
+
+/* Claims addr's shadow entry for `tagged` (epoch << 48 | addr). An entry
+ * that already holds addr is a block freed where the tracer did not see
+ * it (the allocator just gave the address out again): it is taken back
+ * from its trace's counters and the new block takes its place. False: the
+ * entry holds another block. */
+static bool lt_shadow_insert(lt_entry *e, uintptr_t addr, uint64_t tagged, uint64_t meta)
+{
+    uint64_t cur = 0;
+    if (__atomic_compare_exchange_n(&e->addr, &cur, tagged, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+        __atomic_store_n(&e->meta, meta, __ATOMIC_RELAXED);
+        return true;
+    }
+    if ((cur & LT_ADDR_MASK) != addr)
+        return false;
+    uint64_t stale = __atomic_exchange_n(&e->meta, meta, __ATOMIC_RELAXED);
+    __atomic_store_n(&e->addr, tagged, __ATOMIC_RELAXED);
+    lt_count_block(lt_meta_trace(stale), (uint32_t)(cur >> LT_ADDR_BITS), lt_meta_size(addr, stale), -1);
+    return true;
+}
+
 bool lt_blocks_insert(uintptr_t addr, uint32_t trace, uint64_t size, uint32_t epoch)
 {
     if (LT_UNLIKELY((uint64_t)addr > LT_ADDR_MASK))
@@ -184,17 +297,10 @@ bool lt_blocks_insert(uintptr_t addr, uint32_t trace, uint64_t size, uint32_t ep
         stored = LT_SIZE_BIG;
     }
     uint64_t meta = (uint64_t)trace << LT_SIZE_BITS | stored;
-    uint64_t h = lt_addr_hash(addr);
-    lt_shard *s = lt_shard_of(h);
-    lt_spin_lock(&s->lock);
-    if (LT_UNLIKELY((s->used + 1) * 2 > s->mask + 1))
-        lt_grow(s);
-    bool room = s->used < s->mask;
-    if (LT_LIKELY(room)) {
-        lt_put(s->slots, s->mask, (uint64_t)epoch << LT_ADDR_BITS | addr, meta);
-        s->used++;
-    }
-    lt_spin_unlock(&s->lock);
+    uint64_t tagged = (uint64_t)epoch << LT_ADDR_BITS | addr;
+    lt_entry *region = lt_region(addr, true);
+    bool room = (region && lt_shadow_insert(lt_shadow_entry(region, addr), addr, tagged, meta)) ||
+                lt_spill_insert(tagged, meta);
     if (LT_UNLIKELY(!room && stored == LT_SIZE_BIG))
         lt_big_take(addr);
     if (room && lt_block_filter)
@@ -224,33 +330,48 @@ static void lt_delete_at(lt_shard *s, uint32_t hole)
     s->used--;
 }
 
-bool lt_blocks_remove(uintptr_t addr, uint32_t *trace, uint64_t *size, uint32_t *epoch)
+static bool lt_spill_remove(uintptr_t addr, uint64_t *tagged, uint64_t *meta)
 {
+    if (!__atomic_load_n(&lt_spilled, __ATOMIC_RELAXED))
+        return false;  /* nothing spilled: a block we never saw */
     uint64_t h = lt_addr_hash(addr);
     lt_shard *s = lt_shard_of(h);
     bool found = false;
-    uint64_t meta = 0, tagged = 0;
     lt_spin_lock(&s->lock);
     for (uint32_t i = (uint32_t)h & s->mask;; i = (i + 1) & s->mask) {
         if (!s->slots[i].addr)
             break;
         if ((s->slots[i].addr & LT_ADDR_MASK) == addr) {
-            tagged = s->slots[i].addr;
-            meta = s->slots[i].meta;
+            *tagged = s->slots[i].addr;
+            *meta = s->slots[i].meta;
             lt_delete_at(s, i);
             found = true;
             break;
         }
     }
     lt_spin_unlock(&s->lock);
-    if (!found)
+    if (found)
+        __atomic_fetch_sub(&lt_spilled, 1, __ATOMIC_RELAXED);
+    return found;
+}
+
+/* Only the thread freeing addr clears its entry; a block spilled because
+ * its granule was taken stays in the spill table, found there. */
+bool lt_blocks_remove(uintptr_t addr, uint32_t *trace, uint64_t *size, uint32_t *epoch)
+{
+    uint64_t meta = 0, tagged = 0;
+    lt_entry *region = lt_region(addr, false);
+    lt_entry *e = region ? lt_shadow_entry(region, addr) : NULL;
+    if (e && ((tagged = __atomic_load_n(&e->addr, __ATOMIC_RELAXED)) & LT_ADDR_MASK) == addr) {
+        meta = __atomic_load_n(&e->meta, __ATOMIC_RELAXED);
+        __atomic_store_n(&e->addr, 0, __ATOMIC_RELAXED);
+    } else if (!lt_spill_remove(addr, &tagged, &meta)) {
         return false;
+    }
     if (lt_block_filter)
         lt_filter_add(addr, -1);
-    *trace = (uint32_t)(meta >> LT_SIZE_BITS);
-    *size = meta & LT_SIZE_BIG;
+    *trace = lt_meta_trace(meta);
+    *size = lt_meta_size(addr, meta);
     *epoch = (uint32_t)(tagged >> LT_ADDR_BITS);
-    if (LT_UNLIKELY(*size == LT_SIZE_BIG))
-        *size = lt_big_take(addr);
     return true;
 }

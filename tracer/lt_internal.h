@@ -239,6 +239,12 @@ uint32_t lt_capture_stack(const lt_frame_state *caller) LT_HIDDEN;
 
 /* traces.c: stack -> trace id, deduplicated. Never fails: id 0 when full. */
 uint32_t lt_trace_id(const uintptr_t *frames, uint32_t n) LT_HIDDEN;
+/* The same in steps, for a caller that remembers recent ids by hash:
+ * the stack's hash, the id for a hash already computed, and whether trace
+ * id holds exactly this stack (its record compared frame by frame). */
+uint64_t lt_trace_hash(const uintptr_t *frames, uint32_t n) LT_HIDDEN;
+uint32_t lt_trace_id_hashed(uint64_t hash, const uintptr_t *frames, uint32_t n) LT_HIDDEN;
+bool     lt_trace_is(uint32_t id, uint64_t hash, const uintptr_t *frames, uint32_t n) LT_HIDDEN;
 
 /* blocks.c: live-block table, address -> (trace id, size, birth epoch).
  * Insert fails only when the table cannot grow (mmap failed), or for an

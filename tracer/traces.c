@@ -9,7 +9,7 @@
 /* Two cycles per frame (rotate, xor) and one avalanche at the end: the
  * hash only picks a slot, every match is verified with memcmp, so speed
  * matters more than resistance to crafted collisions. */
-static uint64_t lt_hash_frames(const uintptr_t *frames, uint32_t n)
+uint64_t lt_trace_hash(const uintptr_t *frames, uint32_t n)
 {
     uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;
     for (uint32_t i = 0; i < n; i++)
@@ -64,7 +64,18 @@ uint32_t lt_trace_id(const uintptr_t *frames, uint32_t n)
 {
     if (n == 0)
         return LT_TRACE_UNKNOWN;
-    uint64_t hash = lt_hash_frames(frames, n);
+    return lt_trace_id_hashed(lt_trace_hash(frames, n), frames, n);
+}
+
+bool lt_trace_is(uint32_t id, uint64_t hash, const uintptr_t *frames, uint32_t n)
+{
+    return lt_record_equals(id, hash, frames, n);
+}
+
+uint32_t lt_trace_id_hashed(uint64_t hash, const uintptr_t *frames, uint32_t n)
+{
+    if (n == 0)
+        return LT_TRACE_UNKNOWN;
     uint64_t tag = hash >> 32 << 32;
     uint32_t mine = 0;  /* our appended record, once we made one */
     for (uint64_t probe = 0; probe <= lt_g.hash_mask; probe++) {

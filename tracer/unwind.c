@@ -34,9 +34,32 @@ static inline bool lt_on_stack(uintptr_t addr)
     return addr >= lt_stack_lo && addr <= lt_stack_hi - 8 && (addr & 7) == 0;
 }
 
+/* The stack words a walk read (their offsets from its starting stack
+ * pointer, and their values): the walk is a function of its start and of
+ * these words alone, so finding them unchanged replays it (lt_cache_check). */
+#define LT_READS_MAX 96  /* two a frame: the return address, the saved RBP */
+
+typedef struct lt_reads {
+    uint32_t  n;          /* UINT32_MAX: an offset did not fit, never checked */
+    int32_t   off[LT_READS_MAX];
+    uintptr_t val[LT_READS_MAX];
+} lt_reads;
+
+static inline void lt_read_note(lt_reads *r, uintptr_t sp0, uintptr_t at, uintptr_t val)
+{
+    intptr_t off = (intptr_t)(at - sp0);
+    if (r->n >= LT_READS_MAX || off < INT32_MIN || off > INT32_MAX) {
+        r->n = UINT32_MAX;
+        return;
+    }
+    r->off[r->n] = (int32_t)off;
+    r->val[r->n++] = val;
+}
+
 /* Moves `st` to the caller of its frame with `rule`. False when the frame
- * is the outermost one or a read would leave the thread's stack. */
-static inline bool lt_step(lt_frame_state *st, lt_rule rule)
+ * is the outermost one or a read would leave the thread's stack. With
+ * `reads`, notes the words it read (relative to sp0). */
+static inline bool lt_step_noting(lt_frame_state *st, lt_rule rule, lt_reads *reads, uintptr_t sp0)
 {
     uintptr_t base = lt_rule_cfa_reg(rule) == LT_REG_RSP ? st->sp : st->rbp;
     uintptr_t cfa = base + (intptr_t)lt_rule_cfa_off(rule);
@@ -48,11 +71,20 @@ static inline bool lt_step(lt_frame_state *st, lt_rule rule)
         if (!lt_on_stack(at))
             return false;
         rbp = *(const uintptr_t *)at;
+        if (reads)
+            lt_read_note(reads, sp0, at, rbp);
     }
     st->ip = *(const uintptr_t *)(cfa - 8);
+    if (reads)
+        lt_read_note(reads, sp0, cfa - 8, st->ip);
     st->sp = cfa;
     st->rbp = rbp;
     return true;
+}
+
+static inline bool lt_step(lt_frame_state *st, lt_rule rule)
+{
+    return lt_step_noting(st, rule, NULL, 0);
 }
 
 /* ---- the thread's stack bounds ------------------------------------------------ */
@@ -159,22 +191,44 @@ static bool lt_stack_bounds(void)
 
 /* ---- the per-thread stack cache -------------------------------------------- */
 
-#define LT_CACHE_WAYS   8
+#define LT_CACHE_WAYS   64  /* an interpreter calls malloc from many (ip, sp) heads */
 #define LT_CACHE_FRAMES 48
 #define LT_SELF_FRAMES  8   /* at most this many of the tracer's frames on a stack (7 at -O0 in verify
                              * mode: libunwind, lt_verify, lt_capture_stack, lt_track,
                              * lt_after_alloc, lt_alloc_traced, the hook) */
+#define LT_NEAR_RULES   512 /* the thread's own rule cache, direct-mapped */
+#define LT_NEAR_TRACES  2048 /* and its recent trace ids by stack hash */
 
 /* A stack walked before: its return addresses and the rule of each frame.
  * Valid while `epoch` matches (dlclose may change what an address means). */
 typedef struct lt_cached {
-    uintptr_t ip0, sp0;
+    uintptr_t ip0, sp0, rbp0;
     uint32_t  n, id, epoch;
+    lt_reads  reads;  /* what the walk read: unchanged means the same stack */
     uintptr_t ips[LT_CACHE_FRAMES];
     lt_rule   rules[LT_CACHE_FRAMES];
 } lt_cached;
 
-static __thread lt_cached *lt_cache __attribute__((tls_model("initial-exec")));
+/* A thread's caches, mapped on its first traced call (only the entries it
+ * uses become memory): recent stacks, and the rules of the return
+ * addresses its walks met, packed densely so they stay in this core's
+ * cache where cfi.c's shared table (one slot a line, by hash) does not. */
+typedef struct lt_thread_cache {
+    lt_cached ways[LT_CACHE_WAYS];
+    uint32_t  rules_epoch;
+    struct {
+        uintptr_t ip;
+        lt_rule   rule;
+    } rules[LT_NEAR_RULES];
+    /* Trace ids never change meaning (the store is append-only), so these
+     * need no epoch; a hit is still checked against the trace's record. */
+    struct {
+        uint64_t hash;
+        uint32_t id_plus1;
+    } traces[LT_NEAR_TRACES];
+} lt_thread_cache;
+
+static __thread lt_thread_cache *lt_cache __attribute__((tls_model("initial-exec")));
 static __thread int lt_cache_gone __attribute__((tls_model("initial-exec")));
 static pthread_key_t lt_cache_key;
 static bool lt_cache_key_ok;
@@ -186,14 +240,14 @@ static void lt_cache_release(void *p)
 {
     lt_cache = NULL;
     lt_cache_gone = 1;
-    lt_unmap(p, sizeof(lt_cached) * LT_CACHE_WAYS);
+    lt_unmap(p, sizeof(lt_thread_cache));
 }
 
 static void lt_cache_ensure(void)
 {
     if (LT_LIKELY(lt_cache != NULL) || lt_cache_gone || !lt_cache_key_ok)
         return;
-    lt_cached *c = lt_map(sizeof(lt_cached) * LT_CACHE_WAYS);
+    lt_thread_cache *c = lt_map(sizeof(lt_thread_cache));
     if (!c)
         return;
     lt_cache = c;
@@ -203,7 +257,49 @@ static void lt_cache_ensure(void)
 static inline lt_cached *lt_cache_way(const lt_frame_state *st)
 {
     uint64_t h = (st->ip ^ (st->sp >> 4)) * 0x9e3779b97f4a7c15ULL;
-    return &lt_cache[h >> 61];
+    return &lt_cache->ways[h >> 58];
+}
+
+/* The rule of a frame, from this thread's cache when it has it (the same
+ * answer as lt_rule_for: rules only change with the epoch). */
+static inline lt_rule lt_rule_near(uintptr_t ip, uint32_t epoch)
+{
+    lt_thread_cache *c = lt_cache;
+    if (LT_UNLIKELY(!c))
+        return lt_rule_for(ip);
+    if (LT_UNLIKELY(c->rules_epoch != epoch)) {
+        memset(c->rules, 0, sizeof(c->rules));
+        c->rules_epoch = epoch;
+    }
+    uint32_t i = (uint32_t)((ip * 0x9e3779b97f4a7c15ULL) >> 55) & (LT_NEAR_RULES - 1);
+    if (LT_LIKELY(c->rules[i].ip == ip))
+        return c->rules[i].rule;
+    lt_rule r = lt_rule_for(ip);
+    c->rules[i].ip = ip;
+    c->rules[i].rule = r;
+    return r;
+}
+
+/* The trace id of a stack the walk just took (the stack cache missed): a
+ * stack this thread met recently is found by its hash here, which spares
+ * the probe of traces.c's dedupe table, a cache miss per call in a large
+ * program (cc1plus: 70% of lt_trace_id's time). */
+static uint32_t lt_trace_near(const uintptr_t *frames, uint32_t n)
+{
+    lt_thread_cache *c = lt_cache;
+    if (!c || n == 0)
+        return lt_trace_id(frames, n);
+    uint64_t h = lt_trace_hash(frames, n);
+    uint32_t i = (uint32_t)h & (LT_NEAR_TRACES - 1);
+    uint32_t id = c->traces[i].id_plus1 - 1;
+    if (c->traces[i].hash == h && c->traces[i].id_plus1 && lt_trace_is(id, h, frames, n))
+        return id;
+    id = lt_trace_id_hashed(h, frames, n);
+    if (id != LT_TRACE_UNKNOWN) {
+        c->traces[i].hash = h;
+        c->traces[i].id_plus1 = id + 1;
+    }
+    return id;
 }
 
 /* ---- capture ---------------------------------------------------------------- */
@@ -239,10 +335,11 @@ static uint32_t lt_capture_libunwind(uintptr_t *out, uint32_t max)
 
 /* Unwinds from `st` appending to out[n..max) and rules[]. Returns the new
  * count, or UINT32_MAX when the fast path cannot follow this stack. */
-static uint32_t lt_walk(lt_frame_state st, uintptr_t *out, lt_rule *rules, uint32_t n, uint32_t max)
+static uint32_t lt_walk(lt_frame_state st, uintptr_t *out, lt_rule *rules, uint32_t n, uint32_t max,
+                        uint32_t epoch)
 {
     while (n < max && st.ip != 0) {
-        lt_rule rule = lt_rule_for(st.ip);
+        lt_rule rule = lt_rule_near(st.ip, epoch);
         out[n] = st.ip;
         rules[n] = rule;
         n++;
@@ -273,6 +370,42 @@ static uint32_t lt_replay(const lt_cached *c, lt_frame_state *st, uintptr_t *out
     return c->n;
 }
 
+/* A hit without replaying: the same start and every stack word the cached
+ * walk read still holding what it read then. The walk is a function of
+ * those alone (its rules are fixed within the epoch, the thread's stack
+ * bounds for good), so it would find the same frames: as exact as a
+ * replay, in one load and compare per word. */
+static inline bool lt_cache_check(const lt_cached *c, const lt_frame_state *start)
+{
+    if (c->reads.n == UINT32_MAX || c->rbp0 != start->rbp)
+        return false;
+    uintptr_t sp0 = start->sp;
+    for (uint32_t i = 0; i < c->reads.n; i++)
+        if (*(const uintptr_t *)(sp0 + (intptr_t)c->reads.off[i]) != c->reads.val[i])
+            return false;
+    return true;
+}
+
+/* Walks the stack again with the rules found, noting the words read. */
+static void lt_cache_note_reads(lt_cached *c, const lt_frame_state *start, const lt_rule *rules, uint32_t n,
+                                uint32_t max)
+{
+    lt_frame_state st = *start;
+    c->reads.n = 0;
+    for (uint32_t k = 0; k + 1 < n; k++) {
+        if (lt_rule_kind(rules[k]) != LT_RULE_OK || !lt_step_noting(&st, rules[k], &c->reads, start->sp) ||
+            st.ip != c->ips[k + 1]) {
+            c->reads.n = UINT32_MAX;  /* the stack moved under us: replay this one */
+            return;
+        }
+    }
+    /* lt_walk also stepped past the last frame when that found address 0. */
+    lt_rule last = rules[n - 1];
+    if (n < max && lt_rule_kind(last) == LT_RULE_OK &&
+        (!lt_step_noting(&st, last, &c->reads, start->sp) || st.ip != 0))
+        c->reads.n = UINT32_MAX;
+}
+
 /* Frames (tracer's own included) into out[], trace id through *id when the
  * cache already knows it. UINT32_MAX: use libunwind for this capture. */
 static uint32_t lt_capture_fast(const lt_frame_state *start, uintptr_t *out, lt_rule *rules,
@@ -287,6 +420,12 @@ static uint32_t lt_capture_fast(const lt_frame_state *start, uintptr_t *out, lt_
     lt_frame_state st = *start;
     uint32_t n = 0;
     if (c && c->n && c->epoch == epoch && c->ip0 == start->ip && c->sp0 == start->sp) {
+        if (lt_cache_check(c, start)) {
+            if (LT_UNLIKELY(lt_mode == LT_MODE_VERIFY))
+                memcpy(out, c->ips, c->n * sizeof(uintptr_t));
+            *id = c->id;
+            return c->n;
+        }
         n = lt_replay(c, &st, out);
         if (n == c->n) {
             *id = c->id;
@@ -296,14 +435,16 @@ static uint32_t lt_capture_fast(const lt_frame_state *start, uintptr_t *out, lt_
             st = *start;
         memcpy(rules, c->rules, n * sizeof(lt_rule));
     }
-    uint32_t total = lt_walk(st, out, rules, n, max);
+    uint32_t total = lt_walk(st, out, rules, n, max, epoch);
     if (total != UINT32_MAX && c) {
         c->n = 0;  /* complete once the trace id is known */
         c->ip0 = start->ip;
         c->sp0 = start->sp;
+        c->rbp0 = start->rbp;
         c->epoch = epoch;
         memcpy(c->ips, out, total * sizeof(uintptr_t));
         memcpy(c->rules, rules, total * sizeof(lt_rule));
+        lt_cache_note_reads(c, start, rules, total, max);
         *way = c;
     }
     return total;
@@ -340,7 +481,7 @@ uint32_t lt_capture_stack(const lt_frame_state *start)
         lt_verify(frames, kept);
     if (id != UINT32_MAX)
         return id;
-    id = lt_trace_id(frames, kept);
+    id = lt_trace_near(frames, kept);
     if (way) {
         way->id = id;
         way->n = n;

@@ -10,12 +10,23 @@ With --preload the frontend is left out: the tracer alone, preloaded
 (LD_PRELOAD, exact and sampled), against native and against the
 interposition floor (libbench_forward.so: a preloaded malloc that only
 forwards to glibc), and with --before LIB an older libleaktop.so too
-(exact mode must not get slower). Beside the medians, the fastest round's
-CPU time: on a loaded machine the least disturbed figure.
+(exact mode must not get slower); without
+--preload, --before LIB runs `leaktop run` with that tracer too.
+With --exact the sampling columns are left out. Real programs (issue 14):
+CPython building/dumping/parsing ~2 M live objects (bench_python.py),
+GCC's cc1plus (as g++ -O1 -c runs it) compiling bench_compile.cpp
+(<regex>, <map>) and sqlite3 running a generated script; heaptrack is
+not run on the compile (it takes minutes and gigabytes there). With
+--curve: the live-set curve instead, bench_live at 10 k .. 10 M live
+blocks (FIFO and random turnover), native against the preloaded tracer
+(and --before LIB), in ns per malloc/free pair.
+Beside the medians, the fastest round's CPU time: on a loaded machine
+the least disturbed figure.
 Usage: bench.py LEAKTOP BENCH_DIR [--rounds N] [--quick] [--only NAME] [--check]
-                [--preload [--before LIB]]"""
+                [--preload [--before LIB]] [--exact] [--curve]"""
 import argparse
 import glob
+import shlex
 import os
 import shutil
 import statistics
@@ -32,11 +43,58 @@ ap.add_argument("--quick", action="store_true", help="small workloads, to check 
 ap.add_argument("--only", action="append")
 ap.add_argument("--check", action="store_true", help="fail unless every figure was measured")
 ap.add_argument("--preload", action="store_true", help="the tracer alone (LD_PRELOAD), no frontend")
-ap.add_argument("--before", help="with --preload: also this (older) libleaktop.so, exact mode")
+ap.add_argument("--before", help="also this (older) libleaktop.so, exact mode")
+ap.add_argument("--exact", action="store_true", help="leave out the sampling columns")
+ap.add_argument("--curve", action="store_true", help="the live-set curve (bench_live), tracer preloaded")
 args = ap.parse_args()
 
 scale = 10 if args.quick else 1
 B = lambda name: os.path.join(args.bindir, name)  # noqa: E731
+HERE = os.path.dirname(os.path.abspath(__file__))
+tmp = tempfile.mkdtemp(prefix="leaktop-bench-")
+# The system's python3 when there is one (what a user would trace), else ours.
+python = "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else sys.executable
+
+
+def sqlite_script(rows):
+    """A generated script: one INSERT a row, an index, a grouping and a join."""
+    path = os.path.join(tmp, "bench.sql")
+    with open(path, "w") as f:
+        f.write("CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, grp INTEGER, val REAL);\nBEGIN;\n")
+        for i in range(rows):
+            f.write(f"INSERT INTO t VALUES({i}, 'name{i * 7919 % rows}', {i % 1000}, {i * 0.5});\n")
+        f.write("COMMIT;\nCREATE INDEX ti ON t(name);\n"
+                "SELECT grp, count(*), sum(val) FROM t GROUP BY grp ORDER BY 3 DESC LIMIT 3;\n"
+                "SELECT count(*) FROM t a JOIN t b ON a.name = b.name WHERE a.grp < 500;\n")
+    return path
+
+
+def compile_source():
+    """bench_compile.cpp, or with --quick a small file using <map>."""
+    if not args.quick:
+        return os.path.join(HERE, "bench_compile.cpp")
+    path = os.path.join(tmp, "small.cpp")
+    with open(path, "w") as f:
+        f.write("#include <map>\nint f(int k) { std::map<int, int> m; m[k] = 1; return (int)m.size(); }\n")
+    return path
+
+
+def cc1plus(src):
+    """cc1plus's own argv as g++ -O1 -c would run it: the driver is a
+    separate process that a preloaded tracer leaves when it execs."""
+    gxx = shutil.which("g++") or "g++"
+    out = os.path.join(tmp, "out.s")
+    r = subprocess.run([gxx, "-###", "-O1", "-c", src, "-o", os.path.join(tmp, "out.o")],
+                       capture_output=True, text=True)
+    for line in r.stderr.splitlines():
+        argv = shlex.split(line) if line.startswith(" ") else []
+        if argv and os.path.basename(argv[0]) == "cc1plus":
+            argv[argv.index("-o") + 1] = out
+            return argv
+    sys.exit(f"bench: no cc1plus command in {gxx} -###")
+
+
+NO_HEAPTRACK = {"cc1plus -O1 <regex> <map>"}
 WORKLOADS = [
     ("alloc 1 thread, 12-16 deep", [B("bench_alloc"), "1", str(2000000 // scale)]),
     ("alloc 2 threads, 12-16 deep", [B("bench_alloc"), "2", str(2000000 // scale)]),
@@ -60,11 +118,14 @@ WORKLOADS = [
      "    s = json.dumps(d)\n"
      "    e = json.loads(s)\n"
      "    del d, s, e\n"]),
+    ("python3 records, ~2 M live", [python, os.path.join(HERE, "bench_python.py"), str(100000 // scale)]),
+    ("cc1plus -O1 <regex> <map>", cc1plus(compile_source())),
+    ("sqlite3 script", [shutil.which("sqlite3") or "sqlite3", ":memory:",
+                        ".read " + sqlite_script(300000 // scale)]),
 ]
 if args.only:
     WORKLOADS = [w for w in WORKLOADS if any(o in w[0] for o in args.only)]
 
-tmp = tempfile.mkdtemp(prefix="leaktop-bench-")
 heaptrack = shutil.which("heaptrack")
 def leaktop_run(*opts):
     return lambda argv: [args.leaktop, "run", "--batch", "--output", os.devnull, *opts, "--", *argv]
@@ -86,25 +147,31 @@ if args.preload:
     TOOLS = [("native", plain, {}), ("floor", plain, {"LD_PRELOAD": B("libbench_forward.so")})]
     if args.before:
         TOOLS.append(("before", plain, preloaded(args.before)))
-    TOOLS += [("exact", plain, preloaded(tracer)),
-              ("pre 64K", plain, preloaded(tracer, "64K")),
-              ("pre 512K", plain, preloaded(tracer, "512K"))]
+    TOOLS.append(("exact", plain, preloaded(tracer)))
+    if not args.exact:
+        TOOLS += [("pre 64K", plain, preloaded(tracer, "64K")),
+                  ("pre 512K", plain, preloaded(tracer, "512K"))]
 else:
-    TOOLS = [("native", plain, {}),
-             ("leaktop", leaktop_run(), {}),
-             ("lt 64K", leaktop_run("--sample", "64K"), {}),
-             ("lt 512K", leaktop_run("--sample", "512K"), {})]
+    TOOLS = [("native", plain, {}), ("leaktop", leaktop_run(), {})]
+    if args.before:
+        TOOLS.append(("lt before", leaktop_run(), {"LEAKTOP_TRACER": args.before}))
+    if not args.exact:
+        TOOLS += [("lt 64K", leaktop_run("--sample", "64K"), {}),
+                  ("lt 512K", leaktop_run("--sample", "512K"), {})]
     if heaptrack:
         TOOLS.append(("heaptrack", lambda argv: [heaptrack, "-o", os.path.join(tmp, "ht"), *argv], {}))
 
 
-def measure(argv, extra_env):
-    """(wall s, cpu s, peak RSS KiB) of the whole process tree."""
+def measure(argv, extra_env, output=False):
+    """(wall s, cpu s, peak RSS KiB) of the whole process tree, and its
+    standard output when asked for."""
     t0 = time.monotonic()
     env = dict(os.environ, PYTHONMALLOC="malloc")  # only python3 reads it
     env.pop("LEAKTOP_SAMPLE", None)  # the tools say whether they sample
     env.update(extra_env)
-    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE if output else subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, env=env)
+    out = p.stdout.read().decode() if output else ""
     _, status, ru = os.wait4(p.pid, 0)
     wall = time.monotonic() - t0
     if status != 0:
@@ -112,7 +179,8 @@ def measure(argv, extra_env):
     # A preloaded tracer leaves its segment for a frontend to read: ours to remove.
     for seg in glob.glob(f"/dev/shm/leaktop-{os.getuid()}-{p.pid}-*"):
         os.unlink(seg)
-    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss
+    return (wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss, out) if output else (wall, ru.ru_utime + ru.ru_stime,
+                                                                                ru.ru_maxrss)
 
 
 def cpu_model():
@@ -125,19 +193,23 @@ def cpu_model():
     return "unknown cpu"
 
 
-measured = {}
-print(f"machine: {cpu_model()}, {os.cpu_count()} cpus; {args.rounds} interleaved rounds; medians")
-print(f"{'workload':30} {'tool':9} {'wall s':>8} {'cpu s':>8} {'peak RSS':>10} {'x native':>9} {'cpu x':>6} "
-      f"{'min cpu x':>9} {'/heaptrack':>10}")
-try:
+def applies(name, tool):
+    return not (tool == "heaptrack" and name in NO_HEAPTRACK)
+
+
+def run_table():
+    measured = {}
+    print(f"{'workload':30} {'tool':9} {'wall s':>8} {'cpu s':>8} {'peak RSS':>10} {'x native':>9} {'cpu x':>6} "
+          f"{'min cpu x':>9} {'/heaptrack':>10}")
     for name, argv in WORKLOADS:
-        samples = {t: [] for t, _, _ in TOOLS}
+        tools = [t for t in TOOLS if applies(name, t[0])]
+        samples = {t: [] for t, _, _ in tools}
         for _ in range(args.rounds):
-            for tool, wrap, env in TOOLS:
+            for tool, wrap, env in tools:
                 samples[tool].append(measure(wrap(argv), env))
         med = {t: tuple(statistics.median(s[i] for s in v) for i in range(3)) for t, v in samples.items()}
         fastest = {t: min(s[1] for s in v) for t, v in samples.items()}
-        for tool, _, _ in TOOLS:
+        for tool, _, _ in tools:
             wall, cpu, rss = med[tool]
             ratio = wall / med["native"][0]
             cpu_ratio = cpu / med["native"][1] if med["native"][1] else 0
@@ -147,12 +219,47 @@ try:
                   f"{min_ratio:9.2f} {vs_ht}")
             measured[(name, tool)] = (wall, cpu, rss)
         sys.stdout.flush()
+    return [(name, tool) for name, _ in WORKLOADS for tool, _, _ in TOOLS
+            if applies(name, tool) and not all(v > 0 for v in measured.get((name, tool), (0, 0, 0)))], len(measured)
+
+
+def ns_per_pair(out):
+    return float(out.rsplit(":", 1)[1].split()[0])
+
+
+def run_curve():
+    """bench_live's ns per pair at each live-set size, per tool (preloaded)."""
+    lives = [10000, 100000] if args.quick else [10000, 100000, 1000000, 10000000]
+    pairs = str(200000 if args.quick else 2000000)
+    tools = [t for t in TOOLS if t[0] in ("native", "before", "exact")]
+    print(f"{'turnover':9} {'live':>9} " + " ".join(f"{t:>9}" for t, _, _ in tools) +
+          " " + " ".join(f"{t + ' +ns':>11}" for t, _, _ in tools[1:]) + "   (ns per malloc/free pair)")
+    missing, rows = [], 0
+    for order in ("fifo", "random"):
+        for live in lives:
+            samples = {t: [] for t, _, _ in tools}
+            for _ in range(args.rounds):
+                for tool, wrap, env in tools:
+                    samples[tool].append(ns_per_pair(measure([B("bench_live"), str(live), pairs, order], env,
+                                                             output=True)[3]))
+            med = {t: statistics.median(v) for t, v in samples.items()}
+            missing += [(f"{order} {live}", t) for t, v in med.items() if not v > 0]
+            rows += len(med)
+            print(f"{order:9} {live:9} " + " ".join(f"{med[t]:9.1f}" for t, _, _ in tools) + " " +
+                  " ".join(f"{med[t] - med['native']:11.1f}" for t, _, _ in tools[1:]))
+            sys.stdout.flush()
+    return missing, rows
+
+
+if args.curve and not args.preload:
+    sys.exit("bench: --curve measures the preloaded tracer: add --preload")
+print(f"machine: {cpu_model()}, {os.cpu_count()} cpus; {args.rounds} interleaved rounds; medians")
+try:
+    missing, rows = run_curve() if args.curve else run_table()
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
 
 if args.check:
-    missing = [(name, tool) for name, _ in WORKLOADS for tool, _, _ in TOOLS
-               if not all(v > 0 for v in measured.get((name, tool), (0, 0, 0)))]
-    if missing or not WORKLOADS:
+    if missing or not rows:
         sys.exit(f"bench: figures missing or zero for {missing or 'every workload'}")
-    print(f"bench: {len(measured)} rows, every figure measured")
+    print(f"bench: {rows} rows, every figure measured")

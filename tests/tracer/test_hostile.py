@@ -84,6 +84,8 @@ CASES = {
                            env=lambda: {"LEAKTOP_COMMIT": "fallocate"}),
     # (memcheck's malloc_usable_size is not glibc's: markers only)
     "mallinfo": dict(argv=lambda: [B("fx_h_mallinfo")], src="fx_h_mallinfo.c"),
+    # Freed through glibc's internal alias: memcheck would see those frees.
+    "unseen": dict(argv=lambda: [B("fx_h_unseen")], src="fx_h_unseen.c"),
     "threadexit": dict(argv=lambda: [B("fx_h_threadexit")], src="fx_h_threadexit.c"),
     "dlclose": dict(argv=lambda: [B("fx_h_dlclose"), B("libfx_h_atexit_lib.so")],
                     src=["fx_h_dlclose.c", "fx_h_atexit_lib.c"]),  # (the tracer's dependencies differ)
