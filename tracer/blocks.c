@@ -77,11 +77,25 @@ static inline uint64_t lt_addr_hash(uintptr_t a)
     return h ^ (h >> 32);
 }
 
+static bool lt_filter_map(void)
+{
+    lt_block_filter = lt_map((size_t)1 << (LT_FILTER_BITS - 3));
+    lt_filter_counts = lt_map((size_t)1 << LT_FILTER_BITS);
+    return lt_block_filter && lt_filter_counts;
+}
+
 /* Another tracing period (attach after detach): the table starts empty,
  * in place (a hook still finishing the previous period may hold a shard:
- * each is emptied under its lock, and nothing is unmapped under it). */
+ * each is emptied under its lock, and nothing is unmapped under it). The
+ * shadow arrays are emptied by giving their pages back: they read as zeros
+ * (empty entries) again, and cost no memory until blocks land there. */
 static bool lt_blocks_reset(void)
 {
+    for (uint32_t r = 0; r < LT_REGIONS; r++) {
+        lt_entry *t = __atomic_load_n(&lt_regions[r], __ATOMIC_ACQUIRE);
+        if (t)
+            madvise(t, (size_t)LT_REGION_SLOTS * sizeof(lt_entry), MADV_DONTNEED);
+    }
     for (uint32_t i = 0; i < LT_SHARDS; i++) {
         lt_shard *s = &lt_shards[i];
         lt_spin_lock(&s->lock);
@@ -89,26 +103,24 @@ static bool lt_blocks_reset(void)
         s->used = 0;
         lt_spin_unlock(&s->lock);
     }
+    __atomic_store_n(&lt_spilled, 0, __ATOMIC_RELAXED);
     lt_spin_lock(&lt_big_lock);
     memset(lt_bigs, 0, sizeof(lt_bigs));
     lt_spin_unlock(&lt_big_lock);
-    if (lt_block_filter)
-        madvise(lt_block_filter, (size_t)1 << LT_FILTER_BITS, MADV_DONTNEED);
-    else if (lt_option(LT_OPT_SAMPLE))
-        lt_block_filter = lt_map((size_t)1 << LT_FILTER_BITS);
-    return lt_block_filter || !lt_option(LT_OPT_SAMPLE);
+    if (lt_block_filter) {
+        madvise(lt_block_filter, (size_t)1 << (LT_FILTER_BITS - 3), MADV_DONTNEED);
+        madvise(lt_filter_counts, (size_t)1 << LT_FILTER_BITS, MADV_DONTNEED);
+        return true;
+    }
+    return !lt_option(LT_OPT_SAMPLE) || lt_filter_map();
 }
 
 bool lt_blocks_init(void)
 {
     if (lt_shards[0].slots)
         return lt_blocks_reset();
-    if (lt_option(LT_OPT_SAMPLE)) {
-        lt_block_filter = lt_map((size_t)1 << (LT_FILTER_BITS - 3));
-        lt_filter_counts = lt_map((size_t)1 << LT_FILTER_BITS);
-        if (!lt_block_filter || !lt_filter_counts)
-            return false;
-    }
+    if (lt_option(LT_OPT_SAMPLE) && !lt_filter_map())
+        return false;
     for (uint32_t i = 0; i < LT_SHARDS; i++) {
         lt_shard *s = &lt_shards[i];
         s->slots = lt_map(LT_SHARD_START * sizeof(lt_entry));
