@@ -129,12 +129,14 @@ static inject_refusal inject_check_status(pid_t pid, const char *status, char *e
                  tpid, comm);
         return INJECT_TRACED;
     }
+    /* Strict mode allows only read, write, _exit and sigreturn: the mmap of
+     * dlopen would kill the process. A filter (mode 2) is what Docker and
+     * systemd give most services, and it allows what any program's own
+     * dlopen needs; refusing it would refuse most services. */
     const char *sec = inject_status_field(status, "Seccomp");
-    int mode = sec ? atoi(sec) : 0;
-    if (mode == 1 || mode == 2) {
-        snprintf(err, errlen, "process %d runs under seccomp %s: the calls that load the tracer could kill it; "
-                 "start it under `leaktop run` instead", p, mode == 1 ? "strict mode (only read, write, exit)" :
-                 "filtering");
+    if (sec && atoi(sec) == 1) {
+        snprintf(err, errlen, "process %d runs under seccomp strict mode (only read, write and exit): loading "
+                 "the tracer would kill it; start it under `leaktop run` instead", p);
         return INJECT_SECCOMP;
     }
     return INJECT_OK;
