@@ -116,6 +116,9 @@ uint32_t diff_snapshot_births(const diff_snapshot *s, size_t i, const diff_birth
  * are known exactly; when not, why (one phrase, for "retained not
  * known: ..."). */
 bool     diff_retained_known(const diff_snapshot *new_, const diff_snapshot *base, const char **why);
+/* new_'s retained bytes and blocks since base, over all its traces (no
+ * grouping, no filter); false (and 0s) when not known. */
+bool     diff_retained_totals(const diff_snapshot *new_, const diff_snapshot *base, int64_t *size, int64_t *count);
 
 /* Module table carried for self-contained files (informational). */
 int            diff_snapshot_add_module(diff_snapshot *s, const char *path,

@@ -261,6 +261,21 @@ bool diff_retained_known(const diff_snapshot *new_, const diff_snapshot *base, c
     return w == NULL;
 }
 
+bool diff_retained_totals(const diff_snapshot *new_, const diff_snapshot *base, int64_t *size, int64_t *count)
+{
+    *size = *count = 0;
+    if (!diff_retained_known(new_, base, NULL))
+        return false;
+    uint32_t since = base ? base->epoch : 0;
+    for (size_t i = 0; i < new_->traces.len; i++) {
+        int64_t s, c;
+        diff_snapshot_retained(new_, i, since, &s, &c);
+        *size += s;
+        *count += c;
+    }
+    return true;
+}
+
 static const char *arena_cstr(diff_arena *a, const char *s, bool *oom)
 {
     if (!s)
