@@ -205,6 +205,18 @@ int diff_snapshot_add_births(diff_snapshot *s, const diff_birth *b, uint32_t n)
     snap_trace *t = &((snap_trace *)s->traces.data)[s->traces.len - 1];
     if (t->nbirths && t->boff + t->nbirths != s->births.len)
         return -EINVAL;  /* added twice, with other traces' births between */
+    /* Births are parts of the trace: their sums stay within it (so a
+     * retained sum never overflows). */
+    int64_t bsize = 0, bcount = 0;
+    const diff_birth *had = (const diff_birth *)s->births.data + t->boff;
+    for (uint32_t i = 0; i < t->nbirths; i++)
+        bsize += had[i].size, bcount += had[i].count;
+    for (uint32_t i = 0; i < n; i++) {
+        if (b[i].size > t->size - bsize || b[i].count > t->count - bcount)
+            return -EINVAL;
+        bsize += b[i].size;
+        bcount += b[i].count;
+    }
     diff_birth *dst = n ? diff_vec_push(&s->births, n) : NULL;
     if (n && !dst)
         return -ENOMEM;

@@ -711,9 +711,19 @@ static uint64_t session_run_id(const session *s)
     return h ? h : 1;
 }
 
-/* Trace id's births into the snapshot's last trace: the parts of each
- * (id, epoch) added up, blocks from 1/LT_SAMPLE_ONE units when sampled. */
-static void session_add_births(session *s, diff_snapshot *snap, session_births *b, uint32_t id)
+/* a + b, pinned at the int64 range: parts come from an untrusted segment. */
+static int64_t session_add_sat(int64_t a, int64_t b)
+{
+    int64_t r;
+    return __builtin_add_overflow(a, b, &r) ? (b < 0 ? INT64_MIN : INT64_MAX) : r;
+}
+
+/* Trace id's births into the snapshot's last trace (size, count): the
+ * parts of each (id, epoch) added up, blocks from 1/LT_SAMPLE_ONE units
+ * when sampled, and never more than the trace: a live read takes the
+ * totals and the parts one after the other, while threads run. */
+static void session_add_births(session *s, diff_snapshot *snap, session_births *b, uint32_t id, int64_t size,
+                               int64_t count)
 {
     while (b->at < b->n && b->v[b->at].id_plus1 < id + 1)
         b->at++;
@@ -722,15 +732,17 @@ static void session_add_births(session *s, diff_snapshot *snap, session_births *
     while (b->at < b->n && b->v[b->at].id_plus1 == id + 1) {
         diff_birth d = {.epoch = b->v[b->at].epoch};
         for (; b->at < b->n && b->v[b->at].id_plus1 == id + 1 && b->v[b->at].epoch == d.epoch; b->at++) {
-            d.size += b->v[b->at].size;
-            d.count += b->v[b->at].count;
+            d.size = session_add_sat(d.size, b->v[b->at].size);
+            d.count = session_add_sat(d.count, b->v[b->at].count);
         }
         if (s->fixed.sample_bytes)
-            d.count = (d.count + LT_SAMPLE_ONE / 2) / LT_SAMPLE_ONE;
+            d.count = d.count / LT_SAMPLE_ONE + (d.count % LT_SAMPLE_ONE >= LT_SAMPLE_ONE / 2);
         if (d.size <= 0 && d.count <= 0)
             continue;   /* all freed (or a live read between two parts) */
-        d.size = d.size < 0 ? 0 : d.size;
-        d.count = d.count < 0 ? 0 : d.count;
+        d.size = d.size < 0 ? 0 : d.size < size ? d.size : size;
+        d.count = d.count < 0 ? 0 : d.count < count ? d.count : count;
+        size -= d.size;
+        count -= d.count;
         one[k++] = d;
         if (k == 64) {
             diff_snapshot_add_births(snap, one, k);
@@ -769,7 +781,7 @@ static diff_snapshot *session_build(session *s, const lt_counter *ctr, uint32_t 
         if (!t)
             t = session_trace_get(s, LT_TRACE_UNKNOWN);
         if (diff_snapshot_add(snap, size, count, t ? s->pool + t->off : NULL, t ? t->len : 0) == 0)
-            session_add_births(s, snap, b, id);
+            session_add_births(s, snap, b, id, size, count);
     }
     session_add_modules(s, snap);
     return snap;
