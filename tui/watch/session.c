@@ -100,7 +100,8 @@ static const char *session_header_problem(const lt_shm_header *h, size_t mapped)
         (uint64_t)h->ring_births_cap * sizeof(lt_tslot_entry) > h->ring_slot_size - h->ring_births_off)
         return "ring slots' birth areas out of bounds";
     if (h->pairs_cap == 0 || h->pairs_cap > (1u << 24) || (h->pairs_cap & (h->pairs_cap - 1)) ||
-        h->pairs_off % 8 || !session_region_ok(h, h->pairs_off, (uint64_t)h->pairs_cap * sizeof(lt_pair)))
+        h->pairs_off % 8 ||
+        !session_region_ok(h, h->pairs_off, (uint64_t)h->pairs_cap * (sizeof(lt_pair) + sizeof(uint32_t))))
         return "pair table out of bounds";
     if (!session_region_ok(h, h->modules_off, (uint64_t)h->modules_cap * sizeof(lt_module)) ||
         !session_region_ok(h, h->index_off, (uint64_t)h->traces_cap * 8) ||
@@ -798,7 +799,9 @@ static void session_live_view(const session *s, lt_live_view *v)
     *v = (lt_live_view){
         .shared = (const lt_counter *)(s->base + s->fixed.counters_off),
         .pairs = pairs ? (const lt_pair *)(s->base + s->fixed.pairs_off) : NULL,
+        .pairs_index = (const uint32_t *)(s->base + s->fixed.pairs_off + (uint64_t)s->fixed.pairs_cap * sizeof(lt_pair)),
         .pairs_cap = s->fixed.pairs_cap,
+        .pairs_used = __atomic_load_n(&s->hdr->pairs_used, __ATOMIC_ACQUIRE),
         .tslots = s->base + s->fixed.tslots_off,
         .nslots = hwm < s->fixed.tslots ? hwm : s->fixed.tslots,
         .slot_size = s->fixed.tslot_size,
