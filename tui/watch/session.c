@@ -767,7 +767,8 @@ static diff_snapshot *session_build(session *s, const lt_counter *ctr, uint32_t 
     bool lost = __atomic_load_n(&s->hdr->pairs_lost, __ATOMIC_ACQUIRE) != 0;
     diff_snapshot_set_epoch(snap, session_run_id(s), b->epoch == LT_EPOCH_NONE ? DIFF_EPOCH_NONE : b->epoch,
                             b->known && !lost);
-    qsort(b->v, b->n, sizeof(*b->v), session_birth_cmp);
+    if (b->n)
+        qsort(b->v, b->n, sizeof(*b->v), session_birth_cmp);
     b->at = 0;
     for (uint32_t id = 0; id < n; id++) {
         /* A live read can catch one field of a counter updated and not yet
