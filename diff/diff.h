@@ -108,7 +108,8 @@ uint64_t diff_snapshot_run(const diff_snapshot *s);
 uint32_t diff_snapshot_epoch(const diff_snapshot *s);
 bool     diff_snapshot_births_known(const diff_snapshot *s);
 /* The births of the trace added last (copied). 0, -EINVAL (no trace yet,
- * epoch 0, a negative figure), or -ENOMEM. */
+ * epoch 0, a negative figure, births adding up to more than the trace),
+ * or -ENOMEM. */
 int      diff_snapshot_add_births(diff_snapshot *s, const diff_birth *b, uint32_t n);
 /* Trace i's births; returns how many. */
 uint32_t diff_snapshot_births(const diff_snapshot *s, size_t i, const diff_birth **b);
@@ -116,6 +117,9 @@ uint32_t diff_snapshot_births(const diff_snapshot *s, size_t i, const diff_birth
  * are known exactly; when not, why (one phrase, for "retained not
  * known: ..."). */
 bool     diff_retained_known(const diff_snapshot *new_, const diff_snapshot *base, const char **why);
+/* new_'s retained bytes and blocks since base, over all its traces (no
+ * grouping, no filter); false (and 0s) when not known. */
+bool     diff_retained_totals(const diff_snapshot *new_, const diff_snapshot *base, int64_t *size, int64_t *count);
 
 /* Module table carried for self-contained files (informational). */
 int            diff_snapshot_add_module(diff_snapshot *s, const char *path,

@@ -447,8 +447,10 @@ static bool rd_births(reader *r, uint64_t i, int64_t size, int64_t count)
         int64_t s = (int64_t)rd_le(r, 8), c = (int64_t)rd_le(r, 8);
         if (r->failed)
             return false;
-        if (epoch == 0 || s < 0 || c < 0 || (bsize += s) > size || (bcount += c) > count)
+        if (epoch == 0 || s < 0 || c < 0 || s > size - bsize || c > count - bcount)
             return rd_fail(r, "trace %" PRIu64 " births are not parts of it (epoch %" PRIu32 ")", i, epoch);
+        bsize += s;
+        bcount += c;
     }
     return true;
 }

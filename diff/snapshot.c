@@ -13,6 +13,7 @@ typedef struct snap_trace {
     uint32_t n;
     uint32_t nbirths;
     size_t   boff;      /* into births */
+    int64_t  bsize, bcount;   /* the births' sums: never above size, count */
 } snap_trace;
 
 typedef struct snap_module {
@@ -205,6 +206,15 @@ int diff_snapshot_add_births(diff_snapshot *s, const diff_birth *b, uint32_t n)
     snap_trace *t = &((snap_trace *)s->traces.data)[s->traces.len - 1];
     if (t->nbirths && t->boff + t->nbirths != s->births.len)
         return -EINVAL;  /* added twice, with other traces' births between */
+    /* Births are parts of the trace: their sums stay within it (so a
+     * retained sum never overflows). */
+    int64_t bsize = t->bsize, bcount = t->bcount;
+    for (uint32_t i = 0; i < n; i++) {
+        if (b[i].size > t->size - bsize || b[i].count > t->count - bcount)
+            return -EINVAL;
+        bsize += b[i].size;
+        bcount += b[i].count;
+    }
     diff_birth *dst = n ? diff_vec_push(&s->births, n) : NULL;
     if (n && !dst)
         return -ENOMEM;
@@ -213,13 +223,15 @@ int diff_snapshot_add_births(diff_snapshot *s, const diff_birth *b, uint32_t n)
     if (n)
         memcpy(dst, b, n * sizeof *b);
     t->nbirths += n;
+    t->bsize = bsize;
+    t->bcount = bcount;
     return 0;
 }
 
 uint32_t diff_snapshot_births(const diff_snapshot *s, size_t i, const diff_birth **b)
 {
     const snap_trace *t = &((const snap_trace *)s->traces.data)[i];
-    *b = (const diff_birth *)s->births.data + t->boff;
+    *b = t->nbirths ? (const diff_birth *)s->births.data + t->boff : NULL;
     return t->nbirths;
 }
 
@@ -231,7 +243,7 @@ void diff_snapshot_retained(const diff_snapshot *s, size_t i, uint32_t since, in
         *count = t->count;
         return;
     }
-    const diff_birth *b = (const diff_birth *)s->births.data + t->boff;
+    const diff_birth *b = t->nbirths ? (const diff_birth *)s->births.data + t->boff : NULL;
     int64_t rs = 0, rc = 0;
     for (uint32_t k = 0; k < t->nbirths; k++) {
         if (b[k].epoch >= since) {
@@ -253,12 +265,27 @@ bool diff_retained_known(const diff_snapshot *new_, const diff_snapshot *base, c
     else if (!new_->run || new_->run != base->run)
         w = "the snapshots are not of one traced run";
     else if (base->epoch == DIFF_EPOCH_NONE)
-        w = "the baseline was taken past the tracer's limit of 65535 baselines, or is not one it can tell";
+        w = "the baseline was taken past the tracer's limit of 1023 baselines, or is not one it can tell";
     else if (!new_->births_known)
         w = "the tracer had no room to record blocks' births at this snapshot";
     if (why)
         *why = w;
     return w == NULL;
+}
+
+bool diff_retained_totals(const diff_snapshot *new_, const diff_snapshot *base, int64_t *size, int64_t *count)
+{
+    *size = *count = 0;
+    if (!diff_retained_known(new_, base, NULL))
+        return false;
+    uint32_t since = base ? base->epoch : 0;
+    for (size_t i = 0; i < new_->traces.len; i++) {
+        int64_t s, c;
+        diff_snapshot_retained(new_, i, since, &s, &c);
+        *size += s;
+        *count += c;
+    }
+    return true;
 }
 
 static const char *arena_cstr(diff_arena *a, const char *s, bool *oom)

@@ -84,7 +84,7 @@ static lt_pair *lt_pairs_get(void)
         return NULL;  /* /dev/shm had no room for it: not tried on every call */
     lt_spin_lock(&lt_g.pairs_lock);
     if (!h->pairs_ready && !lt_g.pairs_failed) {
-        if (lt_seg_commit_range(h->pairs_off, (uint64_t)h->pairs_cap * sizeof(lt_pair))) {
+        if (lt_seg_commit_range(h->pairs_off, (uint64_t)h->pairs_cap * (sizeof(lt_pair) + sizeof(uint32_t)))) {
             lt_g.pairs = (lt_pair *)((uint8_t *)h + h->pairs_off);
             __atomic_store_n(&h->pairs_ready, 1, __ATOMIC_RELEASE);
         } else {
@@ -106,8 +106,14 @@ static lt_pair *lt_pair_find(uint32_t id, uint32_t epoch)
     for (int probe = 0; probe < LT_PAIR_PROBES; probe++, i = (i + 1) & mask) {
         uint64_t cur = __atomic_load_n(&pairs[i].key, __ATOMIC_ACQUIRE);
         if (cur == 0 && __atomic_compare_exchange_n(&pairs[i].key, &cur, key, false, __ATOMIC_ACQ_REL,
-                                                    __ATOMIC_ACQUIRE))
+                                                    __ATOMIC_ACQUIRE)) {
+            /* Listed before anything is added to it (lt_shm.h); the index
+             * has a place for every entry, so it never runs out. */
+            uint32_t *index = (uint32_t *)(pairs + lt_g.hdr->pairs_cap);
+            uint32_t at = __atomic_fetch_add(&lt_g.hdr->pairs_used, 1, __ATOMIC_RELAXED);
+            __atomic_store_n(&index[at], i + 1, __ATOMIC_RELEASE);
             return &pairs[i];
+        }
         if (cur == key)
             return &pairs[i];
     }
@@ -137,17 +143,12 @@ void lt_live_now(lt_live_view *v)
     *v = (lt_live_view){
         .shared = lt_g.counters,
         .pairs = __atomic_load_n(&h->pairs_ready, __ATOMIC_ACQUIRE) ? lt_g.pairs : NULL,
+        .pairs_index = lt_g.pairs ? (const uint32_t *)(lt_g.pairs + h->pairs_cap) : NULL,
         .pairs_cap = h->pairs_cap,
+        .pairs_used = __atomic_load_n(&h->pairs_used, __ATOMIC_ACQUIRE),
         .tslots = lt_g.tslots,
         .nslots = hwm < h->tslots ? hwm : h->tslots,
         .slot_size = h->tslot_size,
         .entries = h->tslot_entries,
     };
-}
-
-void lt_totals_now(lt_counter *out, uint32_t n)
-{
-    lt_live_view v;
-    lt_live_now(&v);
-    lt_totals_read(&v, out, n);
 }

@@ -152,10 +152,9 @@ lt_tslot *lt_tslot_acquire(void) LT_HIDDEN;
 bool      lt_counters_init(void) LT_HIDDEN;
 /* A new tracing period: this thread's slot was in the old segment. */
 void      lt_tslot_forget(void) LT_HIDDEN;
-/* Where the live counters are (lt_shm.h's reader view). */
+/* Where the live counters are (lt_shm.h's reader view): a trace's live
+ * totals are its shared counter plus its parts (lt_totals_read). */
 void      lt_live_now(lt_live_view *v) LT_HIDDEN;
-/* The live totals of traces < n (shared counters, pairs, thread slots). */
-void      lt_totals_now(lt_counter *out, uint32_t n) LT_HIDDEN;
 
 #define LT_TSLOT_PROBES 8
 

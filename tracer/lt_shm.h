@@ -57,10 +57,11 @@
  * it was born in (realloc: its result is born at the realloc), and the
  * live totals are kept per (trace, birth epoch), so for a baseline taken
  * at epoch e the retained figures are the totals of epochs >= e, exactly.
- * Epochs fit 16 bits beside each live block: past LT_EPOCH_MAX the epoch
- * stays there and a baseline taken then is refused (LT_EPOCH_NONE), never
+ * Epochs take 16 bits beside each live block, and stop at LT_EPOCH_MAX:
+ * a mark copies every live (trace, epoch) part, so the limit bounds its
+ * cost. A baseline taken past it is refused (LT_EPOCH_NONE), never
  * approximated; baselines taken before stay exact. */
-#define LT_EPOCH_MAX       65535u
+#define LT_EPOCH_MAX       1023u
 #define LT_EPOCH_NONE      UINT32_MAX
 
 /* Per-trace live totals. Written with relaxed atomic adds by the tracer;
@@ -103,6 +104,10 @@ typedef struct lt_tslot {
 /* Shared (trace, epoch) counters for epochs >= 1 when a thread slot has
  * no room: open addressing on `key` = epoch << 32 | (trace id + 1), claimed
  * with a CAS from 0, then atomic adds. Committed whole at its first use.
+ * After the table comes its index, uint32_t[pairs_cap]: the claimer of an
+ * entry takes the next index position (pairs_used, fetch_add) and stores
+ * the entry's position + 1 there (release) before adding to it, so readers
+ * visit the entries in use, not the whole table.
  * When a key finds no room within LT_PAIR_PROBES, the delta goes to the
  * trace's lt_counter (totals stay exact) and `pairs_lost` says retained
  * figures are not known from then on. */
@@ -142,7 +147,9 @@ static inline bool lt_tslot_entry_read(const lt_tslot_entry *e, uint32_t *id_plu
 typedef struct lt_live_view {
     const lt_counter *shared;   /* traces */
     const lt_pair    *pairs;    /* pairs_cap entries, or NULL before the table's first use */
+    const uint32_t   *pairs_index;  /* after them: positions + 1 of entries in use */
     uint32_t          pairs_cap;
+    uint32_t          pairs_used;   /* index positions taken (bounded by pairs_cap) */
     const uint8_t    *tslots;
     uint32_t          nslots;   /* tslots_hwm, bounded by the caller */
     uint64_t          slot_size;
@@ -156,7 +163,11 @@ static inline void lt_parts_each(const lt_live_view *v,
                                  void (*fn)(void *ctx, uint32_t id, uint32_t epoch, int64_t size, int64_t count),
                                  void *ctx)
 {
-    for (uint32_t i = 0; v->pairs && i < v->pairs_cap; i++) {
+    uint32_t used = v->pairs_used < v->pairs_cap ? v->pairs_used : v->pairs_cap;
+    for (uint32_t u = 0; v->pairs && u < used; u++) {
+        uint32_t i = __atomic_load_n(&v->pairs_index[u], __ATOMIC_ACQUIRE);
+        if (i == 0 || --i >= v->pairs_cap)
+            continue;   /* taken, not yet published: nothing added to it yet */
         uint64_t key = __atomic_load_n(&v->pairs[i].key, __ATOMIC_ACQUIRE);
         if (key == 0)
             continue;
@@ -194,12 +205,17 @@ static inline void lt_totals_add(void *ctx, uint32_t id, uint32_t epoch, int64_t
 /* A trace's live totals, as both sides must read them: the shared
  * counter plus that trace's parts of every epoch in the pair table and
  * every thread slot. Reads `n` traces into out[]. */
-static inline void lt_totals_read(const lt_live_view *v, lt_counter *out, uint32_t n)
+static inline void lt_shared_read(const lt_live_view *v, lt_counter *out, uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++) {
         out[i].size = __atomic_load_n(&v->shared[i].size, __ATOMIC_RELAXED);
         out[i].count = __atomic_load_n(&v->shared[i].count, __ATOMIC_RELAXED);
     }
+}
+
+static inline void lt_totals_read(const lt_live_view *v, lt_counter *out, uint32_t n)
+{
+    lt_shared_read(v, out, n);
     lt_totals_ctx c = {out, n};
     lt_parts_each(v, lt_totals_add, &c);
 }
@@ -327,7 +343,8 @@ typedef struct lt_shm_header {
     uint32_t tslots;
     uint32_t tslot_entries;     /* power of two */
     uint64_t tslot_size;
-    uint64_t pairs_off;         /* lt_pair[pairs_cap]: shared (trace, epoch >= 1) counters */
+    uint64_t pairs_off;         /* lt_pair[pairs_cap], then uint32_t index[pairs_cap]: shared
+                                   (trace, epoch >= 1) counters */
     uint32_t pairs_cap;         /* power of two */
     uint32_t ring_births_cap;   /* birth parts a ring slot holds */
     uint64_t ring_births_off;   /* from each slot's start */
@@ -359,7 +376,7 @@ typedef struct lt_shm_header {
     uint64_t pairs_lost;        /* (trace, epoch) deltas the pair table had no room for:
                                    counted in the totals, but retained is not known */
     uint32_t pairs_ready;       /* the pair table is committed (release) */
-    uint32_t pad_rare;
+    uint32_t pairs_used;        /* positions taken in the pair table's index */
     char     exec_path[LT_EXEC_PATH_MAX];    /* the program being exec'd */
 
     /* control words. A frontend claims request n (CAS on mark_claim), fills

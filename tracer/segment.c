@@ -203,6 +203,8 @@ static bool lt_seg_grow_births(uint32_t k, uint32_t n)
     lt_shm_header *h = lt_g.hdr;
     if (n <= lt_g.births_committed[k])
         return true;
+    if (n > h->ring_births_cap)
+        return false;
     uint32_t want = (uint32_t)lt_round_up(n, LT_BIRTHS_STEP);
     if (want > h->ring_births_cap)
         want = h->ring_births_cap;
@@ -369,48 +371,28 @@ static uint32_t lt_traces_readable(void)
     return n > h->traces_cap ? h->traces_cap : n;
 }
 
-/* The (trace, epoch >= 1) parts of the live totals, into a ring slot. */
-typedef struct lt_births_out {
-    lt_tslot_entry *out;
-    uint32_t        cap, n;
-    bool            over;
-} lt_births_out;
+/* One pass over the live parts for a mark: every part adds to its trace's
+ * total in the slot, and those of epochs >= 1 are also copied as births,
+ * their area committed a step at a time as it fills. */
+typedef struct lt_mark_parts {
+    lt_counter     *counters;
+    uint32_t        n;          /* traces in the slot */
+    lt_tslot_entry *births;
+    uint32_t        k, nbirths;
+    bool            over;       /* births that did not fit: not known */
+} lt_mark_parts;
 
-static void lt_births_count(void *ctx, uint32_t id, uint32_t epoch, int64_t size, int64_t count)
+static void lt_mark_part(void *ctx, uint32_t id, uint32_t epoch, int64_t size, int64_t count)
 {
-    (void)id, (void)size, (void)count;
-    ((lt_births_out *)ctx)->n += epoch != 0;
-}
-
-static void lt_births_put(void *ctx, uint32_t id, uint32_t epoch, int64_t size, int64_t count)
-{
-    lt_births_out *b = ctx;
-    if (epoch == 0)
+    lt_mark_parts *m = ctx;
+    lt_totals_add(&(lt_totals_ctx){m->counters, m->n}, id, epoch, size, count);
+    if (epoch == 0 || m->over)
         return;
-    if (b->n >= b->cap) {
-        b->over = true;
+    if (m->nbirths >= lt_g.births_committed[m->k] && !lt_seg_grow_births(m->k, m->nbirths + 1)) {
+        m->over = true;   /* past ring_births_cap, or no room in /dev/shm */
         return;
     }
-    b->out[b->n++] = (lt_tslot_entry){.id_plus1 = id + 1, .epoch = epoch, .size = size, .count = count};
-}
-
-/* Slot k's births (under mark_lock and the slot's odd seq): counted, then
- * committed with room to spare for parts that appear meanwhile, then
- * written. LT_BIRTHS_UNKNOWN when they do not fit: the mark's totals are
- * still exact, its retained figures are not known. */
-static uint32_t lt_births_write(uint32_t k, lt_slot *s, const lt_live_view *v)
-{
-    lt_births_out b = {0};
-    lt_parts_each(v, lt_births_count, &b);
-    uint32_t want = b.n + LT_BIRTHS_STEP / 4;
-    if (want > lt_g.hdr->ring_births_cap)
-        want = lt_g.hdr->ring_births_cap;
-    if (!lt_seg_grow_births(k, want))
-        return LT_BIRTHS_UNKNOWN;
-    b = (lt_births_out){.out = (lt_tslot_entry *)((uint8_t *)s + lt_g.hdr->ring_births_off),
-                        .cap = lt_g.births_committed[k]};
-    lt_parts_each(v, lt_births_put, &b);
-    return b.over ? LT_BIRTHS_UNKNOWN : b.n;
+    m->births[m->nbirths++] = (lt_tslot_entry){.id_plus1 = id + 1, .epoch = epoch, .size = size, .count = count};
 }
 
 /* Seqlock writer: seq odd, copy, seq even. The writer never waits for a
@@ -438,8 +420,11 @@ static uint64_t lt_mark_write(const char *label, uint32_t reason)
     __atomic_thread_fence(__ATOMIC_RELEASE);
     lt_live_view v;
     lt_live_now(&v);
-    lt_totals_read(&v, s->counters, n);
-    s->nbirths = lt_births_write(k, s, &v);
+    lt_shared_read(&v, s->counters, n);
+    lt_mark_parts m = {.counters = s->counters, .n = n, .k = k,
+                       .births = (lt_tslot_entry *)((uint8_t *)s + h->ring_births_off)};
+    lt_parts_each(&v, lt_mark_part, &m);
+    s->nbirths = m.over ? LT_BIRTHS_UNKNOWN : m.nbirths;
     s->epoch = lt_epoch_bump(&h->epoch);
     s->ntraces = n;
     s->snap_no = head + 1;
@@ -578,7 +563,7 @@ static void lt_layout_plan(lt_layout *L, uint64_t free_bytes)
     L->tslots_off = off;
     off += L->tslot_size * LT_TSLOTS;
     L->pairs_off = off;
-    L->total = off + (uint64_t)LT_PAIRS_CAP * sizeof(lt_pair);
+    L->total = off + (uint64_t)LT_PAIRS_CAP * (sizeof(lt_pair) + sizeof(uint32_t));
 }
 
 /* "leaktop-<uid>-<pid>-" into p; returns the end. */

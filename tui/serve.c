@@ -316,6 +316,12 @@ static char *serve_metrics(const diff_snapshot *cur, const diff_snapshot *base, 
            "gauge", fig->pid, size - bsize);
     metric(f, "since_baseline_blocks", "Traced blocks now minus at the baseline.", "gauge", fig->pid,
            count - bcount);
+    int64_t rsize, rcount;
+    if (diff_retained_totals(cur, base, &rsize, &rcount)) {   /* absent when not known, never a guess */
+        metric(f, "retained_bytes", "Bytes of the live blocks allocated since the baseline (exact).", "gauge",
+               fig->pid, rsize);
+        metric(f, "retained_blocks", "Live blocks allocated since the baseline.", "gauge", fig->pid, rcount);
+    }
     metric(f, "traces_dropped_total", "Allocations charged to <unknown>: the trace table was full.", "counter",
            fig->pid, (int64_t)fig->traces_dropped);
     metric(f, "sample_bytes", "Mean sampling interval in bytes: 0 when exact, else every figure is an estimate.",

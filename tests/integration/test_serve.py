@@ -118,6 +118,8 @@ try:
     check("/metrics: the fixture's blocks are traced", before.get("leaktop_traced_bytes", 0) >= 1051000, before)
     check("/metrics: no baseline yet: since baseline = traced",
           before.get("leaktop_since_baseline_bytes") == before.get("leaktop_traced_bytes"), before)
+    check("/metrics: no baseline yet: all of it is retained",
+          before.get("leaktop_retained_bytes") == before.get("leaktop_traced_bytes"), before)
 
     if pid:
         os.kill(int(pid.group(1)), signal.SIGUSR1)   # marks "before-leak" (the baseline), leaks, frees
@@ -126,6 +128,8 @@ try:
     check("/metrics after the mark: since baseline +200 x 256 - 50 x 1000 B, +150 blocks",
           after.get("leaktop_since_baseline_bytes") == 1200 and after.get("leaktop_since_baseline_blocks") == 150,
           after)
+    check("/metrics after the mark: retained since it is the leak alone, 200 x 256 B",
+          after.get("leaktop_retained_bytes") == 51200 and after.get("leaktop_retained_blocks") == 200, after)
 
     # 3. 50 concurrent requests, bounded.
     def one(i):

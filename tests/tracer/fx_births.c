@@ -15,7 +15,7 @@
 
 #include <leaktop.h>
 
-#define LOOP 1500
+#define LOOP 1000
 
 static void *volatile keep[LOOP + 64];
 static int to_thread[2], from_thread[2];

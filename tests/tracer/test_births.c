@@ -18,7 +18,7 @@
 #include "check.h"
 #include "lt_shm.h"
 
-#define LOOP   1500
+#define LOOP   1000   /* more keys than a thread slot holds, fewer than LT_EPOCH_MAX */
 #define EPOCHS (LOOP + 8)
 
 typedef struct sums {
@@ -90,7 +90,9 @@ static void live_sums(const uint8_t *seg, sums *out)
     lt_live_view v = {
         .shared = (const lt_counter *)(seg + h->counters_off),
         .pairs = h->pairs_ready ? (const lt_pair *)(seg + h->pairs_off) : NULL,
+        .pairs_index = (const uint32_t *)(seg + h->pairs_off + (uint64_t)h->pairs_cap * sizeof(lt_pair)),
         .pairs_cap = h->pairs_cap,
+        .pairs_used = h->pairs_used,
         .tslots = seg + h->tslots_off,
         .nslots = h->tslots_hwm,
         .slot_size = h->tslot_size,
@@ -147,6 +149,11 @@ int main(int argc, char **argv)
     }
     const lt_shm_header *h = (const lt_shm_header *)seg;
     CHECK_INT(h->version, LT_SHM_VERSION);
+    /* The epoch stops at its limit: a baseline past it is refused. */
+    uint32_t e = LT_EPOCH_MAX - 1;
+    CHECK_INT(lt_epoch_bump(&e), LT_EPOCH_MAX);
+    CHECK_INT(lt_epoch_bump(&e), LT_EPOCH_NONE);
+    CHECK_INT(e, LT_EPOCH_MAX);
     CHECK_INT(h->ring_head, 3);
     CHECK_INT(h->epoch, 3);
 

@@ -149,7 +149,9 @@ static void raw_totals(const uint8_t *seg, const lt_shm_header *h, int64_t *size
     lt_live_view v = {
         .shared = (const lt_counter *)(seg + h->counters_off),
         .pairs = h->pairs_ready ? (const lt_pair *)(seg + h->pairs_off) : NULL,
+        .pairs_index = (const uint32_t *)(seg + h->pairs_off + (uint64_t)h->pairs_cap * sizeof(lt_pair)),
         .pairs_cap = h->pairs_cap,
+        .pairs_used = h->pairs_used,
         .tslots = seg + h->tslots_off,
         .nslots = h->tslots_hwm < h->tslots ? h->tslots_hwm : h->tslots,
         .slot_size = h->tslot_size,

@@ -100,7 +100,8 @@ static const char *session_header_problem(const lt_shm_header *h, size_t mapped)
         (uint64_t)h->ring_births_cap * sizeof(lt_tslot_entry) > h->ring_slot_size - h->ring_births_off)
         return "ring slots' birth areas out of bounds";
     if (h->pairs_cap == 0 || h->pairs_cap > (1u << 24) || (h->pairs_cap & (h->pairs_cap - 1)) ||
-        h->pairs_off % 8 || !session_region_ok(h, h->pairs_off, (uint64_t)h->pairs_cap * sizeof(lt_pair)))
+        h->pairs_off % 8 ||
+        !session_region_ok(h, h->pairs_off, (uint64_t)h->pairs_cap * (sizeof(lt_pair) + sizeof(uint32_t))))
         return "pair table out of bounds";
     if (!session_region_ok(h, h->modules_off, (uint64_t)h->modules_cap * sizeof(lt_module)) ||
         !session_region_ok(h, h->index_off, (uint64_t)h->traces_cap * 8) ||
@@ -735,9 +736,19 @@ static uint64_t session_run_id(const session *s)
     return h ? h : 1;
 }
 
-/* Trace id's births into the snapshot's last trace: the parts of each
- * (id, epoch) added up, blocks from 1/LT_SAMPLE_ONE units when sampled. */
-static void session_add_births(session *s, diff_snapshot *snap, session_births *b, uint32_t id)
+/* a + b, pinned at the int64 range: parts come from an untrusted segment. */
+static int64_t session_add_sat(int64_t a, int64_t b)
+{
+    int64_t r;
+    return __builtin_add_overflow(a, b, &r) ? (b < 0 ? INT64_MIN : INT64_MAX) : r;
+}
+
+/* Trace id's births into the snapshot's last trace (size, count): the
+ * parts of each (id, epoch) added up, blocks from 1/LT_SAMPLE_ONE units
+ * when sampled, and never more than the trace: a live read takes the
+ * totals and the parts one after the other, while threads run. */
+static void session_add_births(session *s, diff_snapshot *snap, session_births *b, uint32_t id, int64_t size,
+                               int64_t count)
 {
     while (b->at < b->n && b->v[b->at].id_plus1 < id + 1)
         b->at++;
@@ -746,15 +757,17 @@ static void session_add_births(session *s, diff_snapshot *snap, session_births *
     while (b->at < b->n && b->v[b->at].id_plus1 == id + 1) {
         diff_birth d = {.epoch = b->v[b->at].epoch};
         for (; b->at < b->n && b->v[b->at].id_plus1 == id + 1 && b->v[b->at].epoch == d.epoch; b->at++) {
-            d.size += b->v[b->at].size;
-            d.count += b->v[b->at].count;
+            d.size = session_add_sat(d.size, b->v[b->at].size);
+            d.count = session_add_sat(d.count, b->v[b->at].count);
         }
         if (s->fixed.sample_bytes)
-            d.count = (d.count + LT_SAMPLE_ONE / 2) / LT_SAMPLE_ONE;
+            d.count = d.count / LT_SAMPLE_ONE + (d.count % LT_SAMPLE_ONE >= LT_SAMPLE_ONE / 2);
         if (d.size <= 0 && d.count <= 0)
             continue;   /* all freed (or a live read between two parts) */
-        d.size = d.size < 0 ? 0 : d.size;
-        d.count = d.count < 0 ? 0 : d.count;
+        d.size = d.size < 0 ? 0 : d.size < size ? d.size : size;
+        d.count = d.count < 0 ? 0 : d.count < count ? d.count : count;
+        size -= d.size;
+        count -= d.count;
         one[k++] = d;
         if (k == 64) {
             diff_snapshot_add_births(snap, one, k);
@@ -794,7 +807,7 @@ static diff_snapshot *session_build(session *s, const lt_counter *ctr, uint32_t 
         if (!t)
             t = session_trace_get(s, LT_TRACE_UNKNOWN);
         if (diff_snapshot_add(snap, size, count, t ? s->pool + t->off : NULL, t ? t->len : 0) == 0)
-            session_add_births(s, snap, b, id);
+            session_add_births(s, snap, b, id, size, count);
     }
     session_add_modules(s, snap);
     return snap;
@@ -811,7 +824,9 @@ static void session_live_view(const session *s, lt_live_view *v)
     *v = (lt_live_view){
         .shared = (const lt_counter *)(s->base + s->fixed.counters_off),
         .pairs = pairs ? (const lt_pair *)(s->base + s->fixed.pairs_off) : NULL,
+        .pairs_index = (const uint32_t *)(s->base + s->fixed.pairs_off + (uint64_t)s->fixed.pairs_cap * sizeof(lt_pair)),
         .pairs_cap = s->fixed.pairs_cap,
+        .pairs_used = __atomic_load_n(&s->hdr->pairs_used, __ATOMIC_ACQUIRE),
         .tslots = s->base + s->fixed.tslots_off,
         .nslots = hwm < s->fixed.tslots ? hwm : s->fixed.tslots,
         .slot_size = s->fixed.tslot_size,
