@@ -5,6 +5,7 @@
  * dormant, the segment goes), and the library is never unloaded. */
 #include <dlfcn.h>
 #include <errno.h>
+#include <link.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <sched.h>
@@ -61,11 +62,49 @@ lt_self_fn *lt_self_fns(uint32_t *n)
     return lt_fns;
 }
 
-/* Preloaded, our malloc is the one the program's symbol lookups find
- * first; dlopen'ed (RTLD_LOCAL or RTLD_GLOBAL), libc's comes before it. */
+/* Where the tracer and libc.so.6 stand in the link map, which is the
+ * order of the global symbol lookup. */
+typedef struct lt_link_order {
+    uintptr_t self;     /* an address inside the tracer */
+    int       at, self_at, libc_at;
+} lt_link_order;
+
+static bool lt_module_holds(const struct dl_phdr_info *info, uintptr_t addr)
+{
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && addr >= lo && addr - lo < ph->p_memsz)
+            return true;
+    }
+    return false;
+}
+
+static int lt_link_order_step(struct dl_phdr_info *info, size_t size, void *ctx)
+{
+    (void)size;
+    lt_link_order *o = ctx;
+    const char *name = info->dlpi_name ? info->dlpi_name : "";
+    const char *base = strrchr(name, '/');
+    base = base ? base + 1 : name;
+    if (o->self_at < 0 && lt_module_holds(info, o->self))
+        o->self_at = o->at;
+    if (o->libc_at < 0 && strncmp(base, "libc.so", 7) == 0)
+        o->libc_at = o->at;
+    o->at++;
+    return 0;
+}
+
+/* Preloaded (or linked), the tracer comes before libc.so.6 in the link
+ * map, so its malloc is the one lookups find; dlopen'ed, it comes after.
+ * Not dlsym(RTLD_DEFAULT, "malloc"): a non-PIE program that takes
+ * malloc's address (CPython's allocator table does) defines "malloc" as
+ * its own PLT stub, which lookups find first whoever interposes. */
 bool lt_loaded_late(void)
 {
-    return dlsym(RTLD_DEFAULT, "malloc") != (void *)lt_self_malloc;
+    lt_link_order o = {.self = (uintptr_t)lt_self_malloc, .self_at = -1, .libc_at = -1};
+    dl_iterate_phdr(lt_link_order_step, &o);
+    return o.self_at >= 0 && o.libc_at >= 0 && o.self_at > o.libc_at;
 }
 
 /* ---- detach ----------------------------------------------------------------- */
