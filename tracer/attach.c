@@ -196,6 +196,12 @@ static bool lt_other_tracer(void)
     return lt_got_real(LT_ATTACH_SYMBOL) != NULL;
 }
 
+/* The sampling interval of the last tracing period (0: exact). Its
+ * threads keep their sampling countdowns (thread-local, unreachable from
+ * here), and an unsampled call passes on that countdown alone: a period
+ * with another interval, or exact, would let calls pass untraced. */
+static long long lt_period_sample;
+
 static int lt_attach_locked(const char *config)
 {
     if (!lt_g.attach_mode || lt_other_tracer())
@@ -214,6 +220,9 @@ static int lt_attach_locked(const char *config)
         return EBUSY;
     if (!lt_config_take(config))
         return E2BIG;
+    lt_options_load(lt_config);
+    if (lt_period_sample && lt_option(LT_OPT_SAMPLE) != lt_period_sample)
+        return EXDEV;  /* frontend: "attach with the same --sample as before" */
     if (__atomic_load_n(&lt_fwd_state, __ATOMIC_ACQUIRE) == LT_FWD_NONE)
         lt_forward_resolve();
     if (__atomic_load_n(&lt_fwd_state, __ATOMIC_ACQUIRE) != LT_FWD_DONE)
@@ -224,6 +233,7 @@ static int lt_attach_locked(const char *config)
     lt_signals_adopt();
     lt_gate_open();
     lt_got_patch_all();
+    lt_period_sample = lt_option(LT_OPT_SAMPLE);
     return 0;
 }
 

@@ -144,6 +144,27 @@ def test_duration_then_attach_again_from_zero():
     check("program's own status", fx.wait(timeout=TIMEOUT) == 17)
 
 
+def test_sampled_then_exact_attach_refused():
+    """A sampled attach leaves each thread's sampling countdown behind (the
+    unsampled fast path trusts it alone): an exact attach after it would
+    let calls pass untraced, so it is refused with what to do; the same
+    --sample again works, and counts from zero."""
+    fx = start("leak")
+    a = attach("--batch", "--json", "--sample", "64K", "--duration", "0.5", str(fx.pid))
+    out, err = a.communicate(timeout=TIMEOUT)
+    check("sampled attach", a.returncode == 0 and "attached to %d" % fx.pid in err, err)
+    a = attach("--batch", "--json", "--duration", "0.5", str(fx.pid))
+    out, err = a.communicate(timeout=TIMEOUT)
+    check("exact attach after a sampled one refused, saying what to do",
+          a.returncode == 4 and "same --sample" in err and len(err.strip().splitlines()) == 1, (a.returncode, err))
+    a = attach("--batch", "--json", "--sample", "64K", "--duration", "0.5", str(fx.pid))
+    out, err = a.communicate(timeout=TIMEOUT)
+    check("the same --sample attaches again", a.returncode == 0 and "attached to %d" % fx.pid in err, err)
+    check("program runs on", fx.poll() is None)
+    os.kill(fx.pid, signal.SIGTERM)
+    check("program's own status", fx.wait(timeout=TIMEOUT) == 17)
+
+
 def test_stopped_program_stays_stopped():
     fx = start("leak")
     os.kill(fx.pid, signal.SIGSTOP)
@@ -278,6 +299,7 @@ if __name__ == "__main__":
     test_exact_after_attach_mark_and_ctrl_c()
     test_duration_then_attach_again_from_zero()
     test_stopped_program_stays_stopped()
+    test_sampled_then_exact_attach_refused()
     test_twenty_cycles_under_allocation_storm()
     test_preloaded_full_history_kept_traced()
     test_other_users()

@@ -211,8 +211,11 @@ static int watch_inject(pid_t pid, const watch_config *cfg, inject_stats *st, in
         return -1;
     }
     if (st->call_result != 0) {
-        snprintf(err, errlen, "the tracer could not start in process %d: %s", (int)pid,
-                 st->call_result == EEXIST ? "it was preloaded, and its segment is gone" : strerror(st->call_result));
+        const char *why = st->call_result == EEXIST ? "it was preloaded, and its segment is gone"
+                        : st->call_result == EXDEV ? "it was attached with another --sample before; attach with the "
+                                                     "same --sample (its threads keep their sampling countdowns)"
+                                                   : strerror(st->call_result);
+        snprintf(err, errlen, "the tracer could not start in process %d: %s", (int)pid, why);
         *status = LEAKTOP_EXIT_NOT_TRACED;
         return -1;
     }
