@@ -122,6 +122,11 @@ static void test_sigstopped(void)
 {
     FILE *out;
     pid_t pid = start(fixture, "idle", NULL, &out);
+    /* Stopped, a program cannot run on to a safe point: stop it in its
+     * pause(), not on its way there (after "ready" it may still be inside
+     * stdio, on a loaded machine long enough for SIGSTOP to land there). */
+    for (int i = 0; i < 400 && target_state(pid) != 'S'; i++)
+        util_sleep_ms(5);
     kill(pid, SIGSTOP);
     for (int i = 0; i < 200 && target_state(pid) != 'T'; i++)
         util_sleep_ms(5);
