@@ -372,8 +372,11 @@ static bool watch_pop(watch *w, watch_event *ev)
 /* ---- what happened ------------------------------------------------------------------- */
 
 /* Marks in the ring since the last call. The first one becomes the
- * baseline, in batch mode and in the view alike, unless one was chosen. */
-static void watch_drain_marks(watch *w)
+ * baseline, in batch mode and in the view alike, unless one was chosen.
+ * When `detach` is given, the tracer's snapshot for the detach request
+ * (taken as it went dormant) is held back there instead: the final state,
+ * not a mark. */
+static void watch_drain_marks(watch *w, diff_snapshot **detach)
 {
     diff_snapshot *snap;
     uint64_t skipped = 0;
@@ -381,6 +384,12 @@ static void watch_drain_marks(watch *w)
     while ((snap = session_next_mark(w->s, &skipped, &requested)) != NULL) {
         if (skipped)
             watch_push(w, &(watch_event){.kind = WATCH_EVENT_SKIPPED, .skipped = skipped});
+        if (detach && strcmp(diff_snapshot_label(snap), WATCH_DETACH_LABEL) == 0) {
+            if (*detach)
+                diff_snapshot_free(*detach);
+            *detach = snap;
+            continue;
+        }
         watch_event ev = {.kind = WATCH_EVENT_MARK, .snap = snap, .requested = requested};
         if (!w->have_baseline && !w->baseline_chosen)
             ev.baseline = w->have_baseline = true;
@@ -397,7 +406,7 @@ static void watch_follow_exec(watch *w)
 {
     if (!session_replaced(w->s))
         return;
-    watch_drain_marks(w);
+    watch_drain_marks(w, NULL);
     char err[512];
     session *next = watch_wait_session(w, err, sizeof(err));
     if (!next)
@@ -430,28 +439,6 @@ static void watch_check_truncated(watch *w)
     watch_push(w, &(watch_event){.kind = WATCH_EVENT_TRUNCATED});
 }
 
-/* Marks up to the detach; the tracer's snapshot for the detach request
- * itself (taken as it went dormant) is the final state. */
-static diff_snapshot *watch_drain_to_detach(watch *w)
-{
-    diff_snapshot *snap, *final = NULL;
-    uint64_t skipped = 0;
-    bool requested;
-    while ((snap = session_next_mark(w->s, &skipped, &requested)) != NULL) {
-        if (strcmp(diff_snapshot_label(snap), WATCH_DETACH_LABEL) == 0) {
-            if (final)
-                diff_snapshot_free(final);
-            final = snap;
-            continue;
-        }
-        watch_event ev = {.kind = WATCH_EVENT_MARK, .snap = snap, .requested = requested};
-        if (!w->have_baseline && !w->baseline_chosen)
-            ev.baseline = w->have_baseline = true;
-        watch_push(w, &ev);
-    }
-    return final;
-}
-
 /* The program ended, or the detach was taken (or timed out): its counters
  * live in the mapping, which outlives both, so the final state needs no
  * flush by the program (SIGKILL included). */
@@ -460,12 +447,10 @@ static void watch_finish(watch *w)
     w->end_elapsed = session_elapsed(w->s);
     w->exited = session_exiting(w->s);
     diff_snapshot *final = NULL;
-    if (w->detaching && !w->gone) {
+    bool detach_taken = w->detaching && !w->gone;
+    if (detach_taken)
         w->detached = true;
-        final = watch_drain_to_detach(w);
-    } else {
-        watch_drain_marks(w);
-    }
+    watch_drain_marks(w, detach_taken ? &final : NULL);
     if (!final)
         final = session_snapshot_live(w->s, w->detached ? WATCH_DETACH_LABEL : "exit");
     watch_check_truncated(w);   /* said before END: nothing comes after it */
@@ -498,7 +483,7 @@ bool watch_poll(watch *w, watch_event *ev)
     }
     watch_follow_exec(w);
     watch_check_left(w);
-    watch_drain_marks(w);
+    watch_drain_marks(w, NULL);
     watch_check_truncated(w);
     if (gone)
         watch_finish(w);
