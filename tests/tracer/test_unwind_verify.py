@@ -2,8 +2,11 @@
 """The tracer's own CFI unwinder and stack cache against libunwind: with
 LEAKTOP_UNWIND=verify every captured stack is also taken by unw_backtrace
 and compared. Fixtures (O0/O2, C++, threads, forks, dlopen/dlclose loops)
-and real programs must give zero mismatches, and the fast path must carry
-almost every capture (else the comparison proves nothing).
+and real programs (CPython with every object a malloc, ~30-deep interpreter
+stacks; GCC's cc1plus, a recursive-descent parser whose stacks share deep
+parts under ever new heads, so most are spliced) must give zero mismatches,
+and the fast path must carry almost every capture (else the comparison
+proves nothing).
 Usage: test_unwind_verify.py TRACER FIXTURE_DIR TRACER_TEST_DIR BENCH_DIR"""
 import os
 import re
@@ -13,6 +16,11 @@ import sys
 
 tracer, fixtures, tracer_tests, bench = sys.argv[1:5]
 plugin = os.path.join(fixtures, "libfx_plugin_a.so")
+here = os.path.dirname(os.path.abspath(__file__))
+cc1plus = subprocess.run(["g++", "-print-prog-name=cc1plus"], capture_output=True, text=True).stdout.strip() \
+    if shutil.which("g++") else ""
+PY_RECORDS = ("import json, re; d = {str(i): [i, {'k': str(i)}] for i in range(20000)}; "
+              "e = json.loads(json.dumps(d)); [re.match(r'(\\d+)', k) for k in e]")
 PROGRAMS = [
     [os.path.join(fixtures, "fx_basic_O0")],
     [os.path.join(fixtures, "fx_basic_O2")],
@@ -24,14 +32,19 @@ PROGRAMS = [
     [os.path.join(bench, "bench_cxx"), "50000"],
     ["python3", "-S", "-c", "import json; json.dumps([{'a': i} for i in range(20000)])"],
     ["sqlite3", ":memory:", "create table t(a); insert into t values (1),(2); select * from t;"],
+    ["python3", "-S", "-c", PY_RECORDS],  # with PYTHONMALLOC=malloc (EXTRA_ENV)
+    [cc1plus, "-quiet", "-imultiarch", "x86_64-linux-gnu", "-O1", os.path.join(here, "fx_compile.cpp"),
+     "-o", os.devnull],
 ]
+EXTRA_ENV = {len(PROGRAMS) - 2: {"PYTHONMALLOC": "malloc"}}
 LINE = re.compile(r"unwind verify: (\d+) stacks, (\d+) mismatches, (\d+) by libunwind")
 failed = 0
 total = 0
-for argv in PROGRAMS:
-    if not shutil.which(argv[0]) and not os.path.exists(argv[0]):
+for i, argv in enumerate(PROGRAMS):
+    if not argv[0] or (not shutil.which(argv[0]) and not os.path.exists(argv[0])):
         continue
-    env = dict(os.environ, LD_PRELOAD=tracer, LEAKTOP_UNWIND="verify", LEAKTOP_MAX_TRACES="65536")
+    env = dict(os.environ, LD_PRELOAD=tracer, LEAKTOP_UNWIND="verify", LEAKTOP_MAX_TRACES="65536",
+               **EXTRA_ENV.get(i, {}))
     env.pop("LEAKTOP_PID", None)
     p = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=300)
     err = p.stderr.decode(errors="replace")
