@@ -437,6 +437,14 @@ typedef struct lt_splice_budget {
     uint32_t         left;     /* failed checks this walk may still spend */
 } lt_splice_budget;
 
+/* Copies n words, lowest first (so also down within one array): a few
+ * dozen at most, where a call to memcpy (-fno-builtin) costs more. */
+static inline void lt_words_copy(uintptr_t *dst, const uintptr_t *src, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++)
+        dst[i] = src[i];
+}
+
 /* Does every word `src` read in reads[r0, r1) still hold its value? */
 static inline bool lt_reads_hold(const lt_cached *src, uint32_t r0, uint32_t r1, lt_splice_budget *b)
 {
@@ -474,7 +482,7 @@ static void lt_reads_take(lt_cached *w, const lt_cached *src, uint32_t r0, uint3
         out_of_range |= (uint64_t)(o - INT32_MIN) >> 32;
         off[i - r0] = (int32_t)o;
     }
-    memcpy(r->val + r->n, src->reads.val + r0, (r1 - r0) * sizeof(uintptr_t));
+    lt_words_copy(r->val + r->n, src->reads.val + r0, r1 - r0);
     r->n = out_of_range ? UINT32_MAX : r->n + (r1 - r0);
 }
 
@@ -508,9 +516,9 @@ static uint32_t lt_splice(lt_thread_cache *tc, lt_cached *w, uint32_t n, const l
         return 0;
     uint32_t base = w->reads.n;
     lt_reads_take(w, src, r0, r1, sp0);
-    memcpy(w->ips + n, src->ips + k, m * sizeof(uintptr_t));
-    memcpy(w->sps + n, src->sps + k, m * sizeof(uintptr_t));
-    memcpy(w->rbps + n, src->rbps + k, m * sizeof(uintptr_t));
+    lt_words_copy(w->ips + n, src->ips + k, m);
+    lt_words_copy(w->sps + n, src->sps + k, m);
+    lt_words_copy(w->rbps + n, src->rbps + k, m);
     uint8_t shift = (uint8_t)(base - r0);
     for (uint32_t j = 0; j < m; j++)
         w->reads_at[n + j] = (uint8_t)(src->reads_at[k + j] + shift);
@@ -559,8 +567,9 @@ static void lt_reads_trim(lt_cached *w, const lt_rule *rules, uint32_t n, uint32
     uint32_t drop = w->reads_at[from] - out;
     if (!drop)
         return;
-    memmove(r->off + out, r->off + out + drop, (r->n - out - drop) * sizeof(int32_t));
-    memmove(r->val + out, r->val + out + drop, (r->n - out - drop) * sizeof(uintptr_t));
+    for (uint32_t i = out; i + drop < r->n; i++)
+        r->off[i] = r->off[i + drop];
+    lt_words_copy(r->val + out, r->val + out + drop, r->n - out - drop);
     for (uint32_t j = from; j <= n; j++)
         w->reads_at[j] = (uint8_t)(w->reads_at[j] - drop);
     r->n -= drop;
