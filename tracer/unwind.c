@@ -205,8 +205,9 @@ static bool lt_stack_bounds(void)
 #define LT_SPLICE_TRIES 4   /* failed suffix checks one walk may spend */
 
 /* A stack walked before: for each frame k its return address, stack
- * pointer and RBP, and where the words read by the step from frame k to
- * k+1 begin in `reads` (reads_at[n]: their end). Valid while `epoch`
+ * pointer and RBP (those two only for the frames the walk took itself,
+ * not spliced), and where the words read by the step from frame k to k+1
+ * begin in `reads` (reads_at[n]: their end). Valid while `epoch`
  * matches (dlclose may change what an address means). Bit k of
  * rbp_needed: the walk from frame k on used RBP_k (an RBP-based CFA came
  * before any frame restored RBP); where it is clear any RBP_k gives the
@@ -214,6 +215,7 @@ static bool lt_stack_bounds(void)
 typedef struct lt_cached {
     uintptr_t ip0, sp0, rbp0;
     uint32_t  n, id, epoch;
+    uint32_t  walked;     /* frames [0, walked) the walk took itself; the rest it spliced */
     bool      whole;      /* the walk reached the outermost frame (else it stopped at max) */
     uint64_t  rbp_needed;
     lt_reads  reads;      /* what the walk read: unchanged means the same stack */
@@ -491,8 +493,10 @@ static void lt_reads_take(lt_cached *w, const lt_cached *src, uint32_t r0, uint3
  * from there on still hold: all the way to the outermost frame (w->whole)
  * or up to max. Returns how many frames it copied, 0 for none. *tail: the
  * frames' bits of rbp_needed (src's: the walk from them is src's, or the
- * start of it). Their RBPs are src's, right wherever a walk needs them:
- * src's walk used ours there (the check above), or a word just checked. */
+ * start of it). Only their return addresses are copied: a splice starts
+ * at a frame its source took itself (src->walked; an index entry may be
+ * older than the way's content), so no splice reads the stack pointer or
+ * RBP of a spliced frame. */
 static uint32_t lt_splice(lt_thread_cache *tc, lt_cached *w, uint32_t n, const lt_frame_state *st,
                           uintptr_t sp0, uint32_t max, uint32_t epoch, lt_splice_budget *b, uint64_t *tail)
 {
@@ -502,7 +506,8 @@ static uint32_t lt_splice(lt_thread_cache *tc, lt_cached *w, uint32_t n, const l
         return 0;
     const lt_cached *src = &tc->ways[(e >> 6 & 255) - 1];
     uint32_t k = e & 63;
-    if (src == w || k >= src->n || src->epoch != epoch || src->ips[k] != st->ip || src->sps[k] != st->sp ||
+    if (src == w || k >= src->walked || k >= src->n || src->epoch != epoch || src->ips[k] != st->ip ||
+        src->sps[k] != st->sp ||
         src->reads.n == UINT32_MAX || ((src->rbp_needed >> k & 1) && src->rbps[k] != st->rbp))
         return 0;
     uint32_t m = src->n - k < max - n ? src->n - k : max - n;
@@ -517,8 +522,6 @@ static uint32_t lt_splice(lt_thread_cache *tc, lt_cached *w, uint32_t n, const l
     uint32_t base = w->reads.n;
     lt_reads_take(w, src, r0, r1, sp0);
     lt_words_copy(w->ips + n, src->ips + k, m);
-    lt_words_copy(w->sps + n, src->sps + k, m);
-    lt_words_copy(w->rbps + n, src->rbps + k, m);
     uint8_t shift = (uint8_t)(base - r0);
     for (uint32_t j = 0; j < m; j++)
         w->reads_at[n + j] = (uint8_t)(src->reads_at[k + j] + shift);
@@ -630,6 +633,7 @@ static uint32_t lt_walk_cached(lt_thread_cache *tc, uint32_t wi, const lt_frame_
     walked = n;
 done:
     w->reads_at[n] = (uint8_t)w->reads.n;
+    w->walked = walked;
     w->rbp_needed = lt_rbp_needed(w, rules, n, walked, tail);
     lt_reads_trim(w, rules, n, walked);
     return n;
