@@ -650,6 +650,23 @@ static inline void lt_set_front(uint8_t *way_of, uint32_t *tags, uint32_t i, uin
     tags[0] = tag;
 }
 
+/* Without the cache: a plain walk. */
+static bool lt_capture_uncached(const lt_frame_state *start, uint32_t max, uint32_t *id)
+{
+    uintptr_t frames[LT_FRAMES_MAX + LT_SELF_FRAMES];
+    uint32_t epoch = __atomic_load_n(&lt_epoch, __ATOMIC_ACQUIRE);
+    uint32_t n = lt_walk(*start, frames, max + LT_SELF_FRAMES, epoch);
+    if (n == UINT32_MAX)
+        return false;
+    n = lt_strip_self(frames, n, max);
+    if (LT_UNLIKELY(lt_mode == LT_MODE_VERIFY)) {
+        lt_verify(frames, n);
+        __atomic_fetch_add(&lt_count_walked, 1, __ATOMIC_RELAXED);
+    }
+    *id = lt_trace_near(frames, n);
+    return true;
+}
+
 /* The cached path: a hit, or a walk into the spare way, which then takes
  * the place of its set's least recently used (and its walked frames the
  * state index). False: the fast path cannot follow this stack. */
@@ -670,9 +687,15 @@ static bool lt_capture_cached(lt_thread_cache *tc, const lt_frame_state *start, 
             __atomic_fetch_add(&lt_count_cached, 1, __ATOMIC_RELAXED);
         }
         *id = c->id;
-        lt_set_front(way_of, tags, i, way_of[i], tag);
+        if (i)
+            lt_set_front(way_of, tags, i, way_of[i], tag);
         return true;
     }
+    /* The hook hands over its caller's frame: never the tracer's own code,
+     * so the walk keeps every frame it takes. (Should it be, the plain walk
+     * strips them; no way ever starts there, so no hit did above.) */
+    if (LT_UNLIKELY(start->ip >= lt_g.self_lo && start->ip < lt_g.self_hi))
+        return lt_capture_uncached(start, max, id);
     uint32_t wi = tc->spare;
     lt_cached *w = &tc->ways[wi];
     w->n = 0;  /* complete once the trace id is known */
@@ -695,22 +718,6 @@ static bool lt_capture_cached(lt_thread_cache *tc, const lt_frame_state *start, 
     return true;
 }
 
-/* Without the cache: a plain walk. */
-static bool lt_capture_uncached(const lt_frame_state *start, uint32_t max, uint32_t *id)
-{
-    uintptr_t frames[LT_FRAMES_MAX + LT_SELF_FRAMES];
-    uint32_t epoch = __atomic_load_n(&lt_epoch, __ATOMIC_ACQUIRE);
-    uint32_t n = lt_walk(*start, frames, max + LT_SELF_FRAMES, epoch);
-    if (n == UINT32_MAX)
-        return false;
-    n = lt_strip_self(frames, n, max);
-    if (LT_UNLIKELY(lt_mode == LT_MODE_VERIFY)) {
-        lt_verify(frames, n);
-        __atomic_fetch_add(&lt_count_walked, 1, __ATOMIC_RELAXED);
-    }
-    *id = lt_trace_near(frames, n);
-    return true;
-}
 
 static bool lt_capture_fast(const lt_frame_state *start, uint32_t *id)
 {
@@ -718,11 +725,7 @@ static bool lt_capture_fast(const lt_frame_state *start, uint32_t *id)
         return false;
     lt_cache_ensure();
     uint32_t max = lt_g.frames_captured;
-    /* The hook hands over its caller's frame: never the tracer's own code,
-     * so the cached path keeps every frame it walks. (Should it be, the
-     * plain walk strips them.) */
-    bool self = start->ip >= lt_g.self_lo && start->ip < lt_g.self_hi;
-    if (LT_LIKELY(lt_cache != NULL) && max <= LT_CACHE_FRAMES && !self)
+    if (LT_LIKELY(lt_cache != NULL) && max <= LT_CACHE_FRAMES)
         return lt_capture_cached(lt_cache, start, max, id);
     return lt_capture_uncached(start, max, id);
 }
