@@ -98,11 +98,34 @@ static void lt_thread_sync(void)
     lt_seen = epoch;
 }
 
+/* A process that will never trace — LT_OFF: not the launched program, a
+ * child of it (fork, raw clone), or a failed set-up — when preloaded
+ * (nothing turns it back on; loaded into a running program, a later
+ * attach may) lets every call pass on the skip paths, at the floor's
+ * cost: free and realloc by the whole lt_skip_bits word (LT_SKIP_IDLE),
+ * the allocating hooks by this thread's countdown, set here to more bytes
+ * than a process allocates. With sample_bytes 0 no countdown is drawn, so
+ * a thread whose countdown is 0 (new, or exact mode's) comes here at its
+ * first call and gets one too. Nothing else sets the skip bits any more:
+ * forwarding is resolved (required) and sampling never starts again. */
+static void lt_skip_dormant(void)
+{
+    int bits = __atomic_load_n(&lt_skip_bits, __ATOMIC_ACQUIRE);
+    if (__atomic_load_n(&lt_g.status, __ATOMIC_ACQUIRE) != LT_OFF || lt_g.attach_mode ||
+        !(bits & LT_SKIP_FORWARD))
+        return;
+    __atomic_store_n(&lt_g.sample_bytes, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&lt_skip_bits, (bits & ~LT_SKIP_SAMPLING) | LT_SKIP_DORMANT, __ATOMIC_RELEASE);
+    lt_sample_left = UINT64_MAX;
+}
+
 static bool __attribute__((noinline)) lt_enter_slow(void)
 {
     bool ok = __atomic_load_n(&lt_g.status, __ATOMIC_ACQUIRE) == LT_UNINIT ? lt_start() : lt_tracing();
     if (ok)
         lt_thread_sync();
+    else
+        lt_skip_dormant();
     return ok;
 }
 
@@ -177,19 +200,20 @@ static inline bool lt_is_boot(void *p)
 })
 
 /* Sampling mode. A block the countdown passes over goes straight to the
- * allocator before any of the hook's guard work (lt_skip_alloc), and a
- * free whose filter bucket is empty likewise (lt_skip_free): nothing of
- * the tracer's shared state is touched, and a signal handler running
- * meanwhile can only find this thread's countdown a few bytes off.
+ * allocator before any of the hook's guard work (lt_skip_alloc), a free
+ * whose filter bucket is empty likewise (lt_skip_free), and a realloc
+ * that is both (lt_skip_realloc); a dormant process passes every call the
+ * same way (lt_skip_dormant). Nothing of the tracer's shared state is
+ * touched, and a signal handler running meanwhile can only find this
+ * thread's countdown a few bytes off.
  * Those calls are a handful of instructions ending in a jump to the
  * allocator (no frame, no saved registers, errno untouched): every call
  * they make is a tail call. They never reach lt_leave, so they look at
  * the mark requests here and take them out of line. */
 static inline bool lt_marks_asked(void)
 {
-    const lt_shm_header *h = lt_g.hdr;
-    return LT_UNLIKELY(__atomic_load_n(&h->mark_req, __ATOMIC_RELAXED) !=
-                       __atomic_load_n(&h->mark_done, __ATOMIC_RELAXED));
+    const uint64_t *m = __atomic_load_n(&lt_skip_marks, __ATOMIC_RELAXED);
+    return LT_UNLIKELY(__atomic_load_n(&m[0], __ATOMIC_RELAXED) != __atomic_load_n(&m[1], __ATOMIC_RELAXED));
 }
 
 static void lt_fast_mark(void)
@@ -209,11 +233,32 @@ static inline bool lt_skip_alloc(size_t size)
     return lt_sample_passes(size);
 }
 
+/* The skip paths' word, read once per call (lt_internal.h). */
+static inline int lt_skip_word(void)
+{
+    return __atomic_load_n(&lt_skip_bits, __ATOMIC_ACQUIRE);
+}
+
 /* True: p is not in the table (not sampled) nor a boot block: free it
  * untraced. NULL may go either way (both end in a no-op). */
-static inline bool lt_skip_free(void *p)
+static inline bool lt_skip_free(int bits, void *p)
 {
-    return __atomic_load_n(&lt_skip_bits, __ATOMIC_ACQUIRE) == LT_SKIP_FREE && !lt_blocks_maybe((uintptr_t)p);
+    return bits == LT_SKIP_FREE && !lt_blocks_maybe((uintptr_t)p);
+}
+
+/* True: neither of realloc's blocks is sampled: the old one's filter
+ * bucket is empty (NULL's too, or realloc(NULL, n) takes the full path,
+ * which is as right) and the countdown passes over the new size. The
+ * countdown is tested last, as it is the one test that changes
+ * something: when the full path is taken it decides the new block once,
+ * from the countdown as it was. A realloc that fails or frees (size 0)
+ * drew on the countdown for a block that does not exist: a stretch of
+ * the Poisson process no block owns, so no other block's chance moves.
+ * Either way the old block was not in the table, so there is nothing to
+ * keep or remove, and the new one is not sampled: exact as the full path. */
+static inline bool lt_skip_realloc(int bits, void *old, size_t size)
+{
+    return bits == LT_SKIP_FREE && !lt_blocks_maybe((uintptr_t)old) && lt_sample_passes(size);
 }
 
 static void *__attribute__((noinline)) lt_pass_marked(int kind, size_t a, size_t b)
@@ -243,6 +288,20 @@ static inline void lt_free_unsampled(void *p)
         lt_free_marked(p);
     else
         lt_next.free(p);
+}
+
+static void *__attribute__((noinline)) lt_realloc_marked(void *old, size_t size)
+{
+    lt_fast_mark();
+    return lt_next.realloc(old, size);
+}
+
+/* After lt_skip_realloc said true. */
+static inline void *lt_realloc_unsampled(void *old, size_t size)
+{
+    if (lt_marks_asked())
+        return lt_realloc_marked(old, size);
+    return lt_next.realloc(old, size);
 }
 
 /* The rest of the sampling decision, on the hooks' full path (and realloc
@@ -333,8 +392,13 @@ static void lt_free_traced(void *p);
 
 LT_HOT_HOOK void free(void *p)
 {
-    if (lt_skip_free(p)) {
+    int bits = lt_skip_word();
+    if (lt_skip_free(bits, p)) {
         lt_free_unsampled(p);
+        return;
+    }
+    if (bits == LT_SKIP_IDLE) {
+        lt_next.free(p);
         return;
     }
     if (!p)
@@ -387,14 +451,28 @@ static inline void *lt_realloc(void *old, size_t size, const lt_frame_state *cal
     return p;
 }
 
-void *realloc(void *old, size_t size)
+/* The full path: both blocks are decided inside (lt_realloc). */
+static void *__attribute__((noinline)) lt_realloc_traced(void *old, size_t size, const lt_frame_state *caller)
 {
     if (lt_is_boot(old))
         return lt_boot_realloc(old, size);
     if (!lt_enter())
         return lt_pass_realloc(old, size);
+    return lt_realloc(old, size, caller);
+}
+
+/* Like malloc: the skip path (neither block sampled, or a dormant
+ * process) is a few tests ending in a jump to the allocator; the rest is
+ * out of line. */
+LT_HOT_HOOK void *realloc(void *old, size_t size)
+{
+    int bits = lt_skip_word();
+    if (lt_skip_realloc(bits, old, size))
+        return lt_realloc_unsampled(old, size);
+    if (bits == LT_SKIP_IDLE)
+        return lt_next.realloc(old, size);
     lt_frame_state caller = LT_CALLER();
-    return lt_realloc(old, size, &caller);
+    return lt_realloc_traced(old, size, &caller);
 }
 
 void *reallocarray(void *old, size_t n, size_t each)
@@ -404,12 +482,13 @@ void *reallocarray(void *old, size_t n, size_t each)
         errno = ENOMEM;
         return NULL;
     }
-    if (lt_is_boot(old))
-        return lt_boot_realloc(old, bytes);
-    if (!lt_enter())
-        return lt_pass_realloc(old, bytes);
+    int bits = lt_skip_word();
+    if (lt_skip_realloc(bits, old, bytes))
+        return lt_realloc_unsampled(old, bytes);
+    if (bits == LT_SKIP_IDLE)
+        return lt_next.realloc(old, bytes);
     lt_frame_state caller = LT_CALLER();
-    return lt_realloc(old, bytes, &caller);
+    return lt_realloc_traced(old, bytes, &caller);
 }
 
 static inline bool lt_align_ok(size_t align)

@@ -313,10 +313,21 @@ void     lt_sample_start(void) LT_HIDDEN;  /* sets lt_g.sample_bytes: the segmen
  * bit, so no order of them can leave the word short; until it is
  * complete, calls take the hooks' full path, which knows how to pass a
  * call through while booting. */
-enum { LT_SKIP_SAMPLING = 1, LT_SKIP_FORWARD = 2, LT_SKIP_NO_BOOT = 4 };
+enum { LT_SKIP_SAMPLING = 1, LT_SKIP_FORWARD = 2, LT_SKIP_NO_BOOT = 4, LT_SKIP_DORMANT = 8 };
 #define LT_SKIP_ALLOC (LT_SKIP_SAMPLING | LT_SKIP_FORWARD)
 #define LT_SKIP_FREE  (LT_SKIP_SAMPLING | LT_SKIP_FORWARD | LT_SKIP_NO_BOOT)
+/* A process that will never trace (hooks.c, lt_skip_dormant): free and
+ * realloc pass on this word alone; the SAMPLING bit goes, so no filter
+ * (there may be none) is looked at. */
+#define LT_SKIP_IDLE  (LT_SKIP_FORWARD | LT_SKIP_NO_BOOT | LT_SKIP_DORMANT)
 extern int lt_skip_bits LT_HIDDEN;
+
+/* The mark-request words the skip paths compare (the segment header's
+ * mark_req and mark_done, adjacent): two static zeroes until a segment
+ * exists, so a process that never had one (a dormant child) can pass
+ * through the same path. Set with the segment (lt_sample_start); a
+ * segment is never unmapped, only replaced by private zeroes. */
+extern const uint64_t *lt_skip_marks LT_HIDDEN;
 
 /* True (the common case) when the countdown passes over the block: a
  * compare and a subtraction. False when it ran out: lt_sample_take then

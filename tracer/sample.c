@@ -15,11 +15,16 @@
  * moves an estimate by at most half a byte per sampled block, which weighs
  * at least `mean` bytes: a relative 1/(2*mean). */
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "lt_internal.h"
 
 int lt_skip_bits;  /* LT_SKIP_* (lt_internal.h) */
+static const uint64_t lt_no_marks[2];
+const uint64_t *lt_skip_marks = lt_no_marks;
+_Static_assert(offsetof(lt_shm_header, mark_done) == offsetof(lt_shm_header, mark_req) + sizeof(uint64_t),
+               "lt_skip_marks reads mark_req and mark_done as a pair");
 __thread uint64_t lt_sample_left __attribute__((tls_model("initial-exec")));
 static __thread uint64_t lt_sample_rng __attribute__((tls_model("initial-exec")));
 
@@ -44,6 +49,7 @@ void lt_sample_init(void)
 void lt_sample_start(void)
 {
     uint64_t every = (uint64_t)lt_option(LT_OPT_SAMPLE);
+    __atomic_store_n(&lt_skip_marks, (const uint64_t *)&lt_g.hdr->mark_req, __ATOMIC_RELEASE);
     __atomic_store_n(&lt_g.sample_bytes, every, __ATOMIC_RELEASE);
     if (every)
         __atomic_fetch_or(&lt_skip_bits, LT_SKIP_SAMPLING, __ATOMIC_RELEASE);

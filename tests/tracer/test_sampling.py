@@ -24,7 +24,7 @@ import subprocess
 import tempfile
 import time
 
-from segtest import check, finish, fx, reports, run, leaktop
+from segtest import check, finish, fx, reports, rows_by_function, run, leaktop
 
 KIB = 1024
 SEEDS = 200         # runs over distinct seeds
@@ -52,16 +52,6 @@ def moments(sizes, every, of_bytes):
     return t, var, k4
 
 
-def by_function(rep):
-    """{function: (size, count)} of a lineno report's rows."""
-    out = {}
-    for st in rep["stats"]:
-        fn = st["frames"][0]["function"] if st["frames"] else None
-        size, count = out.get(fn, (0, 0))
-        out[fn] = (size + st["size"], count + st["count"])
-    return out
-
-
 def traced(sample=None, seed=None, env_sample=None, extra=()):
     env = dict(os.environ)
     env.pop("LEAKTOP_SAMPLE", None)
@@ -77,7 +67,7 @@ def traced(sample=None, seed=None, env_sample=None, extra=()):
     if not check(f"run sample={sample} seed={seed} reported", p.returncode == 0 and reps,
                  f"status {p.returncode}: {p.stderr[-500:]}"):
         return None, {}
-    return reps[-1], by_function(reps[-1])
+    return reps[-1], rows_by_function(reps[-1])
 
 
 # Exact mode: the truth the estimates are measured against.
