@@ -102,7 +102,7 @@ static void lt_thread_sync(void)
  * child of it (fork, raw clone), or a failed set-up — when preloaded
  * (nothing turns it back on; loaded into a running program, a later
  * attach may) lets every call pass on the skip paths, at the floor's
- * cost: free and realloc by the whole lt_skip_bits word (LT_SKIP_IDLE),
+ * cost: free and realloc by the whole skip word (LT_SKIP_IDLE),
  * the allocating hooks by this thread's countdown, set here to more bytes
  * than a process allocates. With sample_bytes 0 no countdown is drawn, so
  * a thread whose countdown is 0 (new, or exact mode's) comes here at its
@@ -110,12 +110,12 @@ static void lt_thread_sync(void)
  * forwarding is resolved (required) and sampling never starts again. */
 static void lt_skip_dormant(void)
 {
-    int bits = __atomic_load_n(&lt_skip_bits, __ATOMIC_ACQUIRE);
+    int bits = __atomic_load_n(&lt_hot.skip_bits, __ATOMIC_ACQUIRE);
     if (__atomic_load_n(&lt_g.status, __ATOMIC_ACQUIRE) != LT_OFF || lt_g.attach_mode ||
         !(bits & LT_SKIP_FORWARD))
         return;
     __atomic_store_n(&lt_g.sample_bytes, 0, __ATOMIC_RELEASE);
-    __atomic_store_n(&lt_skip_bits, (bits & ~LT_SKIP_SAMPLING) | LT_SKIP_DORMANT, __ATOMIC_RELEASE);
+    __atomic_store_n(&lt_hot.skip_bits, (bits & ~LT_SKIP_SAMPLING) | LT_SKIP_DORMANT, __ATOMIC_RELEASE);
     lt_sample_left = UINT64_MAX;
 }
 
@@ -162,12 +162,12 @@ static inline bool lt_booting(void)
 static inline void *lt_forward(int kind, size_t a, size_t b)
 {
     switch (kind) {
-    case LT_ALLOC_MALLOC:   return lt_next.malloc(a);
-    case LT_ALLOC_CALLOC:   return lt_next.calloc(a, b);
-    case LT_ALLOC_MEMALIGN: return lt_next.memalign(a, b);
-    case LT_ALLOC_ALIGNED:  return lt_next.aligned_alloc(a, b);
-    case LT_ALLOC_VALLOC:   return lt_next.valloc(a);
-    default:                return lt_next.pvalloc(a);
+    case LT_ALLOC_MALLOC:   return lt_hot.next.malloc(a);
+    case LT_ALLOC_CALLOC:   return lt_hot.next.calloc(a, b);
+    case LT_ALLOC_MEMALIGN: return lt_hot.next.memalign(a, b);
+    case LT_ALLOC_ALIGNED:  return lt_hot.next.aligned_alloc(a, b);
+    case LT_ALLOC_VALLOC:   return lt_hot.next.valloc(a);
+    default:                return lt_hot.next.pvalloc(a);
     }
 }
 
@@ -180,7 +180,7 @@ static inline void *lt_pass(int kind, size_t a, size_t b)
 
 static inline void *lt_pass_realloc(void *old, size_t size)
 {
-    return lt_booting() ? lt_boot_realloc(old, size) : lt_next.realloc(old, size);
+    return lt_booting() ? lt_boot_realloc(old, size) : lt_hot.next.realloc(old, size);
 }
 
 /* A block glibc gave out before the next allocator was known goes back
@@ -212,7 +212,7 @@ static inline bool lt_is_boot(void *p)
  * the mark requests here and take them out of line. */
 static inline bool lt_marks_asked(void)
 {
-    const uint64_t *m = __atomic_load_n(&lt_skip_marks, __ATOMIC_RELAXED);
+    const uint64_t *m = __atomic_load_n(&lt_hot.marks, __ATOMIC_RELAXED);
     return LT_UNLIKELY(__atomic_load_n(&m[0], __ATOMIC_RELAXED) != __atomic_load_n(&m[1], __ATOMIC_RELAXED));
 }
 
@@ -236,7 +236,7 @@ static inline bool lt_skip_alloc(size_t size)
 /* The skip paths' word, read once per call (lt_internal.h). */
 static inline int lt_skip_word(void)
 {
-    return __atomic_load_n(&lt_skip_bits, __ATOMIC_ACQUIRE);
+    return __atomic_load_n(&lt_hot.skip_bits, __ATOMIC_ACQUIRE);
 }
 
 /* True: p is not in the table (not sampled) nor a boot block: free it
@@ -270,7 +270,7 @@ static void *__attribute__((noinline)) lt_pass_marked(int kind, size_t a, size_t
 static void __attribute__((noinline)) lt_free_marked(void *p)
 {
     lt_fast_mark();
-    lt_next.free(p);
+    lt_hot.next.free(p);
 }
 
 /* After lt_skip_alloc said true. */
@@ -287,13 +287,13 @@ static inline void lt_free_unsampled(void *p)
     if (lt_marks_asked())
         lt_free_marked(p);
     else
-        lt_next.free(p);
+        lt_hot.next.free(p);
 }
 
 static void *__attribute__((noinline)) lt_realloc_marked(void *old, size_t size)
 {
     lt_fast_mark();
-    return lt_next.realloc(old, size);
+    return lt_hot.next.realloc(old, size);
 }
 
 /* After lt_skip_realloc said true. */
@@ -301,7 +301,7 @@ static inline void *lt_realloc_unsampled(void *old, size_t size)
 {
     if (lt_marks_asked())
         return lt_realloc_marked(old, size);
-    return lt_next.realloc(old, size);
+    return lt_hot.next.realloc(old, size);
 }
 
 /* The rest of the sampling decision, on the hooks' full path (and realloc
@@ -398,7 +398,7 @@ LT_HOT_HOOK void free(void *p)
         return;
     }
     if (bits == LT_SKIP_IDLE) {
-        lt_next.free(p);
+        lt_hot.next.free(p);
         return;
     }
     if (!p)
@@ -408,7 +408,7 @@ LT_HOT_HOOK void free(void *p)
         return;
     }
     if (!lt_may_hold(p)) {  /* sampling with another allocator: not sampled */
-        lt_next.free(p);
+        lt_hot.next.free(p);
         return;
     }
     lt_free_traced(p);
@@ -417,14 +417,14 @@ LT_HOT_HOOK void free(void *p)
 static void __attribute__((noinline)) lt_free_traced(void *p)
 {
     if (!lt_enter()) {
-        lt_next.free(p);
+        lt_hot.next.free(p);
         return;
     }
     int saved = errno;
     lt_untrack(p);
     errno = saved;
     lt_leave();
-    lt_next.free(p);
+    lt_hot.next.free(p);
 }
 
 /* realloc moves the block to the realloc call's traceback (tracemalloc
@@ -435,7 +435,7 @@ static inline void *lt_realloc(void *old, size_t size, const lt_frame_state *cal
     uint32_t old_id = 0, old_epoch = 0;
     uint64_t old_size = 0;
     bool had = old && lt_may_hold(old) && lt_blocks_remove((uintptr_t)old, &old_id, &old_size, &old_epoch);
-    void *p = lt_next.realloc(old, size);
+    void *p = lt_hot.next.realloc(old, size);
     int saved = errno;
     if (had) {
         /* realloc(p, 0) frees p; a failed realloc keeps it (re-insert can
@@ -470,7 +470,7 @@ LT_HOT_HOOK void *realloc(void *old, size_t size)
     if (lt_skip_realloc(bits, old, size))
         return lt_realloc_unsampled(old, size);
     if (bits == LT_SKIP_IDLE)
-        return lt_next.realloc(old, size);
+        return lt_hot.next.realloc(old, size);
     lt_frame_state caller = LT_CALLER();
     return lt_realloc_traced(old, size, &caller);
 }
@@ -486,7 +486,7 @@ void *reallocarray(void *old, size_t n, size_t each)
     if (lt_skip_realloc(bits, old, bytes))
         return lt_realloc_unsampled(old, bytes);
     if (bits == LT_SKIP_IDLE)
-        return lt_next.realloc(old, bytes);
+        return lt_hot.next.realloc(old, bytes);
     lt_frame_state caller = LT_CALLER();
     return lt_realloc_traced(old, bytes, &caller);
 }

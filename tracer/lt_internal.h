@@ -245,6 +245,36 @@ uint64_t lt_trace_hash(const uintptr_t *frames, uint32_t n) LT_HIDDEN;
 uint32_t lt_trace_id_hashed(uint64_t hash, const uintptr_t *frames, uint32_t n) LT_HIDDEN;
 bool     lt_trace_is(uint32_t id, uint64_t hash, const uintptr_t *frames, uint32_t n) LT_HIDDEN;
 
+/* The allocator's entry points (forward.c says which allocator). */
+typedef struct lt_alloc_fns {
+    void *(*malloc)(size_t);
+    void *(*calloc)(size_t, size_t);
+    void *(*realloc)(void *, size_t);
+    void  (*free)(void *);
+    void *(*memalign)(size_t, size_t);
+    void *(*aligned_alloc)(size_t, size_t);
+    int   (*posix_memalign)(void **, size_t, size_t);
+    void *(*valloc)(size_t);
+    void *(*pvalloc)(size_t);
+} lt_alloc_fns;
+
+/* What the skip paths read, on one cache line (the hot hooks' other
+ * loads are this thread's countdown and the segment's mark line): in a
+ * program whose own data keeps evicting the tracer's, each line a call
+ * touches is a likely miss (perf on CPython: the skip paths cost three
+ * times the bare forwarding, the time at the loads). */
+typedef struct lt_hot_line {
+    int             skip_bits;  /* LT_SKIP_* (sample.c, forward.c, hooks.c) */
+    const uint64_t *marks;      /* the segment header's mark_req and mark_done,
+                                   adjacent: two static zeroes until a segment
+                                   exists (a dormant process has none); never
+                                   unmapped, only replaced by private zeroes */
+    const uint64_t *filter;     /* lt_block_filter once sampling runs */
+    lt_alloc_fns    next;       /* malloc, calloc, realloc, free on this line */
+} lt_hot_line;
+
+extern lt_hot_line lt_hot LT_HIDDEN;  /* forward.c */
+
 /* blocks.c: live-block table, address -> (trace id, size, birth epoch).
  * Insert fails only when the table cannot grow (mmap failed), or for an
  * address of 2^48 or more (x86-64 gives those only to mmap calls that ask
@@ -282,7 +312,7 @@ static inline uint32_t lt_filter_slot(uintptr_t addr)
 static inline bool lt_blocks_maybe(uintptr_t addr)
 {
     uint32_t slot = lt_filter_slot(addr);
-    return (__atomic_load_n(&lt_block_filter[slot >> 6], __ATOMIC_RELAXED) >> (slot & 63)) & 1;
+    return (__atomic_load_n(&lt_hot.filter[slot >> 6], __ATOMIC_RELAXED) >> (slot & 63)) & 1;
 }
 
 /* sample.c: Poisson sampling over allocated bytes (LEAKTOP_SAMPLE).
@@ -320,14 +350,6 @@ enum { LT_SKIP_SAMPLING = 1, LT_SKIP_FORWARD = 2, LT_SKIP_NO_BOOT = 4, LT_SKIP_D
  * realloc pass on this word alone; the SAMPLING bit goes, so no filter
  * (there may be none) is looked at. */
 #define LT_SKIP_IDLE  (LT_SKIP_FORWARD | LT_SKIP_NO_BOOT | LT_SKIP_DORMANT)
-extern int lt_skip_bits LT_HIDDEN;
-
-/* The mark-request words the skip paths compare (the segment header's
- * mark_req and mark_done, adjacent): two static zeroes until a segment
- * exists, so a process that never had one (a dormant child) can pass
- * through the same path. Set with the segment (lt_sample_start); a
- * segment is never unmapped, only replaced by private zeroes. */
-extern const uint64_t *lt_skip_marks LT_HIDDEN;
 
 /* True (the common case) when the countdown passes over the block: a
  * compare and a subtraction. False when it ran out: lt_sample_take then
@@ -367,22 +389,10 @@ static inline void lt_count_block(uint32_t id, uint32_t epoch, uint64_t size, in
  * definition of malloc: a preloaded or linked jemalloc/tcmalloc, or glibc).
  * glibc's __libc_* entry points serve until it is resolved; the blocks
  * they gave out are remembered (lt_boot_live != 0) and go back there. */
-typedef struct lt_alloc_fns {
-    void *(*malloc)(size_t);
-    void *(*calloc)(size_t, size_t);
-    void *(*realloc)(void *, size_t);
-    void  (*free)(void *);
-    void *(*memalign)(size_t, size_t);
-    void *(*aligned_alloc)(size_t, size_t);
-    int   (*posix_memalign)(void **, size_t, size_t);
-    void *(*valloc)(size_t);
-    void *(*pvalloc)(size_t);
-} lt_alloc_fns;
 
 enum { LT_FWD_NONE = 0, LT_FWD_RESOLVING, LT_FWD_DONE };
 enum { LT_ALLOC_MALLOC, LT_ALLOC_CALLOC, LT_ALLOC_MEMALIGN, LT_ALLOC_ALIGNED, LT_ALLOC_VALLOC, LT_ALLOC_PVALLOC };
 
-extern lt_alloc_fns lt_next LT_HIDDEN;
 extern int lt_fwd_state LT_HIDDEN;
 extern int lt_boot_live LT_HIDDEN;
 void  lt_forward_resolve(void) LT_HIDDEN;
