@@ -168,22 +168,25 @@ check("LEAKTOP_SAMPLE=64X is said and exact mode used",
 
 # Calls the countdown passes over skip the hook's usual exit, where mark
 # requests are taken: they look at them too, so `leaktop mark PID` on a
-# sampled program whose blocks are never sampled is still taken at once.
-with tempfile.TemporaryDirectory() as tmp:
-    pidfile = os.path.join(tmp, "pid")
-    lt = subprocess.Popen([leaktop, "run", "--batch", "--json", "--sample", "512K", "--",
-                           fx("fx_slow"), pidfile, "3"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and not (os.path.exists(pidfile) and open(pidfile).read().endswith("\n")):
-        time.sleep(0.01)
-    time.sleep(0.2)  # its tracer is up: the file is written after its first calls
-    t0 = time.monotonic()
-    p = run([leaktop, "mark", open(pidfile).read().strip(), "asked"])
-    took = time.monotonic() - t0
-    out, err = lt.communicate(timeout=30)
-    labels = [r["label"] for r in reports(subprocess.CompletedProcess([], 0, out, err)) if r["reason"] == "mark"]
-    check("a mark asked of a sampled program is taken within half a second",
-          p.returncode == 0 and took < 0.5 and labels == ["asked"], (p.returncode, took, p.stderr, labels))
+# sampled program whose blocks are never sampled is still taken at once,
+# whether it mallocs, frees or reallocs (each skip path looks).
+for mode in ("malloc", "frees", "reallocs"):
+    with tempfile.TemporaryDirectory() as tmp:
+        pidfile = os.path.join(tmp, "pid")
+        lt = subprocess.Popen([leaktop, "run", "--batch", "--json", "--sample", "512K", "--",
+                               fx("fx_slow"), pidfile, "3"] + ([mode] if mode != "malloc" else []),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not (os.path.exists(pidfile) and open(pidfile).read().endswith("\n")):
+            time.sleep(0.01)
+        time.sleep(0.2)  # its tracer is up: the file is written after its first calls
+        t0 = time.monotonic()
+        p = run([leaktop, "mark", open(pidfile).read().strip(), "asked"])
+        took = time.monotonic() - t0
+        out, err = lt.communicate(timeout=30)
+        labels = [r["label"] for r in reports(subprocess.CompletedProcess([], 0, out, err)) if r["reason"] == "mark"]
+        check(f"a mark asked of a sampled program that {mode} is taken within half a second",
+              p.returncode == 0 and took < 0.5 and labels == ["asked"], (p.returncode, took, p.stderr, labels))
 
 # Snapshot files keep the interval; a sampled one and an exact one are
 # not compared (their figures do not mean the same thing), nor two
