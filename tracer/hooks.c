@@ -114,8 +114,12 @@ static void lt_skip_dormant(void)
     if (__atomic_load_n(&lt_g.status, __ATOMIC_ACQUIRE) != LT_OFF || lt_g.attach_mode ||
         !(bits & LT_SKIP_FORWARD))
         return;
-    __atomic_store_n(&lt_g.sample_bytes, 0, __ATOMIC_RELEASE);
-    __atomic_store_n(&lt_hot.skip_bits, (bits & ~LT_SKIP_SAMPLING) | LT_SKIP_DORMANT, __ATOMIC_RELEASE);
+    /* Written once: with another allocator (no LT_SKIP_NO_BOOT) frees
+     * keep coming here, and the line every hook reads must stay clean. */
+    if (!(bits & LT_SKIP_DORMANT)) {
+        __atomic_store_n(&lt_g.sample_bytes, 0, __ATOMIC_RELEASE);
+        __atomic_store_n(&lt_hot.skip_bits, (bits & ~LT_SKIP_SAMPLING) | LT_SKIP_DORMANT, __ATOMIC_RELEASE);
+    }
     lt_sample_left = UINT64_MAX;
 }
 
