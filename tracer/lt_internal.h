@@ -253,6 +253,29 @@ bool     lt_blocks_init(void) LT_HIDDEN;
 bool     lt_blocks_insert(uintptr_t addr, uint32_t trace, uint64_t size, uint32_t epoch) LT_HIDDEN;
 bool     lt_blocks_remove(uintptr_t addr, uint32_t *trace, uint64_t *size, uint32_t *epoch) LT_HIDDEN;
 
+/* The shadow (blocks.c): lt_shadow[addr >> 30] is the array of addr's
+ * GiB, one 8-byte entry per 32-byte granule; NULL until a block lands
+ * there. Below 2^47 only. */
+#define LT_REGION_BITS  30
+#define LT_GRANULE_BITS 5
+#define LT_SHADOW_BITS  47
+#define LT_REGIONS      (1u << (LT_SHADOW_BITS - LT_REGION_BITS))
+#define LT_REGION_SLOTS (1u << (LT_REGION_BITS - LT_GRANULE_BITS))
+extern uint64_t *lt_shadow[LT_REGIONS] LT_HIDDEN;
+
+/* Starts bringing addr's shadow entry into the cache (for writing), so
+ * its miss overlaps the work a hook does before it inserts or removes:
+ * with blocks freed in random order the entry is a miss whenever the
+ * heap's own chunk is one. Never faults (a prefetch of an unmapped page
+ * is dropped); nothing when addr's GiB has no shadow yet. */
+static inline void lt_blocks_prefetch(uintptr_t addr)
+{
+    uintptr_t r = addr >> LT_REGION_BITS;
+    const uint64_t *region = LT_LIKELY(r < LT_REGIONS) ? __atomic_load_n(&lt_shadow[r], __ATOMIC_RELAXED) : NULL;
+    if (LT_LIKELY(region != NULL))
+        __builtin_prefetch(&region[(addr >> LT_GRANULE_BITS) & (LT_REGION_SLOTS - 1)], 1, 3);
+}
+
 /* In sampling mode the table holds sampled blocks only, so nearly every
  * free is a miss. A miss is made cheap by a filter beside the table: one
  * bit per bucket of addresses, set while the bucket holds a live sampled

@@ -5,18 +5,10 @@
  * two slots), realloc (born again), more keys than a thread slot holds
  * (the shared pair table), and after SIGKILL.
  * Usage: test_births TRACER FIXTURE */
-#include <dirent.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "check.h"
-#include "lt_shm.h"
+#include "segread.h"
 
 #define LOOP   1000   /* more keys than a thread slot holds, fewer than LT_EPOCH_MAX */
 #define EPOCHS (LOOP + 8)
@@ -38,68 +30,10 @@ static void sums_add(void *ctx, uint32_t id, uint32_t epoch, int64_t size, int64
     s->count[epoch] += count;
 }
 
-static pid_t start(const char *tracer, const char *fixture)
-{
-    pid_t pid = fork();
-    if (pid == 0) {
-        char buf[32];
-        snprintf(buf, sizeof(buf), "%d", (int)getpid());
-        setenv("LEAKTOP_PID", buf, 1);
-        setenv("LD_PRELOAD", tracer, 1);
-        execl(fixture, fixture, (char *)NULL);
-        _exit(127);
-    }
-    return pid;
-}
-
-static bool stopped(pid_t pid)
-{
-    int st;
-    return waitpid(pid, &st, WUNTRACED) == pid && WIFSTOPPED(st);
-}
-
-static uint8_t *map_segment(pid_t pid, size_t *len, char *name, size_t namelen)
-{
-    char prefix[64];
-    snprintf(prefix, sizeof(prefix), "leaktop-%u-%d-", (unsigned)getuid(), (int)pid);
-    DIR *d = opendir("/dev/shm");
-    struct dirent *e;
-    uint8_t *seg = NULL;
-    while (d && (e = readdir(d)) != NULL && !seg) {
-        if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
-            continue;
-        snprintf(name, namelen, "/dev/shm/%s", e->d_name);
-        int fd = open(name, O_RDONLY);
-        struct stat st;
-        if (fd >= 0 && fstat(fd, &st) == 0) {
-            *len = (size_t)st.st_size;
-            seg = mmap(NULL, *len, PROT_READ, MAP_SHARED, fd, 0);
-            seg = seg == MAP_FAILED ? NULL : seg;
-        }
-        if (fd >= 0)
-            close(fd);
-    }
-    if (d)
-        closedir(d);
-    return seg;
-}
-
 static void live_sums(const uint8_t *seg, sums *out)
 {
-    const lt_shm_header *h = (const lt_shm_header *)seg;
-    lt_live_view v = {
-        .shared = (const lt_counter *)(seg + h->counters_off),
-        .pairs = h->pairs_ready ? (const lt_pair *)(seg + h->pairs_off) : NULL,
-        .pairs_index = (const uint32_t *)(seg + h->pairs_off + (uint64_t)h->pairs_cap * sizeof(lt_pair)),
-        .pairs_cap = h->pairs_cap,
-        .pairs_used = h->pairs_used,
-        .tslots = seg + h->tslots_off,
-        .nslots = h->tslots_hwm,
-        .slot_size = h->tslot_size,
-        .entries = h->tslot_entries,
-    };
     memset(out, 0, sizeof(*out));
-    lt_parts_each(&v, sums_add, out);
+    seg_live_each(seg, sums_add, out);
 }
 
 static const lt_slot *slot_of(const uint8_t *seg, uint64_t snap_no)
@@ -137,11 +71,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: test_births TRACER FIXTURE\n");
         return 2;
     }
-    pid_t pid = start(argv[1], argv[2]);
-    CHECK(stopped(pid));
+    pid_t pid = seg_start(argv[1], argv[2], -1);
+    CHECK(seg_stopped(pid));
     char name[512];
     size_t len = 0;
-    uint8_t *seg = map_segment(pid, &len, name, sizeof(name));
+    uint8_t *seg = seg_map(pid, &len, name, sizeof(name));
     CHECK(seg != NULL);
     if (!seg) {
         kill(pid, SIGKILL);
@@ -175,7 +109,7 @@ int main(int argc, char **argv)
         CHECK(s.size[e] == 0 && s.count[e] == 0);
 
     kill(pid, SIGCONT);
-    CHECK(stopped(pid));
+    CHECK(seg_stopped(pid));
     CHECK_INT(h->epoch, 3 + LOOP);
     CHECK(h->pairs_ready);   /* the main thread's slot could not hold them all */
     CHECK_INT(h->pairs_lost, 0);
