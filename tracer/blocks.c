@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "lt_internal.h"
 
@@ -74,6 +75,7 @@ _Static_assert(LT_EPOCH_MAX < (1u << LT_SLOT_EPOCH_BITS), "every epoch fits a sh
 
 uint64_t *lt_shadow[LT_REGIONS];     /* 1 MiB of pointers, touched where used */
 #define LT_REGION_BYTES ((size_t)LT_REGION_SLOTS * sizeof(uint64_t))  /* 256 MiB reserved per GiB */
+static uintptr_t lt_brk_start;       /* the program break when tracing started */
 static int lt_regions_failed;        /* mmap refused one: spill from then on */
 static uint64_t lt_spilled;          /* live entries in the spill table (atomic) */
 
@@ -130,6 +132,8 @@ static bool lt_blocks_reset(void)
 
 bool lt_blocks_init(void)
 {
+    if (!lt_brk_start)
+        lt_brk_start = (uintptr_t)sbrk(0);
     if (lt_shards[0].slots)
         return lt_blocks_reset();
     if (lt_option(LT_OPT_SAMPLE) && !lt_filter_map())
@@ -244,6 +248,30 @@ static bool lt_spill_insert(uint64_t tagged, uint64_t meta)
     return room;
 }
 
+/* Huge pages for the shadow of the program's break heap (glibc's main
+ * arena): it grows from its start and stays dense, so its shadow is
+ * memory page after page anyway, and one TLB entry then covers 8 MiB of
+ * heap instead of 16 KiB: with blocks freed in random order a 4 KiB
+ * shadow page is a TLB miss beside the cache miss. Nowhere else: a
+ * sparse heap (mmap'ed blocks, thread arenas mostly empty) would pay a
+ * 2 MiB page where it touches 4 KiB (2000 live blocks of 200 KiB: 9 MB
+ * of shadow become 110 MB). The break at tracing start is where the
+ * heap's blocks begin; the shadow of its first 8 MiB keeps small pages, so
+ * a small program does not pay a 2 MiB page for a heap of a few KiB. */
+#define LT_HUGE_AFTER ((uintptr_t)8 << 20)
+static void lt_region_huge(uint64_t *t, uintptr_t r)
+{
+    uintptr_t lo = r << LT_REGION_BITS, hi = lo + ((uintptr_t)1 << LT_REGION_BITS);
+    uintptr_t brk_now = (uintptr_t)sbrk(0);
+    if (!lt_brk_start || lt_brk_start >= hi || brk_now < lo || brk_now == (uintptr_t)-1)
+        return;
+    uintptr_t from = lt_brk_start + LT_HUGE_AFTER > lo ? lt_brk_start + LT_HUGE_AFTER : lo;
+    if (from >= hi)
+        return;
+    size_t skip = ((from - lo) >> LT_GRANULE_BITS) * sizeof(uint64_t) & ~(size_t)4095;
+    madvise((uint8_t *)t + skip, LT_REGION_BYTES - skip, MADV_HUGEPAGE);
+}
+
 /* Maps the shadow array of region r on first use; NULL when mmap fails.
  * Racing threads both map: one publishes, the other unmaps its own. */
 static uint64_t *__attribute__((noinline)) lt_region_make(uintptr_t r)
@@ -255,6 +283,7 @@ static uint64_t *__attribute__((noinline)) lt_region_make(uintptr_t r)
         __atomic_store_n(&lt_regions_failed, 1, __ATOMIC_RELAXED);
         return NULL;
     }
+    lt_region_huge(fresh, r);
     uint64_t *t = NULL;
     if (__atomic_compare_exchange_n(&lt_shadow[r], &t, fresh, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         return fresh;

@@ -44,8 +44,6 @@ typedef struct lt_globals {
     uint8_t       *tslots;          /* hdr->tslots_off */
     lt_pair       *pairs;           /* hdr->pairs_off (committed once hdr->pairs_ready) */
     uint32_t       tslot_mask;      /* entries per thread slot - 1 */
-    uint64_t      *hash;            /* private dedupe table: (hash32 << 32) | (id + 1) */
-    uint64_t       hash_mask;
     uint32_t       frames_captured; /* frames kept per trace */
     uintptr_t      self_lo, self_hi;/* the tracer's own code: never part of a trace */
     int            mark_lock;       /* spinlock serialising ring writes */
@@ -237,6 +235,7 @@ void     lt_unwind_report(void) LT_HIDDEN;                /* verify mode, at exi
 uint32_t lt_capture_stack(const lt_frame_state *caller) LT_HIDDEN;
 
 /* traces.c: stack -> trace id, deduplicated. Never fails: id 0 when full. */
+bool     lt_dedupe_open(uint32_t traces_cap) LT_HIDDEN;  /* empty, for traces_cap ids */
 uint32_t lt_trace_id(const uintptr_t *frames, uint32_t n) LT_HIDDEN;
 /* The same in steps, for a caller that remembers recent ids by hash:
  * the stack's hash, the id for a hash already computed, and whether trace
