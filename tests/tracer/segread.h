@@ -1,12 +1,13 @@
 /* segread.h: what the segment-reading tracer tests share: start a fixture
  * with the tracer preloaded (and tracing itself: LEAKTOP_PID), wait for
- * it to stop itself, map its segment read-only from /dev/shm, and walk
- * its live (trace, epoch) parts as any reader does (lt_shm.h). */
+ * it to stop itself, map its segment read-only from /dev/shm, and read
+ * its live counters as any reader does (lt_shm.h). */
 #ifndef LEAKTOP_TESTS_SEGREAD_H
 #define LEAKTOP_TESTS_SEGREAD_H
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,12 +70,44 @@ static inline uint8_t *seg_map(pid_t pid, size_t *len, char *name, size_t namele
     return seg;
 }
 
-/* Every live (trace, epoch) part of the segment, to fn. */
-static inline void seg_live_each(const uint8_t *seg,
-                                 void (*fn)(void *, uint32_t, uint32_t, int64_t, int64_t), void *ctx)
+/* A fixture stopped by itself, and its segment. */
+typedef struct seg_run {
+    pid_t    pid;
+    uint8_t *seg;
+    size_t   len;
+    char     name[512];
+} seg_run;
+
+/* Starts the fixture (its stdout to out_fd unless -1), waits for it to
+ * stop itself and maps its segment; false (the fixture killed) when
+ * either fails. */
+static inline bool seg_run_start(seg_run *r, const char *tracer, const char *fixture, int out_fd)
+{
+    memset(r, 0, sizeof(*r));
+    r->pid = seg_start(tracer, fixture, out_fd);
+    if (r->pid > 0 && seg_stopped(r->pid))
+        r->seg = seg_map(r->pid, &r->len, r->name, sizeof(r->name));
+    if (!r->seg && r->pid > 0) {
+        kill(r->pid, SIGKILL);
+        waitpid(r->pid, NULL, 0);
+    }
+    return r->seg != NULL;
+}
+
+/* Kills the fixture (when still there) and removes its segment. */
+static inline void seg_run_end(seg_run *r)
+{
+    kill(r->pid, SIGKILL);
+    waitpid(r->pid, NULL, 0);
+    munmap(r->seg, r->len);
+    unlink(r->name);
+}
+
+/* The segment's live counters, as a reader sees them. */
+static inline lt_live_view seg_live_view(const uint8_t *seg)
 {
     const lt_shm_header *h = (const lt_shm_header *)seg;
-    lt_live_view v = {
+    return (lt_live_view){
         .shared = (const lt_counter *)(seg + h->counters_off),
         .pairs = h->pairs_ready ? (const lt_pair *)(seg + h->pairs_off) : NULL,
         .pairs_index = (const uint32_t *)(seg + h->pairs_off + (uint64_t)h->pairs_cap * sizeof(lt_pair)),
@@ -85,6 +118,14 @@ static inline void seg_live_each(const uint8_t *seg,
         .slot_size = h->tslot_size,
         .entries = h->tslot_entries,
     };
+}
+
+/* Every live (trace, epoch) part of the pair table and the thread slots
+ * (not the shared counters: epoch 0's, or lost pairs'), to fn. */
+static inline void seg_live_each(const uint8_t *seg,
+                                 void (*fn)(void *, uint32_t, uint32_t, int64_t, int64_t), void *ctx)
+{
+    lt_live_view v = seg_live_view(seg);
     lt_parts_each(&v, fn, ctx);
 }
 

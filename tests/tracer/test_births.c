@@ -71,16 +71,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: test_births TRACER FIXTURE\n");
         return 2;
     }
-    pid_t pid = seg_start(argv[1], argv[2], -1);
-    CHECK(seg_stopped(pid));
-    char name[512];
-    size_t len = 0;
-    uint8_t *seg = seg_map(pid, &len, name, sizeof(name));
-    CHECK(seg != NULL);
-    if (!seg) {
-        kill(pid, SIGKILL);
+    seg_run run;
+    if (!seg_run_start(&run, argv[1], argv[2], -1)) {
+        CHECK_MSG(false, "the fixture did not stop with a segment");
         return check_report("test_births");
     }
+    const uint8_t *seg = run.seg;
     const lt_shm_header *h = (const lt_shm_header *)seg;
     CHECK_INT(h->version, LT_SHM_VERSION);
     /* The epoch stops at its limit: a baseline past it is refused. */
@@ -108,13 +104,13 @@ int main(int argc, char **argv)
     for (int e = 3; e < EPOCHS; e++)
         CHECK(s.size[e] == 0 && s.count[e] == 0);
 
-    kill(pid, SIGCONT);
-    CHECK(seg_stopped(pid));
+    kill(run.pid, SIGCONT);
+    CHECK(seg_stopped(run.pid));
     CHECK_INT(h->epoch, 3 + LOOP);
     CHECK(h->pairs_ready);   /* the main thread's slot could not hold them all */
     CHECK_INT(h->pairs_lost, 0);
-    kill(pid, SIGKILL);      /* the counters outlive the program */
-    waitpid(pid, NULL, 0);
+    kill(run.pid, SIGKILL);  /* the counters outlive the program */
+    waitpid(run.pid, NULL, 0);
     live_sums(seg, &s);
     check_after_m3(&s, "live after the loop, program killed");
     int bad = 0;
@@ -128,7 +124,6 @@ int main(int argc, char **argv)
     for (int e = 3; e < 3 + LOOP; e++)
         bad += s.size[e] != 8 || s.count[e] != 1;
     CHECK_MSG(bad == 0, "last mark: %d of %d loop epochs wrong", bad, LOOP);
-    munmap(seg, len);
-    unlink(name);
+    seg_run_end(&run);
     return check_report("test_births");
 }
