@@ -325,6 +325,10 @@ static inline bool lt_may_hold(void *p)
 
 static inline void lt_track(void *p, size_t size, const lt_frame_state *caller)
 {
+    /* The block's table entry is a cache miss when the heap's chunk was
+     * one (blocks freed in random order): started now, it overlaps the
+     * stack capture. */
+    lt_blocks_prefetch((uintptr_t)p);
     /* Until our constructor ran, libc may not be ready to tell a thread's
      * stack bounds: the first few allocations use libunwind alone. */
     uint32_t id = lt_capture_stack(__atomic_load_n(&lt_g.constructed, __ATOMIC_ACQUIRE) ? caller : NULL);
@@ -420,6 +424,14 @@ LT_HOT_HOOK void free(void *p)
 
 static void __attribute__((noinline)) lt_free_traced(void *p)
 {
+    /* Two misses when blocks die in random order: glibc's (it reads the
+     * chunk's size word before p and writes the tcache link at p) and the
+     * table's entry. Both are started here so they overlap, instead of
+     * the allocator's waiting until the table's is over. A prefetch never
+     * faults, whatever p is. */
+    __builtin_prefetch((const char *)p - sizeof(size_t), 1, 3);
+    __builtin_prefetch(p, 1, 3);
+    lt_blocks_prefetch((uintptr_t)p);
     if (!lt_enter()) {
         lt_hot.next.free(p);
         return;

@@ -44,8 +44,6 @@ typedef struct lt_globals {
     uint8_t       *tslots;          /* hdr->tslots_off */
     lt_pair       *pairs;           /* hdr->pairs_off (committed once hdr->pairs_ready) */
     uint32_t       tslot_mask;      /* entries per thread slot - 1 */
-    uint64_t      *hash;            /* private dedupe table: (hash32 << 32) | (id + 1) */
-    uint64_t       hash_mask;
     uint32_t       frames_captured; /* frames kept per trace */
     uintptr_t      self_lo, self_hi;/* the tracer's own code: never part of a trace */
     int            mark_lock;       /* spinlock serialising ring writes */
@@ -237,6 +235,7 @@ void     lt_unwind_report(void) LT_HIDDEN;                /* verify mode, at exi
 uint32_t lt_capture_stack(const lt_frame_state *caller) LT_HIDDEN;
 
 /* traces.c: stack -> trace id, deduplicated. Never fails: id 0 when full. */
+bool     lt_dedupe_open(uint32_t traces_cap) LT_HIDDEN;  /* empty, for traces_cap ids */
 uint32_t lt_trace_id(const uintptr_t *frames, uint32_t n) LT_HIDDEN;
 /* The same in steps, for a caller that remembers recent ids by hash:
  * the stack's hash, the id for a hash already computed, and whether trace
@@ -282,6 +281,29 @@ extern lt_hot_line lt_hot LT_HIDDEN;  /* forward.c */
 bool     lt_blocks_init(void) LT_HIDDEN;
 bool     lt_blocks_insert(uintptr_t addr, uint32_t trace, uint64_t size, uint32_t epoch) LT_HIDDEN;
 bool     lt_blocks_remove(uintptr_t addr, uint32_t *trace, uint64_t *size, uint32_t *epoch) LT_HIDDEN;
+
+/* The shadow (blocks.c): lt_shadow[addr >> 30] is the array of addr's
+ * GiB, one 8-byte entry per 32-byte granule; NULL until a block lands
+ * there. Below 2^47 only. */
+#define LT_REGION_BITS  30
+#define LT_GRANULE_BITS 5
+#define LT_SHADOW_BITS  47
+#define LT_REGIONS      (1u << (LT_SHADOW_BITS - LT_REGION_BITS))
+#define LT_REGION_SLOTS (1u << (LT_REGION_BITS - LT_GRANULE_BITS))
+extern uint64_t *lt_shadow[LT_REGIONS] LT_HIDDEN;
+
+/* Starts bringing addr's shadow entry into the cache (for writing), so
+ * its miss overlaps the work a hook does before it inserts or removes:
+ * with blocks freed in random order the entry is a miss whenever the
+ * heap's own chunk is one. Never faults (a prefetch of an unmapped page
+ * is dropped); nothing when addr's GiB has no shadow yet. */
+static inline void lt_blocks_prefetch(uintptr_t addr)
+{
+    uintptr_t r = addr >> LT_REGION_BITS;
+    const uint64_t *region = LT_LIKELY(r < LT_REGIONS) ? __atomic_load_n(&lt_shadow[r], __ATOMIC_RELAXED) : NULL;
+    if (LT_LIKELY(region != NULL))
+        __builtin_prefetch(&region[(addr >> LT_GRANULE_BITS) & (LT_REGION_SLOTS - 1)], 1, 3);
+}
 
 /* In sampling mode the table holds sampled blocks only, so nearly every
  * free is a miss. A miss is made cheap by a filter beside the table: one
