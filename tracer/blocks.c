@@ -1,25 +1,30 @@
 /* blocks.c: the live-block table, address -> (trace id, size, birth epoch).
  *
  * Where an entry lives follows the heap: every GiB of address space that
- * holds blocks gets a shadow array, one 16-byte entry per 32 bytes of
+ * holds blocks gets a shadow array, one 8-byte entry per 32 bytes of
  * address (mapped lazily and never reserved: only the pages of it under
  * live heap are memory). A block's entry is found from its address with
  * two loads and no hashing, so blocks that are neighbours in the heap are
  * neighbours in the table, and the allocation patterns that keep the heap
  * in cache (tcache reuse, blocks freed in the order they came) keep the
  * table in cache too; a hash table costs a cache miss per call once
- * millions of blocks are live (issue 14). No lock: an entry is claimed with
- * one compare-and-swap on its address and cleared by the thread freeing
- * the block, the only one that can.
- * Two live blocks can share a 32-byte granule only with allocators that
- * space small blocks 8 or 16 bytes apart (glibc's chunks are 32 bytes
- * apart at least); the second one, and blocks above 2^47, go to the spill
- * table: 256 shards chosen by address hash, each an open-addressing table
- * with linear probing and backward-shift deletion behind its own spinlock,
- * which doubles when half full. Tables live in mmap'ed memory. */
+ * millions of blocks are live (issue 14). The entry's place says which
+ * 32-byte granule the block starts in, so the entry keeps only the rest:
+ * its offset in the granule, birth epoch, trace id and size, in one word
+ * (lt_slot_pack). No lock: an entry is claimed with one compare-and-swap
+ * and cleared by the thread freeing the block, the only one that can.
+ * What does not fit a word goes to the spill table, with full 16-byte
+ * entries: a second live block in a taken granule (only allocators that
+ * space small blocks 8 or 16 bytes apart make those; glibc's chunks are 32
+ * bytes apart at least), blocks of 16 MiB or more, and blocks above 2^47.
+ * The spill table is 256 shards chosen by address hash, each an
+ * open-addressing table with linear probing and backward-shift deletion
+ * behind its own spinlock, which doubles when half full. Tables live in
+ * mmap'ed memory. */
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "lt_internal.h"
 
@@ -32,9 +37,9 @@
 #define LT_ADDR_BITS    48        /* x86-64 user addresses are below 2^47 */
 #define LT_ADDR_MASK    ((1ULL << LT_ADDR_BITS) - 1)
 
-/* 16 bytes per live block: (birth epoch << 48 | address) and
- * (trace id << 40 | size). The epoch takes the address word's top 16 bits,
- * which no user address uses, so it costs no memory. */
+/* A spilled block: (birth epoch << 48 | address) and (trace id << 40 |
+ * size). The epoch takes the address word's top 16 bits, which no user
+ * address uses. */
 typedef struct lt_entry {
     uint64_t addr;   /* 0 = empty; compare and hash addr & LT_ADDR_MASK */
     uint64_t meta;
@@ -52,17 +57,27 @@ typedef struct lt_big {
     uint64_t addr, size;
 } lt_big;
 
-/* The shadow: lt_regions[addr >> 30] is the array of addr's GiB, entry
- * (addr >> 5) mod 2^25 of it; NULL until a block lands there. */
-#define LT_REGION_BITS  30
-#define LT_GRANULE_BITS 5
-#define LT_SHADOW_BITS  47
-#define LT_REGIONS      (1u << (LT_SHADOW_BITS - LT_REGION_BITS))
-#define LT_REGION_SLOTS (1u << (LT_REGION_BITS - LT_GRANULE_BITS))
+/* A shadow entry, one word: valid bit | offset in the granule (5 bits) |
+ * birth epoch (10) | trace id (24) | size (24); 0 = empty. A block whose
+ * epoch, id or size does not fit goes to the spill table (in practice
+ * only blocks of 16 MiB or more: epochs stop at LT_EPOCH_MAX, ids below
+ * LEAKTOP_MAX_TRACES' largest value). */
+#define LT_SLOT_SIZE_BITS   24
+#define LT_SLOT_TRACE_BITS  24
+#define LT_SLOT_EPOCH_BITS  10
+#define LT_SLOT_TRACE_SHIFT LT_SLOT_SIZE_BITS
+#define LT_SLOT_EPOCH_SHIFT (LT_SLOT_TRACE_SHIFT + LT_SLOT_TRACE_BITS)
+#define LT_SLOT_OFF_SHIFT   (LT_SLOT_EPOCH_SHIFT + LT_SLOT_EPOCH_BITS)
+#define LT_SLOT_VALID       (1ULL << 63)
+#define LT_SLOT_FIELD(v, shift, bits) ((uint32_t)((v) >> (shift)) & ((1u << (bits)) - 1))
+_Static_assert(LT_SLOT_OFF_SHIFT + LT_GRANULE_BITS == 63, "the shadow entry's fields fill 63 bits");
+_Static_assert(LT_EPOCH_MAX < (1u << LT_SLOT_EPOCH_BITS), "every epoch fits a shadow entry");
 
-static lt_entry *lt_regions[LT_REGIONS];  /* 1 MiB of pointers, touched where used */
-static int       lt_regions_failed;       /* mmap refused one: spill from then on */
-static uint64_t  lt_spilled;              /* live entries in the spill table (atomic) */
+uint64_t *lt_shadow[LT_REGIONS];     /* 1 MiB of pointers, touched where used */
+#define LT_REGION_BYTES ((size_t)LT_REGION_SLOTS * sizeof(uint64_t))  /* 256 MiB reserved per GiB */
+static uintptr_t lt_brk_start;       /* the program break when tracing started */
+static int lt_regions_failed;        /* mmap refused one: spill from then on */
+static uint64_t lt_spilled;          /* live entries in the spill table (atomic) */
 
 static lt_shard lt_shards[LT_SHARDS] __attribute__((aligned(64)));
 uint64_t       *lt_block_filter;  /* sampling mode only (lt_internal.h) */
@@ -92,9 +107,9 @@ static bool lt_filter_map(void)
 static bool lt_blocks_reset(void)
 {
     for (uint32_t r = 0; r < LT_REGIONS; r++) {
-        lt_entry *t = __atomic_load_n(&lt_regions[r], __ATOMIC_ACQUIRE);
+        uint64_t *t = __atomic_load_n(&lt_shadow[r], __ATOMIC_ACQUIRE);
         if (t)
-            madvise(t, (size_t)LT_REGION_SLOTS * sizeof(lt_entry), MADV_DONTNEED);
+            madvise(t, LT_REGION_BYTES, MADV_DONTNEED);
     }
     for (uint32_t i = 0; i < LT_SHARDS; i++) {
         lt_shard *s = &lt_shards[i];
@@ -117,6 +132,8 @@ static bool lt_blocks_reset(void)
 
 bool lt_blocks_init(void)
 {
+    if (!lt_brk_start)
+        lt_brk_start = (uintptr_t)sbrk(0);
     if (lt_shards[0].slots)
         return lt_blocks_reset();
     if (lt_option(LT_OPT_SAMPLE) && !lt_filter_map())
@@ -231,90 +248,129 @@ static bool lt_spill_insert(uint64_t tagged, uint64_t meta)
     return room;
 }
 
+/* Huge pages for the shadow of the program's break heap (glibc's main
+ * arena): it grows from its start and stays dense, so its shadow is
+ * memory page after page anyway, and one TLB entry then covers 8 MiB of
+ * heap instead of 16 KiB: with blocks freed in random order a 4 KiB
+ * shadow page is a TLB miss beside the cache miss. Nowhere else: a
+ * sparse heap (mmap'ed blocks, thread arenas mostly empty) would pay a
+ * 2 MiB page where it touches 4 KiB (2000 live blocks of 200 KiB: 9 MB
+ * of shadow become 110 MB). The break at tracing start is where the
+ * heap's blocks begin; the shadow of its first 8 MiB keeps small pages, so
+ * a small program does not pay a 2 MiB page for a heap of a few KiB. */
+#define LT_HUGE_AFTER ((uintptr_t)8 << 20)
+static void lt_region_huge(uint64_t *t, uintptr_t r)
+{
+    uintptr_t lo = r << LT_REGION_BITS, hi = lo + ((uintptr_t)1 << LT_REGION_BITS);
+    uintptr_t brk_now = (uintptr_t)sbrk(0);
+    if (!lt_brk_start || lt_brk_start >= hi || brk_now < lo || brk_now == (uintptr_t)-1)
+        return;
+    uintptr_t from = lt_brk_start + LT_HUGE_AFTER > lo ? lt_brk_start + LT_HUGE_AFTER : lo;
+    if (from >= hi)
+        return;
+    size_t skip = ((from - lo) >> LT_GRANULE_BITS) * sizeof(uint64_t) & ~(size_t)4095;
+    madvise((uint8_t *)t + skip, LT_REGION_BYTES - skip, MADV_HUGEPAGE);
+}
+
 /* Maps the shadow array of region r on first use; NULL when mmap fails.
  * Racing threads both map: one publishes, the other unmaps its own. */
-static lt_entry *__attribute__((noinline)) lt_region_make(uintptr_t r)
+static uint64_t *__attribute__((noinline)) lt_region_make(uintptr_t r)
 {
     if (__atomic_load_n(&lt_regions_failed, __ATOMIC_RELAXED))
         return NULL;
-    size_t bytes = (size_t)LT_REGION_SLOTS * sizeof(lt_entry);
-    lt_entry *fresh = lt_map(bytes);
+    uint64_t *fresh = lt_map(LT_REGION_BYTES);
     if (!fresh) {
         __atomic_store_n(&lt_regions_failed, 1, __ATOMIC_RELAXED);
         return NULL;
     }
-    lt_entry *t = NULL;
-    if (__atomic_compare_exchange_n(&lt_regions[r], &t, fresh, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+    lt_region_huge(fresh, r);
+    uint64_t *t = NULL;
+    if (__atomic_compare_exchange_n(&lt_shadow[r], &t, fresh, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         return fresh;
-    lt_unmap(fresh, bytes);
+    lt_unmap(fresh, LT_REGION_BYTES);
     return t;
 }
 
-/* The shadow array of addr's GiB (mapped now when `make`); NULL above
- * 2^47 or when there is none. */
-static inline lt_entry *lt_region(uintptr_t addr, bool make)
+/* The shadow entry of addr's granule (its GiB's array mapped now when
+ * `make`); NULL above 2^47 or when there is none. */
+static inline uint64_t *lt_shadow_slot(uintptr_t addr, bool make)
 {
     uintptr_t r = addr >> LT_REGION_BITS;
     if (LT_UNLIKELY(r >= LT_REGIONS))
         return NULL;
-    lt_entry *t = __atomic_load_n(&lt_regions[r], __ATOMIC_ACQUIRE);
-    if (LT_LIKELY(t != NULL) || !make)
-        return t;
-    return lt_region_make(r);
+    uint64_t *t = __atomic_load_n(&lt_shadow[r], __ATOMIC_ACQUIRE);
+    if (LT_UNLIKELY(t == NULL) && (!make || (t = lt_region_make(r)) == NULL))
+        return NULL;
+    return &t[(addr >> LT_GRANULE_BITS) & (LT_REGION_SLOTS - 1)];
 }
 
-static inline lt_entry *lt_shadow_entry(lt_entry *region, uintptr_t addr)
+/* addr's shadow entry, or 0 when the block does not fit one. */
+static inline uint64_t lt_slot_pack(uintptr_t addr, uint32_t trace, uint64_t size, uint32_t epoch)
 {
-    return &region[(addr >> LT_GRANULE_BITS) & (LT_REGION_SLOTS - 1)];
+    if (LT_UNLIKELY((size >> LT_SLOT_SIZE_BITS) | (trace >> LT_SLOT_TRACE_BITS) | (epoch >> LT_SLOT_EPOCH_BITS)))
+        return 0;
+    uint64_t off = addr & ((1u << LT_GRANULE_BITS) - 1);
+    return LT_SLOT_VALID | off << LT_SLOT_OFF_SHIFT | (uint64_t)epoch << LT_SLOT_EPOCH_SHIFT |
+           (uint64_t)trace << LT_SLOT_TRACE_SHIFT | size;
 }
 
-static inline uint32_t lt_meta_trace(uint64_t meta)
+/* Does entry v (of addr's granule) hold the block at addr? */
+static inline bool lt_slot_holds(uint64_t v, uintptr_t addr)
 {
-    return (uint32_t)(meta >> LT_SIZE_BITS);
+    return (v >> LT_SLOT_OFF_SHIFT) == (LT_SLOT_VALID >> LT_SLOT_OFF_SHIFT | (addr & ((1u << LT_GRANULE_BITS) - 1)));
 }
 
-static inline uint64_t lt_meta_size(uintptr_t addr, uint64_t meta)
+static inline void lt_slot_unpack(uint64_t v, uint32_t *trace, uint64_t *size, uint32_t *epoch)
 {
-    uint64_t size = meta & LT_SIZE_BIG;
-    return LT_UNLIKELY(size == LT_SIZE_BIG) ? lt_big_take(addr) : size;
+    *size = LT_SLOT_FIELD(v, 0, LT_SLOT_SIZE_BITS);
+    *trace = LT_SLOT_FIELD(v, LT_SLOT_TRACE_SHIFT, LT_SLOT_TRACE_BITS);
+    *epoch = LT_SLOT_FIELD(v, LT_SLOT_EPOCH_SHIFT, LT_SLOT_EPOCH_BITS);
 }
 
-/* Claims addr's shadow entry for `tagged` (epoch << 48 | addr). An entry
- * that already holds addr is a block freed where the tracer did not see
- * it (the allocator just gave the address out again): it is taken back
- * from its trace's counters and the new block takes its place. False: the
- * entry holds another block. */
-static bool lt_shadow_insert(lt_entry *e, uintptr_t addr, uint64_t tagged, uint64_t meta)
+/* Claims addr's shadow entry for `want`. An entry that already holds addr
+ * is a block freed where the tracer did not see it (the allocator just
+ * gave the address out again): it is taken back from its trace's counters
+ * and the new block takes its place. False: the entry holds another block
+ * of the granule. */
+static bool lt_shadow_insert(uint64_t *e, uintptr_t addr, uint64_t want)
 {
     uint64_t cur = 0;
-    if (__atomic_compare_exchange_n(&e->addr, &cur, tagged, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
-        __atomic_store_n(&e->meta, meta, __ATOMIC_RELAXED);
-        return true;
+    while (!__atomic_compare_exchange_n(e, &cur, want, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+        if (!lt_slot_holds(cur, addr) && cur != 0)
+            return false;
     }
-    if ((cur & LT_ADDR_MASK) != addr)
-        return false;
-    uint64_t stale = __atomic_exchange_n(&e->meta, meta, __ATOMIC_RELAXED);
-    __atomic_store_n(&e->addr, tagged, __ATOMIC_RELAXED);
-    lt_count_block(lt_meta_trace(stale), (uint32_t)(cur >> LT_ADDR_BITS), lt_meta_size(addr, stale), -1);
+    if (LT_UNLIKELY(cur != 0)) {
+        uint32_t trace, epoch;
+        uint64_t size;
+        lt_slot_unpack(cur, &trace, &size, &epoch);
+        lt_count_block(trace, epoch, size, -1);
+    }
     return true;
 }
 
-bool lt_blocks_insert(uintptr_t addr, uint32_t trace, uint64_t size, uint32_t epoch)
+/* The spill table's insert of a block (the big-block table keeps sizes of
+ * 1 TiB or more); false when its shard could not grow. */
+static bool lt_spill_put(uintptr_t addr, uint32_t trace, uint64_t size, uint32_t epoch)
 {
-    if (LT_UNLIKELY((uint64_t)addr > LT_ADDR_MASK))
-        return false;
     uint64_t stored = size;
     if (LT_UNLIKELY(size >= LT_SIZE_BIG)) {
         lt_big_put(addr, size);
         stored = LT_SIZE_BIG;
     }
     uint64_t meta = (uint64_t)trace << LT_SIZE_BITS | stored;
-    uint64_t tagged = (uint64_t)epoch << LT_ADDR_BITS | addr;
-    lt_entry *region = lt_region(addr, true);
-    bool room = (region && lt_shadow_insert(lt_shadow_entry(region, addr), addr, tagged, meta)) ||
-                lt_spill_insert(tagged, meta);
+    bool room = lt_spill_insert((uint64_t)epoch << LT_ADDR_BITS | addr, meta);
     if (LT_UNLIKELY(!room && stored == LT_SIZE_BIG))
         lt_big_take(addr);
+    return room;
+}
+
+bool lt_blocks_insert(uintptr_t addr, uint32_t trace, uint64_t size, uint32_t epoch)
+{
+    if (LT_UNLIKELY((uint64_t)addr > LT_ADDR_MASK))
+        return false;
+    uint64_t want = lt_slot_pack(addr, trace, size, epoch);
+    uint64_t *e = LT_LIKELY(want != 0) ? lt_shadow_slot(addr, true) : NULL;
+    bool room = (e && lt_shadow_insert(e, addr, want)) || lt_spill_put(addr, trace, size, epoch);
     if (room && lt_block_filter)
         lt_filter_add(addr, 1);
     return room;
@@ -367,23 +423,38 @@ static bool lt_spill_remove(uintptr_t addr, uint64_t *tagged, uint64_t *meta)
     return found;
 }
 
-/* Only the thread freeing addr clears its entry; a block spilled because
- * its granule was taken stays in the spill table, found there. */
+static inline uint32_t lt_meta_trace(uint64_t meta)
+{
+    return (uint32_t)(meta >> LT_SIZE_BITS);
+}
+
+static inline uint64_t lt_meta_size(uintptr_t addr, uint64_t meta)
+{
+    uint64_t size = meta & LT_SIZE_BIG;
+    return LT_UNLIKELY(size == LT_SIZE_BIG) ? lt_big_take(addr) : size;
+}
+
+/* Only the thread freeing addr clears its entry (no other thread may
+ * change an entry that holds a live block: a claim needs it empty, a
+ * takeover needs the same address, which is not given out again before
+ * this free); a block spilled because its granule was taken stays in the
+ * spill table, found there. */
 bool lt_blocks_remove(uintptr_t addr, uint32_t *trace, uint64_t *size, uint32_t *epoch)
 {
-    uint64_t meta = 0, tagged = 0;
-    lt_entry *region = lt_region(addr, false);
-    lt_entry *e = region ? lt_shadow_entry(region, addr) : NULL;
-    if (e && ((tagged = __atomic_load_n(&e->addr, __ATOMIC_RELAXED)) & LT_ADDR_MASK) == addr) {
-        meta = __atomic_load_n(&e->meta, __ATOMIC_RELAXED);
-        __atomic_store_n(&e->addr, 0, __ATOMIC_RELAXED);
-    } else if (!lt_spill_remove(addr, &tagged, &meta)) {
-        return false;
+    uint64_t *e = lt_shadow_slot(addr, false);
+    uint64_t v = e ? __atomic_load_n(e, __ATOMIC_RELAXED) : 0;
+    if (LT_LIKELY(lt_slot_holds(v, addr))) {
+        __atomic_store_n(e, 0, __ATOMIC_RELAXED);
+        lt_slot_unpack(v, trace, size, epoch);
+    } else {
+        uint64_t tagged, meta;
+        if (!lt_spill_remove(addr, &tagged, &meta))
+            return false;
+        *trace = lt_meta_trace(meta);
+        *size = lt_meta_size(addr, meta);
+        *epoch = (uint32_t)(tagged >> LT_ADDR_BITS);
     }
     if (lt_block_filter)
         lt_filter_add(addr, -1);
-    *trace = lt_meta_trace(meta);
-    *size = lt_meta_size(addr, meta);
-    *epoch = (uint32_t)(tagged >> LT_ADDR_BITS);
     return true;
 }

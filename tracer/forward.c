@@ -103,16 +103,24 @@ void lt_boot_free(void *p)
 
 /* ---- the next allocator --------------------------------------------------- */
 
-lt_alloc_fns lt_next = {
-    .malloc = __libc_malloc,
-    .calloc = __libc_calloc,
-    .realloc = __libc_realloc,
-    .free = __libc_free,
-    .memalign = __libc_memalign,
-    .aligned_alloc = __libc_memalign,  /* glibc 2.36's aligned_alloc is memalign */
-    .posix_memalign = lt_boot_posix_memalign,
-    .valloc = __libc_valloc,
-    .pvalloc = __libc_pvalloc,
+/* Until a segment exists the skip paths' mark look reads these zeroes. */
+static const uint64_t lt_no_marks[2];
+
+/* The skip paths' one cache line (lt_internal.h): glibc's entry points
+ * serve until the next allocator is resolved. */
+lt_hot_line lt_hot __attribute__((aligned(64))) = {
+    .marks = lt_no_marks,
+    .next = {
+        .malloc = __libc_malloc,
+        .calloc = __libc_calloc,
+        .realloc = __libc_realloc,
+        .free = __libc_free,
+        .memalign = __libc_memalign,
+        .aligned_alloc = __libc_memalign,  /* glibc 2.36's aligned_alloc is memalign */
+        .posix_memalign = lt_boot_posix_memalign,
+        .valloc = __libc_valloc,
+        .pvalloc = __libc_pvalloc,
+    },
 };
 
 /* A foreign allocator that lacks some entry point (jemalloc has no
@@ -137,7 +145,7 @@ static void *lt_fa_align(size_t align, size_t size)
     }
     if (lt_fa_aligned_alloc)
         return lt_fa_aligned_alloc(align, (size + align - 1) / align * align);
-    return lt_next.malloc(size);  /* an allocator with no aligned entry at all */
+    return lt_hot.next.malloc(size);  /* an allocator with no aligned entry at all */
 }
 
 static void *lt_fa_memalign_fn(size_t align, size_t size)
@@ -179,7 +187,7 @@ static void *lt_fa_calloc_fn(size_t n, size_t each)
         errno = ENOMEM;
         return NULL;
     }
-    void *p = lt_next.malloc(bytes);
+    void *p = lt_hot.next.malloc(bytes);
     if (p)
         memset(p, 0, bytes);
     return p;
@@ -204,7 +212,7 @@ static void *lt_next_sym(const char *name)
 static void lt_forward_done(bool no_boot)
 {
     __atomic_store_n(&lt_fwd_state, LT_FWD_DONE, __ATOMIC_RELEASE);
-    __atomic_fetch_or(&lt_skip_bits, LT_SKIP_FORWARD | (no_boot ? LT_SKIP_NO_BOOT : 0), __ATOMIC_RELEASE);
+    __atomic_fetch_or(&lt_hot.skip_bits, LT_SKIP_FORWARD | (no_boot ? LT_SKIP_NO_BOOT : 0), __ATOMIC_RELEASE);
 }
 
 /* Called once per process, from the first hook call, with the re-entry
@@ -227,7 +235,7 @@ void lt_forward_resolve(void)
     if (ok && info.dli_fbase != glibc.dli_fbase) {
         /* Someone else's allocator comes next: everything goes there. */
         void *base = info.dli_fbase;
-        lt_alloc_fns f = lt_next;
+        lt_alloc_fns f = lt_hot.next;
         f.malloc = (void *(*)(size_t))fmalloc;
         f.free = (void (*)(void *))ffree;
         f.realloc = (void *(*)(void *, size_t))frealloc;
@@ -243,8 +251,8 @@ void lt_forward_resolve(void)
         f.valloc = lt_in_object(fvalloc, base) ? (void *(*)(size_t))fvalloc : lt_fa_valloc_fn;
         f.pvalloc = lt_in_object(fpvalloc, base) ? (void *(*)(size_t))fpvalloc : lt_fa_pvalloc_fn;
         /* calloc/realloc fall back on malloc: publish it before them. */
-        __atomic_store_n(&lt_next.malloc, f.malloc, __ATOMIC_RELEASE);
-        lt_next = f;
+        __atomic_store_n(&lt_hot.next.malloc, f.malloc, __ATOMIC_RELEASE);
+        lt_hot.next = f;
         lt_forward_done(false);
         return;
     }

@@ -98,11 +98,38 @@ static void lt_thread_sync(void)
     lt_seen = epoch;
 }
 
+/* A process that will never trace — LT_OFF: not the launched program, a
+ * child of it (fork, raw clone), or a failed set-up — when preloaded
+ * (nothing turns it back on; loaded into a running program, a later
+ * attach may) lets every call pass on the skip paths, at the floor's
+ * cost: free and realloc by the whole skip word (LT_SKIP_IDLE),
+ * the allocating hooks by this thread's countdown, set here to more bytes
+ * than a process allocates. With sample_bytes 0 no countdown is drawn, so
+ * a thread whose countdown is 0 (new, or exact mode's) comes here at its
+ * first call and gets one too. Nothing else sets the skip bits any more:
+ * forwarding is resolved (required) and sampling never starts again. */
+static void lt_skip_dormant(void)
+{
+    int bits = __atomic_load_n(&lt_hot.skip_bits, __ATOMIC_ACQUIRE);
+    if (__atomic_load_n(&lt_g.status, __ATOMIC_ACQUIRE) != LT_OFF || lt_g.attach_mode ||
+        !(bits & LT_SKIP_FORWARD))
+        return;
+    /* Written once: with another allocator (no LT_SKIP_NO_BOOT) frees
+     * keep coming here, and the line every hook reads must stay clean. */
+    if (!(bits & LT_SKIP_DORMANT)) {
+        __atomic_store_n(&lt_g.sample_bytes, 0, __ATOMIC_RELEASE);
+        __atomic_store_n(&lt_hot.skip_bits, (bits & ~LT_SKIP_SAMPLING) | LT_SKIP_DORMANT, __ATOMIC_RELEASE);
+    }
+    lt_sample_left = UINT64_MAX;
+}
+
 static bool __attribute__((noinline)) lt_enter_slow(void)
 {
     bool ok = __atomic_load_n(&lt_g.status, __ATOMIC_ACQUIRE) == LT_UNINIT ? lt_start() : lt_tracing();
     if (ok)
         lt_thread_sync();
+    else
+        lt_skip_dormant();
     return ok;
 }
 
@@ -139,12 +166,12 @@ static inline bool lt_booting(void)
 static inline void *lt_forward(int kind, size_t a, size_t b)
 {
     switch (kind) {
-    case LT_ALLOC_MALLOC:   return lt_next.malloc(a);
-    case LT_ALLOC_CALLOC:   return lt_next.calloc(a, b);
-    case LT_ALLOC_MEMALIGN: return lt_next.memalign(a, b);
-    case LT_ALLOC_ALIGNED:  return lt_next.aligned_alloc(a, b);
-    case LT_ALLOC_VALLOC:   return lt_next.valloc(a);
-    default:                return lt_next.pvalloc(a);
+    case LT_ALLOC_MALLOC:   return lt_hot.next.malloc(a);
+    case LT_ALLOC_CALLOC:   return lt_hot.next.calloc(a, b);
+    case LT_ALLOC_MEMALIGN: return lt_hot.next.memalign(a, b);
+    case LT_ALLOC_ALIGNED:  return lt_hot.next.aligned_alloc(a, b);
+    case LT_ALLOC_VALLOC:   return lt_hot.next.valloc(a);
+    default:                return lt_hot.next.pvalloc(a);
     }
 }
 
@@ -157,7 +184,7 @@ static inline void *lt_pass(int kind, size_t a, size_t b)
 
 static inline void *lt_pass_realloc(void *old, size_t size)
 {
-    return lt_booting() ? lt_boot_realloc(old, size) : lt_next.realloc(old, size);
+    return lt_booting() ? lt_boot_realloc(old, size) : lt_hot.next.realloc(old, size);
 }
 
 /* A block glibc gave out before the next allocator was known goes back
@@ -177,19 +204,20 @@ static inline bool lt_is_boot(void *p)
 })
 
 /* Sampling mode. A block the countdown passes over goes straight to the
- * allocator before any of the hook's guard work (lt_skip_alloc), and a
- * free whose filter bucket is empty likewise (lt_skip_free): nothing of
- * the tracer's shared state is touched, and a signal handler running
- * meanwhile can only find this thread's countdown a few bytes off.
+ * allocator before any of the hook's guard work (lt_skip_alloc), a free
+ * whose filter bucket is empty likewise (lt_skip_free), and a realloc
+ * that is both (lt_skip_realloc); a dormant process passes every call the
+ * same way (lt_skip_dormant). Nothing of the tracer's shared state is
+ * touched, and a signal handler running meanwhile can only find this
+ * thread's countdown a few bytes off.
  * Those calls are a handful of instructions ending in a jump to the
  * allocator (no frame, no saved registers, errno untouched): every call
  * they make is a tail call. They never reach lt_leave, so they look at
  * the mark requests here and take them out of line. */
 static inline bool lt_marks_asked(void)
 {
-    const lt_shm_header *h = lt_g.hdr;
-    return LT_UNLIKELY(__atomic_load_n(&h->mark_req, __ATOMIC_RELAXED) !=
-                       __atomic_load_n(&h->mark_done, __ATOMIC_RELAXED));
+    const uint64_t *m = __atomic_load_n(&lt_hot.marks, __ATOMIC_RELAXED);
+    return LT_UNLIKELY(__atomic_load_n(&m[0], __ATOMIC_RELAXED) != __atomic_load_n(&m[1], __ATOMIC_RELAXED));
 }
 
 static void lt_fast_mark(void)
@@ -209,11 +237,32 @@ static inline bool lt_skip_alloc(size_t size)
     return lt_sample_passes(size);
 }
 
+/* The skip paths' word, read once per call (lt_internal.h). */
+static inline int lt_skip_word(void)
+{
+    return __atomic_load_n(&lt_hot.skip_bits, __ATOMIC_ACQUIRE);
+}
+
 /* True: p is not in the table (not sampled) nor a boot block: free it
  * untraced. NULL may go either way (both end in a no-op). */
-static inline bool lt_skip_free(void *p)
+static inline bool lt_skip_free(int bits, void *p)
 {
-    return __atomic_load_n(&lt_skip_bits, __ATOMIC_ACQUIRE) == LT_SKIP_FREE && !lt_blocks_maybe((uintptr_t)p);
+    return bits == LT_SKIP_FREE && !lt_blocks_maybe((uintptr_t)p);
+}
+
+/* True: neither of realloc's blocks is sampled: the old one's filter
+ * bucket is empty (NULL's too, or realloc(NULL, n) takes the full path,
+ * which is as right) and the countdown passes over the new size. The
+ * countdown is tested last, as it is the one test that changes
+ * something: when the full path is taken it decides the new block once,
+ * from the countdown as it was. A realloc that fails or frees (size 0)
+ * drew on the countdown for a block that does not exist: a stretch of
+ * the Poisson process no block owns, so no other block's chance moves.
+ * Either way the old block was not in the table, so there is nothing to
+ * keep or remove, and the new one is not sampled: exact as the full path. */
+static inline bool lt_skip_realloc(int bits, void *old, size_t size)
+{
+    return bits == LT_SKIP_FREE && !lt_blocks_maybe((uintptr_t)old) && lt_sample_passes(size);
 }
 
 static void *__attribute__((noinline)) lt_pass_marked(int kind, size_t a, size_t b)
@@ -225,7 +274,7 @@ static void *__attribute__((noinline)) lt_pass_marked(int kind, size_t a, size_t
 static void __attribute__((noinline)) lt_free_marked(void *p)
 {
     lt_fast_mark();
-    lt_next.free(p);
+    lt_hot.next.free(p);
 }
 
 /* After lt_skip_alloc said true. */
@@ -242,7 +291,21 @@ static inline void lt_free_unsampled(void *p)
     if (lt_marks_asked())
         lt_free_marked(p);
     else
-        lt_next.free(p);
+        lt_hot.next.free(p);
+}
+
+static void *__attribute__((noinline)) lt_realloc_marked(void *old, size_t size)
+{
+    lt_fast_mark();
+    return lt_hot.next.realloc(old, size);
+}
+
+/* After lt_skip_realloc said true. */
+static inline void *lt_realloc_unsampled(void *old, size_t size)
+{
+    if (lt_marks_asked())
+        return lt_realloc_marked(old, size);
+    return lt_hot.next.realloc(old, size);
 }
 
 /* The rest of the sampling decision, on the hooks' full path (and realloc
@@ -262,6 +325,10 @@ static inline bool lt_may_hold(void *p)
 
 static inline void lt_track(void *p, size_t size, const lt_frame_state *caller)
 {
+    /* The block's table entry is a cache miss when the heap's chunk was
+     * one (blocks freed in random order): started now, it overlaps the
+     * stack capture. */
+    lt_blocks_prefetch((uintptr_t)p);
     /* Until our constructor ran, libc may not be ready to tell a thread's
      * stack bounds: the first few allocations use libunwind alone. */
     uint32_t id = lt_capture_stack(__atomic_load_n(&lt_g.constructed, __ATOMIC_ACQUIRE) ? caller : NULL);
@@ -333,8 +400,13 @@ static void lt_free_traced(void *p);
 
 LT_HOT_HOOK void free(void *p)
 {
-    if (lt_skip_free(p)) {
+    int bits = lt_skip_word();
+    if (lt_skip_free(bits, p)) {
         lt_free_unsampled(p);
+        return;
+    }
+    if (bits == LT_SKIP_IDLE) {
+        lt_hot.next.free(p);
         return;
     }
     if (!p)
@@ -344,7 +416,7 @@ LT_HOT_HOOK void free(void *p)
         return;
     }
     if (!lt_may_hold(p)) {  /* sampling with another allocator: not sampled */
-        lt_next.free(p);
+        lt_hot.next.free(p);
         return;
     }
     lt_free_traced(p);
@@ -352,15 +424,23 @@ LT_HOT_HOOK void free(void *p)
 
 static void __attribute__((noinline)) lt_free_traced(void *p)
 {
+    /* Two misses when blocks die in random order: glibc's (it reads the
+     * chunk's size word before p and writes the tcache link at p) and the
+     * table's entry. Both are started here so they overlap, instead of
+     * the allocator's waiting until the table's is over. A prefetch never
+     * faults, whatever p is. */
+    __builtin_prefetch((const char *)p - sizeof(size_t), 1, 3);
+    __builtin_prefetch(p, 1, 3);
+    lt_blocks_prefetch((uintptr_t)p);
     if (!lt_enter()) {
-        lt_next.free(p);
+        lt_hot.next.free(p);
         return;
     }
     int saved = errno;
     lt_untrack(p);
     errno = saved;
     lt_leave();
-    lt_next.free(p);
+    lt_hot.next.free(p);
 }
 
 /* realloc moves the block to the realloc call's traceback (tracemalloc
@@ -371,7 +451,7 @@ static inline void *lt_realloc(void *old, size_t size, const lt_frame_state *cal
     uint32_t old_id = 0, old_epoch = 0;
     uint64_t old_size = 0;
     bool had = old && lt_may_hold(old) && lt_blocks_remove((uintptr_t)old, &old_id, &old_size, &old_epoch);
-    void *p = lt_next.realloc(old, size);
+    void *p = lt_hot.next.realloc(old, size);
     int saved = errno;
     if (had) {
         /* realloc(p, 0) frees p; a failed realloc keeps it (re-insert can
@@ -387,14 +467,28 @@ static inline void *lt_realloc(void *old, size_t size, const lt_frame_state *cal
     return p;
 }
 
-void *realloc(void *old, size_t size)
+/* The full path: both blocks are decided inside (lt_realloc). */
+static void *__attribute__((noinline)) lt_realloc_traced(void *old, size_t size, const lt_frame_state *caller)
 {
     if (lt_is_boot(old))
         return lt_boot_realloc(old, size);
     if (!lt_enter())
         return lt_pass_realloc(old, size);
+    return lt_realloc(old, size, caller);
+}
+
+/* Like malloc: the skip path (neither block sampled, or a dormant
+ * process) is a few tests ending in a jump to the allocator; the rest is
+ * out of line. */
+LT_HOT_HOOK void *realloc(void *old, size_t size)
+{
+    int bits = lt_skip_word();
+    if (lt_skip_realloc(bits, old, size))
+        return lt_realloc_unsampled(old, size);
+    if (bits == LT_SKIP_IDLE)
+        return lt_hot.next.realloc(old, size);
     lt_frame_state caller = LT_CALLER();
-    return lt_realloc(old, size, &caller);
+    return lt_realloc_traced(old, size, &caller);
 }
 
 void *reallocarray(void *old, size_t n, size_t each)
@@ -404,12 +498,13 @@ void *reallocarray(void *old, size_t n, size_t each)
         errno = ENOMEM;
         return NULL;
     }
-    if (lt_is_boot(old))
-        return lt_boot_realloc(old, bytes);
-    if (!lt_enter())
-        return lt_pass_realloc(old, bytes);
+    int bits = lt_skip_word();
+    if (lt_skip_realloc(bits, old, bytes))
+        return lt_realloc_unsampled(old, bytes);
+    if (bits == LT_SKIP_IDLE)
+        return lt_hot.next.realloc(old, bytes);
     lt_frame_state caller = LT_CALLER();
-    return lt_realloc(old, bytes, &caller);
+    return lt_realloc_traced(old, bytes, &caller);
 }
 
 static inline bool lt_align_ok(size_t align)

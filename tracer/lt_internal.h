@@ -44,8 +44,6 @@ typedef struct lt_globals {
     uint8_t       *tslots;          /* hdr->tslots_off */
     lt_pair       *pairs;           /* hdr->pairs_off (committed once hdr->pairs_ready) */
     uint32_t       tslot_mask;      /* entries per thread slot - 1 */
-    uint64_t      *hash;            /* private dedupe table: (hash32 << 32) | (id + 1) */
-    uint64_t       hash_mask;
     uint32_t       frames_captured; /* frames kept per trace */
     uintptr_t      self_lo, self_hi;/* the tracer's own code: never part of a trace */
     int            mark_lock;       /* spinlock serialising ring writes */
@@ -237,6 +235,7 @@ void     lt_unwind_report(void) LT_HIDDEN;                /* verify mode, at exi
 uint32_t lt_capture_stack(const lt_frame_state *caller) LT_HIDDEN;
 
 /* traces.c: stack -> trace id, deduplicated. Never fails: id 0 when full. */
+bool     lt_dedupe_open(uint32_t traces_cap) LT_HIDDEN;  /* empty, for traces_cap ids */
 uint32_t lt_trace_id(const uintptr_t *frames, uint32_t n) LT_HIDDEN;
 /* The same in steps, for a caller that remembers recent ids by hash:
  * the stack's hash, the id for a hash already computed, and whether trace
@@ -245,6 +244,36 @@ uint64_t lt_trace_hash(const uintptr_t *frames, uint32_t n) LT_HIDDEN;
 uint32_t lt_trace_id_hashed(uint64_t hash, const uintptr_t *frames, uint32_t n) LT_HIDDEN;
 bool     lt_trace_is(uint32_t id, uint64_t hash, const uintptr_t *frames, uint32_t n) LT_HIDDEN;
 
+/* The allocator's entry points (forward.c says which allocator). */
+typedef struct lt_alloc_fns {
+    void *(*malloc)(size_t);
+    void *(*calloc)(size_t, size_t);
+    void *(*realloc)(void *, size_t);
+    void  (*free)(void *);
+    void *(*memalign)(size_t, size_t);
+    void *(*aligned_alloc)(size_t, size_t);
+    int   (*posix_memalign)(void **, size_t, size_t);
+    void *(*valloc)(size_t);
+    void *(*pvalloc)(size_t);
+} lt_alloc_fns;
+
+/* What the skip paths read, on one cache line (the hot hooks' other
+ * loads are this thread's countdown and the segment's mark line): in a
+ * program whose own data keeps evicting the tracer's, each line a call
+ * touches is a likely miss (perf on CPython: the skip paths cost three
+ * times the bare forwarding, the time at the loads). */
+typedef struct lt_hot_line {
+    int             skip_bits;  /* LT_SKIP_* (sample.c, forward.c, hooks.c) */
+    const uint64_t *marks;      /* the segment header's mark_req and mark_done,
+                                   adjacent: two static zeroes until a segment
+                                   exists (a dormant process has none); never
+                                   unmapped, only replaced by private zeroes */
+    const uint64_t *filter;     /* lt_block_filter once sampling runs */
+    lt_alloc_fns    next;       /* malloc, calloc, realloc, free on this line */
+} lt_hot_line;
+
+extern lt_hot_line lt_hot LT_HIDDEN;  /* forward.c */
+
 /* blocks.c: live-block table, address -> (trace id, size, birth epoch).
  * Insert fails only when the table cannot grow (mmap failed), or for an
  * address of 2^48 or more (x86-64 gives those only to mmap calls that ask
@@ -252,6 +281,29 @@ bool     lt_trace_is(uint32_t id, uint64_t hash, const uintptr_t *frames, uint32
 bool     lt_blocks_init(void) LT_HIDDEN;
 bool     lt_blocks_insert(uintptr_t addr, uint32_t trace, uint64_t size, uint32_t epoch) LT_HIDDEN;
 bool     lt_blocks_remove(uintptr_t addr, uint32_t *trace, uint64_t *size, uint32_t *epoch) LT_HIDDEN;
+
+/* The shadow (blocks.c): lt_shadow[addr >> 30] is the array of addr's
+ * GiB, one 8-byte entry per 32-byte granule; NULL until a block lands
+ * there. Below 2^47 only. */
+#define LT_REGION_BITS  30
+#define LT_GRANULE_BITS 5
+#define LT_SHADOW_BITS  47
+#define LT_REGIONS      (1u << (LT_SHADOW_BITS - LT_REGION_BITS))
+#define LT_REGION_SLOTS (1u << (LT_REGION_BITS - LT_GRANULE_BITS))
+extern uint64_t *lt_shadow[LT_REGIONS] LT_HIDDEN;
+
+/* Starts bringing addr's shadow entry into the cache (for writing), so
+ * its miss overlaps the work a hook does before it inserts or removes:
+ * with blocks freed in random order the entry is a miss whenever the
+ * heap's own chunk is one. Never faults (a prefetch of an unmapped page
+ * is dropped); nothing when addr's GiB has no shadow yet. */
+static inline void lt_blocks_prefetch(uintptr_t addr)
+{
+    uintptr_t r = addr >> LT_REGION_BITS;
+    const uint64_t *region = LT_LIKELY(r < LT_REGIONS) ? __atomic_load_n(&lt_shadow[r], __ATOMIC_RELAXED) : NULL;
+    if (LT_LIKELY(region != NULL))
+        __builtin_prefetch(&region[(addr >> LT_GRANULE_BITS) & (LT_REGION_SLOTS - 1)], 1, 3);
+}
 
 /* In sampling mode the table holds sampled blocks only, so nearly every
  * free is a miss. A miss is made cheap by a filter beside the table: one
@@ -282,7 +334,7 @@ static inline uint32_t lt_filter_slot(uintptr_t addr)
 static inline bool lt_blocks_maybe(uintptr_t addr)
 {
     uint32_t slot = lt_filter_slot(addr);
-    return (__atomic_load_n(&lt_block_filter[slot >> 6], __ATOMIC_RELAXED) >> (slot & 63)) & 1;
+    return (__atomic_load_n(&lt_hot.filter[slot >> 6], __ATOMIC_RELAXED) >> (slot & 63)) & 1;
 }
 
 /* sample.c: Poisson sampling over allocated bytes (LEAKTOP_SAMPLE).
@@ -313,10 +365,13 @@ void     lt_sample_start(void) LT_HIDDEN;  /* sets lt_g.sample_bytes: the segmen
  * bit, so no order of them can leave the word short; until it is
  * complete, calls take the hooks' full path, which knows how to pass a
  * call through while booting. */
-enum { LT_SKIP_SAMPLING = 1, LT_SKIP_FORWARD = 2, LT_SKIP_NO_BOOT = 4 };
+enum { LT_SKIP_SAMPLING = 1, LT_SKIP_FORWARD = 2, LT_SKIP_NO_BOOT = 4, LT_SKIP_DORMANT = 8 };
 #define LT_SKIP_ALLOC (LT_SKIP_SAMPLING | LT_SKIP_FORWARD)
 #define LT_SKIP_FREE  (LT_SKIP_SAMPLING | LT_SKIP_FORWARD | LT_SKIP_NO_BOOT)
-extern int lt_skip_bits LT_HIDDEN;
+/* A process that will never trace (hooks.c, lt_skip_dormant): free and
+ * realloc pass on this word alone; the SAMPLING bit goes, so no filter
+ * (there may be none) is looked at. */
+#define LT_SKIP_IDLE  (LT_SKIP_FORWARD | LT_SKIP_NO_BOOT | LT_SKIP_DORMANT)
 
 /* True (the common case) when the countdown passes over the block: a
  * compare and a subtraction. False when it ran out: lt_sample_take then
@@ -356,22 +411,10 @@ static inline void lt_count_block(uint32_t id, uint32_t epoch, uint64_t size, in
  * definition of malloc: a preloaded or linked jemalloc/tcmalloc, or glibc).
  * glibc's __libc_* entry points serve until it is resolved; the blocks
  * they gave out are remembered (lt_boot_live != 0) and go back there. */
-typedef struct lt_alloc_fns {
-    void *(*malloc)(size_t);
-    void *(*calloc)(size_t, size_t);
-    void *(*realloc)(void *, size_t);
-    void  (*free)(void *);
-    void *(*memalign)(size_t, size_t);
-    void *(*aligned_alloc)(size_t, size_t);
-    int   (*posix_memalign)(void **, size_t, size_t);
-    void *(*valloc)(size_t);
-    void *(*pvalloc)(size_t);
-} lt_alloc_fns;
 
 enum { LT_FWD_NONE = 0, LT_FWD_RESOLVING, LT_FWD_DONE };
 enum { LT_ALLOC_MALLOC, LT_ALLOC_CALLOC, LT_ALLOC_MEMALIGN, LT_ALLOC_ALIGNED, LT_ALLOC_VALLOC, LT_ALLOC_PVALLOC };
 
-extern lt_alloc_fns lt_next LT_HIDDEN;
 extern int lt_fwd_state LT_HIDDEN;
 extern int lt_boot_live LT_HIDDEN;
 void  lt_forward_resolve(void) LT_HIDDEN;

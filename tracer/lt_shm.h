@@ -57,7 +57,7 @@
  * it was born in (realloc: its result is born at the realloc), and the
  * live totals are kept per (trace, birth epoch), so for a baseline taken
  * at epoch e the retained figures are the totals of epochs >= e, exactly.
- * Epochs take 16 bits beside each live block, and stop at LT_EPOCH_MAX:
+ * Epochs take 10 bits beside each live block, and stop at LT_EPOCH_MAX:
  * a mark copies every live (trace, epoch) part, so the limit bounds its
  * cost. A baseline taken past it is refused (LT_EPOCH_NONE), never
  * approximated; baselines taken before stay exact. */

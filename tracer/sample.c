@@ -15,11 +15,13 @@
  * moves an estimate by at most half a byte per sampled block, which weighs
  * at least `mean` bytes: a relative 1/(2*mean). */
 #include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "lt_internal.h"
 
-int lt_skip_bits;  /* LT_SKIP_* (lt_internal.h) */
+_Static_assert(offsetof(lt_shm_header, mark_done) == offsetof(lt_shm_header, mark_req) + sizeof(uint64_t),
+               "lt_hot.marks reads mark_req and mark_done as a pair");
 __thread uint64_t lt_sample_left __attribute__((tls_model("initial-exec")));
 static __thread uint64_t lt_sample_rng __attribute__((tls_model("initial-exec")));
 
@@ -44,9 +46,11 @@ void lt_sample_init(void)
 void lt_sample_start(void)
 {
     uint64_t every = (uint64_t)lt_option(LT_OPT_SAMPLE);
+    __atomic_store_n(&lt_hot.marks, (const uint64_t *)&lt_g.hdr->mark_req, __ATOMIC_RELEASE);
+    __atomic_store_n(&lt_hot.filter, lt_block_filter, __ATOMIC_RELEASE);
     __atomic_store_n(&lt_g.sample_bytes, every, __ATOMIC_RELEASE);
     if (every)
-        __atomic_fetch_or(&lt_skip_bits, LT_SKIP_SAMPLING, __ATOMIC_RELEASE);
+        __atomic_fetch_or(&lt_hot.skip_bits, LT_SKIP_SAMPLING, __ATOMIC_RELEASE);
 }
 
 /* xorshift64*: per thread, so no state is shared; seeded from the run's
@@ -89,7 +93,7 @@ bool lt_sample_hit(uint64_t t)
      * their own (lt_skip_alloc), which must wait for forwarding to be
      * resolved: until then every call draws a fresh gap (memoryless: the
      * same chances) and leaves 0. */
-    bool keep = (__atomic_load_n(&lt_skip_bits, __ATOMIC_ACQUIRE) & LT_SKIP_ALLOC) == LT_SKIP_ALLOC;
+    bool keep = (__atomic_load_n(&lt_hot.skip_bits, __ATOMIC_ACQUIRE) & LT_SKIP_ALLOC) == LT_SKIP_ALLOC;
     if (t < left) {
         lt_sample_left = keep ? left - t : 0;
         return false;

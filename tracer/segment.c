@@ -774,22 +774,6 @@ static bool lt_segment_open(void)
     return true;
 }
 
-static bool lt_dedupe_open(void)
-{
-    uint64_t cap = 1;
-    while (cap < (uint64_t)lt_g.hdr->traces_cap * 2)
-        cap <<= 1;
-    if (lt_g.hash && lt_g.hash_mask == cap - 1) {
-        /* Another tracing period: emptied in place (never unmapped, a hook
-         * of the previous period may still be reading it). */
-        madvise(lt_g.hash, cap * sizeof(uint64_t), MADV_DONTNEED);
-        return true;
-    }
-    lt_g.hash = lt_map(cap * sizeof(uint64_t));
-    lt_g.hash_mask = cap - 1;
-    return lt_g.hash != NULL;
-}
-
 /* The launcher sets LEAKTOP_PID to the pid it started: another process
  * that inherited LD_PRELOAD stays dormant (and quiet). */
 static bool lt_is_target(void)
@@ -811,7 +795,7 @@ bool lt_init(const char *config)
     bool ok = lt_is_target();
     if (ok)
         lt_options_report();
-    ok = ok && lt_segment_open() && lt_dedupe_open() && lt_blocks_init() && lt_counters_init() &&
+    ok = ok && lt_segment_open() && lt_dedupe_open(lt_g.hdr->traces_cap) && lt_blocks_init() && lt_counters_init() &&
          lt_unwind_init();
     if (ok) {
         lt_modules_scan(0);

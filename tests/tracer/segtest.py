@@ -36,6 +36,17 @@ def exit_report(p):
     return reps[-1] if reps else None
 
 
+def rows_by_function(rep):
+    """{function: (size, count)} of a lineno report's rows, summed by the
+    top frame's function (None for a row without frames)."""
+    out = {}
+    for st in rep["stats"]:
+        fn = st["frames"][0]["function"] if st["frames"] else None
+        size, count = out.get(fn, (0, 0))
+        out[fn] = (size + st["size"], count + st["count"])
+    return out
+
+
 def totals(rep):
     return (rep["total"]["size"], rep["total"]["count"]) if rep else None
 

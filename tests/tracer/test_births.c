@@ -5,18 +5,10 @@
  * two slots), realloc (born again), more keys than a thread slot holds
  * (the shared pair table), and after SIGKILL.
  * Usage: test_births TRACER FIXTURE */
-#include <dirent.h>
-#include <fcntl.h>
 #include <signal.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "check.h"
-#include "lt_shm.h"
+#include "segread.h"
 
 #define LOOP   1000   /* more keys than a thread slot holds, fewer than LT_EPOCH_MAX */
 #define EPOCHS (LOOP + 8)
@@ -38,68 +30,10 @@ static void sums_add(void *ctx, uint32_t id, uint32_t epoch, int64_t size, int64
     s->count[epoch] += count;
 }
 
-static pid_t start(const char *tracer, const char *fixture)
-{
-    pid_t pid = fork();
-    if (pid == 0) {
-        char buf[32];
-        snprintf(buf, sizeof(buf), "%d", (int)getpid());
-        setenv("LEAKTOP_PID", buf, 1);
-        setenv("LD_PRELOAD", tracer, 1);
-        execl(fixture, fixture, (char *)NULL);
-        _exit(127);
-    }
-    return pid;
-}
-
-static bool stopped(pid_t pid)
-{
-    int st;
-    return waitpid(pid, &st, WUNTRACED) == pid && WIFSTOPPED(st);
-}
-
-static uint8_t *map_segment(pid_t pid, size_t *len, char *name, size_t namelen)
-{
-    char prefix[64];
-    snprintf(prefix, sizeof(prefix), "leaktop-%u-%d-", (unsigned)getuid(), (int)pid);
-    DIR *d = opendir("/dev/shm");
-    struct dirent *e;
-    uint8_t *seg = NULL;
-    while (d && (e = readdir(d)) != NULL && !seg) {
-        if (strncmp(e->d_name, prefix, strlen(prefix)) != 0)
-            continue;
-        snprintf(name, namelen, "/dev/shm/%s", e->d_name);
-        int fd = open(name, O_RDONLY);
-        struct stat st;
-        if (fd >= 0 && fstat(fd, &st) == 0) {
-            *len = (size_t)st.st_size;
-            seg = mmap(NULL, *len, PROT_READ, MAP_SHARED, fd, 0);
-            seg = seg == MAP_FAILED ? NULL : seg;
-        }
-        if (fd >= 0)
-            close(fd);
-    }
-    if (d)
-        closedir(d);
-    return seg;
-}
-
 static void live_sums(const uint8_t *seg, sums *out)
 {
-    const lt_shm_header *h = (const lt_shm_header *)seg;
-    lt_live_view v = {
-        .shared = (const lt_counter *)(seg + h->counters_off),
-        .pairs = h->pairs_ready ? (const lt_pair *)(seg + h->pairs_off) : NULL,
-        .pairs_index = (const uint32_t *)(seg + h->pairs_off + (uint64_t)h->pairs_cap * sizeof(lt_pair)),
-        .pairs_cap = h->pairs_cap,
-        .pairs_used = h->pairs_used,
-        .tslots = seg + h->tslots_off,
-        .nslots = h->tslots_hwm,
-        .slot_size = h->tslot_size,
-        .entries = h->tslot_entries,
-    };
     memset(out, 0, sizeof(*out));
-    lt_parts_each(&v, sums_add, out);
+    seg_live_each(seg, sums_add, out);
 }
 
 static const lt_slot *slot_of(const uint8_t *seg, uint64_t snap_no)
@@ -137,16 +71,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: test_births TRACER FIXTURE\n");
         return 2;
     }
-    pid_t pid = start(argv[1], argv[2]);
-    CHECK(stopped(pid));
-    char name[512];
-    size_t len = 0;
-    uint8_t *seg = map_segment(pid, &len, name, sizeof(name));
-    CHECK(seg != NULL);
-    if (!seg) {
-        kill(pid, SIGKILL);
+    seg_run run;
+    if (!seg_run_start(&run, argv[1], argv[2], -1)) {
+        CHECK_MSG(false, "the fixture did not stop with a segment");
         return check_report("test_births");
     }
+    const uint8_t *seg = run.seg;
     const lt_shm_header *h = (const lt_shm_header *)seg;
     CHECK_INT(h->version, LT_SHM_VERSION);
     /* The epoch stops at its limit: a baseline past it is refused. */
@@ -174,13 +104,13 @@ int main(int argc, char **argv)
     for (int e = 3; e < EPOCHS; e++)
         CHECK(s.size[e] == 0 && s.count[e] == 0);
 
-    kill(pid, SIGCONT);
-    CHECK(stopped(pid));
+    kill(run.pid, SIGCONT);
+    CHECK(seg_stopped(run.pid));
     CHECK_INT(h->epoch, 3 + LOOP);
     CHECK(h->pairs_ready);   /* the main thread's slot could not hold them all */
     CHECK_INT(h->pairs_lost, 0);
-    kill(pid, SIGKILL);      /* the counters outlive the program */
-    waitpid(pid, NULL, 0);
+    kill(run.pid, SIGKILL);  /* the counters outlive the program */
+    waitpid(run.pid, NULL, 0);
     live_sums(seg, &s);
     check_after_m3(&s, "live after the loop, program killed");
     int bad = 0;
@@ -194,7 +124,6 @@ int main(int argc, char **argv)
     for (int e = 3; e < 3 + LOOP; e++)
         bad += s.size[e] != 8 || s.count[e] != 1;
     CHECK_MSG(bad == 0, "last mark: %d of %d loop epochs wrong", bad, LOOP);
-    munmap(seg, len);
-    unlink(name);
+    seg_run_end(&run);
     return check_report("test_births");
 }

@@ -24,7 +24,7 @@ import subprocess
 import tempfile
 import time
 
-from segtest import check, finish, fx, reports, run, leaktop
+from segtest import check, finish, fx, reports, rows_by_function, run, leaktop
 
 KIB = 1024
 SEEDS = 200         # runs over distinct seeds
@@ -52,16 +52,6 @@ def moments(sizes, every, of_bytes):
     return t, var, k4
 
 
-def by_function(rep):
-    """{function: (size, count)} of a lineno report's rows."""
-    out = {}
-    for st in rep["stats"]:
-        fn = st["frames"][0]["function"] if st["frames"] else None
-        size, count = out.get(fn, (0, 0))
-        out[fn] = (size + st["size"], count + st["count"])
-    return out
-
-
 def traced(sample=None, seed=None, env_sample=None, extra=()):
     env = dict(os.environ)
     env.pop("LEAKTOP_SAMPLE", None)
@@ -77,7 +67,7 @@ def traced(sample=None, seed=None, env_sample=None, extra=()):
     if not check(f"run sample={sample} seed={seed} reported", p.returncode == 0 and reps,
                  f"status {p.returncode}: {p.stderr[-500:]}"):
         return None, {}
-    return reps[-1], by_function(reps[-1])
+    return reps[-1], rows_by_function(reps[-1])
 
 
 # Exact mode: the truth the estimates are measured against.
@@ -178,22 +168,25 @@ check("LEAKTOP_SAMPLE=64X is said and exact mode used",
 
 # Calls the countdown passes over skip the hook's usual exit, where mark
 # requests are taken: they look at them too, so `leaktop mark PID` on a
-# sampled program whose blocks are never sampled is still taken at once.
-with tempfile.TemporaryDirectory() as tmp:
-    pidfile = os.path.join(tmp, "pid")
-    lt = subprocess.Popen([leaktop, "run", "--batch", "--json", "--sample", "512K", "--",
-                           fx("fx_slow"), pidfile, "3"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and not (os.path.exists(pidfile) and open(pidfile).read().endswith("\n")):
-        time.sleep(0.01)
-    time.sleep(0.2)  # its tracer is up: the file is written after its first calls
-    t0 = time.monotonic()
-    p = run([leaktop, "mark", open(pidfile).read().strip(), "asked"])
-    took = time.monotonic() - t0
-    out, err = lt.communicate(timeout=30)
-    labels = [r["label"] for r in reports(subprocess.CompletedProcess([], 0, out, err)) if r["reason"] == "mark"]
-    check("a mark asked of a sampled program is taken within half a second",
-          p.returncode == 0 and took < 0.5 and labels == ["asked"], (p.returncode, took, p.stderr, labels))
+# sampled program whose blocks are never sampled is still taken at once,
+# whether it mallocs, frees or reallocs (each skip path looks).
+for mode in ("malloc", "frees", "reallocs"):
+    with tempfile.TemporaryDirectory() as tmp:
+        pidfile = os.path.join(tmp, "pid")
+        lt = subprocess.Popen([leaktop, "run", "--batch", "--json", "--sample", "512K", "--",
+                               fx("fx_slow"), pidfile, "3"] + ([mode] if mode != "malloc" else []),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not (os.path.exists(pidfile) and open(pidfile).read().endswith("\n")):
+            time.sleep(0.01)
+        time.sleep(0.2)  # its tracer is up: the file is written after its first calls
+        t0 = time.monotonic()
+        p = run([leaktop, "mark", open(pidfile).read().strip(), "asked"])
+        took = time.monotonic() - t0
+        out, err = lt.communicate(timeout=30)
+        labels = [r["label"] for r in reports(subprocess.CompletedProcess([], 0, out, err)) if r["reason"] == "mark"]
+        check(f"a mark asked of a sampled program that {mode} is taken within half a second",
+              p.returncode == 0 and took < 0.5 and labels == ["asked"], (p.returncode, took, p.stderr, labels))
 
 # Snapshot files keep the interval; a sampled one and an exact one are
 # not compared (their figures do not mean the same thing), nor two
