@@ -104,8 +104,6 @@ WORKLOADS = [
     ("alloc large blocks (64 KiB)", [B("bench_alloc"), "1", str(200000 // scale), "12", "16", "65536"]),
     ("realloc growth", [B("bench_realloc"), str(2000000 // scale)]),
     ("C++ containers", [B("bench_cxx"), str(500000 // scale)]),
-    # A real program: CPython with its own small-object allocator off, so
-    # every object is a malloc (a few million calls, stacks ~30 deep).
     # A real program: g++'s compiler proper on a C++ file (the driver would
     # run it as a child the tracer leaves alone).
     ("g++ compile (cc1plus)", [subprocess.run(["g++", "-print-prog-name=cc1plus"], capture_output=True,
@@ -113,7 +111,9 @@ WORKLOADS = [
                                "-quiet", "-imultiarch", "x86_64-linux-gnu", "-D_GNU_SOURCE",
                                "-O0" if args.quick else "-O2", os.path.join(os.path.dirname(os.path.abspath(__file__)), "bench_cxx.cpp"),
                                "-o", os.devnull]),
-    ("python3 (PYTHONMALLOC=malloc)", [sys.executable, "-c",
+    # A real program: CPython with its own small-object allocator off, so
+    # every object is a malloc (a few million calls, stacks ~30 deep).
+    ("python3 (PYTHONMALLOC=malloc)", [python, "-c",
      "import json\n"
      f"for r in range({20 // scale}):\n"
      "    d = {str(i): [i, str(i) * 3, {'k': i}] for i in range(20000)}\n"
