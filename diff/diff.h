@@ -53,6 +53,10 @@ size_t            diff_loctab_count(const diff_loctab *lt);
 uint32_t diff_frames_skip_wrappers(const diff_loctab *lt, const uint32_t *frames,
                                    uint32_t n, const char *const *alloc_fn_globs,
                                    size_t nglobs);
+/* True when frames[0..n) already holds the top frame: one that is not a
+ * wrapper. Frames past it do not change which frame is the top. */
+bool     diff_frames_top_known(const diff_loctab *lt, const uint32_t *frames, uint32_t n,
+                               const char *const *alloc_fn_globs, size_t nglobs);
 
 /* ---- snapshots ------------------------------------------------------- */
 

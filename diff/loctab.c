@@ -249,3 +249,14 @@ uint32_t diff_frames_skip_wrappers(const diff_loctab *lt, const uint32_t *frames
      * (outermost) frame so the block is still charged somewhere. */
     return n ? n - 1 : 0;
 }
+
+bool diff_frames_top_known(const diff_loctab *lt, const uint32_t *frames, uint32_t n,
+                           const char *const *alloc_fn_globs, size_t nglobs)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        const diff_frame *f = diff_loctab_get(lt, frames[i]);
+        if (!f || !is_wrapper(f->function, alloc_fn_globs, nglobs))
+            return true;
+    }
+    return false;
+}

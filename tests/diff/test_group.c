@@ -360,6 +360,14 @@ static void test_skip_wrappers(void)
     CHECK_INT(diff_frames_skip_wrappers(lt, ids, 3, NULL, 0), 2);   /* never all */
     CHECK_INT(diff_frames_skip_wrappers(lt, ids, 0, NULL, 0), 0);
     CHECK_INT(diff_frames_skip_wrappers(lt, ids + 4, 2, NULL, 0), 0);
+    /* The top is known as soon as a frame that is not a wrapper is in:
+     * the session stops resolving there (top-only grouping). */
+    CHECK(!diff_frames_top_known(lt, ids, 0, NULL, 0));
+    CHECK(!diff_frames_top_known(lt, ids, 3, NULL, 0));   /* wrappers only: the next may be the top */
+    CHECK(diff_frames_top_known(lt, ids, 4, NULL, 0));    /* pool_alloc */
+    CHECK(!diff_frames_top_known(lt, ids, 4, globs, 1));  /* pool_alloc is a wrapper by --alloc-fn */
+    CHECK(diff_frames_top_known(lt, ids, 5, globs, 1));
+    CHECK(diff_frames_top_known(lt, ids + 5, 1, NULL, 0)); /* one frame, not a wrapper */
     const char *names[] = { "strdup", "strndup", "wcsdup", "__strndup", "__wcsdup",
                             "__GI___strdup", "malloc", "calloc", "realloc",
                             "operator new(unsigned long, std::nothrow_t const&)", "_Znwm" };

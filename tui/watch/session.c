@@ -611,10 +611,13 @@ static session_trace *session_trace_get(session *s, uint32_t id)
         const session_addr *a = session_resolve_addr(s, r->frames[k], gen);
         for (uint32_t j = 0; j < a->len; j++)
             session_scratch_push(s, s->pool[a->off + j]);
-        uint32_t have = (uint32_t)s->scratch_len;
-        if (s->top_only && diff_frames_skip_wrappers(s->locs, s->scratch, have, s->alloc_fns,
-                                                     s->nalloc_fns) < have - 1)
-            break;  /* a frame past the wrappers exists: that is the top */
+        /* Top-only: stop at the first frame that is not a wrapper. Its
+         * caller may be in a library whose debug information costs tens of
+         * ms to read (libc6-dbg's compressed DWARF): only its top frames
+         * need reading. */
+        if (s->top_only && diff_frames_top_known(s->locs, s->scratch, (uint32_t)s->scratch_len, s->alloc_fns,
+                                                 s->nalloc_fns))
+            break;
     }
     uint32_t total = (uint32_t)s->scratch_len;
     uint32_t skip = diff_frames_skip_wrappers(s->locs, s->scratch, total, s->alloc_fns, s->nalloc_fns);
