@@ -18,6 +18,11 @@ for r in range(rounds):
         p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                              env=dict(os.environ, LD_PRELOAD=lib))
         _, status, ru = os.wait4(p.pid, 0)
+        # A plain preload leaves its segment for a later `leaktop` to read:
+        # each is sparse but reserves hundreds of MB of /dev/shm.
+        for seg in os.listdir("/dev/shm"):
+            if seg.startswith(f"leaktop-{os.getuid()}-{p.pid}-"):
+                os.unlink(os.path.join("/dev/shm", seg))
         if status != 0:
             sys.exit(f"{name}: {argv[0]} failed with status {status}")
         cpu[name].append(ru.ru_utime + ru.ru_stime)

@@ -63,7 +63,7 @@ try:
     check("reader gone: leaktop ends with the program's status, not SIGPIPE's 141",
           p.returncode == 0, f"status {p.returncode}, stderr {p.stderr!r}")
     pid = open(pidfile).read().strip()
-    left = [f for f in os.listdir("/dev/shm") if f.startswith("leaktop") and re.search(rf"-{pid}(\b|-)", f)]
+    left = [f for f in os.listdir("/dev/shm") if f.startswith(f"leaktop-{os.getuid()}-{pid}-")]
     check("reader gone: the segment is removed", not left, f"{left}")
 
     # The frontend SIGKILLed mid-run: the program ends later on its own and,
@@ -76,7 +76,7 @@ try:
     while time.time() < deadline and pid2 is None:
         with open(f"/proc/{fe.pid}/task/{fe.pid}/children") as f:
             kids = f.read().split()
-        if kids and any(re.search(rf"-{kids[0]}-", n) for n in os.listdir("/dev/shm")):
+        if kids and any(n.startswith(f"leaktop-{os.getuid()}-{kids[0]}-") for n in os.listdir("/dev/shm")):
             pid2 = int(kids[0])
         time.sleep(0.02)
     fe.kill()
@@ -87,7 +87,7 @@ try:
             time.sleep(0.05)
         except ProcessLookupError:
             break
-    left = [f for f in os.listdir("/dev/shm") if f.startswith("leaktop") and re.search(rf"-{pid2}-", f)]
+    left = [f for f in os.listdir("/dev/shm") if f.startswith(f"leaktop-{os.getuid()}-{pid2}-")]
     check("frontend killed: the program removes its segment when it ends", not left, f"{left}")
 
     target = os.path.join(tmp, "plain-file")
