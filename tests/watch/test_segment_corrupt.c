@@ -24,6 +24,7 @@
 
 #include "check.h"
 #include "lt_shm.h"
+#include "segread.h"
 #include "session.h"
 #include "testrand.h"
 
@@ -146,17 +147,7 @@ static void raw_totals(const uint8_t *seg, const lt_shm_header *h, int64_t *size
 {
     uint32_t n = h->ntraces < h->traces_cap ? h->ntraces : h->traces_cap;
     lt_counter *c = calloc(n ? n : 1, sizeof(*c));
-    lt_live_view v = {
-        .shared = (const lt_counter *)(seg + h->counters_off),
-        .pairs = h->pairs_ready ? (const lt_pair *)(seg + h->pairs_off) : NULL,
-        .pairs_index = (const uint32_t *)(seg + h->pairs_off + (uint64_t)h->pairs_cap * sizeof(lt_pair)),
-        .pairs_cap = h->pairs_cap,
-        .pairs_used = h->pairs_used,
-        .tslots = seg + h->tslots_off,
-        .nslots = h->tslots_hwm < h->tslots ? h->tslots_hwm : h->tslots,
-        .slot_size = h->tslot_size,
-        .entries = h->tslot_entries,
-    };
+    lt_live_view v = seg_live_view(seg);
     lt_totals_read(&v, c, n);
     *size = *count = 0;
     for (uint32_t i = 0; i < n; i++) {

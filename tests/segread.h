@@ -1,4 +1,4 @@
-/* segread.h: what the segment-reading tracer tests share: start a fixture
+/* segread.h: what the segment-reading tests share: start a fixture
  * with the tracer preloaded (and tracing itself: LEAKTOP_PID), wait for
  * it to stop itself, map its segment read-only from /dev/shm, and read
  * its live counters as any reader does (lt_shm.h). */
@@ -114,7 +114,7 @@ static inline lt_live_view seg_live_view(const uint8_t *seg)
         .pairs_cap = h->pairs_cap,
         .pairs_used = h->pairs_used,
         .tslots = seg + h->tslots_off,
-        .nslots = h->tslots_hwm,
+        .nslots = h->tslots_hwm < h->tslots ? h->tslots_hwm : h->tslots,  /* a damaged header too */
         .slot_size = h->tslot_size,
         .entries = h->tslot_entries,
     };
