@@ -34,32 +34,12 @@ static inline bool lt_on_stack(uintptr_t addr)
     return addr >= lt_stack_lo && addr <= lt_stack_hi - 8 && (addr & 7) == 0;
 }
 
-/* The stack words a walk read (their offsets from its starting stack
- * pointer, and their values): the walk is a function of its start and of
- * these words alone, so finding them unchanged replays it (lt_cache_check). */
-#define LT_READS_MAX 96  /* two a frame: the return address, the saved RBP */
-
-typedef struct lt_reads {
-    uint32_t  n;          /* UINT32_MAX: an offset did not fit, never checked */
-    int32_t   off[LT_READS_MAX];
-    uintptr_t val[LT_READS_MAX];
-} lt_reads;
-
-static inline void lt_read_note(lt_reads *r, uintptr_t sp0, uintptr_t at, uintptr_t val)
-{
-    intptr_t off = (intptr_t)(at - sp0);
-    if (r->n >= LT_READS_MAX || off < INT32_MIN || off > INT32_MAX) {
-        r->n = UINT32_MAX;
-        return;
-    }
-    r->off[r->n] = (int32_t)off;
-    r->val[r->n++] = val;
-}
-
 /* Moves `st` to the caller of its frame with `rule`. False when the frame
- * is the outermost one or a read would leave the thread's stack. With
- * `reads`, notes the words it read (relative to sp0). */
-static inline bool lt_step_noting(lt_frame_state *st, lt_rule rule, lt_reads *reads, uintptr_t sp0)
+ * is the outermost one or a read would leave the thread's stack. The words
+ * a step reads are implied by where it arrives: the caller's return address
+ * at its sp - 8 and, when the rule restores RBP, RBP at sp + the rule's
+ * offset (lt_cached replays walks by them). */
+static inline bool lt_step(lt_frame_state *st, lt_rule rule)
 {
     uintptr_t base = lt_rule_cfa_reg(rule) == LT_REG_RSP ? st->sp : st->rbp;
     uintptr_t cfa = base + (intptr_t)lt_rule_cfa_off(rule);
@@ -71,20 +51,11 @@ static inline bool lt_step_noting(lt_frame_state *st, lt_rule rule, lt_reads *re
         if (!lt_on_stack(at))
             return false;
         rbp = *(const uintptr_t *)at;
-        if (reads)
-            lt_read_note(reads, sp0, at, rbp);
     }
     st->ip = *(const uintptr_t *)(cfa - 8);
-    if (reads)
-        lt_read_note(reads, sp0, cfa - 8, st->ip);
     st->sp = cfa;
     st->rbp = rbp;
     return true;
-}
-
-static inline bool lt_step(lt_frame_state *st, lt_rule rule)
-{
-    return lt_step_noting(st, rule, NULL, 0);
 }
 
 /* ---- the thread's stack bounds ------------------------------------------------ */
@@ -204,29 +175,40 @@ static bool lt_stack_bounds(void)
 #define LT_STATE_BITS   12  /* the frame-state index: 4096 entries */
 #define LT_SPLICE_TRIES 4   /* failed suffix checks one walk may spend */
 
-/* A stack walked before: for each frame k its return address, stack
- * pointer and RBP (those two only for the frames the walk took itself,
- * not spliced), and where the words read by the step from frame k to k+1
- * begin in `reads` (reads_at[n]: their end). Valid while `epoch`
- * matches (dlclose may change what an address means). Bit k of
- * rbp_needed: the walk from frame k on used RBP_k (an RBP-based CFA came
- * before any frame restored RBP); where it is clear any RBP_k gives the
- * same frames, which matters where RBP is a general register (-O2 code). */
+/* A stack walked before, frame by frame: frame k's return address, its
+ * stack pointer (as an offset from the start's, sp0) and its RBP. Valid
+ * while `epoch` matches (dlclose may change what an address means).
+ *
+ * The words the walk read are implied by its frames (lt_step): the step
+ * into frame k read frame k's return address at sp_k - 8 and, when its
+ * rule restores RBP, RBP_k at sp_k + rbp_at[k]. Finding them unchanged
+ * replays the walk (lt_frames_differ). A walk that ended on a return
+ * address 0 read one word more: frame n holds it (ips[n] == 0, zero_end).
+ *
+ * Bit k of rbp_needed: the walk from frame k on used RBP_k (an RBP-based
+ * CFA came before any frame restored RBP); where it is clear any RBP_k
+ * gives the same frames. Only those RBP slots are re-read (rbp_checked):
+ * where RBP is a general register (-O2 code) a slot holds the program's
+ * data, different at every call, and would fail every check for nothing.
+ * rbps[k] is known for the frames the walk took itself and for those
+ * rbp_checked. */
 typedef struct lt_cached {
-    uintptr_t ip0, sp0, rbp0;
+    uintptr_t sp0;
     uint32_t  n, id, epoch;
     uint32_t  walked;     /* frames [0, walked) the walk took itself; the rest it spliced */
     bool      whole;      /* the walk reached the outermost frame (else it stopped at max) */
+    bool      zero_end;   /* ... by reading a return address 0, kept as frame n */
+    bool      checkable;  /* every stack pointer fit its offset: else never replayed */
     uint64_t  rbp_needed;
-    lt_reads  reads;      /* what the walk read: unchanged means the same stack */
-    uintptr_t ips[LT_CACHE_FRAMES];
-    uintptr_t sps[LT_CACHE_FRAMES];
-    uintptr_t rbps[LT_CACHE_FRAMES];
-    uint8_t   reads_at[LT_CACHE_FRAMES + 1];
+    uint64_t  rbp_checked;
+    uintptr_t ips[LT_CACHE_FRAMES + 1];
+    int32_t   sp_at[LT_CACHE_FRAMES + 1];   /* sp_k - sp0 */
+    int16_t   rbp_at[LT_CACHE_FRAMES + 1];  /* RBP_k's slot - sp_k, where rbp_checked */
+    uintptr_t rbps[LT_CACHE_FRAMES + 1];
 } lt_cached;
 
 /* A thread's caches, mapped on its first traced call (only the entries it
- * uses become memory; ~370 KB in all): recent stacks, and the rules of the
+ * uses become memory; ~200 KB in all): recent stacks, and the rules of the
  * return addresses its walks met, packed densely so they stay in this
  * core's cache where cfi.c's shared table (one slot a line, by hash) does
  * not. A miss walks into the spare way, which then takes the place of its
@@ -261,7 +243,7 @@ typedef struct lt_thread_cache {
 
 _Static_assert(LT_CACHE_FRAMES <= 64 && LT_CACHE_WAYS + 1 < 256, "state index entries: 6 bits of frame, 8 of way");
 _Static_assert(LT_CACHE_SETS == 32, "the set is the head hash's top 5 bits");
-_Static_assert(LT_READS_MAX <= UINT8_MAX, "reads_at is a byte");
+_Static_assert(LT_CACHE_FRAMES < 64, "rbp_needed and rbp_checked: a bit a frame, and frame n");
 
 static __thread lt_thread_cache *lt_cache __attribute__((tls_model("initial-exec")));
 static __thread int lt_cache_gone __attribute__((tls_model("initial-exec")));
@@ -408,20 +390,46 @@ static uint32_t lt_walk(lt_frame_state st, uintptr_t *out, uint32_t max, uint32_
     return n;
 }
 
+/* Bits (from, to] of a frame mask. */
+static inline uint64_t lt_bits_after(uint32_t from, uint32_t to)
+{
+    return ((2ull << to) - 1) & ~((2ull << from) - 1);
+}
+
+/* The last frame whose step's words a check of `c` re-reads: frame n when
+ * the walk ended on a return address 0, else its last frame. */
+static inline uint32_t lt_last_read(const lt_cached *c)
+{
+    return c->zero_end ? c->n : c->n - 1;
+}
+
+/* The first frame in (from, to] whose step read a word that no longer
+ * holds what c's walk read there, or 0 when all hold. */
+static inline uint32_t lt_frames_differ(const lt_cached *c, uint32_t from, uint32_t to)
+{
+    uintptr_t sp0 = c->sp0;
+    for (uint32_t k = from + 1; k <= to; k++)
+        if (*(const uintptr_t *)(sp0 + (intptr_t)c->sp_at[k] - 8) != c->ips[k])
+            return k;
+    for (uint64_t bits = c->rbp_checked & lt_bits_after(from, to); bits; bits &= bits - 1) {
+        uint32_t k = (uint32_t)__builtin_ctzll(bits);
+        if (*(const uintptr_t *)(sp0 + (intptr_t)c->sp_at[k] + c->rbp_at[k]) != c->rbps[k])
+            return k;
+    }
+    return 0;
+}
+
 /* A hit without walking: the same start and every stack word the cached
  * walk read still holding what it read then. The walk is a function of
  * those alone (its rules are fixed within the epoch, the thread's stack
  * bounds for good), so it would find the same frames, in one load and
- * compare per word. RBP is part of the start only if the walk used it. */
+ * compare per word. RBP is part of the start only if the walk used it.
+ * (The caller compared the start's ip and sp.) */
 static inline bool lt_cache_check(const lt_cached *c, const lt_frame_state *start)
 {
-    if (c->reads.n == UINT32_MAX || ((c->rbp_needed & 1) && c->rbp0 != start->rbp))
+    if (!c->checkable || ((c->rbp_needed & 1) && c->rbps[0] != start->rbp))
         return false;
-    uintptr_t sp0 = start->sp;
-    for (uint32_t i = 0; i < c->reads.n; i++)
-        if (*(const uintptr_t *)(sp0 + (intptr_t)c->reads.off[i]) != c->reads.val[i])
-            return false;
-    return true;
+    return lt_frames_differ(c, 0, lt_last_read(c)) == 0;
 }
 
 /* ---- splicing: the deep part of a stack walked before --------------------- */
@@ -434,71 +442,53 @@ static inline bool lt_cache_check(const lt_cached *c, const lt_frame_state *star
  * words are found unchanged: they are at the same addresses, since the
  * stack pointers agree. Any doubt: no splice, the walk goes on. */
 typedef struct lt_splice_budget {
-    const lt_cached *bad_way;  /* the last way a check failed on, */
-    uint32_t         bad_read; /* and the read that differed: fails again from any frame before it */
-    uint32_t         left;     /* failed checks this walk may still spend */
+    const lt_cached *bad_way;   /* the last way a check failed on, */
+    uint32_t         bad_frame; /* and the frame whose words differed: fails again from any frame before it */
+    uint32_t         left;      /* failed checks this walk may still spend */
 } lt_splice_budget;
 
-/* Copies n words, lowest first (so also down within one array): a few
- * dozen at most, where a call to memcpy (-fno-builtin) costs more. */
-static inline void lt_words_copy(uintptr_t *dst, const uintptr_t *src, uint32_t n)
+/* Do the words src's walk read in (from, to] still hold? */
+static inline bool lt_frames_hold(const lt_cached *src, uint32_t from, uint32_t to, lt_splice_budget *b)
 {
-    for (uint32_t i = 0; i < n; i++)
-        dst[i] = src[i];
-}
-
-/* Does every word `src` read in reads[r0, r1) still hold its value? */
-static inline bool lt_reads_hold(const lt_cached *src, uint32_t r0, uint32_t r1, lt_splice_budget *b)
-{
-    if (src == b->bad_way && b->bad_read >= r0 && b->bad_read < r1)
+    if (src == b->bad_way && b->bad_frame > from && b->bad_frame <= to)
         return false;  /* known to differ: spend nothing */
     if (b->left == 0)
         return false;
-    for (uint32_t i = r0; i < r1; i++)
-        if (*(const uintptr_t *)(src->sp0 + (intptr_t)src->reads.off[i]) != src->reads.val[i]) {
-            b->bad_way = src;
-            b->bad_read = i;
-            b->left--;
-            if (LT_UNLIKELY(lt_mode == LT_MODE_VERIFY))
-                __atomic_fetch_add(&lt_count_refused, 1, __ATOMIC_RELAXED);
-            return false;
-        }
-    return true;
+    uint32_t bad = lt_frames_differ(src, from, to);
+    if (!bad)
+        return true;
+    b->bad_way = src;
+    b->bad_frame = bad;
+    b->left--;
+    if (LT_UNLIKELY(lt_mode == LT_MODE_VERIFY))
+        __atomic_fetch_add(&lt_count_refused, 1, __ATOMIC_RELAXED);
+    return false;
 }
 
-/* Appends src's reads [r0, r1) to w's, as offsets from w's start sp0. */
-static void lt_reads_take(lt_cached *w, const lt_cached *src, uint32_t r0, uint32_t r1, uintptr_t sp0)
+/* Records frame n of w: its state; and rbp_at, the slot of RBP from its
+ * stack pointer when the step into it restored RBP. False when the stack
+ * pointer's offset does not fit (w is then never replayed). */
+static inline void lt_frame_note(lt_cached *w, uint32_t n, const lt_frame_state *st, int16_t rbp_at)
 {
-    lt_reads *r = &w->reads;
-    if (r->n == UINT32_MAX)
-        return;
-    if (r->n + (r1 - r0) > LT_READS_MAX) {
-        r->n = UINT32_MAX;
-        return;
-    }
-    int64_t delta = (int64_t)(src->sp0 - sp0);
-    uint64_t out_of_range = 0;
-    int32_t *off = r->off + r->n;
-    for (uint32_t i = r0; i < r1; i++) {
-        int64_t o = src->reads.off[i] + delta;
-        out_of_range |= (uint64_t)(o - INT32_MIN) >> 32;
-        off[i - r0] = (int32_t)o;
-    }
-    lt_words_copy(r->val + r->n, src->reads.val + r0, r1 - r0);
-    r->n = out_of_range ? UINT32_MAX : r->n + (r1 - r0);
+    uintptr_t off = st->sp - w->sp0;
+    if (LT_UNLIKELY(off > INT32_MAX))
+        w->checkable = false;
+    w->ips[n] = st->ip;
+    w->sp_at[n] = (int32_t)off;
+    w->rbp_at[n] = rbp_at;
+    w->rbps[n] = st->rbp;
 }
 
-/* Walking into `w`, at frame n (state `st`, not yet recorded): copies the
- * frames a cached walk found from this same state, when the words it read
- * from there on still hold: all the way to the outermost frame (w->whole)
- * or up to max. Returns how many frames it copied, 0 for none. *tail: the
- * frames' bits of rbp_needed (src's: the walk from them is src's, or the
- * start of it). Only their return addresses are copied: a splice starts
- * at a frame its source took itself (src->walked; an index entry may be
- * older than the way's content), so no splice reads the stack pointer or
- * RBP of a spliced frame. */
+/* Walking into `w`, at frame n (state `st`, noted): copies the frames a
+ * cached walk found from this same state, when the words it read from
+ * there on still hold: all the way to the outermost frame (w->whole) or up
+ * to max. Returns how many frames it covers from n on (n's own included),
+ * 0 for none. *tail: the frames' bits of rbp_needed (src's: the walk from
+ * them is src's, or the start of it). A splice starts at a frame its
+ * source took itself (src->walked; an index entry may be older than the
+ * way's content), whose stack pointer and RBP are known. */
 static uint32_t lt_splice(lt_thread_cache *tc, lt_cached *w, uint32_t n, const lt_frame_state *st,
-                          uintptr_t sp0, uint32_t max, uint32_t epoch, lt_splice_budget *b, uint64_t *tail)
+                          uint32_t max, uint32_t epoch, lt_splice_budget *b, uint64_t *tail)
 {
     uint64_t h = lt_state_hash(st->ip, st->sp);
     uint32_t e = tc->states[h >> (64 - LT_STATE_BITS)];
@@ -506,26 +496,39 @@ static uint32_t lt_splice(lt_thread_cache *tc, lt_cached *w, uint32_t n, const l
         return 0;
     const lt_cached *src = &tc->ways[(e >> 6 & 255) - 1];
     uint32_t k = e & 63;
-    if (src == w || k >= src->walked || k >= src->n || src->epoch != epoch || src->ips[k] != st->ip ||
-        src->sps[k] != st->sp ||
-        src->reads.n == UINT32_MAX || ((src->rbp_needed >> k & 1) && src->rbps[k] != st->rbp))
+    if (src == w || k >= src->walked || k >= src->n || src->epoch != epoch || !src->checkable ||
+        src->ips[k] != st->ip || src->sp0 + (intptr_t)src->sp_at[k] != st->sp ||
+        ((src->rbp_needed >> k & 1) && src->rbps[k] != st->rbp))
         return 0;
     uint32_t m = src->n - k < max - n ? src->n - k : max - n;
     bool whole = k + m == src->n && src->whole;
     if (!whole && n + m < max)
         return 0;  /* src stopped at its max short of ours: walk on to a deeper match */
-    /* The steps between the frames taken; and the last one's too when it
-     * is how src's walk ended (it found address 0). */
-    uint32_t r0 = src->reads_at[k], r1 = whole ? src->reads_at[src->n] : src->reads_at[k + m - 1];
-    if (!lt_reads_hold(src, r0, r1, b))
+    /* The steps between the frames taken; and the read of address 0 too
+     * when it is how src's walk ended. */
+    bool zero_end = whole && src->zero_end;
+    uint32_t to = zero_end ? src->n : k + m - 1;
+    if (!lt_frames_hold(src, k, to, b))
         return 0;
-    uint32_t base = w->reads.n;
-    lt_reads_take(w, src, r0, r1, sp0);
-    lt_words_copy(w->ips + n, src->ips + k, m);
-    uint8_t shift = (uint8_t)(base - r0);
-    for (uint32_t j = 0; j < m; j++)
-        w->reads_at[n + j] = (uint8_t)(src->reads_at[k + j] + shift);
+    int64_t delta = (int64_t)(src->sp0 - w->sp0);
+    uint64_t out_of_range = 0;
+    for (uint32_t j = k + 1; j <= to; j++) {
+        int64_t off = src->sp_at[j] + delta;
+        out_of_range |= (uint64_t)off >> 31;
+        w->ips[n + j - k] = src->ips[j];
+        w->sp_at[n + j - k] = (int32_t)off;
+    }
+    if (out_of_range)
+        w->checkable = false;
+    uint64_t bits = src->rbp_checked & lt_bits_after(k, to);
+    w->rbp_checked |= (bits >> k) << n;
+    for (; bits; bits &= bits - 1) {
+        uint32_t j = (uint32_t)__builtin_ctzll(bits);
+        w->rbp_at[n + j - k] = src->rbp_at[j];
+        w->rbps[n + j - k] = src->rbps[j];
+    }
     w->whole = whole;
+    w->zero_end = zero_end;
     *tail = (m < 64 ? (src->rbp_needed >> k) & ((1ull << m) - 1) : src->rbp_needed >> k) << n;
     return m;
 }
@@ -545,57 +548,17 @@ static uint64_t lt_rbp_needed(const lt_cached *w, const lt_rule *rules, uint32_t
     return need;
 }
 
-/* Drops, from the steps of frames [0, from), the reads of saved-RBP slots
- * whose value no later step used: where RBP is a general register (-O2
- * code) they hold the program's data, different at every call, and would
- * fail lt_cache_check and lt_splice for nothing. The steps from `from` on
- * (a splice's) are trimmed already. */
-static void lt_reads_trim(lt_cached *w, const lt_rule *rules, uint32_t n, uint32_t from)
+/* Indexes frame n (n >= 1) of way wi by its state, for later walks to
+ * splice onto (frame 0 is the way's start: the set finds it). */
+static inline void lt_state_put(lt_thread_cache *tc, uint32_t wi, uint32_t n, const lt_frame_state *st)
 {
-    lt_reads *r = &w->reads;
-    if (r->n == UINT32_MAX)
-        return;
-    uint32_t out = 0;
-    for (uint32_t j = 0; j < from; j++) {
-        uint32_t a = w->reads_at[j], end = w->reads_at[j + 1];
-        w->reads_at[j] = (uint8_t)out;
-        /* lt_step_noting reads the RBP slot first */
-        if (a < end && lt_rule_rbp_saved(rules[j]) && !(w->rbp_needed >> (j + 1) & 1))
-            a++;
-        for (; a < end; a++, out++) {
-            r->off[out] = r->off[a];
-            r->val[out] = r->val[a];
-        }
-    }
-    uint32_t drop = w->reads_at[from] - out;
-    if (!drop)
-        return;
-    for (uint32_t i = out; i + drop < r->n; i++)
-        r->off[i] = r->off[i + drop];
-    lt_words_copy(r->val + out, r->val + out + drop, r->n - out - drop);
-    for (uint32_t j = from; j <= n; j++)
-        w->reads_at[j] = (uint8_t)(w->reads_at[j] - drop);
-    r->n -= drop;
+    uint64_t h = lt_state_hash(st->ip, st->sp);
+    tc->states[h >> (64 - LT_STATE_BITS)] = LT_STATE_TAG(h) << 14 | (wi + 1) << 6 | n;
 }
 
-/* Records frame n of way wi, and indexes its state (frame 0 is the
- * way's start: the slot finds it). */
-static inline void lt_frame_put(lt_thread_cache *tc, uint32_t wi, uint32_t n, const lt_frame_state *st)
-{
-    lt_cached *w = &tc->ways[wi];
-    w->ips[n] = st->ip;
-    w->sps[n] = st->sp;
-    w->rbps[n] = st->rbp;
-    w->reads_at[n] = (uint8_t)w->reads.n;
-    if (n) {
-        uint64_t h = lt_state_hash(st->ip, st->sp);
-        tc->states[h >> (64 - LT_STATE_BITS)] = LT_STATE_TAG(h) << 14 | (wi + 1) << 6 | n;
-    }
-}
-
-/* Walks from `start` into `w`, frame by frame, noting what it reads, and
- * splices where a cached walk takes over. Returns the frame count, 0 when
- * the fast path cannot follow this stack; *spliced: whether it spliced. */
+/* Walks from `start` into `w`, frame by frame, and splices where a cached
+ * walk takes over. Returns the frame count, 0 when the fast path cannot
+ * follow this stack; *spliced: whether it spliced. */
 static uint32_t lt_walk_cached(lt_thread_cache *tc, uint32_t wi, const lt_frame_state *start, uint32_t max,
                                uint32_t epoch, bool *spliced)
 {
@@ -604,15 +567,19 @@ static uint32_t lt_walk_cached(lt_thread_cache *tc, uint32_t wi, const lt_frame_
     lt_splice_budget b = {NULL, 0, LT_SPLICE_TRIES};
     lt_rule rules[LT_CACHE_FRAMES];  /* of the frames walked */
     uint32_t n = 0, walked;
-    uint64_t tail = 0;
-    w->reads.n = 0;
-    w->whole = false;
+    uint64_t tail = 0, rbp_read = 0;  /* rbp_read bit k: the step into frame k restored RBP */
+    w->sp0 = start->sp;
+    w->whole = w->zero_end = false;
+    w->checkable = true;
+    w->rbp_checked = 0;
+    lt_frame_note(w, 0, &st, 0);
     for (;;) {
+        /* frame n is noted */
         if (st.ip == 0) {
-            w->whole = true;
+            w->whole = w->zero_end = true;
             break;
         }
-        uint32_t got = n ? lt_splice(tc, w, n, &st, start->sp, max, epoch, &b, &tail) : 0;
+        uint32_t got = n ? lt_splice(tc, w, n, &st, max, epoch, &b, &tail) : 0;
         if (got) {
             *spliced = true;
             walked = n;
@@ -620,22 +587,27 @@ static uint32_t lt_walk_cached(lt_thread_cache *tc, uint32_t wi, const lt_frame_
             goto done;
         }
         lt_rule rule = rules[n] = lt_rule_near(st.ip, epoch);
-        lt_frame_put(tc, wi, n++, &st);
+        if (n)
+            lt_state_put(tc, wi, n, &st);
+        n++;
         if (lt_rule_kind(rule) == LT_RULE_OUTERMOST) {
             w->whole = true;
             break;
         }
         if (n == max)
             break;
-        if (lt_rule_kind(rule) != LT_RULE_OK || !lt_step_noting(&st, rule, &w->reads, start->sp))
+        if (lt_rule_kind(rule) != LT_RULE_OK || !lt_step(&st, rule))
             return 0;
+        rbp_read |= (uint64_t)lt_rule_rbp_saved(rule) << n;
+        lt_frame_note(w, n, &st, lt_rule_rbp_off(rule));
     }
     walked = n;
 done:
-    w->reads_at[n] = (uint8_t)w->reads.n;
     w->walked = walked;
     w->rbp_needed = lt_rbp_needed(w, rules, n, walked, tail);
-    lt_reads_trim(w, rules, n, walked);
+    /* This walk's own steps: into frames 1..walked (the frame a splice
+     * starts at is reached by our step, not src's). */
+    w->rbp_checked |= rbp_read & w->rbp_needed & lt_bits_after(0, walked);
     return n;
 }
 
@@ -679,7 +651,7 @@ static bool lt_capture_cached(lt_thread_cache *tc, const lt_frame_state *start, 
     uint32_t *tags = tc->head_tag[set];
     for (uint32_t i = 0; i < LT_CACHE_ASSOC; i++) {
         const lt_cached *c = &tc->ways[way_of[i]];
-        if (tags[i] != tag || !c->n || c->epoch != epoch || c->ip0 != start->ip || c->sp0 != start->sp ||
+        if (tags[i] != tag || !c->n || c->epoch != epoch || c->ips[0] != start->ip || c->sp0 != start->sp ||
             !lt_cache_check(c, start))
             continue;
         if (LT_UNLIKELY(lt_mode == LT_MODE_VERIFY)) {
@@ -708,9 +680,6 @@ static bool lt_capture_cached(lt_thread_cache *tc, const lt_frame_state *start, 
         __atomic_fetch_add(spliced ? &lt_count_spliced : &lt_count_walked, 1, __ATOMIC_RELAXED);
     }
     *id = w->id = lt_trace_near(w->ips, n);
-    w->ip0 = start->ip;
-    w->sp0 = start->sp;
-    w->rbp0 = start->rbp;
     w->epoch = epoch;
     w->n = n;
     tc->spare = way_of[LT_CACHE_ASSOC - 1];  /* the set's least recently used */
