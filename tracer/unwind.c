@@ -190,8 +190,8 @@ static bool lt_stack_bounds(void)
  * gives the same frames. Only those RBP slots are re-read (rbp_checked):
  * where RBP is a general register (-O2 code) a slot holds the program's
  * data, different at every call, and would fail every check for nothing.
- * rbps[k] is known for the frames the walk took itself and for those
- * rbp_checked. */
+ * rbps[k] is kept only where something compares it: for the frames the
+ * walk took itself whose rbp_needed bit is set, and for those rbp_checked. */
 typedef struct lt_cached {
     uintptr_t sp0;
     uint32_t  n, id, epoch;
@@ -465,18 +465,16 @@ static inline bool lt_frames_hold(const lt_cached *src, uint32_t from, uint32_t 
     return false;
 }
 
-/* Records frame n of w: its state; and rbp_at, the slot of RBP from its
- * stack pointer when the step into it restored RBP. False when the stack
- * pointer's offset does not fit (w is then never replayed). */
-static inline void lt_frame_note(lt_cached *w, uint32_t n, const lt_frame_state *st, int16_t rbp_at)
+/* Records frame n of w: its return address and stack pointer (its RBP
+ * the walk keeps aside: most frames' is never looked at again). When the
+ * stack pointer's offset does not fit, w is never replayed. */
+static inline void lt_frame_note(lt_cached *w, uint32_t n, const lt_frame_state *st)
 {
     uintptr_t off = st->sp - w->sp0;
     if (LT_UNLIKELY(off > INT32_MAX))
         w->checkable = false;
     w->ips[n] = st->ip;
     w->sp_at[n] = (int32_t)off;
-    w->rbp_at[n] = rbp_at;
-    w->rbps[n] = st->rbp;
 }
 
 /* Walking into `w`, at frame n (state `st`, noted): copies the frames a
@@ -486,7 +484,7 @@ static inline void lt_frame_note(lt_cached *w, uint32_t n, const lt_frame_state 
  * 0 for none. *tail: the frames' bits of rbp_needed (src's: the walk from
  * them is src's, or the start of it). A splice starts at a frame its
  * source took itself (src->walked; an index entry may be older than the
- * way's content), whose stack pointer and RBP are known. */
+ * way's content), whose stack pointer is known, and its RBP if it matters. */
 static uint32_t lt_splice(lt_thread_cache *tc, lt_cached *w, uint32_t n, const lt_frame_state *st,
                           uint32_t max, uint32_t epoch, lt_splice_budget *b, uint64_t *tail)
 {
@@ -565,14 +563,16 @@ static uint32_t lt_walk_cached(lt_thread_cache *tc, uint32_t wi, const lt_frame_
     lt_cached *w = &tc->ways[wi];
     lt_frame_state st = *start;
     lt_splice_budget b = {NULL, 0, LT_SPLICE_TRIES};
-    lt_rule rules[LT_CACHE_FRAMES];  /* of the frames walked */
+    lt_rule rules[LT_CACHE_FRAMES];      /* of the frames walked */
+    uintptr_t rbps[LT_CACHE_FRAMES + 1]; /* theirs, and the splice frame's */
     uint32_t n = 0, walked;
-    uint64_t tail = 0, rbp_read = 0;  /* rbp_read bit k: the step into frame k restored RBP */
+    uint64_t tail = 0, rbp_read = 0;     /* rbp_read bit j: the step into frame j restored RBP */
     w->sp0 = start->sp;
     w->whole = w->zero_end = false;
     w->checkable = true;
     w->rbp_checked = 0;
-    lt_frame_note(w, 0, &st, 0);
+    lt_frame_note(w, 0, &st);
+    rbps[0] = st.rbp;
     for (;;) {
         /* frame n is noted */
         if (st.ip == 0) {
@@ -598,16 +598,26 @@ static uint32_t lt_walk_cached(lt_thread_cache *tc, uint32_t wi, const lt_frame_
             break;
         if (lt_rule_kind(rule) != LT_RULE_OK || !lt_step(&st, rule))
             return 0;
-        rbp_read |= (uint64_t)lt_rule_rbp_saved(rule) << n;
-        lt_frame_note(w, n, &st, lt_rule_rbp_off(rule));
+        lt_frame_note(w, n, &st);
+        rbps[n] = st.rbp;
+        if (lt_rule_rbp_saved(rule)) {
+            rbp_read |= 1ull << n;
+            w->rbp_at[n] = lt_rule_rbp_off(rule);
+        }
     }
     walked = n;
 done:
     w->walked = walked;
     w->rbp_needed = lt_rbp_needed(w, rules, n, walked, tail);
-    /* This walk's own steps: into frames 1..walked (the frame a splice
-     * starts at is reached by our step, not src's). */
-    w->rbp_checked |= rbp_read & w->rbp_needed & lt_bits_after(0, walked);
+    /* This walk's own frames, 0..walked (the frame a splice starts at is
+     * reached by our step, not src's): the RBPs a check or a splice from
+     * them compares, and the slots the checks re-read. */
+    uint64_t own = w->rbp_needed & ((2ull << walked) - 1);
+    for (uint64_t bits = own; bits; bits &= bits - 1) {
+        uint32_t j = (uint32_t)__builtin_ctzll(bits);
+        w->rbps[j] = rbps[j];
+    }
+    w->rbp_checked |= rbp_read & own;
     return n;
 }
 
