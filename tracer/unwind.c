@@ -170,7 +170,8 @@ static bool lt_stack_bounds(void)
                              * verify mode: unw_backtrace, lt_capture_libunwind, lt_verify,
                              * lt_capture_cached, lt_capture_fast, lt_capture_stack, lt_track,
                              * lt_after_alloc, lt_alloc_traced, the hook) */
-#define LT_NEAR_RULES   512 /* the thread's own rule cache, direct-mapped */
+#define LT_NEAR_RULE_BITS 11
+#define LT_NEAR_RULES   (1u << LT_NEAR_RULE_BITS) /* the thread's own rule cache, direct-mapped */
 #define LT_NEAR_TRACES  2048 /* and its recent trace ids by stack hash */
 #define LT_STATE_BITS   12  /* the frame-state index: 4096 entries */
 #define LT_SPLICE_TRIES 4   /* failed suffix checks one walk may spend */
@@ -208,7 +209,7 @@ typedef struct lt_cached {
 } lt_cached;
 
 /* A thread's caches, mapped on its first traced call (only the entries it
- * uses become memory; ~200 KB in all): recent stacks, and the rules of the
+ * uses become memory; ~225 KB in all): recent stacks, and the rules of the
  * return addresses its walks met, packed densely so they stay in this
  * core's cache where cfi.c's shared table (one slot a line, by hash) does
  * not. A miss walks into the spare way, which then takes the place of its
@@ -301,7 +302,7 @@ static inline lt_rule lt_rule_near(uintptr_t ip, uint32_t epoch)
         memset(c->rules, 0, sizeof(c->rules));
         c->rules_epoch = epoch;
     }
-    uint32_t i = (uint32_t)((ip * 0x9e3779b97f4a7c15ULL) >> 55) & (LT_NEAR_RULES - 1);
+    uint32_t i = (uint32_t)((ip * 0x9e3779b97f4a7c15ULL) >> (64 - LT_NEAR_RULE_BITS));
     if (LT_LIKELY(c->rules[i].ip == ip))
         return c->rules[i].rule;
     lt_rule r = lt_rule_for(ip);
