@@ -154,8 +154,7 @@ void      lt_tslot_forget(void) LT_HIDDEN;
  * totals are its shared counter plus its parts (lt_totals_read). */
 void      lt_live_now(lt_live_view *v) LT_HIDDEN;
 
-#define LT_TSLOT_PROBES      8
-#define LT_TSLOT_PROBES_FULL 2  /* once 3/4 of the entries are taken */
+#define LT_TSLOT_PROBES 8
 
 /* The shared parts when the thread has no slot or its slot no room:
  * lt_counter for epoch 0 (what a program that never marks uses), the
@@ -164,20 +163,13 @@ void      lt_count_shared(uint32_t id, uint32_t epoch, int64_t size, int64_t blo
 
 /* Adds to this thread's entry for (id, epoch). A new key takes an empty
  * entry, or one whose values are both 0 (recycled: it adds nothing to any
- * sum, so readers lose nothing; lt_shm.h says how they read it). Once the
- * table is mostly taken, only the key's first places are looked at: a
- * program with more live stacks than entries (cc1plus: 96% of its calls)
- * found no room after eight probes, three cache lines, on every call. A
- * key put further along before then may so get a second entry, or count in
- * the shared parts: readers sum every entry of a key. */
+ * sum, so readers lose nothing; lt_shm.h says how they read it). */
 static inline bool lt_tslot_add(lt_tslot *t, uint32_t id, uint32_t epoch, int64_t size, int64_t blocks)
 {
     uint32_t mask = lt_g.tslot_mask;
     uint32_t i = (id * 2654435761u + epoch * 0x9e3779b9u) & mask;
     lt_tslot_entry *zero = NULL;
-    bool full = t->used * 4 >= (mask + 1) * 3;
-    int probes = full ? LT_TSLOT_PROBES_FULL : LT_TSLOT_PROBES;
-    for (int probe = 0; probe < probes; probe++, i = (i + 1) & mask) {
+    for (int probe = 0; probe < LT_TSLOT_PROBES; probe++, i = (i + 1) & mask) {
         lt_tslot_entry *e = &t->entries[i];
         uint32_t cur = e->id_plus1;  /* we are the only writer of this slot */
         if (cur == id + 1 && e->epoch == epoch) {
@@ -186,7 +178,7 @@ static inline bool lt_tslot_add(lt_tslot *t, uint32_t id, uint32_t epoch, int64_
             return true;
         }
         if (cur == 0) {
-            if (zero || full)
+            if (zero || t->used * 4 >= (mask + 1) * 3)
                 break;  /* keep probe runs short: recycle, or the rest goes shared */
             e->size = size;
             e->count = blocks;
@@ -201,8 +193,7 @@ static inline bool lt_tslot_add(lt_tslot *t, uint32_t id, uint32_t epoch, int64_
     if (!zero)
         return false;
     /* No key is ever found past an entry that was empty when it was put
-     * there, and entries never become empty: this key is in none of the
-     * places probed (it may be further along, see above). */
+     * there, and entries never become empty: this key is nowhere else. */
     __atomic_store_n(&zero->id_plus1, 0, __ATOMIC_RELAXED);
     __atomic_thread_fence(__ATOMIC_RELEASE);
     __atomic_store_n(&zero->size, size, __ATOMIC_RELAXED);
