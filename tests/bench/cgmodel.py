@@ -4,8 +4,9 @@ cachegrind natively and with each LIB preloaded, and prints instructions,
 simulated D1 and last-level misses, and a cost model of them (Ir + 10 x D1
 misses + 60 x LL misses, a miss's rough price in instructions) with the
 tracer's share and its dearest functions. Counts are the same from run
-to run, so a 1% change shows where interleaved timings move by +-5%; the
-model is not a time: confirm a change with timings (bench.py, ab_preload.py).
+to run (address randomization off), so a 1% change shows where
+interleaved timings move by +-5%. The model is not a time: confirm a
+change with timings (bench.py, ab_preload.py).
 The LL cache simulated is 1 MiB (the VM's L2 is 512 KiB, its L3 shared).
 Usage: cgmodel.py [--top N] [--check] [-] LIB... -- ARGV   ('-': native)
 --check: fail unless every LIB's run spent something in the tracer and the
@@ -14,6 +15,7 @@ Keep ARGV short: cachegrind runs it ~40x slower (a small C++ compile:
 ~30 s)."""
 import collections
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -47,7 +49,10 @@ def run(lib, out):
     if lib != "-":
         env["LD_PRELOAD"] = os.path.abspath(lib)
         env["LEAKTOP_FOLLOW_EXEC"] = "1"  # valgrind's launcher execs the program: keep the preload
-    cmd = ["valgrind", "--tool=cachegrind", "--cache-sim=yes", "--LL=1048576,16,64", "--trace-children=yes",
+    # Without address randomization: where the stack and the heap land
+    # changes which stacks share a cache set, and so the counts by ~1%.
+    norand = ["setarch", os.uname().machine, "-R"] if shutil.which("setarch") else []
+    cmd = [*norand, "valgrind", "--tool=cachegrind", "--cache-sim=yes", "--LL=1048576,16,64", "--trace-children=yes",
            f"--cachegrind-out-file={out}.%p", *argv]
     p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, err = p.communicate()
