@@ -43,15 +43,21 @@ def model(ev):
     return ev.get("Ir", 0) + MISS_D1 * d1 + MISS_LL * ll
 
 
-def run(lib, out):
+def no_randomization():
+    """setarch's prefix that turns address randomization off, when it can:
+    where the stack and the heap land changes which stacks share a cache
+    set, and so the counts by ~1%."""
+    norand = ["setarch", os.uname().machine, "-R"]
+    ok = shutil.which("setarch") and subprocess.run([*norand, "true"], capture_output=True).returncode == 0
+    return norand if ok else []
+
+
+def run(lib, out, norand):
     env = dict(os.environ)
     env.pop("LD_PRELOAD", None)
     if lib != "-":
         env["LD_PRELOAD"] = os.path.abspath(lib)
         env["LEAKTOP_FOLLOW_EXEC"] = "1"  # valgrind's launcher execs the program: keep the preload
-    # Without address randomization: where the stack and the heap land
-    # changes which stacks share a cache set, and so the counts by ~1%.
-    norand = ["setarch", os.uname().machine, "-R"] if shutil.which("setarch") else []
     cmd = [*norand, "valgrind", "--tool=cachegrind", "--cache-sim=yes", "--LL=1048576,16,64", "--trace-children=yes",
            f"--cachegrind-out-file={out}.%p", *argv]
     p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -88,11 +94,11 @@ def parse(out):
     return total, per_fn
 
 
-rows = []
+rows, norand = [], no_randomization()
 with tempfile.TemporaryDirectory() as tmp:
     for i, lib in enumerate(libs):
         out = os.path.join(tmp, f"cg.{i}")
-        run(lib, out)
+        run(lib, out, norand)
         rows.append((lib, *parse(out)))
 base, bad = None, []
 for lib, total, per_fn in rows:
