@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """A/B of tracer builds that this noisy VM cannot blur: runs ARGV under
 cachegrind natively and with each LIB preloaded, and prints instructions,
-simulated D1 and last-level misses, and a cost model of them (Ir + 10 x D1
-misses + 60 x LL misses, a miss's rough price in instructions) with the
+simulated D1 and last-level misses, and a cost model of them (Ir + 10 x
+first-level misses + 60 x last-level misses, of data and instructions: a
+miss's rough price in instructions) with the
 tracer's share and its dearest functions. Counts are the same from run
 to run (address randomization off), so a 1% change shows where
 interleaved timings move by +-5%. The model is not a time: confirm a
