@@ -408,10 +408,10 @@ static inline void lt_count_block(uint32_t id, uint32_t epoch, uint64_t size, in
 }
 
 /* forward.c: the allocator the program would use without us (the next
- * definition of malloc: a preloaded or linked jemalloc/tcmalloc, or glibc).
- * glibc's __libc_* entry points serve until it is resolved; the blocks
- * they gave out are remembered (lt_boot_live != 0) and go back there. */
-
+ * definition of malloc: a preloaded or linked jemalloc/tcmalloc, or glibc),
+ * in lt_hot.next. glibc's __libc_* entry points serve until it is
+ * resolved; the blocks they gave out are remembered (lt_boot_live != 0)
+ * and go back there. */
 enum { LT_FWD_NONE = 0, LT_FWD_RESOLVING, LT_FWD_DONE };
 enum { LT_ALLOC_MALLOC, LT_ALLOC_CALLOC, LT_ALLOC_MEMALIGN, LT_ALLOC_ALIGNED, LT_ALLOC_VALLOC, LT_ALLOC_PVALLOC };
 
