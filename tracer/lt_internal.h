@@ -156,18 +156,63 @@ void      lt_live_now(lt_live_view *v) LT_HIDDEN;
 
 #define LT_TSLOT_PROBES 8
 
+/* A full slot finds few of the keys it is asked for (an interpreter or a
+ * compiler counts in hundreds of thousands of traces; its first keys
+ * claimed the slot): a bit per key hash, set when a key takes an entry,
+ * lets a key that never did go straight to the shared counters instead of
+ * probing. Bits are never cleared (an entry given to another key leaves
+ * its old bit): a stale bit only costs the probe. After the entries. */
+#define LT_TSLOT_FILTER_BITS  16384u
+#define LT_TSLOT_FILTER_BYTES (LT_TSLOT_FILTER_BITS / 8)
+
+static inline uint64_t *lt_tslot_filter(lt_tslot *t)
+{
+    return (uint64_t *)&t->entries[lt_g.tslot_mask + 1];
+}
+
+static inline uint32_t lt_tslot_hash(uint32_t id, uint32_t epoch)
+{
+    return id * 2654435761u + epoch * 0x9e3779b9u;
+}
+
+/* The filter's bit of hash h: its top bits (the slot index is its low). */
+static inline uint32_t lt_tslot_filter_bit(uint32_t h)
+{
+    return h >> (32 - __builtin_ctz(LT_TSLOT_FILTER_BITS));
+}
+
+static inline void lt_tslot_filter_set(lt_tslot *t, uint32_t h)
+{
+    uint32_t b = lt_tslot_filter_bit(h);
+    lt_tslot_filter(t)[b / 64] |= 1ULL << (b % 64);
+}
+
+static inline bool lt_tslot_filter_has(lt_tslot *t, uint32_t h)
+{
+    uint32_t b = lt_tslot_filter_bit(h);
+    return lt_tslot_filter(t)[b / 64] >> (b % 64) & 1;
+}
+
 /* The shared parts when the thread has no slot or its slot no room:
  * lt_counter for epoch 0 (what a program that never marks uses), the
  * pair table for the others (counters.c). */
 void      lt_count_shared(uint32_t id, uint32_t epoch, int64_t size, int64_t blocks) LT_HIDDEN;
+
+static inline bool lt_tslot_full(const lt_tslot *t)
+{
+    return t->used * 4 >= (lt_g.tslot_mask + 1) * 3;
+}
 
 /* Adds to this thread's entry for (id, epoch). A new key takes an empty
  * entry, or one whose values are both 0 (recycled: it adds nothing to any
  * sum, so readers lose nothing; lt_shm.h says how they read it). */
 static inline bool lt_tslot_add(lt_tslot *t, uint32_t id, uint32_t epoch, int64_t size, int64_t blocks)
 {
+    uint32_t h = lt_tslot_hash(id, epoch);
+    if (lt_tslot_full(t) && !lt_tslot_filter_has(t, h))
+        return false;  /* not here, and no empty entry to take */
     uint32_t mask = lt_g.tslot_mask;
-    uint32_t i = (id * 2654435761u + epoch * 0x9e3779b9u) & mask;
+    uint32_t i = h & mask;
     lt_tslot_entry *zero = NULL;
     for (int probe = 0; probe < LT_TSLOT_PROBES; probe++, i = (i + 1) & mask) {
         lt_tslot_entry *e = &t->entries[i];
@@ -178,13 +223,14 @@ static inline bool lt_tslot_add(lt_tslot *t, uint32_t id, uint32_t epoch, int64_
             return true;
         }
         if (cur == 0) {
-            if (zero || t->used * 4 >= (mask + 1) * 3)
+            if (zero || lt_tslot_full(t))
                 break;  /* keep probe runs short: recycle, or the rest goes shared */
             e->size = size;
             e->count = blocks;
             e->epoch = epoch;
             __atomic_store_n(&e->id_plus1, id + 1, __ATOMIC_RELEASE);
             t->used++;
+            lt_tslot_filter_set(t, h);
             return true;
         }
         if (!zero && (e->size | e->count) == 0)
@@ -200,6 +246,7 @@ static inline bool lt_tslot_add(lt_tslot *t, uint32_t id, uint32_t epoch, int64_
     __atomic_store_n(&zero->count, blocks, __ATOMIC_RELAXED);
     __atomic_store_n(&zero->epoch, epoch, __ATOMIC_RELAXED);
     __atomic_store_n(&zero->id_plus1, id + 1, __ATOMIC_RELEASE);
+    lt_tslot_filter_set(t, h);
     return true;
 }
 

@@ -86,7 +86,9 @@ typedef struct lt_counter {
  * An entry whose size and count are both 0 adds nothing, so its owner may
  * give it to another key: it stores id_plus1 = 0, the values, the epoch,
  * then the new id_plus1 (release). A reader therefore re-reads id_plus1 and
- * epoch after the values and retries on a change (lt_tslot_entry_read). */
+ * epoch after the values and retries on a change (lt_tslot_entry_read).
+ * The slot's bytes after its entries (tslot_size covers them) are its
+ * owner's: a filter of the keys it holds, which readers never read. */
 typedef struct lt_tslot_entry {
     uint32_t id_plus1;      /* trace id + 1; 0 = empty. Published last (release) */
     uint32_t epoch;         /* birth epoch of the blocks it counts */

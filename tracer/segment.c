@@ -542,7 +542,8 @@ static void lt_layout_plan(lt_layout *L, uint64_t free_bytes)
     L->frames_limit = (uint32_t)lt_option(LT_OPT_FRAMES);
     L->frames_captured = L->frames_limit + LT_WRAPPER_SLACK;
     L->traces_asked = (uint32_t)lt_option(LT_OPT_MAX_TRACES);
-    L->tslot_size = lt_round_up(sizeof(lt_tslot) + (uint64_t)LT_TSLOT_ENTRIES * sizeof(lt_tslot_entry), LT_PAGE);
+    L->tslot_size = lt_round_up(sizeof(lt_tslot) + (uint64_t)LT_TSLOT_ENTRIES * sizeof(lt_tslot_entry) +
+                                LT_TSLOT_FILTER_BYTES, LT_PAGE);
     uint64_t off = lt_round_up(sizeof(lt_shm_header), LT_PAGE);
     L->modules_off = off;
     off = lt_round_up(off + (uint64_t)LT_MODULES_CAP * sizeof(lt_module), LT_PAGE);
