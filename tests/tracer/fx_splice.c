@@ -1,7 +1,9 @@
 /* fx_splice: mallocs from ever new heads over a deep part walked before,
  * for the unwinder's splice (test_unwind_splice.py, LEAKTOP_UNWIND=verify).
  * A recursion DEPTH deep calls malloc at every level, on the way down and
- * on the way back up, from one of three helper functions or directly:
+ * on the way back up, from one of three helper functions, through a
+ * function pointer to one of two of them (the same call site, the head
+ * frame differing), or directly:
  * each such head is new, the frames under it were walked by the calls
  * before. Rounds alternate between two call sites in main, so the frames
  * near the outermost one differ in one return address while every frame
@@ -24,12 +26,17 @@ __attribute__((noinline)) static void head_a(unsigned level) { take(malloc(16 + 
 __attribute__((noinline)) static void head_b(unsigned level) { take(malloc(32 + level)); __asm__ volatile(""); }
 __attribute__((noinline)) static void head_c(unsigned level) { take(calloc(1, 48 + level)); __asm__ volatile(""); }
 
-static void head(unsigned level, unsigned which)
+/* One call site, two callees (by the round's seed): spliced stacks that
+ * differ only in their walked head frame, over the same deeper frames. */
+static void (*volatile pick[2])(unsigned) = {head_a, head_b};
+
+static void head(unsigned level, unsigned which, unsigned seed)
 {
-    switch (which % 4) {
+    switch (which % 5) {
     case 0: head_a(level); break;
     case 1: head_b(level); break;
     case 2: head_c(level); break;
+    case 3: pick[seed & 1](level); break;
     default: take(malloc(64 + level)); break;
     }
 }
@@ -39,9 +46,9 @@ static void head(unsigned level, unsigned which)
 __attribute__((noinline)) static unsigned long descend(unsigned level, unsigned seed)
 {
     unsigned long a = mix + level, b = a * 3 + seed, c = b ^ (a << 7), d = c + b * 5, e = d ^ (c >> 3);
-    head(level, seed + level);
+    head(level, seed + level, seed);
     unsigned long r = level ? descend(level - 1, seed * 7 + 1) : 1;
-    head(level, seed + level + 1);
+    head(level, seed + level + 1, seed);
     return r + a + b + c + d + e;
 }
 
