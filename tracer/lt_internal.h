@@ -209,8 +209,10 @@ static inline bool lt_tslot_full(const lt_tslot *t)
 static inline bool lt_tslot_add(lt_tslot *t, uint32_t id, uint32_t epoch, int64_t size, int64_t blocks)
 {
     uint32_t h = lt_tslot_hash(id, epoch);
+    /* Never taken here, and no empty entry left (a full slot recycles
+     * only for the keys it probes anyway). */
     if (lt_tslot_full(t) && !lt_tslot_filter_has(t, h))
-        return false;  /* not here, and no empty entry to take */
+        return false;
     uint32_t mask = lt_g.tslot_mask;
     uint32_t i = h & mask;
     lt_tslot_entry *zero = NULL;
