@@ -22,7 +22,10 @@ not run on the compile (it takes minutes and gigabytes there). With
 blocks (FIFO and random turnover), native against the preloaded tracer
 (and --before LIB), in ns per malloc/free pair.
 Beside the medians, the fastest round's CPU time: on a loaded machine
-the least disturbed figure.
+the least disturbed figure; and the paired ratio, the median of each
+round's own wall-time ratio to native with half its interquartile range
+(a round's runs are adjacent in time, so a slow stretch of the machine
+weighs on both; the range says what the median can be trusted to).
 Usage: bench.py LEAKTOP BENCH_DIR [--rounds N] [--quick] [--only NAME] [--check]
                 [--preload [--before LIB]] [--exact] [--curve]"""
 import argparse
@@ -244,10 +247,22 @@ def applies(name, tool):
     return not (tool == "heaptrack" and name in NO_HEAPTRACK)
 
 
+def paired(runs, native_runs):
+    """The median of the rounds' own wall-time ratios, and half the spread
+    between their quartiles (0 with fewer than 4 rounds)."""
+    rs = [t[0] / n[0] for t, n in zip(runs, native_runs) if n[0] > 0]
+    if not rs:
+        return 0, 0
+    if len(rs) < 4:
+        return statistics.median(rs), 0
+    q = statistics.quantiles(rs, n=4)
+    return statistics.median(rs), (q[2] - q[0]) / 2
+
+
 def run_table():
     measured = {}
     print(f"{'workload':30} {'tool':9} {'wall s':>8} {'cpu s':>8} {'tree RSS':>10} {'largest':>10} {'x native':>9} "
-          f"{'cpu x':>6} {'min cpu x':>9} {'/heaptrack':>10}")
+          f"{'cpu x':>6} {'min cpu x':>9} {'/heaptrack':>10} {'paired x':>11}")
     for name, argv in WORKLOADS:
         tools = [t for t in TOOLS if applies(name, t[0])]
         samples = {t: [] for t, _, _ in tools}
@@ -262,8 +277,9 @@ def run_table():
             cpu_ratio = cpu / med["native"][1] if med["native"][1] else 0
             min_ratio = fastest[tool] / fastest["native"] if fastest["native"] else 0
             vs_ht = f"{wall / med['heaptrack'][0]:10.2f}" if "heaptrack" in med and tool == "leaktop" else " " * 10
+            pr, spread = paired(samples[tool], samples["native"])
             print(f"{name:30} {tool:9} {wall:8.3f} {cpu:8.3f} {rss / 1024:8.1f}MB {largest / 1024:8.1f}MB "
-                  f"{ratio:9.2f} {cpu_ratio:6.2f} {min_ratio:9.2f} {vs_ht}")
+                  f"{ratio:9.2f} {cpu_ratio:6.2f} {min_ratio:9.2f} {vs_ht} {pr:6.2f}±{spread:.2f}")
             measured[(name, tool)] = (wall, cpu, rss, largest)
         sys.stdout.flush()
     # A tool of several processes (a frontend and the program, heaptrack
