@@ -466,13 +466,20 @@ static inline bool lt_frames_hold(const lt_cached *src, uint32_t from, uint32_t 
     return false;
 }
 
+/* Non-zero unless a stack pointer's offset from its way's start fits
+ * sp_at (0 <= off < 2^31). */
+static inline uint64_t lt_sp_off_unfit(int64_t off)
+{
+    return (uint64_t)off >> 31;
+}
+
 /* Records frame n of w: its return address and stack pointer (its RBP
  * the walk keeps aside: most frames' is never looked at again). When the
  * stack pointer's offset does not fit, w is never replayed. */
 static inline void lt_frame_note(lt_cached *w, uint32_t n, const lt_frame_state *st)
 {
-    uintptr_t off = st->sp - w->sp0;
-    if (LT_UNLIKELY(off > INT32_MAX))
+    int64_t off = (int64_t)(st->sp - w->sp0);
+    if (LT_UNLIKELY(lt_sp_off_unfit(off)))
         w->checkable = false;
     w->ips[n] = st->ip;
     w->sp_at[n] = (int32_t)off;
@@ -513,7 +520,7 @@ static uint32_t lt_splice(lt_thread_cache *tc, lt_cached *w, uint32_t n, const l
     uint64_t out_of_range = 0;
     for (uint32_t j = k + 1; j <= to; j++) {
         int64_t off = src->sp_at[j] + delta;
-        out_of_range |= (uint64_t)off >> 31;
+        out_of_range |= lt_sp_off_unfit(off);
         w->ips[n + j - k] = src->ips[j];
         w->sp_at[n + j - k] = (int32_t)off;
     }
