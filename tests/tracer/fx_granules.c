@@ -6,7 +6,9 @@
  * frees of addresses in taken granules that were never given out, an
  * address given out again after its block was freed, and blocks born at
  * every epoch up to LT_EPOCH_MAX (and past it: the epoch stays there),
- * some freed after many more marks. It keeps its own count of the live
+ * some freed after many more marks, and enough crowded granules that
+ * every shard of the spill table grows (its first table is a slice of a
+ * mapping all shards share). It keeps its own count of the live
  * bytes and blocks per birth epoch, writes it to stdout (raw: a uint32_t
  * of misplaced blocks, then int64_t size[] and count[] of LT_EPOCH_MAX + 1
  * epochs) and stops itself (SIGSTOP). Nothing else allocates after the
@@ -85,7 +87,10 @@ static void write_all(const void *buf, size_t len)
     }
 }
 
+#define PACKED 200000  /* crowded granules: ~780 spilled blocks a shard, past half of its 1024 */
+
 static block offsets[32], crowded[6], edge[4], keep[EPOCHS], churn[EPOCHS];
+static block packed[PACKED][2];
 
 int main(void)
 {
@@ -126,6 +131,14 @@ int main(void)
     offsets[2] = (block){moved, 40, epoch};
     want.size[epoch] += 40;
     want.count[epoch]++;
+
+    uint8_t *pk = fxg_area(32 * (size_t)PACKED);
+    for (size_t i = 0; i < PACKED; i++) {  /* the second of each pair spills */
+        packed[i][0] = place(pk + 32 * i, 8);
+        packed[i][1] = place(pk + 32 * i + 16, 16);
+    }
+    for (size_t i = 0; i < PACKED; i += 3)  /* and some go from the grown tables */
+        drop(&packed[i][1]);
 
     uint8_t *e = fxg_area(64 * EPOCHS * 2);
     while (epoch < LT_EPOCH_MAX) {       /* a kept and a churned block born at each epoch */
