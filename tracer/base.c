@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,6 +22,14 @@ void *lt_map(size_t bytes)
 void lt_unmap(void *p, size_t bytes)
 {
     munmap(p, bytes);
+}
+
+uint64_t lt_address_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+        return 0;
+    return (uint64_t)rl.rlim_cur;
 }
 
 void lt_spin_lock(int *lock)

@@ -77,6 +77,8 @@ uint64_t *lt_shadow[LT_REGIONS];     /* 1 MiB of pointers, touched where used */
 #define LT_REGION_BYTES ((size_t)LT_REGION_SLOTS * sizeof(uint64_t))  /* 256 MiB reserved per GiB */
 static uintptr_t lt_brk_start;       /* the program break when tracing started */
 static int lt_regions_failed;        /* mmap refused one: spill from then on */
+static uint64_t lt_regions_room;     /* shadow bytes allowed (address-space limit), */
+static uint64_t lt_regions_mapped;   /* and mapped so far (atomic) */
 static uint64_t lt_spilled;          /* live entries in the spill table (atomic) */
 
 static lt_shard lt_shards[LT_SHARDS] __attribute__((aligned(64)));
@@ -134,6 +136,8 @@ bool lt_blocks_init(void)
 {
     if (!lt_brk_start)
         lt_brk_start = (uintptr_t)sbrk(0);
+    uint64_t limit = lt_address_limit();
+    lt_regions_room = limit ? limit / 16 : UINT64_MAX;  /* as much as the segment may take */
     if (lt_shards[0].slots)
         return lt_blocks_reset();
     if (lt_option(LT_OPT_SAMPLE) && !lt_filter_map())
@@ -285,7 +289,11 @@ static uint64_t *__attribute__((noinline)) lt_region_make(uintptr_t r)
 {
     if (__atomic_load_n(&lt_regions_failed, __ATOMIC_RELAXED))
         return NULL;
-    uint64_t *fresh = lt_map(LT_REGION_BYTES);
+    /* Under `ulimit -v` a region (a quarter of the GiB it covers, mapped
+     * whole) counts against the program's room: past the budget, blocks
+     * spill instead (the spill table grows with live blocks only). */
+    bool over = __atomic_add_fetch(&lt_regions_mapped, LT_REGION_BYTES, __ATOMIC_RELAXED) > lt_regions_room;
+    uint64_t *fresh = over ? NULL : lt_map(LT_REGION_BYTES);
     if (!fresh) {
         __atomic_store_n(&lt_regions_failed, 1, __ATOMIC_RELAXED);
         return NULL;
@@ -295,6 +303,7 @@ static uint64_t *__attribute__((noinline)) lt_region_make(uintptr_t r)
     if (__atomic_compare_exchange_n(&lt_shadow[r], &t, fresh, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         return fresh;
     lt_unmap(fresh, LT_REGION_BYTES);
+    __atomic_sub_fetch(&lt_regions_mapped, LT_REGION_BYTES, __ATOMIC_RELAXED);
     return t;
 }
 

@@ -17,6 +17,13 @@
 void    *lt_map(size_t bytes) LT_HIDDEN;
 void     lt_unmap(void *p, size_t bytes) LT_HIDDEN;
 
+/* The process's address-space limit (RLIMIT_AS, `ulimit -v`) in bytes,
+ * or 0 when it has none. Mapped bytes count against it even where nothing
+ * is touched, so the tracer's sparse reservations (the segment, the
+ * live-block shadow) are sized to it: the program keeps the room it has
+ * without the tracer, all but what the tracer really uses. */
+uint64_t lt_address_limit(void) LT_HIDDEN;
+
 /* Test-and-test-and-set; yields to the holder after a short spin. */
 void     lt_spin_lock(int *lock) LT_HIDDEN;
 bool     lt_spin_trylock(int *lock) LT_HIDDEN;

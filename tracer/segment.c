@@ -537,18 +537,12 @@ static uint32_t lt_traces_fitting(uint64_t asked, uint64_t free_bytes, uint64_t 
     return (uint32_t)(asked < fit ? asked : fit);
 }
 
-static void lt_layout_plan(lt_layout *L, uint64_t free_bytes)
+/* Every region's place for L->traces_cap traces, and the total size. */
+static void lt_layout_place(lt_layout *L)
 {
-    L->frames_limit = (uint32_t)lt_option(LT_OPT_FRAMES);
-    L->frames_captured = L->frames_limit + LT_WRAPPER_SLACK;
-    L->traces_asked = (uint32_t)lt_option(LT_OPT_MAX_TRACES);
-    L->tslot_size = lt_round_up(sizeof(lt_tslot) + (uint64_t)LT_TSLOT_ENTRIES * sizeof(lt_tslot_entry) +
-                                LT_TSLOT_FILTER_BYTES, LT_PAGE);
     uint64_t off = lt_round_up(sizeof(lt_shm_header), LT_PAGE);
     L->modules_off = off;
     off = lt_round_up(off + (uint64_t)LT_MODULES_CAP * sizeof(lt_module), LT_PAGE);
-    L->traces_cap = lt_traces_fitting(L->traces_asked, free_bytes, off + L->tslot_size * LT_TSLOTS,
-                                      L->frames_captured);
     L->index_off = off;
     off = lt_round_up(off + (uint64_t)L->traces_cap * 8, LT_PAGE);
     L->counters_off = off;
@@ -565,6 +559,36 @@ static void lt_layout_plan(lt_layout *L, uint64_t free_bytes)
     off += L->tslot_size * LT_TSLOTS;
     L->pairs_off = off;
     L->total = off + (uint64_t)LT_PAIRS_CAP * (sizeof(lt_pair) + sizeof(uint32_t));
+}
+
+/* The layout for the traces asked, or fewer: as many as /dev/shm's free
+ * bytes hold (lt_traces_fitting), and under an address-space limit as
+ * many as a segment of at most `map_room` bytes maps (all of it counts
+ * there, committed or not), but never fewer than 1024. */
+static void lt_layout_plan(lt_layout *L, uint64_t free_bytes, uint64_t map_room)
+{
+    L->frames_limit = (uint32_t)lt_option(LT_OPT_FRAMES);
+    L->frames_captured = L->frames_limit + LT_WRAPPER_SLACK;
+    L->traces_asked = (uint32_t)lt_option(LT_OPT_MAX_TRACES);
+    L->tslot_size = lt_round_up(sizeof(lt_tslot) + (uint64_t)LT_TSLOT_ENTRIES * sizeof(lt_tslot_entry) +
+                                LT_TSLOT_FILTER_BYTES, LT_PAGE);
+    uint64_t fixed = lt_round_up(sizeof(lt_shm_header), LT_PAGE) +
+                     lt_round_up((uint64_t)LT_MODULES_CAP * sizeof(lt_module), LT_PAGE) + L->tslot_size * LT_TSLOTS;
+    L->traces_cap = lt_traces_fitting(L->traces_asked, free_bytes, fixed, L->frames_captured);
+    lt_layout_place(L);
+    if (L->total <= map_room)
+        return;
+    uint32_t lo = 1024, hi = L->traces_cap;  /* the most that fits: in [lo, hi) */
+    while (hi - lo > 1) {
+        L->traces_cap = lo + (hi - lo) / 2;
+        lt_layout_place(L);
+        if (L->total <= map_room)
+            lo = L->traces_cap;
+        else
+            hi = L->traces_cap;
+    }
+    L->traces_cap = lo;
+    lt_layout_place(L);
 }
 
 /* "leaktop-<uid>-<pid>-" into p; returns the end. */
@@ -736,6 +760,18 @@ static void lt_say_capacity(const lt_layout *L, uint64_t free_bytes)
            " traces", NULL);
 }
 
+/* Said once at start: the limit is the user's, and the figures it costs
+ * (stacks charged to <unknown> once the table is full) are said at exit. */
+static void lt_say_address_limit(const lt_layout *L, uint64_t limit)
+{
+    if (!limit || L->traces_cap >= L->traces_asked)
+        return;
+    char mib[24], cap[24];
+    lt_fmt_u(mib, (unsigned long)(limit >> 20));
+    lt_fmt_u(cap, L->traces_cap);
+    lt_say("address space limited to ", mib, " MiB (ulimit -v): keeping at most ", cap, " traces", NULL);
+}
+
 static bool lt_segment_open(void)
 {
     /* A new tracing period (attach after detach) starts a new segment. */
@@ -750,21 +786,27 @@ static bool lt_segment_open(void)
         return lt_segment_fail(-1, lt_errno_text(errno));
     struct statvfs vfs;
     uint64_t free_bytes = fstatvfs(fd, &vfs) == 0 ? (uint64_t)vfs.f_bavail * vfs.f_frsize : UINT64_MAX;
+    /* Under `ulimit -v` the segment takes at most a sixteenth of the
+     * limit (the live-block shadow as much again, blocks.c): the program
+     * keeps nearly all the room it has without the tracer. */
+    uint64_t limit = lt_address_limit();
     lt_layout L;
-    lt_layout_plan(&L, free_bytes);
+    lt_layout_plan(&L, free_bytes, limit ? limit / 16 : UINT64_MAX);
     /* The size is fixed now; tmpfs keeps the file sparse until pages are
      * committed (lt_seg_commit), so this takes no room yet. */
     void *p = MAP_FAILED;
     if (ftruncate(fd, (off_t)L.total) == 0)
         p = mmap(NULL, L.total, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
     if (p == MAP_FAILED)
-        return lt_segment_fail(fd, lt_errno_text(errno));
+        return lt_segment_fail(fd, errno == ENOMEM && limit ? "no address space left under ulimit -v"
+                                                            : lt_errno_text(errno));
     lt_g.hdr = p;
     lt_g.seg_size = L.total;
     if (!lt_commit_mode(fd) || !lt_segment_commit_first(&L))
         return lt_segment_fail(fd, "no room for its first pages");
     close(fd);
     lt_say_capacity(&L, free_bytes);
+    lt_say_address_limit(&L, limit);
     lt_shm_header *h = p;
     lt_g.index = (uint64_t *)((uint8_t *)h + L.index_off);
     lt_g.counters = (lt_counter *)((uint8_t *)h + L.counters_off);
