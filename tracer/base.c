@@ -24,12 +24,23 @@ void lt_unmap(void *p, size_t bytes)
     munmap(p, bytes);
 }
 
-uint64_t lt_address_limit(void)
+static uint64_t lt_rlimit_bytes(int resource)
 {
     struct rlimit rl;
-    if (getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+    if (getrlimit(resource, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
         return 0;
     return (uint64_t)rl.rlim_cur;
+}
+
+uint64_t lt_address_limit(void)
+{
+    return lt_rlimit_bytes(RLIMIT_AS);
+}
+
+uint64_t lt_private_limit(void)
+{
+    uint64_t as = lt_rlimit_bytes(RLIMIT_AS), data = lt_rlimit_bytes(RLIMIT_DATA);
+    return !as ? data : !data ? as : as < data ? as : data;
 }
 
 void lt_spin_lock(int *lock)

@@ -136,7 +136,7 @@ bool lt_blocks_init(void)
 {
     if (!lt_brk_start)
         lt_brk_start = (uintptr_t)sbrk(0);
-    uint64_t limit = lt_address_limit();
+    uint64_t limit = lt_private_limit();
     lt_regions_room = limit ? limit / 16 : UINT64_MAX;  /* as much as the segment may take */
     if (lt_shards[0].slots)
         return lt_blocks_reset();
@@ -289,9 +289,10 @@ static uint64_t *__attribute__((noinline)) lt_region_make(uintptr_t r)
 {
     if (__atomic_load_n(&lt_regions_failed, __ATOMIC_RELAXED))
         return NULL;
-    /* Under `ulimit -v` a region (a quarter of the GiB it covers, mapped
-     * whole) counts against the program's room: past the budget, blocks
-     * spill instead (the spill table grows with live blocks only). */
+    /* Under `ulimit -v` or `ulimit -d` a region (a quarter of the GiB it
+     * covers, mapped whole) counts against the program's room: past the
+     * budget, blocks spill instead (the spill table grows with live blocks
+     * only). */
     bool over = __atomic_add_fetch(&lt_regions_mapped, LT_REGION_BYTES, __ATOMIC_RELAXED) > lt_regions_room;
     uint64_t *fresh = over ? NULL : lt_map(LT_REGION_BYTES);
     if (!fresh) {

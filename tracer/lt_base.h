@@ -23,6 +23,9 @@ void     lt_unmap(void *p, size_t bytes) LT_HIDDEN;
  * live-block shadow) are sized to it: the program keeps the room it has
  * without the tracer, all but what the tracer really uses. */
 uint64_t lt_address_limit(void) LT_HIDDEN;
+/* The same for private writable mappings (the tracer's own tables), which
+ * RLIMIT_DATA (`ulimit -d`) also bounds: the smaller of the two, or 0. */
+uint64_t lt_private_limit(void) LT_HIDDEN;
 
 /* Test-and-test-and-set; yields to the holder after a short spin. */
 void     lt_spin_lock(int *lock) LT_HIDDEN;

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""A program under an address-space limit (`ulimit -v`, RLIMIT_AS) keeps
-nearly the room it has without the tracer. Mapped bytes count against
+"""A program under an address-space limit (`ulimit -v`, RLIMIT_AS) or a
+data limit (`ulimit -d`, RLIMIT_DATA) keeps nearly the room it has
+without the tracer. Mapped bytes count against
 that limit even where nothing is touched, and the tracer's reservations
 are sparse but large: the segment (~700 MiB for a million traces) and a
 live-block shadow of 256 MiB for each GiB of address space the heap
@@ -23,9 +24,9 @@ if os.environ.get("LEAKTOP_TEST_SANITIZED"):
 GIB = 1 << 30
 
 
-def limited(argv, limit=GIB):
+def limited(argv, limit=GIB, which=resource.RLIMIT_AS):
     def set_limit():
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        resource.setrlimit(which, (limit, limit))
     return run(argv, timeout=300, preexec_fn=set_limit)
 
 
@@ -54,6 +55,13 @@ check("under 1 GiB, traced: nothing dropped", rep and rep.get("traces_dropped") 
       rep and {k: rep[k] for k in rep if k != "stats"})
 check("the smaller table is said at start",
       "address space limited to 1024 MiB (ulimit -v): keeping at most " in p.stderr, p.stderr[-400:])
+
+# `ulimit -d` (RLIMIT_DATA) bounds private writable mappings: the shadow's
+# regions, not the shared segment.
+p = limited(batch(*big), which=resource.RLIMIT_DATA)
+check("under ulimit -d 1 GiB, traced: the program still finishes",
+      p.returncode == 0 and "ok" in p.stdout.splitlines(), (p.returncode, p.stdout[-300:], p.stderr[-300:]))
+check("under ulimit -d 1 GiB, traced: exit totals exact", totals(exit_report(p)) == ref, (totals(exit_report(p)), ref))
 
 # More distinct stacks than the smaller table holds: the rest is charged
 # to <unknown>, counted and said; the totals stay exact.
