@@ -37,6 +37,11 @@ uint64_t lt_address_limit(void)
     return lt_rlimit_bytes(RLIMIT_AS);
 }
 
+uint64_t lt_file_size_limit(void)
+{
+    return lt_rlimit_bytes(RLIMIT_FSIZE);
+}
+
 uint64_t lt_private_limit(void)
 {
     uint64_t as = lt_rlimit_bytes(RLIMIT_AS), data = lt_rlimit_bytes(RLIMIT_DATA);

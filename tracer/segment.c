@@ -760,16 +760,41 @@ static void lt_say_capacity(const lt_layout *L, uint64_t free_bytes)
            " traces", NULL);
 }
 
+/* The user's limit that bounds the segment, when one does: under
+ * `ulimit -v` the whole mapping takes at most a sixteenth of the address
+ * space (the live-block shadow as much again, blocks.c), so the program
+ * keeps nearly all the room it has without the tracer; and the file may
+ * not grow past `ulimit -f` (an ftruncate past it is SIGXFSZ, whose
+ * default action kills the program). */
+typedef struct lt_bound {
+    uint64_t    room;   /* bytes the segment may map; UINT64_MAX: no bound */
+    uint64_t    limit;  /* the limit itself, to say */
+    const char *what;   /* "address space" or "file size" */
+    const char *flag;   /* "ulimit -v" or "ulimit -f" */
+    bool        strict; /* room is a wall (the file size), not a share */
+} lt_bound;
+
+static lt_bound lt_segment_bound(void)
+{
+    lt_bound b = {UINT64_MAX, 0, NULL, NULL, false};
+    uint64_t as = lt_address_limit(), fsize = lt_file_size_limit();
+    if (as)
+        b = (lt_bound){as / 16, as, "address space", "ulimit -v", false};
+    if (fsize && fsize < b.room)
+        b = (lt_bound){fsize, fsize, "file size", "ulimit -f", true};
+    return b;
+}
+
 /* Said once at start: the limit is the user's, and the figures it costs
  * (stacks charged to <unknown> once the table is full) are said at exit. */
-static void lt_say_address_limit(const lt_layout *L, uint64_t limit)
+static void lt_say_bound(const lt_layout *L, const lt_bound *b)
 {
-    if (!limit || L->traces_cap >= L->traces_asked)
+    if (!b->what || L->traces_cap >= L->traces_asked)
         return;
     char mib[24], cap[24];
-    lt_fmt_u(mib, (unsigned long)(limit >> 20));
+    lt_fmt_u(mib, (unsigned long)(b->limit >> 20));
     lt_fmt_u(cap, L->traces_cap);
-    lt_say("address space limited to ", mib, " MiB (ulimit -v): keeping at most ", cap, " traces", NULL);
+    lt_say(b->what, " limited to ", mib, " MiB (", b->flag, "): keeping at most ", cap, " traces", NULL);
 }
 
 static bool lt_segment_open(void)
@@ -786,27 +811,26 @@ static bool lt_segment_open(void)
         return lt_segment_fail(-1, lt_errno_text(errno));
     struct statvfs vfs;
     uint64_t free_bytes = fstatvfs(fd, &vfs) == 0 ? (uint64_t)vfs.f_bavail * vfs.f_frsize : UINT64_MAX;
-    /* Under `ulimit -v` the segment takes at most a sixteenth of the
-     * limit (the live-block shadow as much again, blocks.c): the program
-     * keeps nearly all the room it has without the tracer. */
-    uint64_t limit = lt_address_limit();
+    lt_bound bound = lt_segment_bound();
     lt_layout L;
-    lt_layout_plan(&L, free_bytes, limit ? limit / 16 : UINT64_MAX);
+    lt_layout_plan(&L, free_bytes, bound.room);
+    if (bound.strict && L.total > bound.room)
+        return lt_segment_fail(fd, "ulimit -f is smaller than its smallest size");
     /* The size is fixed now; tmpfs keeps the file sparse until pages are
      * committed (lt_seg_commit), so this takes no room yet. */
     void *p = MAP_FAILED;
     if (ftruncate(fd, (off_t)L.total) == 0)
         p = mmap(NULL, L.total, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
     if (p == MAP_FAILED)
-        return lt_segment_fail(fd, errno == ENOMEM && limit ? "no address space left under ulimit -v"
-                                                            : lt_errno_text(errno));
+        return lt_segment_fail(fd, errno == ENOMEM && lt_address_limit() ? "no address space left under ulimit -v"
+                                                                         : lt_errno_text(errno));
     lt_g.hdr = p;
     lt_g.seg_size = L.total;
     if (!lt_commit_mode(fd) || !lt_segment_commit_first(&L))
         return lt_segment_fail(fd, "no room for its first pages");
     close(fd);
     lt_say_capacity(&L, free_bytes);
-    lt_say_address_limit(&L, limit);
+    lt_say_bound(&L, &bound);
     lt_shm_header *h = p;
     lt_g.index = (uint64_t *)((uint8_t *)h + L.index_off);
     lt_g.counters = (lt_counter *)((uint8_t *)h + L.counters_off);

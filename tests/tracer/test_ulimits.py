@@ -1,5 +1,12 @@
 #!/usr/bin/env python3
-"""A program under an address-space limit (`ulimit -v`, RLIMIT_AS) or a
+"""A program under the user's limits runs as it does without the tracer.
+
+`ulimit -f` (RLIMIT_FSIZE): the segment is a file, and growing it past
+the limit raises SIGXFSZ, which killed the program at its first
+allocation. Now the segment is sized under the limit (fewer traces, said)
+or, below its smallest size, tracing is off, said, and the program runs.
+
+A program under an address-space limit (`ulimit -v`, RLIMIT_AS) or a
 data limit (`ulimit -d`, RLIMIT_DATA) keeps nearly the room it has
 without the tracer. Mapped bytes count against
 that limit even where nothing is touched, and the tracer's reservations
@@ -16,23 +23,44 @@ import resource
 import sys
 
 sys.path.insert(0, os.path.dirname(__file__))
-from segtest import check, exit_report, finish, fx, leaktop, rows_by_function, run, skip, totals  # noqa: E402
-
-if os.environ.get("LEAKTOP_TEST_SANITIZED"):
-    skip("AddressSanitizer's shadow does not fit under an address-space limit (the plain build runs this)")
+from segtest import check, exit_report, finish, fx, leaktop, rows_by_function, run, totals  # noqa: E402
 
 GIB = 1 << 30
+MIB = 1 << 20
 
 
-def limited(argv, limit=GIB, which=resource.RLIMIT_AS):
+def limited(argv, limit=GIB, which=resource.RLIMIT_AS, **kw):
     def set_limit():
         resource.setrlimit(which, (limit, limit))
-    return run(argv, timeout=300, preexec_fn=set_limit)
+    return run(argv, timeout=300, preexec_fn=set_limit, **kw)
 
 
 def batch(*program):
     return [leaktop, "run", "--batch", "--json", "--", *program]
 
+
+small = [fx("fx_aslimit"), "4", "1000"]
+p = limited([leaktop, "run", "--batch", "--json", "--", *small], limit=MIB, which=resource.RLIMIT_FSIZE)
+check("ulimit -f 1 MiB: the program is not killed", "ok" in p.stdout.splitlines(), (p.returncode, p.stderr[-300:]))
+check("ulimit -f 1 MiB: the tracer says why it is off",
+      "(ulimit -f is smaller than its smallest size): tracing is off" in p.stderr, p.stderr[-300:])
+check("ulimit -f 1 MiB: leaktop says tracing did not start, status 4",
+      p.returncode == 4 and "the tracer did not start" in p.stderr, (p.returncode, p.stderr[-300:]))
+free = run([leaktop, "run", "--batch", "--json", "--", *small])
+p = limited([leaktop, "run", "--batch", "--json", "--", *small], limit=48 * MIB, which=resource.RLIMIT_FSIZE)
+check("ulimit -f 48 MiB: traced, exact", p.returncode == 0 and totals(exit_report(p)) == totals(exit_report(free)),
+      (p.returncode, totals(exit_report(p)), totals(exit_report(free)), p.stderr[-300:]))
+check("ulimit -f 48 MiB: the smaller table is said",
+      "file size limited to 48 MiB (ulimit -f): keeping at most " in p.stderr, p.stderr[-300:])
+tracer = os.path.join(os.path.dirname(leaktop), "..", "lib", "leaktop", "libleaktop.so")
+p = limited(small, limit=MIB, which=resource.RLIMIT_FSIZE, env=dict(os.environ, LD_PRELOAD=tracer))
+check("ulimit -f 1 MiB, preloaded alone: the program runs to its end", p.returncode == 0 and "ok" in p.stdout,
+      (p.returncode, p.stdout, p.stderr[-300:]))
+
+if os.environ.get("LEAKTOP_TEST_SANITIZED"):
+    print("the ulimit -v and -d cases: skipped, AddressSanitizer's shadow does not fit under them "
+          "(the plain build runs them)")
+    finish()
 
 big = [fx("fx_aslimit"), "800", "20000"]
 native = limited(big)
