@@ -77,8 +77,7 @@ uint64_t *lt_shadow[LT_REGIONS];     /* 1 MiB of pointers, touched where used */
 #define LT_REGION_BYTES ((size_t)LT_REGION_SLOTS * sizeof(uint64_t))  /* 256 MiB reserved per GiB */
 static uintptr_t lt_brk_start;       /* the program break when tracing started */
 static int lt_regions_failed;        /* mmap refused one: spill from then on */
-static uint64_t lt_regions_room;     /* shadow bytes allowed (address-space limit), */
-static uint64_t lt_regions_mapped;   /* and mapped so far (atomic) */
+static uint64_t lt_regions_mapped;   /* shadow bytes mapped (atomic) */
 static uint64_t lt_spilled;          /* live entries in the spill table (atomic) */
 
 static lt_shard lt_shards[LT_SHARDS] __attribute__((aligned(64)));
@@ -136,8 +135,6 @@ bool lt_blocks_init(void)
 {
     if (!lt_brk_start)
         lt_brk_start = (uintptr_t)sbrk(0);
-    uint64_t limit = lt_private_limit();
-    lt_regions_room = limit ? limit / 16 : UINT64_MAX;  /* as much as the segment may take */
     if (lt_shards[0].slots)
         return lt_blocks_reset();
     if (lt_option(LT_OPT_SAMPLE) && !lt_filter_map())
@@ -290,10 +287,13 @@ static uint64_t *__attribute__((noinline)) lt_region_make(uintptr_t r)
     if (__atomic_load_n(&lt_regions_failed, __ATOMIC_RELAXED))
         return NULL;
     /* Under `ulimit -v` or `ulimit -d` a region (a quarter of the GiB it
-     * covers, mapped whole) counts against the program's room: past the
-     * budget, blocks spill instead (the spill table grows with live blocks
-     * only). */
-    bool over = __atomic_add_fetch(&lt_regions_mapped, LT_REGION_BYTES, __ATOMIC_RELAXED) > lt_regions_room;
+     * covers, mapped whole) counts against the program's room: past a
+     * sixteenth of the limit, as much as the segment may take, blocks
+     * spill instead (the spill table grows with live blocks only). The
+     * limit is read each time: a program may lower its own after start. */
+    uint64_t limit = lt_private_limit();
+    uint64_t mapped = __atomic_add_fetch(&lt_regions_mapped, LT_REGION_BYTES, __ATOMIC_RELAXED);
+    bool over = limit && mapped > limit / 16;
     uint64_t *fresh = over ? NULL : lt_map(LT_REGION_BYTES);
     if (!fresh) {
         __atomic_store_n(&lt_regions_failed, 1, __ATOMIC_RELAXED);
