@@ -562,9 +562,10 @@ static void lt_layout_place(lt_layout *L)
 }
 
 /* The layout for the traces asked, or fewer: as many as /dev/shm's free
- * bytes hold (lt_traces_fitting), and under an address-space limit as
- * many as a segment of at most `map_room` bytes maps (all of it counts
- * there, committed or not), but never fewer than 1024. */
+ * bytes hold (lt_traces_fitting), and as many as a segment of at most
+ * `map_room` bytes holds (lt_segment_bound: a share of `ulimit -v`, where
+ * all of it counts, committed or not, or `ulimit -f`), but never fewer
+ * than 1024. */
 static void lt_layout_plan(lt_layout *L, uint64_t free_bytes, uint64_t map_room)
 {
     L->frames_limit = (uint32_t)lt_option(LT_OPT_FRAMES);
