@@ -115,8 +115,17 @@ static size_t lt_append(char *line, size_t len, size_t cap, const char *s)
     return len + n;
 }
 
+static int lt_muted;
+
+void lt_say_mute(void)
+{
+    lt_muted = 1;
+}
+
 void lt_say(const char *first, ...)
 {
+    if (lt_muted)
+        return;
     char line[512];
     size_t cap = sizeof(line) - 1;  /* room for the newline */
     size_t len = lt_append(line, 0, cap, "leaktop: ");

@@ -51,6 +51,10 @@ char    *lt_fmt_hex(char *p, uint64_t v, int digits) LT_HIDDEN;
 /* Writes "leaktop: " and the NULL-terminated pieces as one line on stderr
  * (one write, so lines of several threads do not interleave). */
 void     lt_say(const char *first, ...) __attribute__((sentinel)) LT_HIDDEN;
+/* From now on lt_say says nothing: loaded into a running program (leaktop
+ * attach), whose descriptor 2 may be a log, a socket or a data file the
+ * program reopened there. */
+void     lt_say_mute(void) LT_HIDDEN;
 
 /* 64 unpredictable bits (getrandom), or the best the clock and the
  * address space give when the kernel has none to offer. */

@@ -311,6 +311,12 @@ typedef struct lt_mark_req {
  * a detach it may be called again: a new segment, counts from zero. */
 #define LT_ATTACH_SYMBOL  "leaktop_attach"
 
+/* What held traces_cap below traces_asked (header.traces_bound). 0 is
+ * also what a tracer from before the field wrote there (padding). */
+#define LT_BOUND_SHM     0u  /* /dev/shm's free room (or nothing: traces_cap == traces_asked) */
+#define LT_BOUND_AS      1u  /* the program's address-space limit (ulimit -v): a share of it */
+#define LT_BOUND_FSIZE   2u  /* the program's file size limit (ulimit -f) */
+
 /* The header at offset 0. Static fields are written once before `magic`
  * is stored (release); dynamic fields are atomics. */
 typedef struct lt_shm_header {
@@ -325,8 +331,9 @@ typedef struct lt_shm_header {
                                    for allocator wrappers the frontend skips) */
     uint32_t traces_cap;        /* max trace ids, id 0 included */
     uint32_t traces_asked;      /* LEAKTOP_MAX_TRACES (traces_cap is less when
-                                   /dev/shm had no room for that many) */
-    uint32_t pad_static;
+                                   /dev/shm had no room for that many, or the
+                                   program's limits: traces_bound) */
+    uint32_t traces_bound;      /* LT_BOUND_*: what lowered traces_cap */
     int64_t  start_realtime_ns; /* CLOCK_REALTIME at tracer start */
     int64_t  start_mono_ns;     /* CLOCK_MONOTONIC at tracer start */
     uint64_t sample_bytes;      /* 0: exact counts; else the mean sampling interval

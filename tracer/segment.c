@@ -502,6 +502,7 @@ typedef struct lt_layout {
     uint64_t ring_off, slot_size, tslots_off, tslot_size, pairs_off, total;
     uint64_t births_off;
     uint32_t births_cap;
+    uint32_t traces_bound;  /* LT_BOUND_*: what lowered traces_cap, if anything did */
 } lt_layout;
 
 /* Room for every trace at up to 24 frames on average: deep stacks share
@@ -561,13 +562,40 @@ static void lt_layout_place(lt_layout *L)
     L->total = off + (uint64_t)LT_PAIRS_CAP * (sizeof(lt_pair) + sizeof(uint32_t));
 }
 
+/* The user's limit that bounds the segment, when one does: under
+ * `ulimit -v` the whole mapping takes at most a sixteenth of the address
+ * space (the live-block shadow as much again, blocks.c), so the program
+ * keeps nearly all the room it has without the tracer; and the file may
+ * not grow past `ulimit -f` (an ftruncate past it is SIGXFSZ, whose
+ * default action kills the program). */
+typedef struct lt_bound {
+    uint64_t    room;   /* bytes the segment may map; UINT64_MAX: no bound */
+    uint64_t    limit;  /* the limit itself, to say */
+    const char *what;   /* "address space" or "file size" */
+    const char *flag;   /* "ulimit -v" or "ulimit -f" */
+    bool        strict; /* room is a wall (the file size), not a share */
+    uint32_t    kind;   /* LT_BOUND_* */
+} lt_bound;
+
+static lt_bound lt_segment_bound(void)
+{
+    lt_bound b = {UINT64_MAX, 0, NULL, NULL, false, LT_BOUND_SHM};
+    uint64_t as = lt_address_limit(), fsize = lt_file_size_limit();
+    if (as)
+        b = (lt_bound){as / 16, as, "address space", "ulimit -v", false, LT_BOUND_AS};
+    if (fsize && fsize < b.room)
+        b = (lt_bound){fsize, fsize, "file size", "ulimit -f", true, LT_BOUND_FSIZE};
+    return b;
+}
+
 /* The layout for the traces asked, or fewer: as many as /dev/shm's free
  * bytes hold (lt_traces_fitting), and as many as a segment of at most
  * `map_room` bytes holds (lt_segment_bound: a share of `ulimit -v`, where
  * all of it counts, committed or not, or `ulimit -f`), but never fewer
  * than 1024. */
-static void lt_layout_plan(lt_layout *L, uint64_t free_bytes, uint64_t map_room)
+static void lt_layout_plan(lt_layout *L, uint64_t free_bytes, const lt_bound *b)
 {
+    uint64_t map_room = b->room;
     L->frames_limit = (uint32_t)lt_option(LT_OPT_FRAMES);
     L->frames_captured = L->frames_limit + LT_WRAPPER_SLACK;
     L->traces_asked = (uint32_t)lt_option(LT_OPT_MAX_TRACES);
@@ -576,9 +604,11 @@ static void lt_layout_plan(lt_layout *L, uint64_t free_bytes, uint64_t map_room)
     uint64_t fixed = lt_round_up(sizeof(lt_shm_header), LT_PAGE) +
                      lt_round_up((uint64_t)LT_MODULES_CAP * sizeof(lt_module), LT_PAGE) + L->tslot_size * LT_TSLOTS;
     L->traces_cap = lt_traces_fitting(L->traces_asked, free_bytes, fixed, L->frames_captured);
+    L->traces_bound = LT_BOUND_SHM;
     lt_layout_place(L);
     if (L->total <= map_room)
         return;
+    L->traces_bound = b->kind;
     uint32_t lo = 1024, hi = L->traces_cap;  /* the most that fits: in [lo, hi) */
     while (hi - lo > 1) {
         L->traces_cap = lo + (hi - lo) / 2;
@@ -663,6 +693,7 @@ static void lt_header_fill(lt_shm_header *h, const lt_layout *L)
     h->frames_captured = L->frames_captured;
     h->traces_cap = L->traces_cap;
     h->traces_asked = L->traces_asked;
+    h->traces_bound = L->traces_bound;
     h->start_realtime_ns = lt_realtime_ns();
     h->start_mono_ns = lt_now_ns();
     h->sample_bytes = (uint64_t)lt_option(LT_OPT_SAMPLE);
@@ -761,36 +792,11 @@ static void lt_say_capacity(const lt_layout *L, uint64_t free_bytes)
            " traces", NULL);
 }
 
-/* The user's limit that bounds the segment, when one does: under
- * `ulimit -v` the whole mapping takes at most a sixteenth of the address
- * space (the live-block shadow as much again, blocks.c), so the program
- * keeps nearly all the room it has without the tracer; and the file may
- * not grow past `ulimit -f` (an ftruncate past it is SIGXFSZ, whose
- * default action kills the program). */
-typedef struct lt_bound {
-    uint64_t    room;   /* bytes the segment may map; UINT64_MAX: no bound */
-    uint64_t    limit;  /* the limit itself, to say */
-    const char *what;   /* "address space" or "file size" */
-    const char *flag;   /* "ulimit -v" or "ulimit -f" */
-    bool        strict; /* room is a wall (the file size), not a share */
-} lt_bound;
-
-static lt_bound lt_segment_bound(void)
-{
-    lt_bound b = {UINT64_MAX, 0, NULL, NULL, false};
-    uint64_t as = lt_address_limit(), fsize = lt_file_size_limit();
-    if (as)
-        b = (lt_bound){as / 16, as, "address space", "ulimit -v", false};
-    if (fsize && fsize < b.room)
-        b = (lt_bound){fsize, fsize, "file size", "ulimit -f", true};
-    return b;
-}
-
 /* Said once at start: the limit is the user's, and the figures it costs
  * (stacks charged to <unknown> once the table is full) are said at exit. */
 static void lt_say_bound(const lt_layout *L, const lt_bound *b)
 {
-    if (!b->what || L->traces_cap >= L->traces_asked)
+    if (L->traces_bound == LT_BOUND_SHM)
         return;
     char mib[24], cap[24];
     lt_fmt_u(mib, (unsigned long)(b->limit >> 20));
@@ -814,7 +820,7 @@ static bool lt_segment_open(void)
     uint64_t free_bytes = fstatvfs(fd, &vfs) == 0 ? (uint64_t)vfs.f_bavail * vfs.f_frsize : UINT64_MAX;
     lt_bound bound = lt_segment_bound();
     lt_layout L;
-    lt_layout_plan(&L, free_bytes, bound.room);
+    lt_layout_plan(&L, free_bytes, &bound);
     if (bound.strict && L.total > bound.room)
         return lt_segment_fail(fd, "ulimit -f is smaller than its smallest size");
     /* The size is fixed now; tmpfs keeps the file sparse until pages are
@@ -889,9 +895,10 @@ __attribute__((constructor)) static void lt_constructor(void)
      * until leaktop_attach is called. */
     int expect = LT_UNINIT;
     if (__atomic_load_n(&lt_g.status, __ATOMIC_ACQUIRE) == LT_UNINIT && lt_loaded_late() &&
-        __atomic_compare_exchange_n(&lt_g.status, &expect, LT_DORMANT, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        __atomic_compare_exchange_n(&lt_g.status, &expect, LT_DORMANT, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
         lt_g.attach_mode = 1;
-    else
+        lt_say_mute();  /* its stderr is not the user's: the frontend says what matters */
+    } else
         lt_start();
     __atomic_store_n(&lt_g.constructed, 1, __ATOMIC_RELEASE);
 }

@@ -20,10 +20,13 @@ exit report must be exact. Stacks beyond the smaller table go to <unknown>,
 counted and said, with exact totals."""
 import os
 import resource
+import subprocess
 import sys
+import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from segtest import check, exit_report, finish, fx, leaktop, rows_by_function, run, totals  # noqa: E402
+from segtest import check, exit_report, finish, fx, leaktop, reports, rows_by_function, run, totals  # noqa: E402
 
 GIB = 1 << 30
 MIB = 1 << 20
@@ -72,6 +75,23 @@ check("lowering its own limit to 2 GiB, traced: the program finishes, exact",
       p.returncode == 0 and "ok" in p.stdout.splitlines() and mains == (900 * MIB + 20000 * 200, 900 + 20000),
       (p.returncode, mains, p.stdout[-200:], p.stderr[-300:]))
 
+# Attached to a running program under a limit: the tracer sizes its
+# segment to it, and says nothing on the program's stderr (a log, a
+# socket, or a file the program reopened as descriptor 2).
+with tempfile.TemporaryDirectory() as tmp:
+    pidfile = os.path.join(tmp, "pid")
+    target = subprocess.Popen([fx("fx_slow"), pidfile, "3"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (GIB, GIB)))
+    for _ in range(200):
+        if os.path.exists(pidfile) and open(pidfile).read().endswith("\n"):
+            break
+        time.sleep(0.01)
+    a = run([leaktop, "attach", str(target.pid), "--batch", "--json", "--duration", "1"])
+    _, target_err = target.communicate(timeout=60)
+    check("attached under ulimit -v: the attach reports", a.returncode == 0 and exit_report(a) is None and
+          any(r["reason"] == "detach" for r in reports(a)), (a.returncode, a.stderr[-300:]))
+    check("attached under ulimit -v: nothing written to the program's stderr", target_err == "", target_err)
+
 if os.environ.get("LEAKTOP_TEST_SANITIZED"):
     print("the ulimit -v and -d cases: skipped, AddressSanitizer's shadow does not fit under them "
           "(the plain build runs them)")
@@ -119,6 +139,7 @@ dropped = rep.get("traces_dropped", 0) if rep else 0
 check("under 1 GiB: the program exits normally", p.returncode == 0, (p.returncode, p.stderr[-400:]))
 check("under 1 GiB: exit totals exact", totals(rep) == ref, (totals(rep), ref))
 check("under 1 GiB: stacks past the table are counted", dropped > 0, rep and {k: rep[k] for k in rep if k != "stats"})
-check("under 1 GiB: and said", f"{dropped} allocation(s) charged to <unknown>: the trace table is full" in p.stderr,
-      p.stderr[-400:])
+check("under 1 GiB: and said, with the limit as the reason",
+      f"{dropped} allocation(s) charged to <unknown>: the trace table is full ("in p.stderr and
+      " traces: the program's share of its ulimit -v)" in p.stderr, p.stderr[-400:])
 finish()

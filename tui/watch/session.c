@@ -397,6 +397,18 @@ bool session_left_tracing(session *s, char *path, size_t len)
     return true;
 }
 
+/* Why the trace table holds what it holds, after its size. */
+static const char *session_cap_why(const lt_shm_header *h)
+{
+    if (h->traces_cap >= h->traces_asked)
+        return ", LEAKTOP_MAX_TRACES";
+    switch (h->traces_bound) {
+    case LT_BOUND_AS:    return ": the program's share of its ulimit -v";
+    case LT_BOUND_FSIZE: return ": all the program's ulimit -f allows";
+    default:             return ": all " LT_SHM_DIR " had room for";
+    }
+}
+
 void session_health_get(const session *s, session_health *out)
 {
     const lt_shm_header *h = s->hdr;
@@ -415,8 +427,7 @@ void session_health_get(const session *s, session_health *out)
         snprintf(out->full_why, sizeof(out->full_why), "%s is full (no room to grow the segment)", LT_SHM_DIR);
     else if (full & LT_FULL_TRACES)
         snprintf(out->full_why, sizeof(out->full_why), "the trace table is full (%u traces%s)",
-                 s->fixed.traces_cap, s->fixed.traces_cap < s->fixed.traces_asked ? ": all " LT_SHM_DIR
-                 " had room for" : ", LEAKTOP_MAX_TRACES");
+                 s->fixed.traces_cap, session_cap_why(&s->fixed));
     else if (full & LT_FULL_STORE)
         snprintf(out->full_why, sizeof(out->full_why), "the trace store is full");
 }
