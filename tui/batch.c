@@ -243,9 +243,10 @@ static int batch_end(batch *b, int rc)
     watch_free(b->w);
     if (b->baseline)
         diff_snapshot_free(b->baseline);
-    if (b->out != stdout)
-        fclose(b->out);
+    bool lost = util_output_end(b->out, b->out == stdout ? NULL : o->output) != 0;
     diff_trend_hist_free(b->trend);
+    if (lost)
+        return LEAKTOP_EXIT_FAILURE;  /* the reports are incomplete: said above */
     if (o->fail_on_growth >= 0 && unknown) {
         util_error("--fail-on-growth: the program's growth is unknown (said above)");
         return LEAKTOP_EXIT_GROWTH_UNKNOWN;

@@ -5,7 +5,8 @@
 #define LEAKTOP_EXIT_STATUS_H
 
 enum {
-    LEAKTOP_EXIT_FAILURE     = 1,    /* a runtime error, said on stderr */
+    LEAKTOP_EXIT_FAILURE     = 1,    /* a runtime error, said on stderr (a report
+                                        not written whole included) */
     LEAKTOP_EXIT_USAGE       = 2,    /* bad command line, or no terminal */
     LEAKTOP_EXIT_GROWTH      = 3,    /* --fail-on-growth triggered, or --fail-on-suspect
                                         and the last report has a suspect */

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,8 +276,8 @@ static int offline_report(const options *o, int nfiles, char **paths)
     } else if (o->fail_on_growth >= 0 && res.growth > o->fail_on_growth) {
         rc = LEAKTOP_EXIT_GROWTH;
     }
-    if (out && out != stdout)
-        fclose(out);
+    if (out && util_output_end(out, out == stdout ? NULL : o->output) != 0)
+        rc = LEAKTOP_EXIT_FAILURE;
     for (int i = 0; i < nfiles; i++)
         diff_snapshot_free(snaps[i]);
     diff_loctab_free(locs);
@@ -308,8 +309,8 @@ static int show_modules(const options *o, char *path)
         util_error("out of memory listing modules");
         rc = LEAKTOP_EXIT_FAILURE;
     }
-    if (out && out != stdout)
-        fclose(out);
+    if (out && util_output_end(out, out == stdout ? NULL : o->output) != 0)
+        rc = LEAKTOP_EXIT_FAILURE;
     diff_snapshot_free(snap);
     diff_loctab_free(locs);
     return rc;
@@ -362,6 +363,9 @@ static int cmd_export(const cmd_entry *cmd, options *o, int npos, char **argv)
 int main(int argc, char **argv)
 {
     launch_remember_signals();
+    /* A file grown past `ulimit -f` is an error to report (EFBIG), not a
+     * death (SIGXFSZ); a launched program gets its own disposition back. */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2) {
         usage(stderr);
         return LEAKTOP_EXIT_USAGE;

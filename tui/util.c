@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,30 @@ char *xstrdup(const char *s)
 {
     size_t n = strlen(s) + 1;
     return memcpy(xmalloc(n), s, n);
+}
+
+int util_output_end(FILE *f, const char *path)
+{
+    errno = 0;
+    bool bad = fflush(f) != 0 || ferror(f);
+    int saved = errno;
+    if (bad && !saved) {
+        /* stdio keeps no errno of a buffered write that failed earlier:
+         * one more byte meets the cause again (the output is cut short
+         * anyway). */
+        clearerr(f);
+        errno = 0;
+        if (fputc('\n', f) == EOF || fflush(f) != 0)
+            saved = errno;
+    }
+    if (path && fclose(f) != 0 && !bad) {
+        bad = true;
+        saved = errno;
+    }
+    if (!bad || saved == EPIPE)
+        return 0;
+    util_error("%s: write error: %s", path ? path : "standard output", strerror(saved ? saved : EIO));
+    return -1;
 }
 
 void util_error(const char *fmt, ...)

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t each);
@@ -14,6 +15,12 @@ char *xstrdup(const char *s);
 
 /* "leaktop: <message>" on stderr, one line. */
 void  util_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Ends writing a report to `f` (`path`, or standard output when NULL):
+ * flushes it, closes a file, and says a write error (a full disk, a file
+ * past `ulimit -f`) as "PATH: write error: ...". 0, or -1 after saying it.
+ * A closed pipe on standard output is no error: the reader had enough. */
+int   util_output_end(FILE *f, const char *path);
 
 /* Parses "1048576", "512K", "10M", "1G", "2MiB", "3kb": bytes. 0 or -EINVAL. */
 int   util_parse_size(const char *text, int64_t *out);

@@ -6,7 +6,9 @@ Usage: test_cli.py LEAKTOP FIXTURE_BIN_DIR FIXTURE_SRC_DIR"""
 import json
 import os
 import re
+import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -175,6 +177,30 @@ try:
                   all(top[0]["frames"][i] != top[0]["frames"][i + 1] for i in range(len(fns) - 1)), fns)
     p = run(["run", "--json", "--group", "traceback", "--cumulative", "--", fx_exit])
     check("cumulative traceback refused", "cumulative" in p.stderr, p.stderr)
+
+    # A report that cannot be written whole is an error (status 1, said),
+    # never a silent short file, and `ulimit -f` is not a death by SIGXFSZ.
+    saves = os.path.join(tmp, "saves")
+    run(["run", "--batch", "--output", os.devnull, "--save", saves, "--", fx_exit])
+    snap = os.path.join(saves, sorted(os.listdir(saves))[-1])
+    def small_files():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64, 64))
+    cut = os.path.join(tmp, "cut.txt")
+    one_line_error(run(["show", snap, "--output", cut], preexec_fn=small_files), 1,
+                   f"{re.escape(cut)}: write error: File too large", "show past ulimit -f")
+    one_line_error(run(["export", snap, "--format", "json", "-o", cut + ".json"], preexec_fn=small_files), 1,
+                   "write error: File too large", "export past ulimit -f")
+    with open("/dev/full", "w") as full:
+        p = subprocess.run([leaktop, "show", snap], stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+    one_line_error(p, 1, "standard output: write error: No space left on device", "show to a full disk")
+    p = run(["run", "--batch", "--output", "/dev/full", "--", fx_exit, "7"])
+    one_line_error(p, 1, "/dev/full: write error: No space left on device",
+                   "run --output to a full disk: status 1, not the program's 7")
+    p = run(["run", "--batch", "--output", os.devnull, "--", "grep", "SigIgn", "/proc/self/status"])
+    ignored = int(p.stdout.split()[-1], 16) if p.stdout.startswith("SigIgn:") else None
+    check("the program does not inherit leaktop's ignored SIGXFSZ (nor SIGPIPE)",
+          ignored is not None and not ignored & (1 << (signal.SIGXFSZ - 1)) and
+          not ignored & (1 << (signal.SIGPIPE - 1)), p.stdout)
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
 
