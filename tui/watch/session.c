@@ -38,6 +38,8 @@ typedef struct session_addr {
 
 struct session {
     pid_t           pid;
+    char            dir[64];    /* where its segments are (session_place) */
+    pid_t           own_pid;    /* its pid as it sees it: in the names and writer_pid */
     char            name[96];   /* "/leaktop-<uid>-<pid>-<random>" */
     ino_t           ino;        /* of the segment we mapped: an exec replaces it */
     int64_t         exec_gone_ns; /* when the exec'd image was first seen untraced */
@@ -172,13 +174,44 @@ static bool session_name_parse(const char *name, long *uid, long *pid)
     return n == LT_SHM_RANDOM_HEX && p[n] == 0;
 }
 
-/* The newest segment of process `pid` that is ours and private (an exec
- * makes a new one; the new image's tracer removes the old). `skip_ino`
- * ignores the one already mapped. Returns 1 found, 0 none, -1 only
- * refused ones (another user's, or readable by others). */
-static int session_find(pid_t pid, ino_t skip_ino, char *name, size_t len)
+/* Where process pid's tracer puts its segments, and the pid it names
+ * them by. A process in another mount namespace (a container, a systemd
+ * service with PrivateDevices= or PrivateTmp=) has its own /dev/shm: it is
+ * /proc/PID/root/dev/shm from here. In another pid namespace it knows
+ * itself by the last pid of its NSpid line. Our own /dev/shm and pid
+ * otherwise, and when /proc does not tell. */
+static void session_place(pid_t pid, char *dir, size_t len, pid_t *own_pid)
 {
-    DIR *d = opendir(LT_SHM_DIR);
+    char path[64], line[256];
+    struct stat theirs, ours;
+    snprintf(path, sizeof(path), "/proc/%d/root" LT_SHM_DIR, (int)pid);
+    bool apart = stat(path, &theirs) == 0 && stat(LT_SHM_DIR, &ours) == 0 &&
+                 (theirs.st_dev != ours.st_dev || theirs.st_ino != ours.st_ino);
+    snprintf(dir, len, "%s", apart ? path : LT_SHM_DIR);
+    *own_pid = pid;
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "re");
+    while (f && fgets(line, sizeof(line), f)) {
+        if (strncmp(line, "NSpid:", 6) != 0)
+            continue;
+        char *last = strrchr(line, '\t');
+        long v = last ? strtol(last + 1, NULL, 10) : 0;
+        if (v > 0)
+            *own_pid = (pid_t)v;
+        break;
+    }
+    if (f)
+        fclose(f);
+}
+
+/* The newest segment of process `pid` that is ours and private (an exec
+ * makes a new one; the new image's tracer removes the old), in `dir`
+ * under the pid it knows itself by. `skip_ino` ignores the one already
+ * mapped. Returns 1 found, 0 none, -1 only refused ones (another user's,
+ * or readable by others). */
+static int session_find(pid_t pid, const char *dir, pid_t own_pid, ino_t skip_ino, char *name, size_t len)
+{
+    DIR *d = opendir(dir);
     if (!d)
         return 0;
     uid_t owner = session_owner(pid);
@@ -188,7 +221,7 @@ static int session_find(pid_t pid, ino_t skip_ino, char *name, size_t len)
     while ((e = readdir(d)) != NULL) {
         long uid, p;
         struct stat st;
-        if (!session_name_parse(e->d_name, &uid, &p) || p != (long)pid || uid != (long)owner ||
+        if (!session_name_parse(e->d_name, &uid, &p) || p != (long)own_pid || uid != (long)owner ||
             fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_ino == skip_ino)
             continue;
         if (!session_file_ok(&st, owner)) {
@@ -212,7 +245,8 @@ static int session_find(pid_t pid, ino_t skip_ino, char *name, size_t len)
 
 static int session_map(session *s, bool *missing, char *err, size_t errlen)
 {
-    int found = session_find(s->pid, 0, s->name, sizeof(s->name));
+    session_place(s->pid, s->dir, sizeof(s->dir), &s->own_pid);
+    int found = session_find(s->pid, s->dir, s->own_pid, 0, s->name, sizeof(s->name));
     if (found <= 0) {
         /* Only refused ones: the real one may still come (a launcher waits),
          * and the message says what was refused if it never does. */
@@ -220,31 +254,33 @@ static int session_map(session *s, bool *missing, char *err, size_t errlen)
         snprintf(err, errlen, found == 0 ? "process %d is not traced by leaktop (no %s/%s%u-%d-*)"
                                          : "process %d: its segment %s/%s%u-%d-* is another user's or not "
                                            "private: refused",
-                 (int)s->pid, LT_SHM_DIR, LT_SHM_PREFIX, (unsigned)session_owner(s->pid), (int)s->pid);
+                 (int)s->pid, s->dir, LT_SHM_PREFIX, (unsigned)session_owner(s->pid), (int)s->own_pid);
         return -1;
     }
-    int fd = shm_open(s->name, O_RDWR | O_CLOEXEC | O_NOFOLLOW, 0);
+    char path[sizeof(s->dir) + sizeof(s->name)];
+    snprintf(path, sizeof(path), "%s%s", s->dir, s->name);
+    int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
         *missing = errno == ENOENT;  /* removed meanwhile: an exec, or the end */
-        snprintf(err, errlen, "%s%s: %s", LT_SHM_DIR, s->name, strerror(errno));
+        snprintf(err, errlen, "%s%s: %s", s->dir, s->name, strerror(errno));
         return -1;
     }
     struct stat st;
     if (fstat(fd, &st) != 0 || !session_file_ok(&st, session_owner(s->pid))) {
         close(fd);
-        snprintf(err, errlen, "%s%s: owned by another user or not private: refused", LT_SHM_DIR, s->name);
+        snprintf(err, errlen, "%s%s: owned by another user or not private: refused", s->dir, s->name);
         return -1;
     }
     if ((size_t)st.st_size < sizeof(lt_shm_header)) {
         close(fd);
         *missing = true;  /* being created: ftruncate has not run yet */
-        snprintf(err, errlen, "%s%s: segment not initialised", LT_SHM_DIR, s->name);
+        snprintf(err, errlen, "%s%s: segment not initialised", s->dir, s->name);
         return -1;
     }
     void *p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     close(fd);
     if (p == MAP_FAILED) {
-        snprintf(err, errlen, "%s%s: %s", LT_SHM_DIR, s->name, strerror(errno));
+        snprintf(err, errlen, "%s%s: %s", s->dir, s->name, strerror(errno));
         return -1;
     }
     s->base = p;
@@ -259,15 +295,15 @@ static int session_validate(session *s, bool *missing, char *err, size_t errlen)
 {
     if (__atomic_load_n(&s->hdr->magic, __ATOMIC_ACQUIRE) != LT_SHM_MAGIC) {
         *missing = true;  /* the tracer stores the magic last */
-        snprintf(err, errlen, "%s%s: not a leaktop segment (yet)", LT_SHM_DIR, s->name);
+        snprintf(err, errlen, "%s%s: not a leaktop segment (yet)", s->dir, s->name);
         return -1;
     }
     s->fixed = *s->hdr;
     const char *why = session_header_problem(&s->fixed, s->size);
-    if (!why && s->fixed.writer_pid != s->pid)
+    if (!why && s->fixed.writer_pid != s->own_pid)
         why = "written by another process than its name says";
     if (why) {
-        snprintf(err, errlen, "%s%s: %s", LT_SHM_DIR, s->name, why);
+        snprintf(err, errlen, "%s%s: %s", s->dir, s->name, why);
         return -1;
     }
     return 0;
@@ -327,17 +363,17 @@ static bool session_exec_announced(const session *s)
 bool session_replaced(const session *s)
 {
     char name[sizeof(s->name)];
-    return session_exec_announced(s) && session_find(s->pid, s->ino, name, sizeof(name)) == 1;
+    return session_exec_announced(s) && session_find(s->pid, s->dir, s->own_pid, s->ino, name, sizeof(name)) == 1;
 }
 
 /* Only our own segment (the name still names the file we mapped). */
 void session_unlink(session *s)
 {
     struct stat st;
-    char path[sizeof(s->name) + sizeof(LT_SHM_DIR)];
-    snprintf(path, sizeof(path), "%s%s", LT_SHM_DIR, s->name);
+    char path[sizeof(s->dir) + sizeof(s->name)];
+    snprintf(path, sizeof(path), "%s%s", s->dir, s->name);
     if (lstat(path, &st) == 0 && st.st_ino == s->ino)
-        shm_unlink(s->name);
+        unlink(path);
 }
 
 /* Whether `pid` still maps a file whose path holds `name`: an exec drops
@@ -1028,6 +1064,8 @@ int session_request_detach(session *s, const char *label, uint64_t *req)
 
 bool session_exists(pid_t pid)
 {
-    char name[NAME_MAX + 2];
-    return session_find(pid, 0, name, sizeof(name)) == 1;
+    char name[NAME_MAX + 2], dir[64];
+    pid_t own_pid;
+    session_place(pid, dir, sizeof(dir), &own_pid);
+    return session_find(pid, dir, own_pid, 0, name, sizeof(name)) == 1;
 }

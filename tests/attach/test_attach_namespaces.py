@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""`leaktop attach` of a process in its own mount namespace (a container,
+a systemd service with PrivateDevices= or PrivateTmp=: its /dev/shm is not
+ours) and in its own pid namespace (it knows itself by another pid). The
+injected tracer makes its segment in the process's /dev/shm under its own
+pid; leaktop must find it there (/proc/PID/root), report exactly, detach
+and remove it. Before, leaktop said "not traced" (status 4) while the
+tracer ran on in the process with nobody to detach it.
+
+usage: test_attach_namespaces.py LEAKTOP FX_ATTACH FX_SOURCE"""
+import json
+import os
+import signal
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from checklib import check, finish  # noqa: E402
+
+LEAKTOP, FX, FX_SRC = sys.argv[1:4]
+LEAK_LINE = next(n for n, line in enumerate(open(FX_SRC), 1) if "/* LEAK_LINE */" in line)
+
+if os.geteuid() != 0 or subprocess.run(["unshare", "-m", "-p", "-f", "true"], capture_output=True).returncode:
+    print("SKIP: needs root and mount and pid namespaces (unshare -m -p -f)")
+    sys.exit(77)
+
+
+def host_pid_of(ancestor, argv):
+    """The pid, as we see it, of the process running argv below ancestor."""
+    want = "\0".join(argv) + "\0"
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            if open(f"/proc/{d}/cmdline").read() != want:
+                continue
+            pid = int(d)
+            while pid > 1:
+                if pid == ancestor:
+                    return int(d)
+                pid = int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1])
+        except OSError:
+            continue
+    return None
+
+
+for name, flags in (("mount namespace", ["-m"]), ("mount and pid namespaces", ["-m", "-p", "-f"])):
+    shell = 'mount -t tmpfs -o size=64m,mode=1777 tmpfs /dev/shm && exec "$0" leak'
+    box = subprocess.Popen(["unshare", *flags, "sh", "-c", shell, FX], stdout=subprocess.PIPE, text=True)
+    check(f"{name}: the program is ready", box.stdout.readline() == "ready\n")
+    pid = host_pid_of(box.pid, [FX, "leak"])
+    check(f"{name}: found its pid", pid is not None)
+    if pid is None:
+        box.kill()
+        continue
+    a = subprocess.Popen([LEAKTOP, "attach", str(pid), "--batch", "--json", "--duration", "2"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    said = a.stderr.readline().strip()
+    check(f"{name}: attached", said == f"leaktop: attached to {pid}", said)
+    os.kill(pid, signal.SIGUSR1)
+    check(f"{name}: the program leaked once", box.stdout.readline() == "done\n")
+    out, err = a.communicate(timeout=60)
+    reps = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    last = reps[-1] if reps else {}
+    leak = [s for s in last.get("stats", []) if s["frames"] and s["frames"][0].get("line") == LEAK_LINE]
+    check(f"{name}: leaktop reports and ends well", a.returncode == 0 and last.get("reason") == "detach" and
+          last.get("attached") is True, (a.returncode, err[-300:]))
+    check(f"{name}: the leak exact, at its line", [(s["size"], s["count"]) for s in leak] == [(40960, 10)],
+          [(s["size"], s["count"], s["frames"][0]) for s in leak])
+    left = [f for f in os.listdir(f"/proc/{pid}/root/dev/shm") if f.startswith("leaktop-")]
+    check(f"{name}: the segment is gone from the program's /dev/shm", left == [], left)
+    os.kill(pid, signal.SIGTERM)
+    check(f"{name}: the program ends with its data intact", box.wait(timeout=30) == 17, box.returncode)
+sys.exit(finish())
