@@ -8,6 +8,8 @@
  *                   (the benchmark's target) until killed.
  *   idle            prints ready and sleeps until killed.
  *   seccomp         prints ready, enters seccomp strict mode, blocks in read().
+ *   dropleak        (as root) allocates once, drops to nobody (setuid), then
+ *                   as leak: a service that drops privileges after start.
  *   leak            keeps 100 blocks of 333 B, prints ready; at each SIGUSR1
  *                   leaks 10 x 4096 B (LEAK_LINE), frees the 100 blocks and
  *                   reallocates one more to 777 B (REALLOC_LINE), prints
@@ -209,6 +211,12 @@ int main(int argc, char **argv)
         return run_seccomp();
     if (argc >= 2 && strcmp(argv[1], "leak") == 0)
         return run_leak();
+    if (argc >= 2 && strcmp(argv[1], "dropleak") == 0) {
+        free(malloc(16));  /* a preloaded tracer starts here, as root */
+        if (setgid(65534) != 0 || setuid(65534) != 0)
+            return 5;
+        return run_leak();
+    }
     if (argc >= 3 && strcmp(argv[1], "threads") == 0) {
         for (uintptr_t i = 0; i < (uintptr_t)atoi(argv[2]); i++) {
             pthread_t t;

@@ -285,6 +285,32 @@ def test_other_users():
     mine.wait()
 
 
+def test_preloaded_service_that_dropped_root():
+    """As root: a service started as root with the tracer preloaded, which
+    then dropped to nobody, is attached: its segment is root's (made
+    before the drop), and only root can make a file root's."""
+    if os.geteuid() != 0:
+        print("skip dropped root: needs root")
+        return
+    tracer = os.path.join(os.path.dirname(LEAKTOP), "..", "lib", "leaktop", "libleaktop.so")
+    env = dict(os.environ, LD_PRELOAD=os.path.abspath(tracer))
+    fx = subprocess.Popen([FX, "dropleak"], stdout=subprocess.PIPE, text=True, env=env)
+    check("dropped root: ready", fx.stdout.readline() == "ready\n")
+    a = attach("--batch", "--json", "--duration", "1", str(fx.pid))
+    os.kill(fx.pid, signal.SIGUSR1)
+    fx.stdout.readline()
+    out, err = a.communicate(timeout=TIMEOUT)
+    reps = reports(out)
+    leak = stat_at(reps[-1], LEAK_LINE) if reps else None
+    check("dropped root: attached, whole history", a.returncode == 0 and reps and "attached" not in reps[-1] and
+          reps[-1]["total"]["size"] >= 100 * 333, (a.returncode, err[-300:]))
+    check("dropped root: the leak exact", leak and (leak["size"], leak["count"]) == (40960, 10), out[-500:] + err)
+    os.kill(fx.pid, signal.SIGTERM)
+    check("dropped root: its own status", fx.wait(timeout=TIMEOUT) == 17)
+    for seg in segments(fx.pid, 0):
+        os.unlink(os.path.join("/dev/shm", seg))
+
+
 def test_list_without_pid():
     fx = start("leak")
     r = subprocess.run([LEAKTOP, "attach"], capture_output=True, text=True, timeout=TIMEOUT)
@@ -303,5 +329,6 @@ if __name__ == "__main__":
     test_twenty_cycles_under_allocation_storm()
     test_preloaded_full_history_kept_traced()
     test_other_users()
+    test_preloaded_service_that_dropped_root()
     test_list_without_pid()
     sys.exit(finish())

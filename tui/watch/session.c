@@ -146,12 +146,21 @@ static uid_t session_owner(pid_t pid)
     return owner;
 }
 
-/* True when `st` may be read: a regular file of `owner` that nobody else
- * can open (another user may create names in /dev/shm, never make them
- * that user's). */
+/* Whether a segment of `uid` may be process pid's: its user's (`owner`),
+ * or, read as root, root's: a service started as root that drops to
+ * another user (setuid) after tracing started keeps the segment it made
+ * as root, and only root can make a file root's. */
+static bool session_uid_ok(uid_t uid, uid_t owner)
+{
+    return uid == owner || (uid == 0 && geteuid() == 0);
+}
+
+/* True when `st` may be read: a regular file of an accepted user that
+ * nobody else can open (another user may create names in /dev/shm, never
+ * make them that user's). */
 static bool session_file_ok(const struct stat *st, uid_t owner)
 {
-    return S_ISREG(st->st_mode) && st->st_uid == owner && !(st->st_mode & 077);
+    return S_ISREG(st->st_mode) && session_uid_ok(st->st_uid, owner) && !(st->st_mode & 077);
 }
 
 /* Parses "leaktop-<uid>-<pid>-<16 hex>"; false for any other name. */
@@ -221,10 +230,11 @@ static int session_find(pid_t pid, const char *dir, pid_t own_pid, ino_t skip_in
     while ((e = readdir(d)) != NULL) {
         long uid, p;
         struct stat st;
-        if (!session_name_parse(e->d_name, &uid, &p) || p != (long)own_pid || uid != (long)owner ||
+        if (!session_name_parse(e->d_name, &uid, &p) || p != (long)own_pid || uid < 0 ||
+            !session_uid_ok((uid_t)uid, owner) ||
             fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_ino == skip_ino)
             continue;
-        if (!session_file_ok(&st, owner)) {
+        if (!session_file_ok(&st, owner) || st.st_uid != (uid_t)uid) {
             found = found ? found : -1;
             continue;
         }
