@@ -8,6 +8,7 @@
  *                   (the benchmark's target) until killed.
  *   idle            prints ready and sleeps until killed.
  *   seccomp         prints ready, enters seccomp strict mode, blocks in read().
+ *   chrootleak DIR  (as root) allocates once, chroot()s to DIR, then as leak.
  *   dropleak        (as root) allocates once, drops to nobody (setuid), then
  *                   as leak: a service that drops privileges after start.
  *   leak            keeps 100 blocks of 333 B, prints ready; at each SIGUSR1
@@ -211,6 +212,12 @@ int main(int argc, char **argv)
         return run_seccomp();
     if (argc >= 2 && strcmp(argv[1], "leak") == 0)
         return run_leak();
+    if (argc >= 3 && strcmp(argv[1], "chrootleak") == 0) {
+        free(malloc(16));  /* a preloaded tracer starts here, its segment in our /dev/shm */
+        if (chroot(argv[2]) != 0 || chdir("/") != 0)
+            return 5;
+        return run_leak();
+    }
     if (argc >= 2 && strcmp(argv[1], "dropleak") == 0) {
         free(malloc(16));  /* a preloaded tracer starts here, as root */
         if (setgid(65534) != 0 || setuid(65534) != 0)

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """`leaktop attach` of a process in its own mount namespace (a container,
 a systemd service with PrivateDevices= or PrivateTmp=: its /dev/shm is not
-ours) and in its own pid namespace (it knows itself by another pid). The
+ours) and in its own pid namespace (it knows itself by another pid); and
+a preloaded process that chroot()s after start (its segment stays in ours). The
 injected tracer makes its segment in the process's /dev/shm under its own
 pid; leaktop must find it there (/proc/PID/root), report exactly, detach
 and remove it. Before, leaktop said "not traced" (status 4) while the
@@ -13,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 from checklib import check, finish  # noqa: E402
@@ -71,4 +73,27 @@ for name, flags in (("mount namespace", ["-m"]), ("mount and pid namespaces", ["
     check(f"{name}: the segment is gone from the program's /dev/shm", left == [], left)
     os.kill(pid, signal.SIGTERM)
     check(f"{name}: the program ends with its data intact", box.wait(timeout=30) == 17, box.returncode)
+# A preloaded process that chroot()s after start into a tree with its own
+# dev/shm: its segment stays in ours, where it was made, and is found there.
+with tempfile.TemporaryDirectory() as jail:
+    os.makedirs(os.path.join(jail, "dev", "shm"))
+    tracer = os.path.join(os.path.dirname(LEAKTOP), "..", "lib", "leaktop", "libleaktop.so")
+    fx = subprocess.Popen([FX, "chrootleak", jail], stdout=subprocess.PIPE, text=True,
+                          env=dict(os.environ, LD_PRELOAD=os.path.abspath(tracer)))
+    check("chroot: the program is ready", fx.stdout.readline() == "ready\n")
+    a = subprocess.Popen([LEAKTOP, "attach", str(fx.pid), "--batch", "--json", "--duration", "1"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    os.kill(fx.pid, signal.SIGUSR1)
+    fx.stdout.readline()
+    out, err = a.communicate(timeout=60)
+    reps = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    leak = [s for s in reps[-1]["stats"] if s["frames"] and s["frames"][0].get("line") == LEAK_LINE] if reps else []
+    check("chroot: its segment found, whole history, the leak exact",
+          a.returncode == 0 and "attached" not in reps[-1] and [(s["size"], s["count"]) for s in leak] == [(40960, 10)],
+          (a.returncode, err[-300:], [(s["size"], s["count"]) for s in leak]))
+    os.kill(fx.pid, signal.SIGTERM)
+    check("chroot: the program ends with its data intact", fx.wait(timeout=30) == 17, fx.returncode)
+    for seg in os.listdir("/dev/shm"):
+        if seg.startswith(f"leaktop-0-{fx.pid}-"):
+            os.unlink(os.path.join("/dev/shm", seg))
 sys.exit(finish())

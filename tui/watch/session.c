@@ -38,7 +38,7 @@ typedef struct session_addr {
 
 struct session {
     pid_t           pid;
-    char            dir[64];    /* where its segments are (session_place) */
+    char            dir[64];    /* where its segment is (session_find) */
     pid_t           own_pid;    /* its pid as it sees it: in the names and writer_pid */
     char            name[96];   /* "/leaktop-<uid>-<pid>-<random>" */
     ino_t           ino;        /* of the segment we mapped: an exec replaces it */
@@ -183,21 +183,27 @@ static bool session_name_parse(const char *name, long *uid, long *pid)
     return n == LT_SHM_RANDOM_HEX && p[n] == 0;
 }
 
-/* Where process pid's tracer puts its segments, and the pid it names
- * them by. A process in another mount namespace (a container, a systemd
- * service with PrivateDevices= or PrivateTmp=) has its own /dev/shm: it is
- * /proc/PID/root/dev/shm from here. In another pid namespace it knows
- * itself by the last pid of its NSpid line. Our own /dev/shm and pid
- * otherwise, and when /proc does not tell. */
-static void session_place(pid_t pid, char *dir, size_t len, pid_t *own_pid)
+/* Where process pid's tracer may have put its segments, and the pid it
+ * names them by. A process in another mount namespace (a container, a
+ * systemd service with PrivateDevices= or PrivateTmp=) has its own
+ * /dev/shm: /proc/PID/root/dev/shm from here (`theirs`, empty when that is
+ * ours). A preloaded process that chroot()s after start keeps the segment
+ * it made in ours, so both are searched. In another pid namespace it knows
+ * itself by the last pid of its NSpid line. */
+typedef struct session_place {
+    char  theirs[64];
+    pid_t own_pid;
+} session_place;
+
+static session_place session_place_of(pid_t pid)
 {
+    session_place pl = {"", pid};
     char path[64], line[256];
     struct stat theirs, ours;
     snprintf(path, sizeof(path), "/proc/%d/root" LT_SHM_DIR, (int)pid);
-    bool apart = stat(path, &theirs) == 0 && stat(LT_SHM_DIR, &ours) == 0 &&
-                 (theirs.st_dev != ours.st_dev || theirs.st_ino != ours.st_ino);
-    snprintf(dir, len, "%s", apart ? path : LT_SHM_DIR);
-    *own_pid = pid;
+    if (stat(path, &theirs) == 0 && stat(LT_SHM_DIR, &ours) == 0 &&
+        (theirs.st_dev != ours.st_dev || theirs.st_ino != ours.st_ino))
+        snprintf(pl.theirs, sizeof(pl.theirs), "%s", path);
     snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
     FILE *f = fopen(path, "re");
     while (f && fgets(line, sizeof(line), f)) {
@@ -206,26 +212,29 @@ static void session_place(pid_t pid, char *dir, size_t len, pid_t *own_pid)
         char *last = strrchr(line, '\t');
         long v = last ? strtol(last + 1, NULL, 10) : 0;
         if (v > 0)
-            *own_pid = (pid_t)v;
+            pl.own_pid = (pid_t)v;
         break;
     }
     if (f)
         fclose(f);
+    return pl;
 }
 
-/* The newest segment of process `pid` that is ours and private (an exec
- * makes a new one; the new image's tracer removes the old), in `dir`
- * under the pid it knows itself by. `skip_ino` ignores the one already
- * mapped. Returns 1 found, 0 none, -1 only refused ones (another user's,
- * or readable by others). */
-static int session_find(pid_t pid, const char *dir, pid_t own_pid, ino_t skip_ino, char *name, size_t len)
+/* The newest segment found so far: its directory, name and ctime. */
+typedef struct session_pick {
+    int             found;  /* 1 found, 0 none, -1 only refused ones */
+    struct timespec best;
+    char           *name, *dir;
+    size_t          len, dirlen;
+} session_pick;
+
+/* Looks through `dir` for pid's segments (see session_find). */
+static void session_find_in(const char *dir, pid_t pid, pid_t own_pid, ino_t skip_ino, session_pick *pk)
 {
     DIR *d = opendir(dir);
     if (!d)
-        return 0;
+        return;
     uid_t owner = session_owner(pid);
-    int found = 0;
-    struct timespec best = {0, 0};
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         long uid, p;
@@ -235,28 +244,46 @@ static int session_find(pid_t pid, const char *dir, pid_t own_pid, ino_t skip_in
             fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || st.st_ino == skip_ino)
             continue;
         if (!session_file_ok(&st, owner) || st.st_uid != (uid_t)uid) {
-            found = found ? found : -1;
+            pk->found = pk->found ? pk->found : -1;
             continue;
         }
-        if (found == 1 && (st.st_ctim.tv_sec < best.tv_sec ||
-                           (st.st_ctim.tv_sec == best.tv_sec && st.st_ctim.tv_nsec <= best.tv_nsec)))
+        if (pk->found == 1 && (st.st_ctim.tv_sec < pk->best.tv_sec ||
+                               (st.st_ctim.tv_sec == pk->best.tv_sec && st.st_ctim.tv_nsec <= pk->best.tv_nsec)))
             continue;
         size_t n = strlen(e->d_name);
-        if (n + 2 > len)
+        if (n + 2 > pk->len || strlen(dir) + 1 > pk->dirlen)
             continue;
-        best = st.st_ctim;
-        found = 1;
-        name[0] = '/';
-        memcpy(name + 1, e->d_name, n + 1);
+        pk->best = st.st_ctim;
+        pk->found = 1;
+        pk->name[0] = '/';
+        memcpy(pk->name + 1, e->d_name, n + 1);
+        snprintf(pk->dir, pk->dirlen, "%s", dir);
     }
     closedir(d);
-    return found;
+}
+
+/* The newest segment of process `pid` that is ours and private (an exec
+ * makes a new one; the new image's tracer removes the old), in its
+ * /dev/shm or ours, under the pid it knows itself by; `dir` gets where.
+ * `skip_ino` ignores the one already mapped. Returns 1 found, 0 none, -1
+ * only refused ones (another user's, or readable by others). */
+static int session_find(pid_t pid, const session_place *pl, ino_t skip_ino, char *name, size_t len, char *dir,
+                        size_t dirlen)
+{
+    session_pick pk = {0, {0, 0}, name, dir, len, dirlen};
+    if (*pl->theirs)
+        session_find_in(pl->theirs, pid, pl->own_pid, skip_ino, &pk);
+    session_find_in(LT_SHM_DIR, pid, pl->own_pid, skip_ino, &pk);
+    if (pk.found != 1)
+        snprintf(dir, dirlen, "%s", *pl->theirs ? pl->theirs : LT_SHM_DIR);  /* for the message */
+    return pk.found;
 }
 
 static int session_map(session *s, bool *missing, char *err, size_t errlen)
 {
-    session_place(s->pid, s->dir, sizeof(s->dir), &s->own_pid);
-    int found = session_find(s->pid, s->dir, s->own_pid, 0, s->name, sizeof(s->name));
+    session_place pl = session_place_of(s->pid);
+    s->own_pid = pl.own_pid;
+    int found = session_find(s->pid, &pl, 0, s->name, sizeof(s->name), s->dir, sizeof(s->dir));
     if (found <= 0) {
         /* Only refused ones: the real one may still come (a launcher waits),
          * and the message says what was refused if it never does. */
@@ -373,7 +400,9 @@ static bool session_exec_announced(const session *s)
 bool session_replaced(const session *s)
 {
     char name[sizeof(s->name)];
-    return session_exec_announced(s) && session_find(s->pid, s->dir, s->own_pid, s->ino, name, sizeof(name)) == 1;
+    char dir[sizeof(s->dir)];
+    session_place pl = session_place_of(s->pid);
+    return session_exec_announced(s) && session_find(s->pid, &pl, s->ino, name, sizeof(name), dir, sizeof(dir)) == 1;
 }
 
 /* Only our own segment (the name still names the file we mapped). */
@@ -1075,7 +1104,6 @@ int session_request_detach(session *s, const char *label, uint64_t *req)
 bool session_exists(pid_t pid)
 {
     char name[NAME_MAX + 2], dir[64];
-    pid_t own_pid;
-    session_place(pid, dir, sizeof(dir), &own_pid);
-    return session_find(pid, dir, own_pid, 0, name, sizeof(name)) == 1;
+    session_place pl = session_place_of(pid);
+    return session_find(pid, &pl, 0, name, sizeof(name), dir, sizeof(dir)) == 1;
 }
