@@ -111,6 +111,22 @@ static void batch_on_mark(batch *b, diff_snapshot *snap, bool baseline)
         diff_snapshot_free(snap);
 }
 
+/* A launched program that daemonized ended, and what it forked runs on
+ * untraced: the report above is not the server's, so say where it is. */
+static void batch_say_survivors(batch *b)
+{
+    pid_t pids[8];
+    size_t n = watch_survivors(b->w, pids, 8);
+    if (!n)
+        return;
+    char list[128] = "";
+    size_t len = 0;
+    for (size_t i = 0; i < n && i < 8 && len < sizeof(list); i++)
+        len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%d", i ? " " : "", (int)pids[i]);
+    util_error("the program ended, but %zu process(es) it forked run on untraced (%s%s): a daemon? keep it in "
+               "the foreground, or leaktop attach PID", n, list, n > 8 ? " ..." : "");
+}
+
 static void batch_on_end(batch *b, diff_snapshot *snap)
 {
     int wstatus = 0;
@@ -118,6 +134,7 @@ static void batch_on_end(batch *b, diff_snapshot *snap)
     batch_save(b, snap);
     batch_report(b, snap, watch_detached(b->w) ? "detach" : sig ? "signal" : "exit", sig ? WTERMSIG(wstatus) : 0);
     diff_snapshot_free(snap);
+    batch_say_survivors(b);
 }
 
 static void batch_on_event(batch *b, const watch_event *ev)

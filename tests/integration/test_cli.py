@@ -178,6 +178,20 @@ try:
     p = run(["run", "--json", "--group", "traceback", "--cumulative", "--", fx_exit])
     check("cumulative traceback refused", "cumulative" in p.stderr, p.stderr)
 
+    # A program that daemonizes ends at once; what it forked runs on
+    # untraced, and leaktop says where (the report is not the server's).
+    pidfile = os.path.join(tmp, "daemon.pid")
+    p = run(["run", "--batch", "--", os.path.join(bindir, "fx_daemon"), pidfile, "3"])
+    deadline = time.time() + 10
+    while not (os.path.exists(pidfile) and open(pidfile).read().endswith("\n")) and time.time() < deadline:
+        time.sleep(0.05)
+    server = int(open(pidfile).read()) if os.path.exists(pidfile) else -1
+    check("daemon: leaktop ends with the program's 0", p.returncode == 0, (p.returncode, p.stderr))
+    check("daemon: says the forked server runs on untraced, and its pid",
+          f"it forked run on untraced ({server})" in p.stderr and "leaktop attach PID" in p.stderr, p.stderr)
+    if server > 0:
+        os.kill(server, signal.SIGKILL)
+
     # A report that cannot be written whole is an error (status 1, said),
     # never a silent short file, and `ulimit -f` is not a death by SIGXFSZ.
     saves = os.path.join(tmp, "saves")

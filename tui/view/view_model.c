@@ -247,7 +247,12 @@ static void view_on_end(view *v, diff_snapshot *final)
         snprintf(state, sizeof(state), "was killed by signal %d", WTERMSIG(ws));
     else if (known)
         snprintf(state, sizeof(state), "exited %d", WEXITSTATUS(ws));
-    view_footer_say(&v->footer, false, "the program %s: its final state stays here until q", state);
+    pid_t forked;
+    if (watch_survivors(v->prog.w, &forked, 1))
+        view_footer_say(&v->footer, true, "the program %s, but %d, which it forked, runs on untraced (a daemon? "
+                        "keep it in the foreground, or leaktop attach %d)", state, (int)forked, (int)forked);
+    else
+        view_footer_say(&v->footer, false, "the program %s: its final state stays here until q", state);
 }
 
 /* The program exec'd (a #! script, env, a wrapper). Everything read so far

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -59,6 +60,11 @@ struct watch {
 
     bool         have_baseline;   /* a mark became the baseline since start/exec */
     bool         baseline_chosen; /* the client chose one: marks stay marks */
+
+    bool         image_known;     /* the traced image, to find what it forked (watch_survivors) */
+    dev_t        image_dev;
+    ino_t        image_ino;
+    unsigned long long image_start; /* its start time, in clock ticks after boot */
 
     watch_event *queue;           /* events not yet polled, in order */
     size_t       qhead, qlen, qcap;
@@ -159,6 +165,82 @@ static int watch_untraced(watch *w)
     return LEAKTOP_EXIT_NOT_TRACED;
 }
 
+/* Process pid's start time (clock ticks after boot) and whether it is
+ * alive (not a zombie). False when /proc does not tell. */
+static bool watch_proc_start(pid_t pid, unsigned long long *start, bool *alive)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return false;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *p = strrchr(buf, ')');
+    if (!p || p[1] != ' ')
+        return false;
+    *alive = p[2] != 'Z' && p[2] != 'X';
+    /* p[1] is the space before the 3rd field (the state); the start time
+     * is the 22nd. */
+    for (int field = 3; field <= 22; field++) {
+        p = strchr(p + 1, ' ');
+        if (!p)
+            return false;
+    }
+    *start = strtoull(p + 1, NULL, 10);
+    return true;
+}
+
+/* Notes the launched program's image: its executable and start, so that
+ * processes it forks (a daemon's real server) can be told apart at its
+ * end. Taken as soon as it exec'd (a daemon's first process may be gone
+ * before its segment is read), and again after each exec it is followed
+ * through; kept as it was when /proc no longer shows it. */
+static void watch_note_image(watch *w)
+{
+    char path[64];
+    struct stat st;
+    unsigned long long start;
+    bool alive;
+    snprintf(path, sizeof(path), "/proc/%d/exe", (int)w->pid);
+    if (!w->launched || stat(path, &st) != 0 || !watch_proc_start(w->pid, &start, &alive))
+        return;
+    w->image_known = true;
+    w->image_dev = st.st_dev;
+    w->image_ino = st.st_ino;
+    w->image_start = start;
+}
+
+size_t watch_survivors(const watch *w, pid_t *out, size_t max)
+{
+    if (!w->image_known || !w->gone)
+        return 0;
+    DIR *d = opendir("/proc");
+    if (!d)
+        return 0;
+    size_t n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        char *end, path[300];
+        long pid = strtol(e->d_name, &end, 10);
+        struct stat st;
+        unsigned long long start;
+        bool alive;
+        if (*end || pid <= 0 || pid == w->pid)
+            continue;
+        snprintf(path, sizeof(path), "/proc/%ld/exe", pid);
+        if (stat(path, &st) != 0 || st.st_dev != w->image_dev || st.st_ino != w->image_ino ||
+            !watch_proc_start((pid_t)pid, &start, &alive) || !alive || start < w->image_start)
+            continue;
+        if (n < max)
+            out[n] = (pid_t)pid;
+        n++;
+    }
+    closedir(d);
+    return n;
+}
+
 watch *watch_launch(const watch_config *cfg, char *const *argv, int *status, char *err, size_t errlen)
 {
     launch_spec spec = {
@@ -171,6 +253,7 @@ watch *watch_launch(const watch_config *cfg, char *const *argv, int *status, cha
     watch_forward_pid = pid;
     watch *w = watch_new(pid, cfg, true);
     snprintf(w->name, sizeof(w->name), "%s", argv[0]);
+    watch_note_image(w);
     return w;
 }
 
@@ -416,6 +499,7 @@ static void watch_follow_exec(watch *w)
     w->s = next;
     w->have_baseline = w->baseline_chosen = false;
     target_name(w->pid, w->name, sizeof(w->name));
+    watch_note_image(w);
     watch_push(w, &(watch_event){.kind = WATCH_EVENT_EXEC});
 }
 

@@ -147,6 +147,11 @@ unsigned watch_prefetch(watch *w, unsigned budget_ms);
  * SIGKILL after grace_ms, reaped. Nothing for an attached one. */
 void   watch_terminate(watch *w, unsigned grace_ms);
 
+/* After a launched program ended: processes running its executable that
+ * started after it and still run (what it forked: a daemon's server runs
+ * on, untraced, as forked children are). Their pids in out[0..max), and
+ * how many there are. */
+size_t       watch_survivors(const watch *w, pid_t *out, size_t max);
 pid_t        watch_pid(const watch *w);
 bool         watch_launched(const watch *w);
 bool         watch_ended(const watch *w);           /* END was reported */
