@@ -19,6 +19,7 @@
 #include "lt_shm.h"
 #include "shmguard.h"
 #include "sym.h"
+#include "target.h"
 #include "util.h"
 
 #define SESSION_MAX_INLINE 64  /* frames one address may expand into */
@@ -431,20 +432,6 @@ static bool session_pid_maps(pid_t pid, const char *name)
     return found;
 }
 
-static bool session_pid_running(pid_t pid)
-{
-    char path[64], buf[512];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return false;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    const char *paren = strrchr(buf, ')');
-    return paren && paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X';
-}
-
 #define SESSION_EXEC_SETTLE_NS 1000000000LL
 
 /* The exec completed into an image that made no segment: after a second
@@ -455,7 +442,7 @@ bool session_left_tracing(session *s, char *path, size_t len)
     if (!session_exec_announced(s) || session_replaced(s))
         return false;
     const char *name = s->name + 1;
-    bool running = session_pid_running(s->pid);
+    bool running = target_alive(s->pid);
     if (running && session_pid_maps(s->pid, name)) {
         s->exec_gone_ns = 0;   /* still the old image, inside execve */
         return false;

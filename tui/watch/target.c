@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -42,6 +43,21 @@ char target_state(pid_t pid)
     /* "pid (comm) S ...": the state follows the last ')' (comm may hold one). */
     const char *paren = strrchr(buf, ')');
     return paren && paren[1] == ' ' ? paren[2] : 0;
+}
+
+bool target_start(pid_t pid, unsigned long long *ticks)
+{
+    char buf[1024];
+    if (target_read_proc(pid, "stat", buf, sizeof(buf)) <= 0)
+        return false;
+    /* After the last ')': a space, then the 3rd field (the state). */
+    const char *p = strrchr(buf, ')');
+    for (int field = 3; p && field <= 22; field++)
+        p = strchr(p + 1, ' ');
+    if (!p)
+        return false;
+    *ticks = strtoull(p + 1, NULL, 10);
+    return true;
 }
 
 bool target_alive(pid_t pid)

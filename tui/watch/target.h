@@ -19,6 +19,9 @@ bool    target_alive(pid_t pid);
 /* NULL while process `pid` runs; else why not, as the end of a sentence
  * ("does not exist", "has exited (a zombie ...)"). */
 const char *target_gone_why(pid_t pid);
+/* When the process started, in clock ticks after boot (/proc/PID/stat's
+ * 22nd field): false when it cannot be read. */
+bool    target_start(pid_t pid, unsigned long long *ticks);
 /* The program's name (argv[0] from /proc/PID/cmdline, else comm). */
 void    target_name(pid_t pid, char *buf, size_t len);
 

@@ -165,33 +165,6 @@ static int watch_untraced(watch *w)
     return LEAKTOP_EXIT_NOT_TRACED;
 }
 
-/* Process pid's start time (clock ticks after boot) and whether it is
- * alive (not a zombie). False when /proc does not tell. */
-static bool watch_proc_start(pid_t pid, unsigned long long *start, bool *alive)
-{
-    char path[64], buf[1024];
-    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return false;
-    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = 0;
-    const char *p = strrchr(buf, ')');
-    if (!p || p[1] != ' ')
-        return false;
-    *alive = p[2] != 'Z' && p[2] != 'X';
-    /* p[1] is the space before the 3rd field (the state); the start time
-     * is the 22nd. */
-    for (int field = 3; field <= 22; field++) {
-        p = strchr(p + 1, ' ');
-        if (!p)
-            return false;
-    }
-    *start = strtoull(p + 1, NULL, 10);
-    return true;
-}
-
 /* Notes the launched program's image: its executable and start, so that
  * processes it forks (a daemon's real server) can be told apart at its
  * end. Taken as soon as it exec'd (a daemon's first process may be gone
@@ -202,9 +175,8 @@ static void watch_note_image(watch *w)
     char path[64];
     struct stat st;
     unsigned long long start;
-    bool alive;
     snprintf(path, sizeof(path), "/proc/%d/exe", (int)w->pid);
-    if (!w->launched || stat(path, &st) != 0 || !watch_proc_start(w->pid, &start, &alive))
+    if (!w->launched || stat(path, &st) != 0 || !target_start(w->pid, &start))
         return;
     w->image_known = true;
     w->image_dev = st.st_dev;
@@ -226,12 +198,11 @@ size_t watch_survivors(const watch *w, pid_t *out, size_t max)
         long pid = strtol(e->d_name, &end, 10);
         struct stat st;
         unsigned long long start;
-        bool alive;
         if (*end || pid <= 0 || pid == w->pid)
             continue;
         snprintf(path, sizeof(path), "/proc/%ld/exe", pid);
         if (stat(path, &st) != 0 || st.st_dev != w->image_dev || st.st_ino != w->image_ino ||
-            !watch_proc_start((pid_t)pid, &start, &alive) || !alive || start < w->image_start)
+            !target_start((pid_t)pid, &start) || start < w->image_start || !target_alive((pid_t)pid))
             continue;
         if (n < max)
             out[n] = (pid_t)pid;
