@@ -539,11 +539,18 @@ static uint32_t lt_traces_fitting(uint64_t asked, uint64_t free_bytes, uint64_t 
 }
 
 /* Every region's place for L->traces_cap traces, and the total size. */
+/* Where the regions sized by the trace capacity begin: after the header
+ * and the module table, which do not depend on it. */
+static uint64_t lt_layout_head(void)
+{
+    return lt_round_up(sizeof(lt_shm_header), LT_PAGE) +
+           lt_round_up((uint64_t)LT_MODULES_CAP * sizeof(lt_module), LT_PAGE);
+}
+
 static void lt_layout_place(lt_layout *L)
 {
-    uint64_t off = lt_round_up(sizeof(lt_shm_header), LT_PAGE);
-    L->modules_off = off;
-    off = lt_round_up(off + (uint64_t)LT_MODULES_CAP * sizeof(lt_module), LT_PAGE);
+    L->modules_off = lt_round_up(sizeof(lt_shm_header), LT_PAGE);
+    uint64_t off = lt_layout_head();
     L->index_off = off;
     off = lt_round_up(off + (uint64_t)L->traces_cap * 8, LT_PAGE);
     L->counters_off = off;
@@ -569,22 +576,19 @@ static void lt_layout_place(lt_layout *L)
  * not grow past `ulimit -f` (an ftruncate past it is SIGXFSZ, whose
  * default action kills the program). */
 typedef struct lt_bound {
-    uint64_t    room;   /* bytes the segment may map; UINT64_MAX: no bound */
-    uint64_t    limit;  /* the limit itself, to say */
-    const char *what;   /* "address space" or "file size" */
-    const char *flag;   /* "ulimit -v" or "ulimit -f" */
-    bool        strict; /* room is a wall (the file size), not a share */
-    uint32_t    kind;   /* LT_BOUND_* */
+    uint64_t room;   /* bytes the segment may map; UINT64_MAX: no bound */
+    uint64_t limit;  /* the limit itself, to say */
+    uint32_t kind;   /* LT_BOUND_AS (room a share of it) or LT_BOUND_FSIZE (room a wall) */
 } lt_bound;
 
 static lt_bound lt_segment_bound(void)
 {
-    lt_bound b = {UINT64_MAX, 0, NULL, NULL, false, LT_BOUND_SHM};
+    lt_bound b = {UINT64_MAX, 0, LT_BOUND_SHM};
     uint64_t as = lt_address_limit(), fsize = lt_file_size_limit();
     if (as)
-        b = (lt_bound){as / 16, as, "address space", "ulimit -v", false, LT_BOUND_AS};
+        b = (lt_bound){as / 16, as, LT_BOUND_AS};
     if (fsize && fsize < b.room)
-        b = (lt_bound){fsize, fsize, "file size", "ulimit -f", true, LT_BOUND_FSIZE};
+        b = (lt_bound){fsize, fsize, LT_BOUND_FSIZE};
     return b;
 }
 
@@ -601,8 +605,7 @@ static void lt_layout_plan(lt_layout *L, uint64_t free_bytes, const lt_bound *b)
     L->traces_asked = (uint32_t)lt_option(LT_OPT_MAX_TRACES);
     L->tslot_size = lt_round_up(sizeof(lt_tslot) + (uint64_t)LT_TSLOT_ENTRIES * sizeof(lt_tslot_entry) +
                                 LT_TSLOT_FILTER_BYTES, LT_PAGE);
-    uint64_t fixed = lt_round_up(sizeof(lt_shm_header), LT_PAGE) +
-                     lt_round_up((uint64_t)LT_MODULES_CAP * sizeof(lt_module), LT_PAGE) + L->tslot_size * LT_TSLOTS;
+    uint64_t fixed = lt_layout_head() + L->tslot_size * LT_TSLOTS;
     L->traces_cap = lt_traces_fitting(L->traces_asked, free_bytes, fixed, L->frames_captured);
     L->traces_bound = LT_BOUND_SHM;
     lt_layout_place(L);
@@ -801,7 +804,9 @@ static void lt_say_bound(const lt_layout *L, const lt_bound *b)
     char mib[24], cap[24];
     lt_fmt_u(mib, (unsigned long)(b->limit >> 20));
     lt_fmt_u(cap, L->traces_cap);
-    lt_say(b->what, " limited to ", mib, " MiB (", b->flag, "): keeping at most ", cap, " traces", NULL);
+    bool fsize = b->kind == LT_BOUND_FSIZE;
+    lt_say(fsize ? "file size" : "address space", " limited to ", mib, " MiB (", fsize ? "ulimit -f" : "ulimit -v",
+           "): keeping at most ", cap, " traces", NULL);
 }
 
 static bool lt_segment_open(void)
@@ -821,7 +826,7 @@ static bool lt_segment_open(void)
     lt_bound bound = lt_segment_bound();
     lt_layout L;
     lt_layout_plan(&L, free_bytes, &bound);
-    if (bound.strict && L.total > bound.room)
+    if (bound.kind == LT_BOUND_FSIZE && L.total > bound.room)  /* a wall, not a share */
         return lt_segment_fail(fd, "ulimit -f is smaller than its smallest size");
     /* The size is fixed now; tmpfs keeps the file sparse until pages are
      * committed (lt_seg_commit), so this takes no room yet. */
