@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "lt_internal.h"
@@ -42,18 +43,21 @@ LT_SELF_DECLARE(execvp);
 LT_SELF_DECLARE(execvpe);
 LT_SELF_DECLARE(execveat);
 LT_SELF_DECLARE(fexecve);
+LT_SELF_DECLARE(prctl);
+LT_SELF_DECLARE(syscall);
 
 #define LT_FN(name) {#name, (void *)lt_self_##name, NULL}
 
 /* Everything preloading would interpose: the allocation API, and what the
  * tracer must see of the program (new modules, signal handlers, async
- * cancellation, exec). */
+ * cancellation, exec, seccomp filters). */
 static lt_self_fn lt_fns[] = {
     LT_FN(malloc), LT_FN(calloc), LT_FN(realloc), LT_FN(reallocarray), LT_FN(free),
     LT_FN(posix_memalign), LT_FN(aligned_alloc), LT_FN(memalign), LT_FN(valloc), LT_FN(pvalloc),
     LT_FN(dlopen), LT_FN(dlmopen), LT_FN(dlclose),
     LT_FN(sigaction), LT_FN(signal), LT_FN(pthread_setcanceltype),
     LT_FN(execve), LT_FN(execv), LT_FN(execvp), LT_FN(execvpe), LT_FN(execveat), LT_FN(fexecve),
+    LT_FN(prctl), LT_FN(syscall),
 };
 
 lt_self_fn *lt_self_fns(uint32_t *n)

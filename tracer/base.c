@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -15,19 +16,33 @@
 
 void *lt_map(size_t bytes)
 {
-    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    int prot = PROT_READ | PROT_WRITE, flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+    if (!lt_seccomp_allows(SYS_mmap, 0, bytes, (uint64_t)prot, (uint64_t)flags, (uint64_t)-1, 0))
+        return NULL;
+    void *p = mmap(NULL, bytes, prot, flags, -1, 0);
     return p == MAP_FAILED ? NULL : p;
 }
 
 void lt_unmap(void *p, size_t bytes)
 {
-    munmap(p, bytes);
+    if (lt_seccomp_allows(SYS_munmap, (uintptr_t)p, bytes, 0, 0, 0, 0))
+        munmap(p, bytes);
+}
+
+int lt_advise(void *p, size_t bytes, int advice)
+{
+    if (!lt_seccomp_allows(SYS_madvise, (uintptr_t)p, bytes, (uint64_t)advice, 0, 0, 0)) {
+        errno = EPERM;
+        return -1;
+    }
+    return madvise(p, bytes, advice);
 }
 
 static uint64_t lt_rlimit_bytes(int resource)
 {
     struct rlimit rl;
-    if (getrlimit(resource, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+    if (!lt_seccomp_allows(SYS_prlimit64, 0, (uint64_t)resource, 0, (uintptr_t)&rl, 0, 0) ||
+        getrlimit(resource, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
         return 0;
     return (uint64_t)rl.rlim_cur;
 }
@@ -52,7 +67,7 @@ void lt_spin_lock(int *lock)
 {
     for (unsigned spins = 0; __atomic_exchange_n(lock, 1, __ATOMIC_ACQUIRE); spins++) {
         while (__atomic_load_n(lock, __ATOMIC_RELAXED)) {
-            if (++spins > 64)
+            if (++spins > 64 && lt_seccomp_allows(SYS_sched_yield, 0, 0, 0, 0, 0, 0))
                 sched_yield();  /* the holder may be descheduled: let it run */
             else
                 __builtin_ia32_pause();
@@ -136,8 +151,10 @@ void lt_say(const char *first, ...)
     va_end(ap);
     line[len++] = '\n';
     int saved = errno;
-    ssize_t w = write(STDERR_FILENO, line, len);
-    (void)w;
+    if (lt_seccomp_allows(SYS_write, STDERR_FILENO, (uintptr_t)line, len, 0, 0, 0)) {
+        ssize_t w = write(STDERR_FILENO, line, len);
+        (void)w;
+    }
     errno = saved;
 }
 

@@ -110,12 +110,12 @@ static bool lt_blocks_reset(void)
     for (uint32_t r = 0; r < LT_REGIONS; r++) {
         uint64_t *t = __atomic_load_n(&lt_shadow[r], __ATOMIC_ACQUIRE);
         if (t)
-            madvise(t, LT_REGION_BYTES, MADV_DONTNEED);
+            lt_advise(t, LT_REGION_BYTES, MADV_DONTNEED);
     }
     for (uint32_t i = 0; i < LT_SHARDS; i++) {
         lt_shard *s = &lt_shards[i];
         lt_spin_lock(&s->lock);
-        madvise(s->slots, (size_t)(s->mask + 1) * sizeof(lt_entry), MADV_DONTNEED);
+        lt_advise(s->slots, (size_t)(s->mask + 1) * sizeof(lt_entry), MADV_DONTNEED);
         s->used = 0;
         lt_spin_unlock(&s->lock);
     }
@@ -124,8 +124,8 @@ static bool lt_blocks_reset(void)
     memset(lt_bigs, 0, sizeof(lt_bigs));
     lt_spin_unlock(&lt_big_lock);
     if (lt_block_filter) {
-        madvise(lt_block_filter, (size_t)1 << (LT_FILTER_BITS - 3), MADV_DONTNEED);
-        madvise(lt_filter_counts, (size_t)1 << LT_FILTER_BITS, MADV_DONTNEED);
+        lt_advise(lt_block_filter, (size_t)1 << (LT_FILTER_BITS - 3), MADV_DONTNEED);
+        lt_advise(lt_filter_counts, (size_t)1 << LT_FILTER_BITS, MADV_DONTNEED);
         return true;
     }
     return !lt_option(LT_OPT_SAMPLE) || lt_filter_map();
@@ -147,7 +147,7 @@ bool lt_blocks_init(void)
     uint8_t *all = lt_map(LT_SHARDS * slice);
     if (!all)
         return false;
-    madvise(all, LT_SHARDS * slice, MADV_NOHUGEPAGE);
+    lt_advise(all, LT_SHARDS * slice, MADV_NOHUGEPAGE);
     for (uint32_t i = 0; i < LT_SHARDS; i++) {
         lt_shard *s = &lt_shards[i];
         s->slots = (lt_entry *)(all + i * slice);
@@ -277,7 +277,7 @@ static void lt_region_huge(uint64_t *t, uintptr_t r)
     if (from >= hi)
         return;
     size_t skip = ((from - lo) >> LT_GRANULE_BITS) * sizeof(uint64_t) & ~(size_t)4095;
-    madvise((uint8_t *)t + skip, LT_REGION_BYTES - skip, MADV_HUGEPAGE);
+    lt_advise((uint8_t *)t + skip, LT_REGION_BYTES - skip, MADV_HUGEPAGE);
 }
 
 /* Maps the shadow array of region r on first use; NULL when mmap fails.

@@ -16,6 +16,8 @@
 /* Raw memory for the tracer's own tables: mmap, never malloc. */
 void    *lt_map(size_t bytes) LT_HIDDEN;
 void     lt_unmap(void *p, size_t bytes) LT_HIDDEN;
+/* madvise, or -1 (EPERM) when the program's seccomp filter would refuse it. */
+int      lt_advise(void *p, size_t bytes, int advice) LT_HIDDEN;
 
 /* The process's address-space limit (RLIMIT_AS, `ulimit -v`) in bytes,
  * or 0 when it has none. Mapped bytes count against it even where nothing
@@ -55,6 +57,18 @@ void     lt_say(const char *first, ...) __attribute__((sentinel)) LT_HIDDEN;
  * attach), whose descriptor 2 may be a log, a socket or a data file the
  * program reopened there. */
 void     lt_say_mute(void) LT_HIDDEN;
+
+/* seccomp.c: whether the program's seccomp filters (those it installed
+ * through prctl or syscall since the tracer runs) let system call `nr`
+ * with these arguments through. The tracer asks before each call of its
+ * own that could come after start-up, and when refused fails the way the
+ * call itself could: a program that locked itself in is never killed by
+ * a call it did not make. One load while the program has no filter. */
+bool     lt_seccomp_allows(long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4,
+                           uint64_t a5) LT_HIDDEN;
+/* The program locked itself in (a filter or strict mode): calls nobody
+ * can check beforehand (libunwind's) are not to be made at all. */
+bool     lt_seccomp_active(void) LT_HIDDEN;
 
 /* 64 unpredictable bits (getrandom), or the best the clock and the
  * address space give when the kernel has none to offer. */

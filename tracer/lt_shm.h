@@ -284,6 +284,8 @@ typedef struct lt_slot {
 #define LT_FULL_SPACE     4u  /* /dev/shm had no room left to commit pages */
 #define LT_FULL_NOFD      8u  /* LEAKTOP_COMMIT=fallocate: the program closed the segment's
                                  descriptor, and this kernel has no MADV_POPULATE_WRITE */
+#define LT_FULL_SECCOMP  16u  /* the program's seccomp filter refuses the calls that give the
+                                 segment pages (fallocate, madvise) */
 
 /* A mark request from a frontend (`leaktop mark PID LABEL`): entry
  * (n % LT_MARK_QUEUE) holds request n, published when seq == n + 1. */

@@ -61,16 +61,23 @@ static bool lt_seg_commit(uint64_t off, uint64_t len)
         return false;
     int saved = errno;
     int fd = __atomic_load_n(&lt_g.seg_fd, __ATOMIC_RELAXED);
-    int r = fd >= 0 ? lt_commit_fallocate(fd, lo, hi - lo) : -1;
-    if (r < 0 && fd >= 0) {
+    uint8_t *p = (uint8_t *)lt_g.hdr + lo;
+    bool can_fd = fd >= 0 && lt_seccomp_allows(SYS_newfstatat, (uint64_t)fd, 0, 0, AT_EMPTY_PATH, 0, 0) &&
+                  lt_seccomp_allows(SYS_fallocate, (uint64_t)fd, 0, lo, hi - lo, 0, 0);
+    if (!can_fd && !lt_seccomp_allows(SYS_madvise, (uintptr_t)p, hi - lo, MADV_POPULATE_WRITE, 0, 0, 0)) {
+        __atomic_or_fetch(&lt_g.hdr->full_flags, LT_FULL_SECCOMP, __ATOMIC_RELEASE);
+        errno = saved;
+        return false;
+    }
+    int r = can_fd ? lt_commit_fallocate(fd, lo, hi - lo) : -1;
+    if (r < 0 && can_fd) {
         __atomic_store_n(&lt_g.seg_fd, -1, __ATOMIC_RELAXED);   /* not closed: the number is the program's now */
         __atomic_store_n(&lt_g.seg_fd_lost, 1, __ATOMIC_RELAXED);
     }
     if (r < 0) {
-        uint8_t *p = (uint8_t *)lt_g.hdr + lo;
-        r = madvise(p, hi - lo, MADV_POPULATE_WRITE) == 0;
+        r = lt_advise(p, hi - lo, MADV_POPULATE_WRITE) == 0;
         if (!r)
-            madvise(p, hi - lo, MADV_REMOVE);
+            lt_advise(p, hi - lo, MADV_REMOVE);
         if (!r && __atomic_load_n(&lt_g.seg_fd_lost, __ATOMIC_RELAXED))
             __atomic_or_fetch(&lt_g.hdr->full_flags, LT_FULL_NOFD, __ATOMIC_RELEASE);
     }
@@ -729,7 +736,7 @@ static void lt_header_fill(lt_shm_header *h, const lt_layout *L)
 static bool lt_commit_mode(int fd)
 {
     bool populate = lt_option(LT_OPT_COMMIT) == LT_COMMIT_POPULATE;
-    if (populate && madvise(lt_g.hdr, LT_PAGE, MADV_POPULATE_WRITE) == 0)
+    if (populate && lt_advise(lt_g.hdr, LT_PAGE, MADV_POPULATE_WRITE) == 0)
         return true;
     if (populate && errno != EINVAL)
         return false;  /* no room for the header page itself */

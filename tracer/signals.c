@@ -66,6 +66,13 @@ static bool lt_sig_defer(int sig, siginfo_t *si, ucontext_t *uc, const lt_user_s
 {
     uint64_t bit = 1ULL << (sig - 1);
     uint64_t block = bit;
+    /* A program that locked itself in may forbid these: then the handler
+     * runs now, as when the signal can not be queued. */
+    if (!lt_seccomp_allows(SYS_rt_sigprocmask, SIG_BLOCK, (uintptr_t)&block, 0, 8, 0, 0) ||
+        !lt_seccomp_allows(SYS_rt_sigprocmask, SIG_SETMASK, 0, 0, 8, 0, 0) ||
+        !lt_seccomp_allows(SYS_getpid, 0, 0, 0, 0, 0, 0) || !lt_seccomp_allows(SYS_gettid, 0, 0, 0, 0, 0, 0) ||
+        !lt_seccomp_allows(SYS_rt_tgsigqueueinfo, 0, 0, (uint64_t)sig, 0, 0, 0))
+        return false;
     /* Blocked here first: with SA_NODEFER it would come straight back. */
     syscall(SYS_rt_sigprocmask, SIG_BLOCK, &block, NULL, 8);
     if (u->flags & SA_RESETHAND) {

@@ -108,7 +108,7 @@ static lt_dtable *lt_dtable_get(uint32_t bits)
 
 static void lt_dtable_retire(lt_dtable *t)
 {
-    madvise(t, lt_dtable_bytes((uint32_t)__builtin_ctzll(t->mask + 1)), MADV_DONTNEED);
+    lt_advise(t, lt_dtable_bytes((uint32_t)__builtin_ctzll(t->mask + 1)), MADV_DONTNEED);
 }
 
 /* Sizes the table for traces_cap ids, empty (tracing starts, or starts

@@ -82,10 +82,20 @@ static uintptr_t lt_hex(const char *p, const char **end)
  * `below` gets the end of the mapping before it (where [stack] can grow). */
 static bool lt_maps_find(uintptr_t addr, uintptr_t *lo, uintptr_t *hi, uintptr_t *below, bool *grows)
 {
-    int fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    static const char path[] = "/proc/self/maps";
+    if (!lt_seccomp_allows(SYS_openat, (uint64_t)AT_FDCWD, (uintptr_t)path, O_RDONLY | O_CLOEXEC, 0, 0, 0))
+        return false;
+    int fd = (int)syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return false;
     char buf[4096];
+    /* A filter may tell descriptors apart: asked with this one. */
+    if (!lt_seccomp_allows(SYS_read, (uint64_t)fd, (uintptr_t)buf, sizeof(buf), 0, 0, 0) ||
+        !lt_seccomp_allows(SYS_close, (uint64_t)fd, 0, 0, 0, 0, 0)) {
+        if (lt_seccomp_allows(SYS_close, (uint64_t)fd, 0, 0, 0, 0, 0))
+            syscall(SYS_close, fd);
+        return false;
+    }
     size_t have = 0;
     uintptr_t prev_end = 0;
     bool found = false, eof = false;
@@ -131,6 +141,8 @@ static bool lt_maps_find(uintptr_t addr, uintptr_t *lo, uintptr_t *hi, uintptr_t
 static bool lt_stack_find(uintptr_t *lo, uintptr_t *hi)
 {
     extern void *__libc_stack_end;
+    if (!lt_seccomp_allows(SYS_gettid, 0, 0, 0, 0, 0, 0) || !lt_seccomp_allows(SYS_getpid, 0, 0, 0, 0, 0, 0))
+        return false;
     bool initial = syscall(SYS_gettid) == syscall(SYS_getpid);
     uintptr_t probe = initial ? (uintptr_t)__libc_stack_end : (uintptr_t)pthread_self();
     uintptr_t below;
@@ -367,6 +379,8 @@ static uint32_t lt_capture_libunwind(uintptr_t *out, uint32_t max)
 
 static void lt_verify(const uintptr_t *fast, uint32_t n)
 {
+    if (lt_seccomp_active())
+        return;  /* libunwind's own calls could kill the program (lt_capture_walled) */
     uintptr_t slow[LT_FRAMES_MAX];
     uint32_t m = lt_capture_libunwind(slow, lt_g.frames_captured);
     __atomic_fetch_add(&lt_verify_stacks, 1, __ATOMIC_RELAXED);
@@ -725,12 +739,40 @@ static __attribute__((noinline)) uint32_t lt_capture_slow(void)
     return lt_trace_id(frames, lt_capture_libunwind(frames, lt_g.frames_captured));
 }
 
+/* The program locked itself in (seccomp) and the fast path cannot take
+ * this stack: libunwind would make calls of its own (mmap, mincore, pipe2,
+ * sigprocmask) that the filter may punish with death. So the frames the
+ * walk took before it stopped, or the caller's alone when the thread's
+ * stack bounds are unknown (/proc was refused): the top of the stack,
+ * exact as far as it goes, and the block counted all the same. */
+static __attribute__((noinline)) uint32_t lt_capture_walled(const lt_frame_state *start)
+{
+    uintptr_t frames[LT_FRAMES_MAX + LT_SELF_FRAMES];
+    uint32_t n = 0, max = lt_g.frames_captured + LT_SELF_FRAMES;
+    if (start && start->ip) {
+        frames[n++] = start->ip;
+        if (lt_stack_known > 0 && lt_on_stack(start->sp)) {
+            uint32_t epoch = __atomic_load_n(&lt_epoch, __ATOMIC_ACQUIRE);
+            lt_frame_state st = *start;
+            while (n < max) {
+                lt_rule rule = lt_rule_near(st.ip, epoch);
+                if (lt_rule_kind(rule) != LT_RULE_OK || !lt_step(&st, rule) || st.ip == 0)
+                    break;
+                frames[n++] = st.ip;
+            }
+        }
+    }
+    return lt_trace_id(frames, lt_strip_self(frames, n, lt_g.frames_captured));
+}
+
 /* `start` NULL: libunwind only (before our constructor ran). */
 uint32_t lt_capture_stack(const lt_frame_state *start)
 {
     uint32_t id;
     if (lt_mode != LT_MODE_LIBUNWIND && start && lt_capture_fast(start, &id))
         return id;
+    if (LT_UNLIKELY(lt_seccomp_active()))
+        return lt_capture_walled(start);
     return lt_capture_slow();
 }
 

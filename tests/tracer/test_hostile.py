@@ -87,6 +87,14 @@ CASES = {
     # Freed through glibc's internal alias: memcheck would see those frees.
     "unseen": dict(argv=lambda: [B("fx_h_unseen")], src="fx_h_unseen.c"),
     "threadexit": dict(argv=lambda: [B("fx_h_threadexit")], src="fx_h_threadexit.c"),
+    # Locked in by seccomp after start-up: the tracer's own calls must not
+    # be what the filter kills. Markers by label: the exit report's rows.
+    "seccomp-filter": dict(argv=lambda: [B("fx_h_seccomp"), "filter"], src="fx_h_seccomp.c", label="threads"),
+    "seccomp-deny": dict(argv=lambda: [B("fx_h_seccomp"), "deny"], src="fx_h_seccomp.c", label="threads"),
+    # In strict mode the trace store cannot grow: the stacks past its pages
+    # go to <unknown>, said why, and every block is still counted.
+    "seccomp-strict": dict(argv=lambda: [B("fx_h_seccomp"), "strict"], src="fx_h_seccomp.c", label="strict",
+                           total=(240 + 500 + 64 * 30 * 8, 10 + 5 + 64 * 30), stderr="seccomp filter refuses"),
     "dlclose": dict(argv=lambda: [B("fx_h_dlclose"), B("libfx_h_atexit_lib.so")],
                     src=["fx_h_dlclose.c", "fx_h_atexit_lib.c"]),  # (the tracer's dependencies differ)
 }
@@ -142,9 +150,15 @@ def main():
     if spec.get("src"):
         srcs = spec["src"] if isinstance(spec["src"], list) else [spec["src"]]
         spec_markers = merge(*[markers(os.path.join(srcdir, s)) for s in srcs])
-        problems += check_report(exits[-1], spec_markers.get("exit", {"expect": {}, "absent": set(), "exact": False}),
+        label = spec.get("label", "exit")
+        problems += check_report(exits[-1], spec_markers.get(label, {"expect": {}, "absent": set(), "exact": False}),
                                  case)
     total = exits[-1]["total"]
+    if "total" in spec and (total["size"], total["count"]) != spec["total"]:
+        problems.append(f"{case}: {total['size']} B in {total['count']} blocks at exit, want "
+                        f"{spec['total'][0]} B in {spec['total'][1]} blocks")
+    if "stderr" in spec and spec["stderr"] not in err:
+        problems.append(f"{case}: stderr does not say {spec['stderr']!r}: {err.strip()[-300:]}")
     if spec.get("memcheck"):
         mc = memcheck_totals(argv, env)
         if (total["size"], total["count"]) != mc:

@@ -482,7 +482,10 @@ void session_health_get(const session *s, session_health *out)
         .traces_asked = s->fixed.traces_asked,
         .fetching = sym_resolver_fetching(s->sym),
     };
-    if (full & LT_FULL_NOFD)
+    if (full & LT_FULL_SECCOMP)
+        snprintf(out->full_why, sizeof(out->full_why), "the program's seccomp filter refuses the calls that "
+                 "give the segment memory (fallocate, madvise)");
+    else if (full & LT_FULL_NOFD)
         snprintf(out->full_why, sizeof(out->full_why), "the program closed the segment's descriptor "
                  "(LEAKTOP_COMMIT=fallocate) and this kernel cannot commit pages without it");
     else if (full & LT_FULL_SPACE)
