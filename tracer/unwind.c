@@ -187,6 +187,7 @@ static bool lt_stack_bounds(void)
 #define LT_NEAR_TRACES  2048 /* and its recent trace ids by stack hash */
 #define LT_STATE_BITS   12  /* the frame-state index: 4096 entries */
 #define LT_SPLICE_TRIES 4   /* failed suffix checks one walk may spend */
+#define LT_UNWIND_STACK (64u << 10)  /* libunwind runs on this, not the program's stack */
 
 /* A stack walked before, frame by frame: frame k's return address, its
  * stack pointer (as an offset from the start's, sp0) and its RBP. Valid
@@ -221,7 +222,8 @@ typedef struct lt_cached {
 } lt_cached;
 
 /* A thread's caches, mapped on its first traced call (only the entries it
- * uses become memory; ~225 KB in all): recent stacks, and the rules of the
+ * uses become memory; ~225 KB in all, and a 64 KiB stack for libunwind):
+ * recent stacks, and the rules of the
  * return addresses its walks met, packed densely so they stay in this
  * core's cache where cfi.c's shared table (one slot a line, by hash) does
  * not. A miss walks into the spare way, which then takes the place of its
@@ -252,8 +254,16 @@ typedef struct lt_thread_cache {
         uint64_t hash;
         uint32_t id_plus1;
     } traces[LT_NEAR_TRACES];
+    /* The stack libunwind runs on (lt_capture_libunwind): it takes ~8 KB
+     * more than the fast path, which an alternate signal stack of
+     * SIGSTKSZ (8 KB) does not have. Pages become memory only where it
+     * ran. Last: an overflow would reach the recent ids, which are all
+     * checked against their records before use. */
+    uint8_t   unwind_stack[LT_UNWIND_STACK] __attribute__((aligned(16)));
 } lt_thread_cache;
 
+_Static_assert(LT_UNWIND_STACK % 16 == 0 && offsetof(lt_thread_cache, unwind_stack) % 16 == 0,
+               "the unwind stack's top is 16-byte aligned (the thread cache is page-aligned)");
 _Static_assert(LT_CACHE_FRAMES <= 64 && LT_CACHE_WAYS + 1 < 256, "state index entries: 6 bits of frame, 8 of way");
 _Static_assert(LT_CACHE_SETS == 32, "the set is the head hash's top 5 bits");
 _Static_assert(LT_CACHE_FRAMES < 64, "rbp_needed and rbp_checked: a bit a frame, and frame n");
@@ -369,6 +379,51 @@ static uint32_t lt_strip_self(uintptr_t *frames, uint32_t n, uint32_t max)
     return n;
 }
 
+/* Calls fn(arg) on the stack that ends at `top` (16-byte aligned) and
+ * returns its result. Its frame keeps RBP pointing into the caller's
+ * stack, and its CFI says the caller's frame is at RBP: an unwinder that
+ * runs on the new stack steps from fn's frames back onto the old one. */
+uintptr_t lt_call_on_stack(uintptr_t arg, void *top, uintptr_t (*fn)(uintptr_t)) LT_HIDDEN;
+__asm__(".text\n"
+        ".globl lt_call_on_stack\n"
+        ".hidden lt_call_on_stack\n"
+        ".type lt_call_on_stack, @function\n"
+        ".p2align 4\n"
+        "lt_call_on_stack:\n"
+        "    .cfi_startproc\n"
+        "    pushq %rbp\n"
+        "    .cfi_def_cfa_offset 16\n"
+        "    .cfi_offset %rbp, -16\n"
+        "    movq %rsp, %rbp\n"
+        "    .cfi_def_cfa_register %rbp\n"
+        "    movq %rsi, %rsp\n"
+        "    call *%rdx\n"
+        "    movq %rbp, %rsp\n"
+        "    popq %rbp\n"
+        "    .cfi_def_cfa %rsp, 8\n"
+        "    ret\n"
+        "    .cfi_endproc\n"
+        ".size lt_call_on_stack, .-lt_call_on_stack\n");
+
+static __thread int lt_off_stack_now __attribute__((tls_model("initial-exec")));
+
+/* fn(arg) on the thread's unwind stack (when it has its cache), for the
+ * paths that take kilobytes: libunwind (~8 KB beyond the fast path) and
+ * the frame buffers around it. A handler on an alternate signal stack of
+ * SIGSTKSZ, or a thread near the end of its stack, has room for what it
+ * calls natively, not for those. Never nested: one stack a thread. */
+static uintptr_t lt_off_stack(uintptr_t (*fn)(uintptr_t), uintptr_t arg)
+{
+    lt_cache_ensure();
+    lt_thread_cache *c = lt_cache;
+    if (!c || lt_off_stack_now)
+        return fn(arg);
+    lt_off_stack_now = 1;
+    uintptr_t r = lt_call_on_stack(arg, c->unwind_stack + LT_UNWIND_STACK, fn);
+    lt_off_stack_now = 0;
+    return r;
+}
+
 static uint32_t lt_capture_libunwind(uintptr_t *out, uint32_t max)
 {
     void *raw[LT_FRAMES_MAX + LT_SELF_FRAMES];
@@ -377,15 +432,28 @@ static uint32_t lt_capture_libunwind(uintptr_t *out, uint32_t max)
     return lt_strip_self(out, n > 0 ? (uint32_t)n : 0, max);
 }
 
-static void lt_verify(const uintptr_t *fast, uint32_t n)
+typedef struct lt_verify_arg {
+    const uintptr_t *fast;
+    uint32_t         n;
+} lt_verify_arg;
+
+static uintptr_t lt_verify_off_stack(uintptr_t argp)
 {
-    if (lt_seccomp_active())
-        return;  /* libunwind's own calls could kill the program (lt_capture_walled) */
+    const lt_verify_arg *a = (const lt_verify_arg *)argp;
     uintptr_t slow[LT_FRAMES_MAX];
     uint32_t m = lt_capture_libunwind(slow, lt_g.frames_captured);
     __atomic_fetch_add(&lt_verify_stacks, 1, __ATOMIC_RELAXED);
-    if (m != n || memcmp(slow, fast, n * sizeof(uintptr_t)) != 0)
+    if (m != a->n || memcmp(slow, a->fast, a->n * sizeof(uintptr_t)) != 0)
         __atomic_fetch_add(&lt_verify_mismatches, 1, __ATOMIC_RELAXED);
+    return 0;
+}
+
+static void lt_verify(const uintptr_t *fast, uint32_t n)
+{
+    if (lt_seccomp_active())
+        return;  /* libunwind's own calls could kill the program (lt_capture_walled_off_stack) */
+    lt_verify_arg a = {fast, n};
+    lt_off_stack(lt_verify_off_stack, (uintptr_t)&a);
 }
 
 /* Unwinds from `st` into out[0..max) without the stack cache (deeper than
@@ -731,12 +799,18 @@ static bool lt_capture_fast(const lt_frame_state *start, uint32_t *id)
     return lt_capture_uncached(start, max, id);
 }
 
+static uintptr_t lt_capture_slow_off_stack(uintptr_t unused)
+{
+    (void)unused;
+    uintptr_t frames[LT_FRAMES_MAX + LT_SELF_FRAMES];
+    return lt_trace_id(frames, lt_capture_libunwind(frames, lt_g.frames_captured));
+}
+
 static __attribute__((noinline)) uint32_t lt_capture_slow(void)
 {
-    uintptr_t frames[LT_FRAMES_MAX + LT_SELF_FRAMES];
     if (LT_UNLIKELY(lt_mode == LT_MODE_VERIFY))  /* a shared line: only when reported */
         __atomic_fetch_add(&lt_fallbacks, 1, __ATOMIC_RELAXED);
-    return lt_trace_id(frames, lt_capture_libunwind(frames, lt_g.frames_captured));
+    return (uint32_t)lt_off_stack(lt_capture_slow_off_stack, 0);
 }
 
 /* The program locked itself in (seccomp) and the fast path cannot take
@@ -745,8 +819,9 @@ static __attribute__((noinline)) uint32_t lt_capture_slow(void)
  * walk took before it stopped, or the caller's alone when the thread's
  * stack bounds are unknown (/proc was refused): the top of the stack,
  * exact as far as it goes, and the block counted all the same. */
-static __attribute__((noinline)) uint32_t lt_capture_walled(const lt_frame_state *start)
+static uintptr_t lt_capture_walled_off_stack(uintptr_t startp)
 {
+    const lt_frame_state *start = (const lt_frame_state *)startp;
     uintptr_t frames[LT_FRAMES_MAX + LT_SELF_FRAMES];
     uint32_t n = 0, max = lt_g.frames_captured + LT_SELF_FRAMES;
     if (start && start->ip) {
@@ -772,7 +847,7 @@ uint32_t lt_capture_stack(const lt_frame_state *start)
     if (lt_mode != LT_MODE_LIBUNWIND && start && lt_capture_fast(start, &id))
         return id;
     if (LT_UNLIKELY(lt_seccomp_active()))
-        return lt_capture_walled(start);
+        return (uint32_t)lt_off_stack(lt_capture_walled_off_stack, (uintptr_t)start);
     return lt_capture_slow();
 }
 

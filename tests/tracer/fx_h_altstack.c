@@ -1,6 +1,7 @@
-/* fx_h_altstack: handlers on an alternate signal stack (itself a heap
- * block) that allocate, raised by the program and sent by a thread while
- * the program is inside malloc and free. */
+/* fx_h_altstack [BYTES]: handlers on an alternate signal stack (itself a
+ * heap block, 64 KiB or BYTES: 8192 is SIGSTKSZ as programs long
+ * hard-coded it) that allocate, raised by the program and sent by a
+ * thread while the program is inside malloc and free. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <signal.h>
@@ -33,9 +34,10 @@ static void *sender(void *arg)
     return NULL;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-    stack_t ss = {.ss_sp = malloc(1 << 16), .ss_size = 1 << 16};
+    size_t size = argc > 1 ? strtoul(argv[1], NULL, 0) : 1 << 16;
+    stack_t ss = {.ss_sp = malloc(size), .ss_size = size};
     if (!ss.ss_sp || sigaltstack(&ss, NULL) != 0)
         return 1;
     struct sigaction sa;

@@ -78,6 +78,9 @@ CASES = {
     "sigfork": dict(argv=lambda: [B("fx_h_sigfork")], src="fx_h_sigfork.c"),
     "vfork": dict(argv=lambda: [B("fx_h_vfork")], src="fx_h_vfork.c"),
     "altstack": dict(argv=lambda: [B("fx_h_altstack")], src="fx_h_altstack.c"),
+    # As small as programs make them: room for the handler, none for an
+    # unwinder's frames.
+    "altstack-small": dict(argv=lambda: [B("fx_h_altstack"), "8192"], src="fx_h_altstack.c"),
     "jail": dict(argv=lambda: [B("fx_h_jail")], src="fx_h_jail.c"),
     # The descriptor fallocate commits through is closed by the program.
     "jail-fallocate": dict(argv=lambda: [B("fx_h_jail")], src="fx_h_jail.c",
