@@ -10,7 +10,15 @@
  * mask: the kernel then delivers it, and the handler runs between two
  * allocation calls, as it could have natively. The hooks pay one load.
  * Faults (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS) are not
- * wrapped: they can not wait, and the tracer does not cause them. */
+ * wrapped: they can not wait, and the tracer does not cause them. Nor is
+ * SIGABRT: glibc's malloc calls abort() when it finds the heap corrupt,
+ * inside a hook, and abort() does not wait either: once the handler it
+ * raised for has returned, it resets the action and raises again, and
+ * then stops the program with an illegal instruction. A deferred SIGABRT
+ * was still blocked then: the program died of SIGSEGV, its crash handler
+ * never run, where natively the handler ran and the status was SIGABRT's.
+ * (A SIGABRT handler that leaves a hook by siglongjmp leaves its thread
+ * untraced from then on: its later calls pass through.) */
 #include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -39,6 +47,7 @@ static bool lt_sig_wrappable(int sig)
     switch (sig) {
     case SIGKILL: case SIGSTOP:
     case SIGSEGV: case SIGBUS: case SIGILL: case SIGFPE: case SIGTRAP: case SIGSYS:
+    case SIGABRT:
         return false;
     }
     return sig > 0 && sig < LT_NSIG;

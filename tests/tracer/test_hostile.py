@@ -98,6 +98,9 @@ CASES = {
     # go to <unknown>, said why, and every block is still counted.
     "seccomp-strict": dict(argv=lambda: [B("fx_h_seccomp"), "strict"], src="fx_h_seccomp.c", label="strict",
                            total=(240 + 500 + 64 * 30 * 8, 10 + 5 + 64 * 30), stderr="seccomp filter refuses"),
+    # abort() inside malloc (a corrupt heap): the crash handler runs, the
+    # status is SIGABRT's (natively so, or the fixture is wrong).
+    "abort": dict(argv=lambda: [B("fx_h_abort")], src="fx_h_abort.c", native=128 + 6),
     "dlclose": dict(argv=lambda: [B("fx_h_dlclose"), B("libfx_h_atexit_lib.so")],
                     src=["fx_h_dlclose.c", "fx_h_atexit_lib.c"]),  # (the tracer's dependencies differ)
 }
@@ -135,6 +138,8 @@ def main():
     native = run(argv, env)
     if native is None:
         sys.exit(f"FAIL: {case}: hangs natively: the fixture is wrong")
+    if "native" in spec and (native[0] if native[0] >= 0 else 128 - native[0]) != spec["native"]:
+        sys.exit(f"FAIL: {case}: status {native[0]} natively, want {spec['native']}: the fixture is wrong")
     traced = run([leaktop, "run", "--json", *spec.get("opts", []), "--", *argv], env)
     if traced is None:
         sys.exit(f"FAIL: {case}: hangs under leaktop (killed after {TIMEOUT} s)")
