@@ -156,10 +156,9 @@ static bool lt_stack_find(uintptr_t *lo, uintptr_t *hi)
 
 /* Stack bounds once per thread. Every read of the unwinder stays inside
  * them: a damaged frame chain can not make it fault. */
-static bool lt_stack_bounds(void)
+static uintptr_t lt_stack_bounds_find(uintptr_t unused)
 {
-    if (LT_LIKELY(lt_stack_known))
-        return lt_stack_known > 0;
+    (void)unused;
     int saved = errno;
     uintptr_t lo, hi;
     lt_stack_known = -1;
@@ -170,6 +169,19 @@ static bool lt_stack_bounds(void)
     }
     errno = saved;
     return lt_stack_known > 0;
+}
+
+static uintptr_t lt_off_stack(uintptr_t (*fn)(uintptr_t), uintptr_t arg);
+
+/* The first time, on the thread's unwind stack (lt_off_stack): reading
+ * /proc/self/maps takes a 4 KiB buffer, and a thread of 16 KiB
+ * (PTHREAD_STACK_MIN) that allocates first deep in its stack has room
+ * for what it does natively, not for that. */
+static bool lt_stack_bounds(void)
+{
+    if (LT_LIKELY(lt_stack_known))
+        return lt_stack_known > 0;
+    return lt_off_stack(lt_stack_bounds_find, 0) != 0;
 }
 
 /* ---- the per-thread stack cache -------------------------------------------- */
