@@ -6,7 +6,9 @@ a preloaded process that chroot()s after start (its segment stays in ours). The
 injected tracer makes its segment in the process's /dev/shm under its own
 pid; leaktop must find it there (/proc/PID/root), report exactly, detach
 and remove it. Before, leaktop said "not traced" (status 4) while the
-tracer ran on in the process with nobody to detach it.
+tracer ran on in the process with nobody to detach it. And a process whose
+root is not ours (a container's, a chroot), where neither the tracer nor
+libunwind is: the tracer goes in through memory files, twice.
 
 usage: test_attach_namespaces.py LEAKTOP FX_ATTACH FX_SOURCE"""
 import json
@@ -46,15 +48,9 @@ def host_pid_of(ancestor, argv):
     return None
 
 
-for name, flags in (("mount namespace", ["-m"]), ("mount and pid namespaces", ["-m", "-p", "-f"])):
-    shell = 'mount -t tmpfs -o size=64m,mode=1777 tmpfs /dev/shm && exec "$0" leak'
-    box = subprocess.Popen(["unshare", *flags, "sh", "-c", shell, FX], stdout=subprocess.PIPE, text=True)
-    check(f"{name}: the program is ready", box.stdout.readline() == "ready\n")
-    pid = host_pid_of(box.pid, [FX, "leak"])
-    check(f"{name}: found its pid", pid is not None)
-    if pid is None:
-        box.kill()
-        continue
+def attach_and_leak(name, pid, box):
+    """Attaches for 2 s, makes the program leak once meanwhile, and checks
+    the report: ended well, the leak exact at its line."""
     a = subprocess.Popen([LEAKTOP, "attach", str(pid), "--batch", "--json", "--duration", "2"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     said = a.stderr.readline().strip()
@@ -69,6 +65,18 @@ for name, flags in (("mount namespace", ["-m"]), ("mount and pid namespaces", ["
           last.get("attached") is True, (a.returncode, err[-300:]))
     check(f"{name}: the leak exact, at its line", [(s["size"], s["count"]) for s in leak] == [(40960, 10)],
           [(s["size"], s["count"], s["frames"][0]) for s in leak])
+
+
+for name, flags in (("mount namespace", ["-m"]), ("mount and pid namespaces", ["-m", "-p", "-f"])):
+    shell = 'mount -t tmpfs -o size=64m,mode=1777 tmpfs /dev/shm && exec "$0" leak'
+    box = subprocess.Popen(["unshare", *flags, "sh", "-c", shell, FX], stdout=subprocess.PIPE, text=True)
+    check(f"{name}: the program is ready", box.stdout.readline() == "ready\n")
+    pid = host_pid_of(box.pid, [FX, "leak"])
+    check(f"{name}: found its pid", pid is not None)
+    if pid is None:
+        box.kill()
+        continue
+    attach_and_leak(name, pid, box)
     left = [f for f in os.listdir(f"/proc/{pid}/root/dev/shm") if f.startswith("leaktop-")]
     check(f"{name}: the segment is gone from the program's /dev/shm", left == [], left)
     os.kill(pid, signal.SIGTERM)
@@ -96,4 +104,48 @@ with tempfile.TemporaryDirectory() as jail:
     for seg in os.listdir("/dev/shm"):
         if seg.startswith(f"leaktop-0-{fx.pid}-"):
             os.unlink(os.path.join("/dev/shm", seg))
+# A process whose root is not ours (a container's image, a chroot): the
+# tracer's path names nothing there, nor do libunwind and liblzma, which
+# the tracer needs. It is given them in memory files (glibc it has, as a
+# container does: here libm, the one the tracer needs that fx_attach does
+# not load). Before, attach said "could not load" and ended with status 4.
+TRACER = os.path.realpath(os.path.join(os.path.dirname(LEAKTOP), "..", "lib", "leaktop", "libleaktop.so"))
+LIBM = "/lib/x86_64-linux-gnu/libm.so.6"
+
+
+def tracer_copies(pid):
+    """How many copies of each memory-loaded library the process maps."""
+    seen = {}
+    for line in open(f"/proc/{pid}/maps"):
+        f = line.split()
+        if len(f) >= 6 and f[1] == "r-xp" and f[5].startswith("/memfd:"):
+            seen[f[5]] = seen.get(f[5], 0) + 1
+    return seen
+
+
+if os.path.exists(LIBM):
+    with tempfile.TemporaryDirectory() as root:
+        for d in ("proc", "dev/shm", "lib/x86_64-linux-gnu"):
+            os.makedirs(os.path.join(root, d))
+        with open(LIBM, "rb") as src, open(os.path.join(root, LIBM.lstrip("/")), "wb") as dst:
+            dst.write(src.read())
+        shell = (f'mount -t proc proc {root}/proc && mount -t tmpfs -o size=64m,mode=1777 tmpfs {root}/dev/shm && '
+                 f'exec "$0" chrootleak {root}')
+        box = subprocess.Popen(["unshare", "-m", "sh", "-c", shell, FX], stdout=subprocess.PIPE, text=True)
+        check("another root: the program is ready", box.stdout.readline() == "ready\n")
+        pid = host_pid_of(box.pid, [FX, "chrootleak", root])
+        check("another root: found its pid", pid is not None)
+        if pid is not None:
+            check("another root: the tracer is not there", not os.path.exists(f"/proc/{pid}/root{TRACER}"))
+            fds = sorted(os.listdir(f"/proc/{pid}/fd"))
+            for round in (1, 2):
+                attach_and_leak(f"another root, attach {round}", pid, box)
+                copies = tracer_copies(pid)
+                check(f"another root, attach {round}: one copy of each library, from memory",
+                      copies == {"/memfd:libleaktop.so": 1, "/memfd:libunwind.so.8": 1, "/memfd:liblzma.so.5": 1},
+                      copies)
+                check(f"another root, attach {round}: no descriptor left open in the program",
+                      sorted(os.listdir(f"/proc/{pid}/fd")) == fds)
+            os.kill(pid, signal.SIGTERM)
+        check("another root: the program ends with its data intact", box.wait(timeout=30) == 17, box.returncode)
 sys.exit(finish())

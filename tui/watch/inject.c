@@ -35,7 +35,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/user.h>
@@ -45,6 +47,7 @@
 
 #include <libunwind-ptrace.h>
 
+#include "inject_files.h"
 #include "util.h"
 
 #define INJECT_MAX_THREADS   4096
@@ -98,6 +101,7 @@ typedef struct inject_target {
     inject_range   unsafe[INJECT_NUNSAFE + 1];   /* + ld.so */
     size_t         nunsafe;
     uint64_t       fn_dlopen, fn_dlsym, fn_dlerror;
+    uint64_t       fn_memfd_create, fn_close;   /* for a process that cannot see our files */
     inject_thread *th;
     size_t         n;
     inject_pending extra[INJECT_EXTRA_SIGNALS];
@@ -162,6 +166,10 @@ static int inject_read_dynsym(inject_target *t, const char *path, uint64_t bias,
                 t->fn_dlsym = addr;
             else if (strcmp(name, "dlerror") == 0)
                 t->fn_dlerror = addr;
+            else if (strcmp(name, "memfd_create") == 0)
+                t->fn_memfd_create = addr;
+            else if (strcmp(name, "close") == 0)
+                t->fn_close = addr;
             for (size_t u = 0; u < INJECT_NUNSAFE && t->nunsafe < INJECT_NUNSAFE; u++)
                 if (strcmp(name, inject_unsafe_names[u]) == 0)
                     t->unsafe[t->nunsafe++] = (inject_range){addr, addr + (s->st_size ? s->st_size : 1)};
@@ -185,6 +193,22 @@ static int inject_range_cmp(const void *a, const void *b)
     return (x->lo > y->lo) - (x->lo < y->lo);
 }
 
+/* A path here to the file a mapping of the target shows (`file`, inode
+ * `ino`): through its root (a container's), else the mapping itself (root
+ * only), else ours (a process that chroot()ed after it loaded the file). */
+static void inject_mapped_file(pid_t pid, const char *file, uint64_t ino, uint64_t lo, uint64_t hi, char *out,
+                               size_t len)
+{
+    struct stat st;
+    snprintf(out, len, "/proc/%d/root%s", (int)pid, file);
+    if (stat(out, &st) == 0 && st.st_ino == ino)
+        return;
+    snprintf(out, len, "/proc/%d/map_files/%llx-%llx", (int)pid, (unsigned long long)lo, (unsigned long long)hi);
+    if (stat(out, &st) == 0 && st.st_ino == ino)
+        return;
+    snprintf(out, len, "%s", file);
+}
+
 /* libc.so.6's file and load bias, and ld.so's range, from /proc/PID/maps. */
 static int inject_find_libs(inject_target *t, char *err, size_t errlen)
 {
@@ -197,9 +221,9 @@ static int inject_find_libs(inject_target *t, char *err, size_t errlen)
     }
     uint64_t libc_base = 0, ld_lo = UINT64_MAX, ld_hi = 0;
     while (fgets(line, sizeof(line), f)) {
-        unsigned long long lo, hi, off;
+        unsigned long long lo, hi, off, ino;
         int pathpos = 0;
-        if (sscanf(line, "%llx-%llx %*s %llx %*s %*s %n", &lo, &hi, &off, &pathpos) < 3 || !pathpos)
+        if (sscanf(line, "%llx-%llx %*s %llx %*s %llu %n", &lo, &hi, &off, &ino, &pathpos) < 4 || !pathpos)
             continue;
         char *file = line + pathpos;
         file[strcspn(file, "\n")] = 0;
@@ -208,7 +232,7 @@ static int inject_find_libs(inject_target *t, char *err, size_t errlen)
         bool exec = strstr(line, " r-xp ") != NULL;
         if (strcmp(base, "libc.so.6") == 0 && off == 0 && !*libc) {
             libc_base = lo;
-            snprintf(libc, sizeof(libc), "/proc/%d/root%s", (int)t->pid, file);
+            inject_mapped_file(t->pid, file, ino, lo, hi, libc, sizeof(libc));
         } else if (strcmp(base, "libc.so.6") == 0 && exec) {
             t->libc_text = (inject_range){lo, hi};
         } else if (strncmp(base, "ld-linux", 8) == 0) {
@@ -709,6 +733,97 @@ static void inject_read_string(const inject_target *t, uint64_t addr, char *buf,
     buf[strcspn(buf, "\n")] = 0;
 }
 
+/* dlopen(path) in the target: the handle, or 0 with err saying why. */
+static int inject_dlopen(inject_target *t, inject_thread *th, const inject_saved *sv, const char *path, int flags,
+                         const char *what, uint64_t *handle, char *err, size_t errlen)
+{
+    if (inject_call(t, th, sv, t->fn_dlopen, INJECT_STR, (uint64_t)flags, path, handle, err, errlen) != 0)
+        return -1;
+    if (*handle || (flags & RTLD_NOLOAD))
+        return 0;
+    uint64_t msg = 0;
+    char why[512] = "";
+    if (inject_call(t, th, sv, t->fn_dlerror, 0, 0, NULL, &msg, err, errlen) == 0)
+        inject_read_string(t, msg, why, sizeof(why));
+    snprintf(err, errlen, "process %d could not load %s: %s", (int)t->pid, what, *why ? why : "dlopen failed");
+    return -1;
+}
+
+/* A name for descriptor fd that no object the target loaded goes by:
+ * dlopen answers a name it loaded before with that object, without
+ * opening anything, and /proc/self/fd/3 may be a library an earlier
+ * attach loaded from its own descriptor 3. "/proc/self/fd/./3" is the same
+ * file by another name. */
+static int inject_fd_path(inject_target *t, inject_thread *th, const inject_saved *sv, int fd, char *path,
+                          size_t len, char *err, size_t errlen)
+{
+    for (int dots = 0; dots < 32; dots++) {
+        size_t at = (size_t)snprintf(path, len, "/proc/self/fd/");
+        for (int i = 0; i < dots && at + 2 < len; i++, at += 2)
+            memcpy(path + at, "./", 3);
+        snprintf(path + at, len - at, "%d", fd);
+        uint64_t taken = 0;
+        if (inject_dlopen(t, th, sv, path, RTLD_NOW | RTLD_NOLOAD, path, &taken, err, errlen) != 0)
+            return -1;
+        if (!taken)
+            return 0;
+    }
+    snprintf(err, errlen, "process %d: every name for its descriptor %d is taken", (int)t->pid, fd);
+    return -1;
+}
+
+/* One library into a memory file of the target, then dlopen'ed from there
+ * (/proc/self/fd/N: its /proc is needed), the descriptor closed after. */
+static int inject_load_file(inject_target *t, inject_thread *th, const inject_saved *sv, const inject_file *f,
+                            uint64_t *handle, char *err, size_t errlen)
+{
+    uint64_t ret = 0, ignored;
+    if (inject_call(t, th, sv, t->fn_memfd_create, INJECT_STR, MFD_CLOEXEC, f->name, &ret, err, errlen) != 0)
+        return -1;
+    int fd = (int)(uint32_t)ret;
+    if (fd < 0) {
+        snprintf(err, errlen, "process %d could not make a memory file for %s", (int)t->pid, f->path);
+        return -1;
+    }
+    char path[128];
+    int rc = inject_fd_path(t, th, sv, fd, path, sizeof(path), err, errlen);
+    if (rc == 0)
+        rc = inject_file_copy(t->pid, fd, f->path, err, errlen);
+    if (rc == 0)
+        rc = inject_dlopen(t, th, sv, path, RTLD_NOW, f->path, handle, err, errlen);
+    inject_call(t, th, sv, t->fn_close, (uint64_t)fd, 0, NULL, &ignored, err, errlen);
+    return rc;
+}
+
+/* The tracer in a process whose root is not ours (a container, a chroot):
+ * the one an earlier attach loaded (its soname finds it), else it and the
+ * libraries it needs beyond glibc, from memory files (inject_files.c). */
+static int inject_load_unseen(inject_target *t, inject_thread *th, const inject_saved *sv, const char *lib,
+                              uint64_t *handle, char *err, size_t errlen)
+{
+    if (inject_dlopen(t, th, sv, "libleaktop.so", RTLD_NOW | RTLD_NOLOAD, lib, handle, err, errlen) != 0)
+        return -1;
+    if (*handle)
+        return 0;
+    if (!t->fn_memfd_create || !t->fn_close) {
+        snprintf(err, errlen, "process %d cannot see %s, and its libc has no memfd_create to load it from memory",
+                 (int)t->pid, lib);
+        return -1;
+    }
+    inject_file files[INJECT_FILES_MAX];
+    int n = inject_file_plan(lib, files, INJECT_FILES_MAX, err, errlen);
+    for (int i = 0; i < n; i++) {
+        /* A library an earlier attempt loaded answers to its soname (a
+         * dependency is named by it): not loaded twice. */
+        if (i + 1 < n && inject_dlopen(t, th, sv, files[i].name, RTLD_NOW | RTLD_NOLOAD, files[i].path, handle, err,
+                                       errlen) != 0)
+            return -1;
+        if ((i + 1 == n || !*handle) && inject_load_file(t, th, sv, &files[i], handle, err, errlen) != 0)
+            return -1;
+    }
+    return n > 0 ? 0 : -1;
+}
+
 /* The three calls. The stack area they use is saved first (below the red
  * zone it is dead by the ABI, but every byte touched goes back). */
 static int inject_calls(inject_target *t, inject_thread *th, const char *lib, const char *fn, const char *arg,
@@ -734,16 +849,10 @@ static int inject_calls(inject_target *t, inject_thread *th, const char *lib, co
         goto out;
     }
     uint64_t handle = 0, sym = 0, ret = 0;
-    if (inject_call(t, th, sv, t->fn_dlopen, INJECT_STR, RTLD_NOW, lib, &handle, err, errlen) != 0)
+    int loaded = inject_sees_file(t->pid, lib) ? inject_dlopen(t, th, sv, lib, RTLD_NOW, lib, &handle, err, errlen)
+                                                : inject_load_unseen(t, th, sv, lib, &handle, err, errlen);
+    if (loaded != 0)
         goto back;
-    if (!handle) {
-        uint64_t msg = 0;
-        char why[512] = "";
-        if (inject_call(t, th, sv, t->fn_dlerror, 0, 0, NULL, &msg, err, errlen) == 0)
-            inject_read_string(t, msg, why, sizeof(why));
-        snprintf(err, errlen, "process %d could not load %s: %s", (int)t->pid, lib, *why ? why : "dlopen failed");
-        goto back;
-    }
     if (inject_call(t, th, sv, t->fn_dlsym, handle, INJECT_STR, fn, &sym, err, errlen) != 0)
         goto back;
     if (!sym) {
