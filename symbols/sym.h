@@ -74,6 +74,14 @@ int sym_resolve(sym_resolver *r, uint64_t return_address, uint32_t gen,
  * came get the debug file's. */
 void sym_resolver_set_debuginfod(sym_resolver *r, unsigned bound_ms,
                                  bool wait);
+/* The traced process's root, when it is not ours (a container's, a
+ * chroot: "/proc/PID/root"): each module's file is read there when it is
+ * there, else at its path here (a process that chroot()ed after loading
+ * it). Paths only the process can resolve (/proc/self/...) are never
+ * read: they would name the reader's own files. NULL: ours. 0, or a
+ * negative errno. */
+int sym_resolver_set_root(sym_resolver *r, const char *root);
+
 /* How many debuginfod fetches are still waiting for their answer. */
 unsigned sym_resolver_fetching(const sym_resolver *r);
 

@@ -135,6 +135,8 @@ typedef enum sym_origin {
 
 typedef struct sym_object {
     char       *path;        /* as registered */
+    char       *file;        /* where it is read (sym_object_file), once known */
+    bool        file_known;
     uint8_t     build_id[32];
     size_t      build_id_len;
 
@@ -179,6 +181,7 @@ typedef struct sym_load_ctx {
     unsigned             fetch_ms;   /* debuginfod's bound per fetch; 0: off */
     bool                 fetch_wait; /* a load waits for its fetch (else it
                                         goes on without, to collect later) */
+    const char          *root;       /* the process's root when not ours, or NULL */
 } sym_load_ctx;
 
 /* sym_object.c */

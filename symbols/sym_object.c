@@ -40,6 +40,7 @@ void sym_object_free(sym_object *o)
     if (o == NULL)
         return;
     free(o->path);
+    free(o->file);
     free(o->debug_path);
     free(o->problem);
     sym_fetch_cancel(o->fetch);
@@ -218,6 +219,32 @@ bool sym_object_collect(sym_object *o, const sym_load_ctx *ctx)
     return true;
 }
 
+/* Where the object's bytes are read (sym_resolver_set_root): under the
+ * process's root when the file is there, else its path; NULL for a path
+ * only the process can resolve (/proc/self/fd/N: a memory file it loaded;
+ * here it would be one of ours). */
+static const char *sym_object_file(sym_object *o, const sym_load_ctx *ctx)
+{
+    if (o->file_known)
+        return o->file;
+    o->file_known = true;
+    if (strncmp(o->path, "/proc/self/", 11) == 0 || strncmp(o->path, "/proc/thread-self/", 18) == 0)
+        return NULL;
+    struct stat st;
+    size_t len = ctx->root != NULL ? strlen(ctx->root) + strlen(o->path) + 1 : 0;
+    char *under = len ? malloc(len) : NULL;
+    if (under != NULL) {
+        snprintf(under, len, "%s%s", ctx->root, o->path);
+        if (stat(under, &st) == 0 && S_ISREG(st.st_mode)) {
+            o->file = under;
+            return o->file;
+        }
+        free(under);
+    }
+    o->file = sym_strdup(o->path);
+    return o->file;
+}
+
 /* Looks for a separate debug file (here, else from debuginfod) and loads
  * DWARF (and, when the object has none, symbols) from it. */
 static void sym_object_load_debugfile(sym_object *o, Elf *elf,
@@ -226,7 +253,8 @@ static void sym_object_load_debugfile(sym_object *o, Elf *elf,
     char *found = NULL;
     sym_origin how;
     char why[512] = "";
-    int fd = sym_debugfile_find(o->path, elf, o->build_id, o->build_id_len,
+    const char *file = sym_object_file(o, ctx);
+    int fd = sym_debugfile_find(file != NULL ? file : o->path, elf, o->build_id, o->build_id_len,
                                 ctx, &found, &how);
     if (fd < 0) {
         how = SYM_ORIGIN_DEBUGINFOD;
@@ -331,14 +359,15 @@ void sym_object_prefetch(sym_object *o, const sym_load_ctx *ctx)
     if (o->loaded || o->fetch_asked || ctx->fetch_ms == 0 ||
         o->build_id_len == 0)
         return;
-    int fd = sym_open_regular(o->path);
+    const char *file = sym_object_file(o, ctx);
+    int fd = file != NULL ? sym_open_regular(file) : -1;
     Elf *elf = fd >= 0 ? elf_begin(fd, ELF_C_READ_MMAP, NULL) : NULL;
     bool here = elf != NULL && elf_kind(elf) == ELF_K_ELF &&
                 sym_elf_has_dwarf(elf);
     if (!here) {
         char *found = NULL;
         sym_origin how;
-        int dfd = sym_debugfile_find(o->path, elf, o->build_id,
+        int dfd = sym_debugfile_find(file != NULL ? file : o->path, elf, o->build_id,
                                      o->build_id_len, ctx, &found, &how);
         here = dfd >= 0;
         if (dfd >= 0)
@@ -359,7 +388,8 @@ void sym_object_prefetch(sym_object *o, const sym_load_ctx *ctx)
 static void sym_object_load_files(sym_object *o, const sym_load_ctx *ctx)
 {
     sym_elf_file f;
-    if (sym_elf_open(&f, o->path, ctx) != 0) {
+    const char *file = sym_object_file(o, ctx);
+    if (file == NULL || sym_elf_open(&f, file, ctx) != 0) {
         /* The object may be gone (deleted, other mount namespace); its
          * build-id can still find debug info. */
         if (o->build_id_len > 0)

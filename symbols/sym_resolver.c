@@ -38,6 +38,7 @@ struct sym_resolver {
     sym_pool   *pool;          /* DWARF reader processes */
     unsigned    fetch_ms;      /* debuginfod's bound per fetch; 0: off */
     bool        fetch_wait;    /* a first frame waits for its module's fetch */
+    char       *root;          /* sym_resolver_set_root, or NULL */
 };
 
 /* Keeps the first problem of each module load: it is the cause, later ones
@@ -87,6 +88,7 @@ void sym_resolver_free(sym_resolver *r)
     for (size_t i = 0; i < r->ndirs; i++)
         free(r->debug_dirs[i]);
     free(r->debug_dirs);
+    free(r->root);
     free(r->objs);
     free(r->mods);
     sym_pool_free(r->pool);
@@ -113,7 +115,19 @@ static sym_load_ctx sym_resolver_ctx(sym_resolver *r)
 {
     return (sym_load_ctx){sym_report, r, (const char *const *)r->debug_dirs,
                           r->ndirs, r->in_process, r->pool, r->fetch_ms,
-                          r->fetch_wait};
+                          r->fetch_wait, r->root};
+}
+
+int sym_resolver_set_root(sym_resolver *r, const char *root)
+{
+    if (r == NULL)
+        return -EINVAL;
+    char *copy = root != NULL ? sym_strdup(root) : NULL;
+    if (root != NULL && copy == NULL)
+        return -ENOMEM;
+    free(r->root);
+    r->root = copy;
+    return 0;
 }
 
 unsigned sym_resolver_fetching(const sym_resolver *r)

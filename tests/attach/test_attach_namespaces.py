@@ -13,6 +13,7 @@ libunwind is: the tracer goes in through memory files, twice.
 usage: test_attach_namespaces.py LEAKTOP FX_ATTACH FX_SOURCE"""
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -123,29 +124,46 @@ def tracer_copies(pid):
     return seen
 
 
+def attach_in_another_root(name, root, shell, argv):
+    """Starts `shell` (with $0 = FX) in a mount namespace where `root` has
+    /proc and a /dev/shm of its own, and attaches twice to argv's process:
+    the tracer, libunwind and liblzma each loaded once, from memory, the
+    leak exact at its line, no descriptor left."""
+    for d in ("proc", "dev/shm", "lib/x86_64-linux-gnu", "lib64"):
+        os.makedirs(os.path.join(root, d), exist_ok=True)
+    shutil.copy(LIBM, os.path.join(root, LIBM.lstrip("/")))
+    mounts = f"mount -t proc proc {root}/proc && mount -t tmpfs -o size=64m,mode=1777 tmpfs {root}/dev/shm && "
+    box = subprocess.Popen(["unshare", "-m", "sh", "-c", mounts + shell, FX], stdout=subprocess.PIPE, text=True)
+    check(f"{name}: the program is ready", box.stdout.readline() == "ready\n")
+    pid = host_pid_of(box.pid, argv)
+    check(f"{name}: found its pid", pid is not None)
+    if pid is None:
+        box.kill()
+        return
+    check(f"{name}: the tracer is not there", not os.path.exists(f"/proc/{pid}/root{TRACER}"))
+    fds = sorted(os.listdir(f"/proc/{pid}/fd"))
+    for round in (1, 2):
+        attach_and_leak(f"{name}, attach {round}", pid, box)
+        copies = tracer_copies(pid)
+        check(f"{name}, attach {round}: one copy of each library, from memory",
+              copies == {"/memfd:libleaktop.so": 1, "/memfd:libunwind.so.8": 1, "/memfd:liblzma.so.5": 1}, copies)
+        check(f"{name}, attach {round}: no descriptor left open in the program",
+              sorted(os.listdir(f"/proc/{pid}/fd")) == fds)
+    os.kill(pid, signal.SIGTERM)
+    check(f"{name}: the program ends with its data intact", box.wait(timeout=30) == 17, box.returncode)
+
+
 if os.path.exists(LIBM):
+    # A program that chroot()s after start (its files loaded from ours).
     with tempfile.TemporaryDirectory() as root:
-        for d in ("proc", "dev/shm", "lib/x86_64-linux-gnu"):
-            os.makedirs(os.path.join(root, d))
-        with open(LIBM, "rb") as src, open(os.path.join(root, LIBM.lstrip("/")), "wb") as dst:
-            dst.write(src.read())
-        shell = (f'mount -t proc proc {root}/proc && mount -t tmpfs -o size=64m,mode=1777 tmpfs {root}/dev/shm && '
-                 f'exec "$0" chrootleak {root}')
-        box = subprocess.Popen(["unshare", "-m", "sh", "-c", shell, FX], stdout=subprocess.PIPE, text=True)
-        check("another root: the program is ready", box.stdout.readline() == "ready\n")
-        pid = host_pid_of(box.pid, [FX, "chrootleak", root])
-        check("another root: found its pid", pid is not None)
-        if pid is not None:
-            check("another root: the tracer is not there", not os.path.exists(f"/proc/{pid}/root{TRACER}"))
-            fds = sorted(os.listdir(f"/proc/{pid}/fd"))
-            for round in (1, 2):
-                attach_and_leak(f"another root, attach {round}", pid, box)
-                copies = tracer_copies(pid)
-                check(f"another root, attach {round}: one copy of each library, from memory",
-                      copies == {"/memfd:libleaktop.so": 1, "/memfd:libunwind.so.8": 1, "/memfd:liblzma.so.5": 1},
-                      copies)
-                check(f"another root, attach {round}: no descriptor left open in the program",
-                      sorted(os.listdir(f"/proc/{pid}/fd")) == fds)
-            os.kill(pid, signal.SIGTERM)
-        check("another root: the program ends with its data intact", box.wait(timeout=30) == 17, box.returncode)
+        attach_in_another_root("chroot after start", root, f'exec "$0" chrootleak {root}', [FX, "chrootleak", root])
+    # A container's image: the program, its loader and libc are the root's
+    # own copies (symbols are read through /proc/PID/root).
+    with tempfile.TemporaryDirectory() as root:
+        os.makedirs(os.path.join(root, "lib64"))
+        shutil.copy("/lib64/ld-linux-x86-64.so.2", os.path.join(root, "lib64"))
+        os.makedirs(os.path.join(root, "lib/x86_64-linux-gnu"))
+        shutil.copy("/lib/x86_64-linux-gnu/libc.so.6", os.path.join(root, "lib/x86_64-linux-gnu"))
+        shutil.copy(FX, os.path.join(root, "app"))
+        attach_in_another_root("container image", root, f"exec chroot {root} /app leak", ["/app", "leak"])
 sys.exit(finish())

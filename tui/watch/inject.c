@@ -849,8 +849,10 @@ static int inject_calls(inject_target *t, inject_thread *th, const char *lib, co
         goto out;
     }
     uint64_t handle = 0, sym = 0, ret = 0;
-    int loaded = inject_sees_file(t->pid, lib) ? inject_dlopen(t, th, sv, lib, RTLD_NOW, lib, &handle, err, errlen)
-                                                : inject_load_unseen(t, th, sv, lib, &handle, err, errlen);
+    /* (A path we do not have either goes to dlopen, to say so.) */
+    bool by_path = access(lib, R_OK) != 0 || inject_sees_file(t->pid, lib);
+    int loaded = by_path ? inject_dlopen(t, th, sv, lib, RTLD_NOW, lib, &handle, err, errlen)
+                         : inject_load_unseen(t, th, sv, lib, &handle, err, errlen);
     if (loaded != 0)
         goto back;
     if (inject_call(t, th, sv, t->fn_dlsym, handle, INJECT_STR, fn, &sym, err, errlen) != 0)

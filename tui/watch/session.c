@@ -347,6 +347,18 @@ static int session_validate(session *s, bool *missing, char *err, size_t errlen)
     return 0;
 }
 
+/* A process in another root (a container's, a chroot) names its modules
+ * by paths there: the symbolizer reads them through /proc/PID/root. */
+static void session_follow_root(session *s)
+{
+    char root[64];
+    struct stat ours, theirs;
+    snprintf(root, sizeof(root), "/proc/%d/root", (int)s->pid);
+    if (stat("/", &ours) == 0 && stat(root, &theirs) == 0 &&
+        (ours.st_dev != theirs.st_dev || ours.st_ino != theirs.st_ino))
+        sym_resolver_set_root(s->sym, root);
+}
+
 session *session_open(pid_t pid, const session_config *cfg, bool *missing, char *err, size_t errlen)
 {
     *missing = false;
@@ -358,6 +370,7 @@ session *session_open(pid_t pid, const session_config *cfg, bool *missing, char 
     }
     s->sym = sym_resolver_new(cfg ? cfg->debug_dirs : NULL, cfg ? cfg->ndebug_dirs : 0);
     sym_resolver_set_debuginfod(s->sym, cfg ? cfg->debuginfod_ms : 0, cfg && cfg->debuginfod_wait);
+    session_follow_root(s);
     s->locs = diff_loctab_new();
     s->alloc_fns = cfg ? cfg->alloc_fns : NULL;
     s->top_only = cfg && cfg->top_frames_only;
