@@ -8,6 +8,10 @@
  *                   (the benchmark's target) until killed.
  *   idle            prints ready and sleeps until killed.
  *   seccomp         prints ready, enters seccomp strict mode, blocks in read().
+ *   sandbox         installs a seccomp filter that kills openat (a sandboxed
+ *                   child's), prints ready, blocks in read().
+ *   filterleak      installs a seccomp filter that kills only reboot and
+ *                   kexec_load (a container's profile), then as leak.
  *   chrootleak DIR  (as root) allocates once, chroot()s to DIR, then as leak.
  *   dropleak        (as root) allocates once, drops to nobody (setuid), then
  *                   as leak: a service that drops privileges after start.
@@ -19,13 +23,16 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/filter.h>
 #include <linux/seccomp.h>
 
 static volatile sig_atomic_t rt_count;
@@ -204,12 +211,45 @@ static int run_seccomp(void)
         (void)!read(pipefd[0], &c, 1);
 }
 
+/* A filter that kills the process on any of nrs[0..n), allows the rest. */
+static int install_filter(const int *nrs, int n)
+{
+    struct sock_filter f[32];
+    int k = 0;
+    f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
+    for (int i = 0; i < n && k < 28; i++) {
+        f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nrs[i], 0, 1);
+        f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+    }
+    f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    struct sock_fprog prog = {(unsigned short)k, f};
+    return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+}
+
+static int run_sandbox(void)
+{
+    static const int nrs[] = {SYS_openat, SYS_open};
+    if (pipe(pipefd) != 0 || install_filter(nrs, 2) != 0)
+        return 1;
+    printf("ready\n");
+    fflush(stdout);
+    char c;
+    for (;;)
+        (void)!read(pipefd[0], &c, 1);
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 3 && strcmp(argv[1], "stress") == 0)
         return run_stress(atof(argv[2]));
     if (argc >= 2 && strcmp(argv[1], "seccomp") == 0)
         return run_seccomp();
+    if (argc >= 2 && strcmp(argv[1], "sandbox") == 0)
+        return run_sandbox();
+    if (argc >= 2 && strcmp(argv[1], "filterleak") == 0) {
+        static const int nrs[] = {SYS_reboot, SYS_kexec_load};
+        return install_filter(nrs, 2) != 0 ? 1 : run_leak();
+    }
     if (argc >= 2 && strcmp(argv[1], "leak") == 0)
         return run_leak();
     if (argc >= 3 && strcmp(argv[1], "chrootleak") == 0) {

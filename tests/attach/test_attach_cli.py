@@ -123,21 +123,23 @@ def test_exact_after_attach_mark_and_ctrl_c():
     check("program ends with its own status, its data intact", fx.wait(timeout=TIMEOUT) == 17)
 
 
-def test_duration_then_attach_again_from_zero():
-    fx = start("leak")
-    for round_ in (1, 2):
+def test_duration_then_attach_again_from_zero(mode="leak"):
+    """mode filterleak: the same under a container-like seccomp filter
+    (it kills only calls nobody makes): attach is not refused."""
+    fx = start(mode)
+    for round_ in ("%s %d" % (mode, n) for n in (1, 2)):
         a = attach("--batch", "--json", "--duration", "1", str(fx.pid))
         ok, line = wait_stderr_line(a, "leaktop: attached to %d" % fx.pid)
-        check("attach %d: stderr line" % round_, ok, line)
+        check("attach %s: stderr line" % round_, ok, line)
         os.kill(fx.pid, signal.SIGUSR1)
         fx.stdout.readline()
         out, err = a.communicate(timeout=TIMEOUT)
         reps = reports(out)
-        check("attach %d: --duration ends it with a detach report" % round_,
+        check("attach %s: --duration ends it with a detach report" % round_,
               a.returncode == 0 and [r["reason"] for r in reps] == ["detach"], out + err)
         if reps:
             leak = stat_at(reps[-1], LEAK_LINE)
-            check("attach %d: counts from zero at each attach" % round_,
+            check("attach %s: counts from zero at each attach" % round_,
                   leak and (leak["size"], leak["count"]) == (40960, 10), reps[-1])
     check("program runs on", fx.poll() is None)
     os.kill(fx.pid, signal.SIGTERM)
@@ -221,6 +223,15 @@ def test_refusals():
     check("seccomp program untouched", sc.poll() is None)
     sc.kill()
     sc.wait()
+    if os.geteuid() == 0:  # (reading a filter takes CAP_SYS_ADMIN)
+        # A filter that kills openat, as a sandboxed child's does: dlopen
+        # would have killed it (SIGSYS); refused, it runs on.
+        sb = start("sandbox")
+        refused([str(sb.pid)], 10, "seccomp filter that forbids openat")
+        time.sleep(0.1)
+        check("sandboxed program untouched", sb.poll() is None)
+        sb.kill()
+        sb.wait()
     z = subprocess.Popen(["true"])
     deadline = time.time() + 5
     while state(z.pid) != "Z" and time.time() < deadline:
@@ -324,6 +335,7 @@ if __name__ == "__main__":
     test_refusals()
     test_exact_after_attach_mark_and_ctrl_c()
     test_duration_then_attach_again_from_zero()
+    test_duration_then_attach_again_from_zero("filterleak")
     test_stopped_program_stays_stopped()
     test_sampled_then_exact_attach_refused()
     test_twenty_cycles_under_allocation_storm()

@@ -48,6 +48,7 @@
 #include <libunwind-ptrace.h>
 
 #include "inject_files.h"
+#include "inject_seccomp.h"
 #include "util.h"
 
 #define INJECT_MAX_THREADS   4096
@@ -875,6 +876,21 @@ out:
 
 /* ---- the whole ---------------------------------------------------------------------------- */
 
+/* The held threads' seccomp filters let loading and running the tracer
+ * through (inject_seccomp.c): 0, or -1 with err. */
+static int inject_filters_allow(const inject_target *t, const char *lib, char *err, size_t errlen)
+{
+    pid_t *tids = xcalloc(t->n ? t->n : 1, sizeof(*tids));
+    size_t n = 0;
+    for (size_t i = 0; i < t->n; i++)
+        if (t->th[i].stopped && !t->th[i].gone)
+            tids[n++] = t->th[i].tid;
+    bool memfd = access(lib, R_OK) == 0 && !inject_sees_file(t->pid, lib);
+    int rc = inject_seccomp_check(t->pid, tids, n, memfd, err, errlen);
+    free(tids);
+    return rc;
+}
+
 /* PTRACE_SEIZE said EPERM: what /proc tells now (the process may have
  * changed), else why ptrace refused it (yama scope 1: not our child; or
  * not dumpable). */
@@ -934,6 +950,11 @@ inject_refusal inject_library(pid_t pid, const char *lib, const char *fn, const 
          * thread "busy": the watchdog covers the others then. */
         if (th && (all_safe || st->attempts >= INJECT_ATTEMPTS)) {
             st->threads = (unsigned)t->n;
+            if (inject_filters_allow(t, lib, err, errlen) != 0) {
+                inject_release(t);
+                r = INJECT_SECCOMP;
+                goto out;
+            }
             int rc = inject_calls(t, th, lib, fn, arg, &st->call_result, err, errlen);
             st->released_early = t->released;
             inject_release(t);

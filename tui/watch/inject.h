@@ -21,7 +21,7 @@ typedef enum inject_refusal {
     INJECT_DENIED,         /* ptrace not permitted: yama, another user, no CAP_SYS_PTRACE */
     INJECT_TRACED,         /* a debugger (TracerPid) already traces it */
     INJECT_STATIC,         /* no dynamic loader / libc.so.6 with dlopen in it */
-    INJECT_SECCOMP,        /* seccomp strict mode or a filter: the calls may be killed */
+    INJECT_SECCOMP,        /* seccomp strict mode, or a filter that forbids a call the tracer needs */
     INJECT_FAILED,         /* it went wrong on the way (dlopen failed, a timeout, ...) */
 } inject_refusal;
 

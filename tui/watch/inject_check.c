@@ -132,7 +132,8 @@ static inject_refusal inject_check_status(pid_t pid, const char *status, char *e
     /* Strict mode allows only read, write, _exit and sigreturn: the mmap of
      * dlopen would kill the process. A filter (mode 2) is what Docker and
      * systemd give most services, and it allows what any program's own
-     * dlopen needs; refusing it would refuse most services. */
+     * dlopen needs: it is read and run on the calls the tracer makes once
+     * the threads are held (inject_seccomp.c). */
     const char *sec = inject_status_field(status, "Seccomp");
     if (sec && atoi(sec) == 1) {
         snprintf(err, errlen, "process %d runs under seccomp strict mode (only read, write and exit): loading "
