@@ -266,11 +266,12 @@ typedef struct lt_thread_cache {
         uint64_t hash;
         uint32_t id_plus1;
     } traces[LT_NEAR_TRACES];
-    /* The stack libunwind runs on (lt_capture_libunwind): it takes ~8 KB
-     * more than the fast path, which an alternate signal stack of
-     * SIGSTKSZ (8 KB) does not have. Pages become memory only where it
-     * ran. Last: an overflow would reach the recent ids, which are all
-     * checked against their records before use. */
+    /* The stack the deep paths run on (lt_off_stack: libunwind, and the
+     * first read of /proc/self/maps): libunwind takes ~8 KB more than the
+     * fast path, which an alternate signal stack of SIGSTKSZ (8 KB) does
+     * not have. Pages become memory only where it ran. Last: an overflow
+     * would reach the recent ids, which are all checked against their
+     * records before use. */
     uint8_t   unwind_stack[LT_UNWIND_STACK] __attribute__((aligned(16)));
 } lt_thread_cache;
 
