@@ -93,7 +93,8 @@ static void usage(FILE *out)
                  "--fail-on-growth or --fail-on-suspect triggers, %d when its growth is unknown (exec\n"
                  "out of tracing), %d the tracer did not start, %d usage, %d static/setuid, %d not\n"
                  "executable, %d not found; attach: %d no such process, %d a zombie, %d ptrace not\n"
-                 "permitted, %d a debugger traces it, %d seccomp (strict mode, or a filter that would kill it).\n"
+                 "permitted, %d a debugger traces it, %d seccomp (strict mode, or a filter that\n"
+                 "would kill the tracer's calls).\n"
                  "Each command takes only the options that mean something for it.\n",
             watch_default_frames, LEAKTOP_EXIT_GROWTH, LEAKTOP_EXIT_GROWTH_UNKNOWN, LEAKTOP_EXIT_NOT_TRACED,
             LEAKTOP_EXIT_USAGE, LEAKTOP_EXIT_UNTRACEABLE, LEAKTOP_EXIT_NOEXEC, LEAKTOP_EXIT_NOTFOUND,
