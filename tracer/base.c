@@ -52,6 +52,11 @@ uint64_t lt_address_limit(void)
     return lt_rlimit_bytes(RLIMIT_AS);
 }
 
+uint64_t lt_stack_size_limit(void)
+{
+    return lt_rlimit_bytes(RLIMIT_STACK);
+}
+
 uint64_t lt_file_size_limit(void)
 {
     return lt_rlimit_bytes(RLIMIT_FSIZE);

@@ -28,6 +28,9 @@ uint64_t lt_address_limit(void) LT_HIDDEN;
 /* The same for private writable mappings (the tracer's own tables), which
  * RLIMIT_DATA (`ulimit -d`) also bounds: the smaller of the two, or 0. */
 uint64_t lt_private_limit(void) LT_HIDDEN;
+/* RLIMIT_STACK (`ulimit -s`) in bytes, or 0: how far the initial
+ * thread's stack may grow. */
+uint64_t lt_stack_size_limit(void) LT_HIDDEN;
 /* RLIMIT_FSIZE (`ulimit -f`) in bytes, or 0: a file grown past it raises
  * SIGXFSZ, which kills a program that does not handle it. */
 uint64_t lt_file_size_limit(void) LT_HIDDEN;

@@ -12,7 +12,9 @@
  * LEAKTOP_UNWIND=verify runs both and counts disagreements. */
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
+#include <dlfcn.h>
 #include <errno.h>
+#include <link.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -133,12 +135,60 @@ static bool lt_maps_find(uintptr_t addr, uintptr_t *lo, uintptr_t *hi, uintptr_t
     return found;
 }
 
+/* pthread_getattr_np's code (lt_unwind_init): a thread's first
+ * allocation may come from inside it, holding the thread's own lock,
+ * which calling it again would wait on forever. */
+static uintptr_t lt_getattr_lo, lt_getattr_hi;
+
+/* Without /proc/self/maps (a program at its descriptor limit, a chroot
+ * without /proc), another thread's stack as glibc keeps it: the block it
+ * allocated, or the one the program gave it. Not from inside
+ * pthread_getattr_np itself (see above). */
+static bool lt_stack_from_glibc(uintptr_t caller, uintptr_t *lo, uintptr_t *hi)
+{
+    if (!lt_getattr_hi || (caller >= lt_getattr_lo && caller < lt_getattr_hi) ||
+        !lt_seccomp_allows(SYS_sched_getaffinity, 0, 0, 0, 0, 0, 0))
+        return false;
+    pthread_attr_t attr;
+    void *addr;
+    size_t size;
+    if (pthread_getattr_np(pthread_self(), &attr) != 0)
+        return false;
+    bool ok = pthread_attr_getstack(&attr, &addr, &size) == 0 && addr && size;
+    pthread_attr_destroy(&attr);
+    if (ok) {
+        *lo = (uintptr_t)addr;
+        *hi = (uintptr_t)addr + size;
+    }
+    return ok;
+}
+
+/* Without /proc/self/maps, the initial thread's stack: from the page that
+ * holds __libc_stack_end (where its outermost frame began; what is above
+ * is argv and the environment, mapped) down by RLIMIT_STACK, as far as it
+ * can grow, and at most 128 MiB: nothing else is mapped there, as the
+ * kernel puts mmap's base at least that far below the stack's top
+ * (whatever limit the program sets later). Every read stays between the
+ * stack pointer of a capture and the top: mapped, as the stack is one
+ * mapping from its lowest page up. */
+static bool lt_stack_of_main(uintptr_t *lo, uintptr_t *hi)
+{
+    extern void *__libc_stack_end;
+    uint64_t limit = lt_stack_size_limit(), most = 128ull << 20;
+    if (limit == 0 || limit > most)
+        limit = most;
+    *hi = ((uintptr_t)__libc_stack_end | 4095) + 1;
+    *lo = *hi > limit ? *hi - limit : 4096;
+    return true;
+}
+
 /* The initial thread's stack is the [stack] mapping (it grows down into
  * the gap below); any other thread's is the mapping that holds its thread
  * descriptor, which glibc puts at the top of the thread's stack (its own
  * or one the program supplied). Either way the bounds do not depend on the
- * stack the thread happens to run on now (a coroutine's, a signal's). */
-static bool lt_stack_find(uintptr_t *lo, uintptr_t *hi)
+ * stack the thread happens to run on now (a coroutine's, a signal's).
+ * `caller`: the hook's caller (lt_stack_from_glibc). */
+static bool lt_stack_find(uintptr_t caller, uintptr_t *lo, uintptr_t *hi)
 {
     extern void *__libc_stack_end;
     if (!lt_seccomp_allows(SYS_gettid, 0, 0, 0, 0, 0, 0) || !lt_seccomp_allows(SYS_getpid, 0, 0, 0, 0, 0, 0))
@@ -147,22 +197,22 @@ static bool lt_stack_find(uintptr_t *lo, uintptr_t *hi)
     uintptr_t probe = initial ? (uintptr_t)__libc_stack_end : (uintptr_t)pthread_self();
     uintptr_t below;
     bool grows;
-    if (!lt_maps_find(probe, lo, hi, &below, &grows))
-        return false;
-    if (grows)
-        *lo = below;
-    return true;
+    if (lt_maps_find(probe, lo, hi, &below, &grows)) {
+        if (grows)
+            *lo = below;
+        return true;
+    }
+    return initial ? lt_stack_of_main(lo, hi) : lt_stack_from_glibc(caller, lo, hi);
 }
 
 /* Stack bounds once per thread. Every read of the unwinder stays inside
  * them: a damaged frame chain can not make it fault. */
-static uintptr_t lt_stack_bounds_find(uintptr_t unused)
+static uintptr_t lt_stack_bounds_find(uintptr_t caller)
 {
-    (void)unused;
     int saved = errno;
     uintptr_t lo, hi;
     lt_stack_known = -1;
-    if (lt_stack_find(&lo, &hi)) {
+    if (lt_stack_find(caller, &lo, &hi)) {
         lt_stack_lo = lo;
         lt_stack_hi = hi;
         lt_stack_known = 1;
@@ -177,11 +227,11 @@ static uintptr_t lt_off_stack(uintptr_t (*fn)(uintptr_t), uintptr_t arg);
  * /proc/self/maps takes a 4 KiB buffer, and a thread of 16 KiB
  * (PTHREAD_STACK_MIN) that allocates first deep in its stack has room
  * for what it does natively, not for that. */
-static bool lt_stack_bounds(void)
+static bool lt_stack_bounds(uintptr_t caller)
 {
     if (LT_LIKELY(lt_stack_known))
         return lt_stack_known > 0;
-    return lt_off_stack(lt_stack_bounds_find, 0) != 0;
+    return lt_off_stack(lt_stack_bounds_find, caller) != 0;
 }
 
 /* ---- the per-thread stack cache -------------------------------------------- */
@@ -803,7 +853,7 @@ static bool lt_capture_cached(lt_thread_cache *tc, const lt_frame_state *start, 
 
 static bool lt_capture_fast(const lt_frame_state *start, uint32_t *id)
 {
-    if (!lt_stack_bounds() || !lt_on_stack(start->sp) || !start->ip)
+    if (!lt_stack_bounds(start->ip) || !lt_on_stack(start->sp) || !start->ip)
         return false;
     lt_cache_ensure();
     uint32_t max = lt_g.frames_captured;
@@ -884,6 +934,12 @@ bool lt_unwind_init(void)
     } else {
         once = true;
         rules_ok = lt_rules_init();
+        Dl_info info;
+        const ElfW(Sym) *sym = NULL;
+        if (dladdr1((void *)pthread_getattr_np, &info, (void **)&sym, RTLD_DL_SYMENT) && sym && sym->st_size) {
+            lt_getattr_lo = (uintptr_t)info.dli_saddr;
+            lt_getattr_hi = lt_getattr_lo + sym->st_size;
+        }
         lt_cache_key_ok = pthread_key_create(&lt_cache_key, lt_cache_release) == 0;
     }
     long long mode = lt_option(LT_OPT_UNWIND);

@@ -80,6 +80,7 @@ CASES = {
     "altstack": dict(argv=lambda: [B("fx_h_altstack")], src="fx_h_altstack.c"),
     # As small as programs make them: room for the handler, none for an
     # unwinder's frames.
+    "nofile": dict(argv=lambda: [B("fx_h_nofile")], src="fx_h_nofile.c"),
     "smallstack": dict(argv=lambda: [B("fx_h_smallstack")], src="fx_h_smallstack.c"),
     "altstack-small": dict(argv=lambda: [B("fx_h_altstack"), "8192"], src="fx_h_altstack.c"),
     "jail": dict(argv=lambda: [B("fx_h_jail")], src="fx_h_jail.c"),
