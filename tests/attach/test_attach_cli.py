@@ -45,8 +45,8 @@ LEAK_LINE = source_line("/* LEAK_LINE */")
 REALLOC_LINE = source_line("/* REALLOC_LINE */")
 
 
-def start(*args):
-    p = subprocess.Popen([FX] + list(args), stdout=subprocess.PIPE, text=True)
+def start(*args, env=None):
+    p = subprocess.Popen([FX] + list(args), stdout=subprocess.PIPE, text=True, env=env)
     check("fixture %s ready" % args[0], p.stdout.readline() == "ready\n")
     return p
 
@@ -144,6 +144,36 @@ def test_duration_then_attach_again_from_zero(mode="leak"):
     check("program runs on", fx.poll() is None)
     os.kill(fx.pid, signal.SIGTERM)
     check("program's own status", fx.wait(timeout=TIMEOUT) == 17)
+
+
+def test_libc_upgraded_since_start():
+    """A long-running program whose libc was replaced on disk (a libc6
+    upgrade): /proc/PID/maps says "libc.so.6 (deleted)". Before, attach
+    called it statically linked (125); as root it is read from the
+    process's own mapping, and the attach is exact."""
+    if os.geteuid() != 0:
+        return
+    import tempfile
+    libc = "/lib/x86_64-linux-gnu/libc.so.6"
+    with tempfile.TemporaryDirectory() as d:
+        shutil.copy(libc, os.path.join(d, "libc.so.6"))
+        fx = start("leak", env=dict(os.environ, LD_LIBRARY_PATH=d))
+        shutil.copy(libc, os.path.join(d, "libc.new"))
+        os.rename(os.path.join(d, "libc.new"), os.path.join(d, "libc.so.6"))
+        maps = open("/proc/%d/maps" % fx.pid).read()
+        check("upgraded libc: the old one shows as deleted", "/libc.so.6 (deleted)" in maps)
+        a = attach("--batch", "--json", "--duration", "1", str(fx.pid))
+        ok, line = wait_stderr_line(a, "leaktop: attached to %d" % fx.pid)
+        check("upgraded libc: attached", ok, line)
+        os.kill(fx.pid, signal.SIGUSR1)
+        fx.stdout.readline()
+        out, err = a.communicate(timeout=TIMEOUT)
+        reps = reports(out)
+        leak = stat_at(reps[-1], LEAK_LINE) if reps else None
+        check("upgraded libc: the leak exact", a.returncode == 0 and leak and (leak["size"], leak["count"]) ==
+              (40960, 10), (a.returncode, err[-300:]))
+        os.kill(fx.pid, signal.SIGTERM)
+        check("upgraded libc: the program's own status", fx.wait(timeout=TIMEOUT) == 17)
 
 
 def test_sampled_then_exact_attach_refused():
@@ -336,6 +366,7 @@ if __name__ == "__main__":
     test_exact_after_attach_mark_and_ctrl_c()
     test_duration_then_attach_again_from_zero()
     test_duration_then_attach_again_from_zero("filterleak")
+    test_libc_upgraded_since_start()
     test_stopped_program_stays_stopped()
     test_sampled_then_exact_attach_refused()
     test_twenty_cycles_under_allocation_storm()

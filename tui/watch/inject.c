@@ -97,6 +97,8 @@ typedef struct inject_target {
     int            mem;         /* /proc/PID/mem */
     unw_addr_space_t as;        /* remote unwinding, its caches kept across threads */
     inject_range   libc_text;   /* libc's executable mapping */
+    uint64_t       libc_base;   /* its first mapping (file offset 0) */
+    char           libc_file[PATH_MAX];  /* where its symbols were read */
     inject_range  *funcs;       /* every function libc exports, by address */
     size_t         nfuncs;
     inject_range   unsafe[INJECT_NUNSAFE + 1];   /* + ld.so */
@@ -196,18 +198,20 @@ static int inject_range_cmp(const void *a, const void *b)
 
 /* A path here to the file a mapping of the target shows (`file`, inode
  * `ino`): through its root (a container's), else the mapping itself (root
- * only), else ours (a process that chroot()ed after it loaded the file). */
-static void inject_mapped_file(pid_t pid, const char *file, uint64_t ino, uint64_t lo, uint64_t hi, char *out,
+ * only), else ours (a process that chroot()ed after it loaded the file).
+ * Which one is right is checked before any call (inject_libc_is_mapped). */
+static bool inject_mapped_file(pid_t pid, const char *file, uint64_t ino, uint64_t lo, uint64_t hi, char *out,
                                size_t len)
 {
     struct stat st;
     snprintf(out, len, "/proc/%d/root%s", (int)pid, file);
     if (stat(out, &st) == 0 && st.st_ino == ino)
-        return;
+        return true;
     snprintf(out, len, "/proc/%d/map_files/%llx-%llx", (int)pid, (unsigned long long)lo, (unsigned long long)hi);
     if (stat(out, &st) == 0 && st.st_ino == ino)
-        return;
+        return true;
     snprintf(out, len, "%s", file);
+    return stat(out, &st) == 0 && st.st_ino == ino;
 }
 
 /* libc.so.6's file and load bias, and ld.so's range, from /proc/PID/maps. */
@@ -228,12 +232,23 @@ static int inject_find_libs(inject_target *t, char *err, size_t errlen)
             continue;
         char *file = line + pathpos;
         file[strcspn(file, "\n")] = 0;
+        /* A file replaced on disk since it was mapped (a libc upgrade under
+         * a long-running server): its path, and the mapping found by inode. */
+        size_t flen = strlen(file);
+        bool deleted = flen > 10 && strcmp(file + flen - 10, " (deleted)") == 0;
+        if (deleted)
+            file[flen - 10] = 0;
         const char *base = strrchr(file, '/');
         base = base ? base + 1 : file;
         bool exec = strstr(line, " r-xp ") != NULL;
         if (strcmp(base, "libc.so.6") == 0 && off == 0 && !*libc) {
             libc_base = lo;
-            inject_mapped_file(t->pid, file, ino, lo, hi, libc, sizeof(libc));
+            if (!inject_mapped_file(t->pid, file, ino, lo, hi, libc, sizeof(libc)) && deleted) {
+                snprintf(err, errlen, "process %d runs a libc replaced on disk since it started (%s, upgraded?): "
+                         "only root can read the one it runs (/proc/PID/map_files)", (int)t->pid, file);
+                fclose(f);
+                return -1;
+            }
         } else if (strcmp(base, "libc.so.6") == 0 && exec) {
             t->libc_text = (inject_range){lo, hi};
         } else if (strncmp(base, "ld-linux", 8) == 0) {
@@ -250,6 +265,8 @@ static int inject_find_libs(inject_target *t, char *err, size_t errlen)
     /* libc.so.6's first PT_LOAD has vaddr 0: the offset-0 mapping is its bias. */
     if (inject_read_dynsym(t, libc, libc_base, err, errlen) != 0)
         return -1;
+    t->libc_base = libc_base;
+    snprintf(t->libc_file, sizeof(t->libc_file), "%s", libc);
     t->unsafe[t->nunsafe++] = (inject_range){ld_lo, ld_hi};
     qsort(t->funcs, t->nfuncs, sizeof(*t->funcs), inject_range_cmp);
     if (!t->fn_dlopen || !t->fn_dlsym || !t->fn_dlerror) {
@@ -877,6 +894,27 @@ out:
 
 /* ---- the whole ---------------------------------------------------------------------------- */
 
+/* The file libc's symbols were read from is the libc the process runs:
+ * their addresses are what the calls jump to. Its first page (the ELF
+ * headers and the build-id note, mapped as the file has them) is compared
+ * with the process's. A libc upgraded on disk since the process started,
+ * or another root's file by the same name, fails it: refused, never a
+ * call into the wrong address. */
+static int inject_libc_is_mapped(const inject_target *t, char *err, size_t errlen)
+{
+    static uint8_t theirs[4096], ours[4096];
+    int fd = open(t->libc_file, O_RDONLY | O_CLOEXEC);
+    bool same = fd >= 0 && inject_pread(fd, ours, sizeof(ours), 0) == 0 &&
+                inject_pread(t->mem, theirs, sizeof(theirs), t->libc_base) == 0 &&
+                memcmp(ours, theirs, sizeof(ours)) == 0;
+    if (fd >= 0)
+        close(fd);
+    if (!same)
+        snprintf(err, errlen, "process %d's libc is not %s, where leaktop read its symbols (upgraded since the "
+                 "process started?): not loading the tracer", (int)t->pid, t->libc_file);
+    return same ? 0 : -1;
+}
+
 /* The held threads' seccomp filters let loading and running the tracer
  * through (inject_seccomp.c): 0, or -1 with err. */
 static int inject_filters_allow(const inject_target *t, const char *lib, char *err, size_t errlen)
@@ -954,6 +992,10 @@ inject_refusal inject_library(pid_t pid, const char *lib, const char *fn, const 
             if (inject_filters_allow(t, lib, err, errlen) != 0) {
                 inject_release(t);
                 r = INJECT_SECCOMP;
+                goto out;
+            }
+            if (inject_libc_is_mapped(t, err, errlen) != 0) {
+                inject_release(t);
                 goto out;
             }
             int rc = inject_calls(t, th, lib, fn, arg, &st->call_result, err, errlen);

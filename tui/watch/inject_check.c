@@ -155,7 +155,8 @@ static inject_refusal inject_check_maps(pid_t pid, char *err, size_t errlen)
     }
     bool libc = false, ld = false;
     while (fgets(line, sizeof(line), f)) {
-        libc |= strstr(line, "/libc.so.6\n") != NULL;
+        /* (deleted): upgraded on disk since the process started */
+        libc |= strstr(line, "/libc.so.6\n") != NULL || strstr(line, "/libc.so.6 (deleted)\n") != NULL;
         ld |= strstr(line, "/ld-linux") != NULL;
     }
     fclose(f);
