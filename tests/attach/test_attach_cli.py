@@ -61,6 +61,19 @@ def wait_stderr_line(p, want):
     return line.strip() == want, line
 
 
+def attach_leak_once(fx, name):
+    """Attaches to fx for 1 s, makes it leak once meanwhile, and checks it
+    attached; returns (status, reports, the leak's stat or None, out + err)."""
+    a = attach("--batch", "--json", "--duration", "1", str(fx.pid))
+    ok, line = wait_stderr_line(a, "leaktop: attached to %d" % fx.pid)
+    check("%s: attached" % name, ok, line)
+    os.kill(fx.pid, signal.SIGUSR1)
+    fx.stdout.readline()
+    out, err = a.communicate(timeout=TIMEOUT)
+    reps = reports(out)
+    return a.returncode, reps, stat_at(reps[-1], LEAK_LINE) if reps else None, out + err
+
+
 def reports(text):
     return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
 
@@ -128,19 +141,11 @@ def test_duration_then_attach_again_from_zero(mode="leak"):
     (it kills only calls nobody makes): attach is not refused."""
     fx = start(mode)
     for round_ in ("%s %d" % (mode, n) for n in (1, 2)):
-        a = attach("--batch", "--json", "--duration", "1", str(fx.pid))
-        ok, line = wait_stderr_line(a, "leaktop: attached to %d" % fx.pid)
-        check("attach %s: stderr line" % round_, ok, line)
-        os.kill(fx.pid, signal.SIGUSR1)
-        fx.stdout.readline()
-        out, err = a.communicate(timeout=TIMEOUT)
-        reps = reports(out)
+        status, reps, leak, said = attach_leak_once(fx, "attach %s" % round_)
         check("attach %s: --duration ends it with a detach report" % round_,
-              a.returncode == 0 and [r["reason"] for r in reps] == ["detach"], out + err)
-        if reps:
-            leak = stat_at(reps[-1], LEAK_LINE)
-            check("attach %s: counts from zero at each attach" % round_,
-                  leak and (leak["size"], leak["count"]) == (40960, 10), reps[-1])
+              status == 0 and [r["reason"] for r in reps] == ["detach"], said)
+        check("attach %s: counts from zero at each attach" % round_,
+              leak and (leak["size"], leak["count"]) == (40960, 10), reps[-1] if reps else said)
     check("program runs on", fx.poll() is None)
     os.kill(fx.pid, signal.SIGTERM)
     check("program's own status", fx.wait(timeout=TIMEOUT) == 17)
@@ -162,16 +167,9 @@ def test_libc_upgraded_since_start():
         os.rename(os.path.join(d, "libc.new"), os.path.join(d, "libc.so.6"))
         maps = open("/proc/%d/maps" % fx.pid).read()
         check("upgraded libc: the old one shows as deleted", "/libc.so.6 (deleted)" in maps)
-        a = attach("--batch", "--json", "--duration", "1", str(fx.pid))
-        ok, line = wait_stderr_line(a, "leaktop: attached to %d" % fx.pid)
-        check("upgraded libc: attached", ok, line)
-        os.kill(fx.pid, signal.SIGUSR1)
-        fx.stdout.readline()
-        out, err = a.communicate(timeout=TIMEOUT)
-        reps = reports(out)
-        leak = stat_at(reps[-1], LEAK_LINE) if reps else None
-        check("upgraded libc: the leak exact", a.returncode == 0 and leak and (leak["size"], leak["count"]) ==
-              (40960, 10), (a.returncode, err[-300:]))
+        status, _, leak, said = attach_leak_once(fx, "upgraded libc")
+        check("upgraded libc: the leak exact", status == 0 and leak and (leak["size"], leak["count"]) == (40960, 10),
+              (status, said[-300:]))
         os.kill(fx.pid, signal.SIGTERM)
         check("upgraded libc: the program's own status", fx.wait(timeout=TIMEOUT) == 17)
 
@@ -303,15 +301,8 @@ def test_other_users():
         return
     fx = subprocess.Popen(NOBODY + [FX, "leak"], stdout=subprocess.PIPE, text=True)
     fx.stdout.readline()
-    a = attach("--batch", "--json", "--duration", "1", str(fx.pid))
-    ok, line = wait_stderr_line(a, "leaktop: attached to %d" % fx.pid)
-    check("root attaches nobody's process", ok, line)
-    os.kill(fx.pid, signal.SIGUSR1)
-    fx.stdout.readline()
-    out, err = a.communicate(timeout=TIMEOUT)
-    reps = reports(out)
-    leak = stat_at(reps[-1], LEAK_LINE) if reps else None
-    check("root attaches nobody's process: exact", leak and (leak["size"], leak["count"]) == (40960, 10), out + err)
+    _, _, leak, said = attach_leak_once(fx, "root attaches nobody's process")
+    check("root attaches nobody's process: exact", leak and (leak["size"], leak["count"]) == (40960, 10), said)
     check("nobody's process: no segment left, runs on", not segments(fx.pid, 65534) and fx.poll() is None)
     os.kill(fx.pid, signal.SIGTERM)
     check("nobody's process: its own status", fx.wait(timeout=TIMEOUT) == 17)
