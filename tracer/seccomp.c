@@ -81,11 +81,15 @@ bool lt_seccomp_active(void)
 
 /* ---- installs --------------------------------------------------------- */
 
-/* The system call itself, as libc's syscall() makes it. */
-static long lt_sec_raw(long nr, long a, long b, long c)
+/* The system call itself, as libc's syscall() makes it (five arguments:
+ * prctl's; seccomp takes three). */
+static long lt_sec_raw(long nr, long a, long b, long c, long d, long e)
 {
     long ret;
-    __asm__ volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a), "S"(b), "d"(c) : "rcx", "r11", "memory");
+    register long r10 __asm__("r10") = d;
+    register long r8 __asm__("r8") = e;
+    __asm__ volatile("syscall" : "=a"(ret) : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8)
+                     : "rcx", "r11", "memory");
     if ((unsigned long)ret > -4096UL) {
         errno = (int)-ret;
         return -1;
@@ -136,7 +140,7 @@ static long lt_sec_install(long nr, long a, long b, long c, const struct sock_fp
         next = prev;
     __atomic_store_n(&lt_sec.state, LT_SEC_UNKNOWN, __ATOMIC_RELEASE);
     errno = saved;
-    long ret = lt_sec_raw(nr, a, b, c);
+    long ret = lt_sec_raw(nr, a, b, c, 0, 0);
     bool took = ok(ret, b);
     if (took && copied)
         lt_sec_keep(prog);
@@ -173,16 +177,7 @@ int prctl(int option, ...)
     if (option == PR_SET_SECCOMP && (a2 == SECCOMP_MODE_STRICT || a2 == SECCOMP_MODE_FILTER))
         return (int)lt_sec_install(SYS_prctl, option, (long)a2, (long)a3,
                                    a2 == SECCOMP_MODE_FILTER ? (const struct sock_fprog *)a3 : NULL, lt_sec_prctl_ok);
-    long ret;
-    register long r10 __asm__("r10") = (long)a4;
-    register long r8 __asm__("r8") = (long)a5;
-    __asm__ volatile("syscall" : "=a"(ret) : "a"((long)SYS_prctl), "D"((long)option), "S"(a2), "d"(a3), "r"(r10), "r"(r8)
-                     : "rcx", "r11", "memory");
-    if ((unsigned long)ret > -4096UL) {
-        errno = (int)-ret;
-        return -1;
-    }
-    return (int)ret;
+    return (int)lt_sec_raw(SYS_prctl, option, (long)a2, (long)a3, (long)a4, (long)a5);
 }
 LT_SELF_DEFINE(prctl);
 
@@ -195,7 +190,7 @@ long lt_seccomp_via_syscall(long nr, long op, long flags, long prog)
         return lt_sec_install(nr, op, flags, prog,
                               op == SECCOMP_SET_MODE_FILTER ? (const struct sock_fprog *)prog : NULL,
                               lt_sec_seccomp_ok);
-    return lt_sec_raw(nr, op, flags, prog);
+    return lt_sec_raw(nr, op, flags, prog, 0, 0);
 }
 
 /* syscall() itself in assembly, as glibc's: a C body would leave a frame

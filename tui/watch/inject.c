@@ -115,79 +115,48 @@ typedef struct inject_target {
 
 /* ---- libc's symbols -------------------------------------------------------------- */
 
-static int inject_pread(int fd, void *buf, size_t len, uint64_t off)
-{
-    ssize_t n = pread(fd, buf, len, (off_t)off);
-    return n == (ssize_t)len ? 0 : -1;
-}
-
 /* Every .dynsym function of the file at `path` loaded with bias `bias`:
  * dlopen/dlsym/dlerror and the unsafe entry points. */
 static int inject_read_dynsym(inject_target *t, const char *path, uint64_t bias, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    Elf64_Ehdr eh;
-    if (fd < 0 || inject_pread(fd, &eh, sizeof(eh), 0) != 0 || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
-        eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shnum > 4096) {
-        snprintf(err, errlen, "cannot read the program's libc (%s)", path);
-        if (fd >= 0)
-            close(fd);
+    void *data;
+    char *strs;
+    size_t size, strsize;
+    int rc = inject_elf_section(path, SHT_DYNSYM, &data, &size, &strs, &strsize);
+    if (rc != 0) {
+        snprintf(err, errlen, rc < 0 ? "cannot read the program's libc (%s)"
+                                     : "the program's libc (%s) has no dynamic symbol table", path);
         return -1;
     }
-    Elf64_Shdr *sh = xcalloc(eh.e_shnum, sizeof(*sh));
-    Elf64_Sym *syms = NULL;
-    char *strs = NULL;
-    int rc = -1;
-    if (inject_pread(fd, sh, eh.e_shnum * sizeof(*sh), eh.e_shoff) != 0)
-        goto out;
-    for (unsigned i = 0; i < eh.e_shnum; i++) {
-        if (sh[i].sh_type != SHT_DYNSYM || sh[i].sh_link >= eh.e_shnum || sh[i].sh_size > (64u << 20))
+    const Elf64_Sym *syms = data;
+    for (size_t k = 0; k < size / sizeof(Elf64_Sym); k++) {
+        const Elf64_Sym *s = &syms[k];
+        if (ELF64_ST_TYPE(s->st_info) != STT_FUNC || !s->st_value || s->st_name >= strsize)
             continue;
-        const Elf64_Shdr *ss = &sh[sh[i].sh_link];
-        if (ss->sh_size > (64u << 20))
-            break;
-        syms = xmalloc(sh[i].sh_size);
-        strs = xcalloc(1, ss->sh_size + 1);
-        if (inject_pread(fd, syms, sh[i].sh_size, sh[i].sh_offset) != 0 ||
-            inject_pread(fd, strs, ss->sh_size, ss->sh_offset) != 0)
-            goto out;
-        size_t nsyms = sh[i].sh_size / sizeof(Elf64_Sym);
-        for (size_t k = 0; k < nsyms; k++) {
-            const Elf64_Sym *s = &syms[k];
-            if (ELF64_ST_TYPE(s->st_info) != STT_FUNC || !s->st_value || s->st_name >= ss->sh_size)
-                continue;
-            const char *name = strs + s->st_name;
-            uint64_t addr = s->st_value + bias;
-            if (s->st_size) {
-                if (t->nfuncs % 1024 == 0)
-                    t->funcs = xrealloc(t->funcs, (t->nfuncs + 1024) * sizeof(*t->funcs));
-                t->funcs[t->nfuncs++] = (inject_range){addr, addr + s->st_size};
-            }
-            if (strcmp(name, "dlopen") == 0)
-                t->fn_dlopen = addr;
-            else if (strcmp(name, "dlsym") == 0)
-                t->fn_dlsym = addr;
-            else if (strcmp(name, "dlerror") == 0)
-                t->fn_dlerror = addr;
-            else if (strcmp(name, "memfd_create") == 0)
-                t->fn_memfd_create = addr;
-            else if (strcmp(name, "close") == 0)
-                t->fn_close = addr;
-            for (size_t u = 0; u < INJECT_NUNSAFE && t->nunsafe < INJECT_NUNSAFE; u++)
-                if (strcmp(name, inject_unsafe_names[u]) == 0)
-                    t->unsafe[t->nunsafe++] = (inject_range){addr, addr + (s->st_size ? s->st_size : 1)};
+        const char *name = strs + s->st_name;
+        uint64_t addr = s->st_value + bias;
+        if (s->st_size) {
+            if (t->nfuncs % 1024 == 0)
+                t->funcs = xrealloc(t->funcs, (t->nfuncs + 1024) * sizeof(*t->funcs));
+            t->funcs[t->nfuncs++] = (inject_range){addr, addr + s->st_size};
         }
-        rc = 0;
-        break;
+        if (strcmp(name, "dlopen") == 0)
+            t->fn_dlopen = addr;
+        else if (strcmp(name, "dlsym") == 0)
+            t->fn_dlsym = addr;
+        else if (strcmp(name, "dlerror") == 0)
+            t->fn_dlerror = addr;
+        else if (strcmp(name, "memfd_create") == 0)
+            t->fn_memfd_create = addr;
+        else if (strcmp(name, "close") == 0)
+            t->fn_close = addr;
+        for (size_t u = 0; u < INJECT_NUNSAFE && t->nunsafe < INJECT_NUNSAFE; u++)
+            if (strcmp(name, inject_unsafe_names[u]) == 0)
+                t->unsafe[t->nunsafe++] = (inject_range){addr, addr + (s->st_size ? s->st_size : 1)};
     }
-    if (rc != 0)
-        snprintf(err, errlen, "the program's libc (%s) has no dynamic symbol table", path);
-out:
-    free(sh);
-    free(syms);
+    free(data);
     free(strs);
-    close(fd);
-    return rc;
+    return 0;
 }
 
 static int inject_range_cmp(const void *a, const void *b)

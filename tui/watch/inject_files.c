@@ -45,54 +45,63 @@ static bool inject_is_glibc(const char *name)
     return false;
 }
 
-static int inject_file_pread(int fd, void *buf, size_t len, off_t off)
+int inject_pread(int fd, void *buf, size_t len, uint64_t off)
 {
-    return pread(fd, buf, len, off) == (ssize_t)len ? 0 : -1;
+    return pread(fd, buf, len, (off_t)off) == (ssize_t)len ? 0 : -1;
+}
+
+int inject_elf_section(const char *path, uint32_t type, void **data, size_t *size, char **strs, size_t *strsize)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    Elf64_Ehdr eh;
+    if (fd < 0 || inject_pread(fd, &eh, sizeof(eh), 0) != 0 || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+        eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shnum > 4096) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    Elf64_Shdr *sh = xcalloc(eh.e_shnum ? eh.e_shnum : 1, sizeof(*sh));
+    int rc = inject_pread(fd, sh, eh.e_shnum * sizeof(*sh), eh.e_shoff) == 0 ? 1 : -1;
+    for (unsigned i = 0; rc == 1 && i < eh.e_shnum; i++) {
+        const Elf64_Shdr *ss = sh[i].sh_link < eh.e_shnum ? &sh[sh[i].sh_link] : NULL;
+        if (sh[i].sh_type != type || !ss || sh[i].sh_size > (64u << 20) || ss->sh_size > (64u << 20))
+            continue;
+        *data = xmalloc(sh[i].sh_size ? sh[i].sh_size : 1);
+        *strs = xcalloc(1, ss->sh_size + 1);
+        *size = sh[i].sh_size;
+        *strsize = ss->sh_size;
+        rc = inject_pread(fd, *data, *size, sh[i].sh_offset) == 0 && inject_pread(fd, *strs, *strsize, ss->sh_offset) == 0
+                 ? 0 : -1;
+        if (rc != 0) {
+            free(*data);
+            free(*strs);
+        }
+    }
+    free(sh);
+    close(fd);
+    return rc;
 }
 
 /* The DT_NEEDED names of the ELF file at `path`, into names[] (each of
  * `width` bytes): their count, or -1. */
 static int inject_needed(const char *path, char *names, size_t width, int max)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    Elf64_Ehdr eh;
-    if (fd < 0)
-        return -1;
-    int n = -1;
-    Elf64_Shdr *sh = NULL;
-    Elf64_Dyn *dyn = NULL;
-    char *strs = NULL;
-    if (inject_file_pread(fd, &eh, sizeof(eh), 0) != 0 || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
-        eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_shentsize != sizeof(Elf64_Shdr) || eh.e_shnum > 4096)
-        goto out;
-    sh = xcalloc(eh.e_shnum ? eh.e_shnum : 1, sizeof(*sh));
-    if (inject_file_pread(fd, sh, eh.e_shnum * sizeof(*sh), (off_t)eh.e_shoff) != 0)
-        goto out;
-    for (unsigned i = 0; i < eh.e_shnum; i++) {
-        if (sh[i].sh_type != SHT_DYNAMIC || sh[i].sh_link >= eh.e_shnum || sh[i].sh_size > (1u << 20))
+    void *data;
+    char *strs;
+    size_t size, strsize;
+    int rc = inject_elf_section(path, SHT_DYNAMIC, &data, &size, &strs, &strsize);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;  /* (no dynamic section: needs nothing) */
+    const Elf64_Dyn *dyn = data;
+    int n = 0;
+    for (size_t k = 0; k < size / sizeof(Elf64_Dyn) && dyn[k].d_tag != DT_NULL; k++) {
+        if (dyn[k].d_tag != DT_NEEDED || dyn[k].d_un.d_val >= strsize || n == max)
             continue;
-        const Elf64_Shdr *ss = &sh[sh[i].sh_link];
-        if (ss->sh_size > (16u << 20))
-            goto out;
-        dyn = xmalloc(sh[i].sh_size ? sh[i].sh_size : 1);
-        strs = xcalloc(1, ss->sh_size + 1);
-        if (inject_file_pread(fd, dyn, sh[i].sh_size, (off_t)sh[i].sh_offset) != 0 ||
-            inject_file_pread(fd, strs, ss->sh_size, (off_t)ss->sh_offset) != 0)
-            goto out;
-        n = 0;
-        for (size_t k = 0; k < sh[i].sh_size / sizeof(Elf64_Dyn) && dyn[k].d_tag != DT_NULL; k++) {
-            if (dyn[k].d_tag != DT_NEEDED || dyn[k].d_un.d_val >= ss->sh_size || n == max)
-                continue;
-            snprintf(names + (size_t)n * width, width, "%s", strs + dyn[k].d_un.d_val);
-            n++;
-        }
-        break;
+        snprintf(names + (size_t)n * width, width, "%s", strs + dyn[k].d_un.d_val);
+        n++;
     }
-out:
-    free(sh);
-    free(dyn);
+    free(data);
     free(strs);
-    close(fd);
     return n;
 }
 

@@ -6,7 +6,19 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
+
+/* len bytes at off of fd: 0, or -1 when fewer could be read. */
+int inject_pread(int fd, void *buf, size_t len, uint64_t off);
+
+/* The first section of type `type` (SHT_DYNSYM, SHT_DYNAMIC) of the ELF64
+ * file `path` and the string table it links, each at most 64 MiB, the
+ * strings NUL-terminated: 0 with *data, *size, *strs, *strsize (freed by
+ * the caller), 1 when the file has none, -1 when it is no readable ELF64
+ * file. */
+int inject_elf_section(const char *path, uint32_t type, void **data, size_t *size, char **strs, size_t *strsize);
 
 /* A library the process loads from a memory file: our copy's path, the
  * name its memory file gets (what /proc/PID/maps shows: "/memfd:NAME"). */
