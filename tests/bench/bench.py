@@ -26,8 +26,13 @@ the least disturbed figure; and the paired ratio, the median of each
 round's own wall-time ratio to native with half its interquartile range
 (a round's runs are adjacent in time, so a slow stretch of the machine
 weighs on both; the range says what the median can be trusted to).
+With --preload --profile: where the time goes instead, perf's samples
+of each run split into the program's own objects, libc, the kernel and
+the tracer, native against the tracer preloaded; a part's growth is
+what the tracer costs there (its own code, or evicting the program's
+lines), as a share of the native run.
 Usage: bench.py LEAKTOP BENCH_DIR [--rounds N] [--quick] [--only NAME] [--check]
-                [--preload [--before LIB]] [--exact] [--curve]"""
+                [--preload [--before LIB]] [--exact] [--curve | --profile]"""
 import argparse
 import glob
 import shlex
@@ -51,6 +56,8 @@ ap.add_argument("--preload", action="store_true", help="the tracer alone (LD_PRE
 ap.add_argument("--before", help="also this (older) libleaktop.so, exact mode")
 ap.add_argument("--exact", action="store_true", help="leave out the sampling columns")
 ap.add_argument("--curve", action="store_true", help="the live-set curve (bench_live), tracer preloaded")
+ap.add_argument("--profile", action="store_true",
+                help="where the time goes: perf samples per object, native and tracer preloaded")
 args = ap.parse_args()
 
 scale = 10 if args.quick else 1
@@ -292,6 +299,64 @@ def run_table():
         [(name, f"{tool}: tree RSS not above its largest process's") for name, tool in multi], len(measured)
 
 
+PROFILE_PARTS = ("program", "libc", "kernel", "tracer")  # the program: its executable and other libraries
+
+
+def perf_samples(argv, env):
+    """perf record (cpu-clock, 2 kHz) of one run: samples per object,
+    folded into the program, libc, the kernel and the tracer."""
+    data = os.path.join(tmp, "perf.data")
+    # The environment through env(1), as measure() sets it: a tracer
+    # preloaded into perf itself would take itself out of the program's
+    # at perf's exec.
+    run = subprocess.run([perf, "record", "-q", "-e", "cpu-clock", "-F", "2000", "-o", data, "--",
+                          "env", "PYTHONMALLOC=malloc", *(f"{k}={v}" for k, v in env.items()), *argv],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if run.returncode != 0:
+        sys.exit(f"bench: perf record {' '.join(argv)} failed with status {run.returncode}")
+    report = subprocess.run([perf, "report", "-i", data, "-q", "--stdio", "--sort", "dso", "-F", "sample,dso"],
+                            capture_output=True, text=True).stdout
+    parts = dict.fromkeys(PROFILE_PARTS, 0)
+    for line in report.splitlines():
+        fields = line.split()
+        if len(fields) == 2 and fields[0].isdigit():
+            dso = fields[1]
+            part = ("tracer" if dso.startswith("libleaktop") else "kernel" if dso.startswith("[kernel")
+                    else "libc" if dso.startswith("libc.so") else "program")
+            parts[part] += int(fields[0])
+    return parts
+
+
+def run_profile():
+    """Each workload native and with the tracer preloaded, ROUNDS times
+    each, interleaved: median samples per part, and what the tracer's run
+    adds to each as a share of the native run's total."""
+    tools = [t for t in TOOLS if t[0] in ("native", "exact")]
+    print("perf cpu-clock samples at 2 kHz (medians); + is the tracer's run minus native, in % of native's total")
+    print(f"{'workload':30} {'tool':7} " + " ".join(f"{p:>9}" for p in PROFILE_PARTS) + f" {'total':>9}")
+    missing, rows = [], 0
+    for name, argv in WORKLOADS:
+        samples = {t: [] for t, _, _ in tools}
+        for _ in range(args.rounds):
+            for tool, wrap, env in tools:
+                samples[tool].append(perf_samples(wrap(argv), env))
+        med = {t: {p: statistics.median(r[p] for r in v) for p in PROFILE_PARTS} for t, v in samples.items()}
+        total = {t: sum(m.values()) for t, m in med.items()}
+        for tool, _, _ in tools:
+            print(f"{name:30} {tool:7} " + " ".join(f"{med[tool][p]:9.0f}" for p in PROFILE_PARTS) +
+                  f" {total[tool]:9.0f}")
+        base = total["native"]
+        if base > 0 and med["exact"]["tracer"] > 0:
+            print(f"{name:30} {'+':7} " + " ".join(
+                f"{100 * (med['exact'][p] - med['native'][p]) / base:+8.1f}%" for p in PROFILE_PARTS) +
+                f" {100 * (total['exact'] - base) / base:+8.1f}%")
+        else:
+            missing.append((name, "profile"))
+        rows += 1
+        sys.stdout.flush()
+    return missing, rows
+
+
 def ns_per_pair(out):
     return float(out.rsplit(":", 1)[1].split()[0])
 
@@ -322,9 +387,14 @@ def run_curve():
 
 if args.curve and not args.preload:
     sys.exit("bench: --curve measures the preloaded tracer: add --preload")
+perf = shutil.which("perf")
+if args.profile and args.curve:
+    sys.exit("bench: --curve or --profile, not both")
+if args.profile and not (args.preload and perf):
+    sys.exit("bench: --profile samples the preloaded tracer with perf: add --preload, install linux-perf")
 print(f"machine: {cpu_model()}, {os.cpu_count()} cpus; {args.rounds} interleaved rounds; medians")
 try:
-    missing, rows = run_curve() if args.curve else run_table()
+    missing, rows = run_curve() if args.curve else run_profile() if args.profile else run_table()
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
 
