@@ -250,7 +250,7 @@ int leaktop_attach(const char *config)
         return EDEADLK;  /* from inside a hook: never */
     int saved = errno;
     lt_spin_lock(&lock);
-    lt_busy = 1;
+    lt_busy = LT_BUSY_OTHER;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);
     int rc = lt_attach_locked(config);
     __atomic_signal_fence(__ATOMIC_SEQ_CST);

@@ -1,11 +1,14 @@
 /* guard.c: what keeps a hook safe from its host's process and thread
  * events: the gate that tells a process copied without fork() (a raw
- * clone) that it is not the traced process, and asynchronous cancellation
- * held back while a hook runs. */
+ * clone) that it is not the traced process, asynchronous cancellation
+ * held back while a hook runs, and the re-entry guard of a hook that was
+ * left without returning. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 
 #include "lt_internal.h"
 
@@ -112,4 +115,57 @@ void lt_cancel_hold(void)
 void lt_cancel_release(void)
 {
     lt_real_setcanceltype(PTHREAD_CANCEL_ASYNCHRONOUS, NULL);
+}
+
+/* ---- a hook left without returning ---------------------------------------- */
+
+/* An allocation call runs the allocator inside its hook (so that a next
+ * allocator's own malloc calls pass through). Faults and abort() are not
+ * held back (signals.c): when glibc finds the heap corrupt inside that
+ * call, the program's crash handler runs there, and one that recovers by
+ * siglongjmp leaves the hook for good, lt_busy still set. Every later call
+ * of the thread would pass through untraced: its leaks never seen.
+ *
+ * Told apart from a call nested in a running hook (the allocator's own,
+ * libunwind's, a handler's), which must pass through:
+ * - the hook's frame no longer returns where it did (while the hook runs
+ *   nothing writes that slot; once left, the program's frames reuse it.
+ *   Not "into the tracer": free() tail-calls its traced half, which then
+ *   returns straight into the program);
+ * - or this call's frame is not below it on the same stack, and not on
+ *   an alternate signal stack either (a nested call's frame is always
+ *   below, unless a handler runs on such a stack placed above it).
+ * Neither is ever true of a running hook, so a running one is never
+ * taken for left; a left one whose slot still reads as it did, seen from
+ * deeper calls, is missed until a call from its own depth or above. Only
+ * on the thread's own stack (its bounds known since its first capture):
+ * elsewhere (coroutine stacks) the guard stays as it was, set.
+ *
+ * What the left hook had under way: nothing of the tracer's between the
+ * allocator's return and its own (no lock is held across the call; a
+ * stack cache way is incomplete until its id is set), and the signals it
+ * held back stay blocked until the next hook's end releases them.
+ * Asynchronous cancellation was switched to deferred for the hook: the
+ * next hook's end switches it back. */
+static bool lt_on_alt_stack(void)
+{
+    stack_t ss;
+    if (!lt_seccomp_allows(SYS_sigaltstack, 0, (uintptr_t)&ss, 0, 0, 0, 0))
+        return true;  /* cannot tell: as if nested */
+    return sigaltstack(NULL, &ss) != 0 || (ss.ss_flags & SS_ONSTACK);
+}
+
+bool lt_busy_abandoned(uintptr_t here)
+{
+    uintptr_t left = lt_busy_frame;
+    if (lt_busy != LT_BUSY_CALL || !lt_unwind_on_thread_stack(left, 16))
+        return false;
+    bool gone = *(const volatile uintptr_t *)(left + 8) != lt_busy_ret;
+    if (!gone && here >= left && lt_unwind_on_thread_stack(here, 16))
+        gone = !lt_on_alt_stack();
+    if (!gone)
+        return false;
+    lt_busy = 0;
+    lt_unwind_abandoned();
+    return true;
 }

@@ -78,11 +78,21 @@ extern lt_globals lt_g LT_HIDDEN;
 bool     lt_start(void) LT_HIDDEN;
 /* READY and still the traced process (a raw clone's copy goes dormant). */
 bool     lt_tracing(void) LT_HIDDEN;
-/* Set while this thread runs a hook or the tracer's own set-up. */
+/* Set while this thread runs a hook (LT_BUSY_CALL: an allocation call's,
+ * entered in the frame lt_busy_frame, which returns to lt_busy_ret) or the
+ * tracer's own set-up (LT_BUSY_OTHER). */
+enum { LT_BUSY_OTHER = 1, LT_BUSY_CALL = 2 };
 extern __thread int lt_busy __attribute__((tls_model("initial-exec"))) LT_HIDDEN;
+extern __thread uintptr_t lt_busy_frame __attribute__((tls_model("initial-exec"))) LT_HIDDEN;
+extern __thread uintptr_t lt_busy_ret __attribute__((tls_model("initial-exec"))) LT_HIDDEN;
 /* The tracing period (gate value) this thread's per-thread state belongs
  * to; -1 before its first traced call. */
 extern __thread int lt_seen __attribute__((tls_model("initial-exec"))) LT_HIDDEN;
+
+/* guard.c: lt_busy set by an allocation call that will never return (a
+ * crash handler siglongjmp'ed out of the allocator it called): true when
+ * so, seen from a hook whose frame is `here`; it then clears lt_busy. */
+bool lt_busy_abandoned(uintptr_t here) LT_HIDDEN;
 
 /* guard.c: the gate the hooks test with one load (reads 1 only in the
  * traced process, 0 in a copy of it made without fork's handlers), and
@@ -276,6 +286,11 @@ typedef struct lt_frame_state {
 } lt_frame_state;
 
 bool     lt_unwind_init(void) LT_HIDDEN;
+/* Is [addr, addr + bytes) on this thread's own stack (its bounds known)? */
+bool     lt_unwind_on_thread_stack(uintptr_t addr, size_t bytes) LT_HIDDEN;
+/* A hook of this thread was left without returning: its unwind-stack
+ * flag must not keep the next ones off their stack. */
+void     lt_unwind_abandoned(void) LT_HIDDEN;
 /* Registers a loaded object's code range and its .eh_frame_hdr. */
 void     lt_unwind_add_module(uintptr_t lo, uintptr_t hi, uintptr_t eh_frame_hdr) LT_HIDDEN;
 void     lt_unwind_flush(void) LT_HIDDEN;                 /* after dlclose */

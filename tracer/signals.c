@@ -17,8 +17,9 @@
  * then stops the program with an illegal instruction. A deferred SIGABRT
  * was still blocked then: the program died of SIGSEGV, its crash handler
  * never run, where natively the handler ran and the status was SIGABRT's.
- * (A SIGABRT handler that leaves a hook by siglongjmp leaves its thread
- * untraced from then on: its later calls pass through.) */
+ * (A SIGABRT handler that leaves a hook by siglongjmp leaves the re-entry
+ * guard set: the thread's next call that finds the hook gone clears it,
+ * guard.c.) */
 #include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>

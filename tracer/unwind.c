@@ -36,6 +36,11 @@ static inline bool lt_on_stack(uintptr_t addr)
     return addr >= lt_stack_lo && addr <= lt_stack_hi - 8 && (addr & 7) == 0;
 }
 
+bool lt_unwind_on_thread_stack(uintptr_t addr, size_t bytes)
+{
+    return lt_stack_known > 0 && addr >= lt_stack_lo && addr <= lt_stack_hi && bytes <= lt_stack_hi - addr;
+}
+
 /* Moves `st` to the caller of its frame with `rule`. False when the frame
  * is the outermost one or a read would leave the thread's stack. The words
  * a step reads are implied by where it arrives: the caller's return address
@@ -469,6 +474,11 @@ __asm__(".text\n"
         ".size lt_call_on_stack, .-lt_call_on_stack\n");
 
 static __thread int lt_off_stack_now __attribute__((tls_model("initial-exec")));
+
+void lt_unwind_abandoned(void)
+{
+    lt_off_stack_now = 0;
+}
 
 /* fn(arg) on the thread's unwind stack (when it has its cache), for the
  * paths that take kilobytes: libunwind (~8 KB beyond the fast path) and

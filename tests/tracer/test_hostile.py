@@ -103,6 +103,11 @@ CASES = {
     # abort() inside malloc (a corrupt heap): the crash handler runs, the
     # status is SIGABRT's (natively so, or the fixture is wrong).
     "abort": dict(argv=lambda: [B("fx_h_abort")], src="fx_h_abort.c", native=128 + 6),
+    # ... and a crash handler that leaves that hook by siglongjmp: what the
+    # program allocates after is traced, the handler's own call is not.
+    "recover": dict(argv=lambda: [B("fx_h_recover")], src="fx_h_recover.c", native=0, total=(2244, 16)),
+    "recover-altstack": dict(argv=lambda: [B("fx_h_recover"), "altstack"], src="fx_h_recover.c", native=0,
+                             total=(2244, 16)),
     "dlclose": dict(argv=lambda: [B("fx_h_dlclose"), B("libfx_h_atexit_lib.so")],
                     src=["fx_h_dlclose.c", "fx_h_atexit_lib.c"]),  # (the tracer's dependencies differ)
 }
