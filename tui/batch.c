@@ -19,7 +19,14 @@
 #include "util.h"
 #include "watch.h"
 
-#define BATCH_POLL_MS 5
+/* How often the loop looks at the program: every 5 ms while something
+ * happens (events, new stacks to symbolize, requests), backing off to
+ * 40 ms when nothing does. A quiet program (a server between requests, a
+ * `--serve` exporter left running) then costs ~0.2% of a core instead
+ * of 1.3%, and the program's end or a request is seen 40 ms later at
+ * most. */
+#define BATCH_POLL_MS      5
+#define BATCH_IDLE_POLL_MS 40
 
 typedef struct batch {
     const options *o;
@@ -176,28 +183,54 @@ static void batch_interval(batch *b, unsigned n)
 
 static volatile sig_atomic_t batch_stop_sig;
 
+/* The pause before the next look: `quiet` doubles while nothing happens,
+ * up to BATCH_IDLE_POLL_MS, and never runs past the next interval report
+ * or the detach deadline. */
+static unsigned batch_pause_ms(const batch *b, unsigned quiet, int64_t period, int64_t next)
+{
+    int64_t now = util_now_ns(), until = INT64_MAX;
+    if (period)
+        until = next;
+    if (b->detach_at && b->detach_at < until)
+        until = b->detach_at;
+    if (until == INT64_MAX)
+        return quiet;
+    int64_t left_ms = (until - now) / 1000000 + 1;
+    return left_ms < (int64_t)quiet ? (unsigned)(left_ms > 0 ? left_ms : 1) : quiet;
+}
+
 static void batch_loop(batch *b)
 {
     int64_t period = (int64_t)b->o->interval_ms * 1000000;
     int64_t next = util_now_ns() + period;
-    unsigned ticks = 0;
+    unsigned ticks = 0, quiet = BATCH_POLL_MS;
     for (;;) {
         watch_event ev;
-        while (watch_poll(b->w, &ev))
+        bool busy = false;
+        while (watch_poll(b->w, &ev)) {
             batch_on_event(b, &ev);
+            busy = true;
+        }
         if (watch_ended(b->w))
             return;
         if (batch_stop_sig || (b->detach_at && util_now_ns() >= b->detach_at))
             watch_detach(b->w);   /* END follows */
-        serve_answer(b->srv, b->w, b->baseline);   /* --serve: a request waits */
+        busy |= serve_answer(b->srv, b->w, b->baseline);   /* --serve: a request waits */
         if (period && util_now_ns() >= next) {
             batch_interval(b, ++ticks);
             next += period;
         }
         /* Idle time: symbolize what the program recorded so far, so the
          * reports (the final one above all) find it done. */
-        if (watch_prefetch(b->w, BATCH_POLL_MS) == 0)
-            util_sleep_ms(BATCH_POLL_MS);
+        if (watch_prefetch(b->w, BATCH_POLL_MS) != 0) {
+            quiet = BATCH_POLL_MS;
+            continue;
+        }
+        if (busy)
+            quiet = BATCH_POLL_MS;
+        util_sleep_ms(batch_pause_ms(b, quiet, period, next));
+        if (!busy && quiet < BATCH_IDLE_POLL_MS)
+            quiet = quiet * 2 < BATCH_IDLE_POLL_MS ? quiet * 2 : BATCH_IDLE_POLL_MS;
     }
 }
 

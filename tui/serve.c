@@ -273,11 +273,11 @@ uint64_t serve_pending(serve *s)
     return t;
 }
 
-void serve_answer(serve *s, watch *w, const diff_snapshot *base)
+bool serve_answer(serve *s, watch *w, const diff_snapshot *base)
 {
     uint64_t ticket = s ? serve_pending(s) : 0;
     if (!ticket)
-        return;
+        return false;
     session_health health;
     watch_health(w, &health);
     serve_figures fig = {
@@ -286,6 +286,7 @@ void serve_answer(serve *s, watch *w, const diff_snapshot *base)
     diff_snapshot *snap = watch_snapshot(w, "serve");
     serve_publish(s, ticket, snap, base, &fig);
     diff_snapshot_free(snap);
+    return true;
 }
 
 /* One Prometheus gauge, with its HELP and TYPE lines. */

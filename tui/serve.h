@@ -48,7 +48,8 @@ void     serve_publish(serve *s, uint64_t ticket, const diff_snapshot *cur, cons
 
 /* Both of the above for a watch's program: when a request waits, takes
  * the watch's snapshot now and publishes it (base: the client's baseline,
- * NULL = empty). Call it on the watch's loop, where watch_snapshot may run. */
-void     serve_answer(serve *s, watch *w, const diff_snapshot *base);
+ * NULL = empty). Call it on the watch's loop, where watch_snapshot may run.
+ * True when it answered one. */
+bool     serve_answer(serve *s, watch *w, const diff_snapshot *base);
 
 #endif
