@@ -144,7 +144,8 @@ void lt_cancel_release(void)
  * What the left hook had under way: nothing of the tracer's between the
  * allocator's return and its own (no lock is held across the call; a
  * stack cache way is incomplete until its id is set), and the signals it
- * held back stay blocked until the next hook's end releases them.
+ * held back: they stay blocked until this hook's end releases them, to
+ * the mask the program's jump restored (lt_signals_abandoned).
  * Asynchronous cancellation was switched to deferred for the hook: the
  * next hook's end switches it back. */
 static bool lt_on_alt_stack(void)
@@ -167,5 +168,6 @@ bool lt_busy_abandoned(uintptr_t here)
         return false;
     lt_busy = 0;
     lt_unwind_abandoned();
+    lt_signals_abandoned();
     return true;
 }

@@ -110,6 +110,7 @@ void     lt_cancel_release(void) LT_HIDDEN;
 /* signals.c: the program's signal handlers wait while a hook runs. */
 extern __thread int lt_deferred __attribute__((tls_model("initial-exec"))) LT_HIDDEN;
 void     lt_signals_release(void) LT_HIDDEN;
+void     lt_signals_abandoned(void) LT_HIDDEN;  /* the holding hook was left (guard.c) */
 void     lt_signals_adopt(void) LT_HIDDEN;         /* wrap the handlers installed before an attach */
 
 /* segment.c */

@@ -40,6 +40,7 @@ static lt_user_sig lt_sigs[LT_NSIG];
 
 __thread int lt_deferred __attribute__((tls_model("initial-exec")));
 static __thread uint64_t lt_deferred_mask __attribute__((tls_model("initial-exec")));
+static __thread uint64_t lt_deferred_bits __attribute__((tls_model("initial-exec")));  /* the signals held */
 
 extern int __sigaction(int, const struct sigaction *, struct sigaction *);
 
@@ -103,8 +104,11 @@ static bool lt_sig_defer(int sig, siginfo_t *si, ucontext_t *uc, const lt_user_s
     }
     uint64_t interrupted;
     memcpy(&interrupted, &uc->uc_sigmask, sizeof(interrupted));
-    if (!lt_deferred)
+    if (!lt_deferred) {
         lt_deferred_mask = interrupted;
+        lt_deferred_bits = 0;
+    }
+    lt_deferred_bits |= bit;
     interrupted |= bit;
     memcpy(&uc->uc_sigmask, &interrupted, sizeof(interrupted));
     lt_deferred = 1;
@@ -122,6 +126,18 @@ static void lt_sig_deliver(int sig, siginfo_t *si, void *ucv)
     /* A tail call where the compiler makes one: no frame of ours left in
      * the handler's stack (a capture strips it anyway). */
     ((void (*)(int, siginfo_t *, void *))h)(sig, si, ucv);
+}
+
+/* The hook that held signals back was left by siglongjmp (guard.c): the
+ * mask to go back to is no longer the one it started with, but the one
+ * the program's jump put in place, less the signals still held for it. */
+void lt_signals_abandoned(void)
+{
+    uint64_t now;
+    if (!lt_deferred || !lt_seccomp_allows(SYS_rt_sigprocmask, SIG_BLOCK, 0, 0, 8, 0, 0) ||
+        syscall(SYS_rt_sigprocmask, SIG_BLOCK, NULL, &now, 8) != 0)
+        return;
+    lt_deferred_mask = now & ~lt_deferred_bits;
 }
 
 /* The hook is done: deliver what was held back (the kernel does, as soon

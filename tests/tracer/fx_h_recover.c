@@ -8,17 +8,28 @@
  * main's frame, above the hook's, and allocates there before it leaves:
  * a call nested in the running hook, which passes through untraced, as
  * every call inside a hook does (it must not be taken for one after a
- * left hook). Written for glibc's chunk layout: the test checks that the
- * native run recovers too. */
+ * left hook). With "signal" the handler raises SIGUSR1 first: its own
+ * handler (the tracer's to hold back inside a hook) must still run once,
+ * and the signal mask after the jump be the one the jump restored.
+ * Written for glibc's chunk layout: the test checks that the native run
+ * recovers too. */
 #include <setjmp.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 static sigjmp_buf recover;
 static volatile size_t *top, good;
-static int in_handler_alloc;
+static int in_handler_alloc, in_handler_raise;
+static volatile sig_atomic_t usr1_ran;
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    usr1_ran++;
+}
 
 void *volatile sink;
 
@@ -29,6 +40,8 @@ static void on_abort(int sig)
         *top = good;
         sink = malloc(333); // @absent exit
     }
+    if (in_handler_raise)
+        raise(SIGUSR1);
     siglongjmp(recover, 1);
 }
 
@@ -63,6 +76,13 @@ int main(int argc, char **argv)
         sa.sa_flags = SA_ONSTACK;
         in_handler_alloc = 1;
     }
+    if (argc > 1 && strcmp(argv[1], "signal") == 0) {
+        struct sigaction usr1;
+        memset(&usr1, 0, sizeof(usr1));
+        usr1.sa_handler = on_usr1;
+        sigaction(SIGUSR1, &usr1, NULL);
+        in_handler_raise = 1;
+    }
     sigaction(SIGABRT, &sa, NULL);
     char *p = malloc(24); // @expect exit size_diff=24 count_diff=1
     /* The next chunk's size word, past p's 24 usable bytes: the top. */
@@ -79,5 +99,13 @@ int main(int argc, char **argv)
     deeper(3);
     for (int i = 0; i < 10; i++)
         sink = malloc(111); // @expect exit size_diff=1110 count_diff=10
+    if (in_handler_raise) {
+        sigset_t now;
+        sigprocmask(SIG_BLOCK, NULL, &now);
+        char line[64];
+        snprintf(line, sizeof(line), "SIGUSR1 handled %d, SIGABRT %s, SIGUSR1 %s\n", (int)usr1_ran,
+                 sigismember(&now, SIGABRT) ? "blocked" : "open", sigismember(&now, SIGUSR1) ? "blocked" : "open");
+        say(line);
+    }
     return 0;
 }

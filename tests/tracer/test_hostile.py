@@ -108,6 +108,8 @@ CASES = {
     "recover": dict(argv=lambda: [B("fx_h_recover")], src="fx_h_recover.c", native=0, total=(2244, 16)),
     "recover-altstack": dict(argv=lambda: [B("fx_h_recover"), "altstack"], src="fx_h_recover.c", native=0,
                              total=(2244, 16)),
+    "recover-signal": dict(argv=lambda: [B("fx_h_recover"), "signal"], src="fx_h_recover.c", native=0,
+                           total=(2244, 16)),
     "dlclose": dict(argv=lambda: [B("fx_h_dlclose"), B("libfx_h_atexit_lib.so")],
                     src=["fx_h_dlclose.c", "fx_h_atexit_lib.c"]),  # (the tracer's dependencies differ)
 }
