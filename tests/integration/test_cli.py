@@ -192,6 +192,26 @@ try:
     if server > 0:
         os.kill(server, signal.SIGKILL)
 
+    # Another program's process of the same executable, started during the
+    # run and still running after it, is none of the program's: no notice.
+    # Its parent (still there) began before leaktop and is none of its
+    # ancestors, as a shell in another terminal or a cron job would be.
+    sleep_bin = shutil.which("sleep")
+    helper = subprocess.Popen([sys.executable, "-c",
+                               "import subprocess, sys, time\n"
+                               "time.sleep(0.3)\n"
+                               "other = subprocess.Popen([sys.argv[1], '4'])\n"
+                               "print(other.pid, flush=True)\n"
+                               "time.sleep(6)\n", sleep_bin], stdout=subprocess.PIPE, text=True)
+    p = run(["run", "--batch", "--output", os.devnull, "--", sleep_bin, "1"])
+    other = int(helper.stdout.readline() or -1)
+    check("same executable, another program's: not said to be the program's", other > 0 and
+          "run on untraced" not in p.stderr, (other, p.stderr))
+    for pid in (other, helper.pid):
+        if pid > 0:
+            os.kill(pid, signal.SIGKILL)
+    helper.wait()
+
     # A report that cannot be written whole is an error (status 1, said),
     # never a silent short file, and `ulimit -f` is not a death by SIGXFSZ.
     saves = os.path.join(tmp, "saves")

@@ -45,18 +45,33 @@ char target_state(pid_t pid)
     return paren && paren[1] == ' ' ? paren[2] : 0;
 }
 
-bool target_start(pid_t pid, unsigned long long *ticks)
+/* Field n (n >= 3) of /proc/PID/stat, a number. */
+static bool target_stat_field(pid_t pid, int n, unsigned long long *value)
 {
     char buf[1024];
     if (target_read_proc(pid, "stat", buf, sizeof(buf)) <= 0)
         return false;
     /* After the last ')': a space, then the 3rd field (the state). */
     const char *p = strrchr(buf, ')');
-    for (int field = 3; p && field <= 22; field++)
+    for (int field = 3; p && field <= n; field++)
         p = strchr(p + 1, ' ');
     if (!p)
         return false;
-    *ticks = strtoull(p + 1, NULL, 10);
+    *value = strtoull(p + 1, NULL, 10);
+    return true;
+}
+
+bool target_start(pid_t pid, unsigned long long *ticks)
+{
+    return target_stat_field(pid, 22, ticks);
+}
+
+bool target_parent(pid_t pid, pid_t *parent)
+{
+    unsigned long long v;
+    if (!target_stat_field(pid, 4, &v))
+        return false;
+    *parent = (pid_t)v;
     return true;
 }
 

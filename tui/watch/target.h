@@ -22,6 +22,8 @@ const char *target_gone_why(pid_t pid);
 /* When the process started, in clock ticks after boot (/proc/PID/stat's
  * 22nd field): false when it cannot be read. */
 bool    target_start(pid_t pid, unsigned long long *ticks);
+/* Its parent's pid (0 when the parent is outside our pid namespace). */
+bool    target_parent(pid_t pid, pid_t *parent);
 /* The program's name (argv[0] from /proc/PID/cmdline, else comm). */
 void    target_name(pid_t pid, char *buf, size_t len);
 

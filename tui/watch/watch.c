@@ -184,6 +184,44 @@ static void watch_note_image(watch *w)
     w->image_start = start;
 }
 
+/* Is p leaktop itself or one of its ancestors (or init)? */
+static bool watch_above_us(pid_t p)
+{
+    pid_t a = getpid();
+    for (int depth = 0; depth < 256 && a > 1; depth++) {
+        if (a == p)
+            return true;
+        if (!target_parent(a, &a))
+            return false;
+    }
+    return p <= 1;
+}
+
+/* Did the program fork pid (or something it forked)? Going up from pid
+ * through the processes that started during the run, the first older one
+ * is where the program's orphans land when their parents die: init, or a
+ * subreaper above leaktop, so leaktop or one of its ancestors. Another
+ * program's process of the same executable (a cron job's, another
+ * terminal's) reaches its own older parent instead. Its ancestry is all
+ * a double-forked daemon leaves to go by. */
+static bool watch_forked_by_program(const watch *w, pid_t pid)
+{
+    for (int depth = 0; depth < 256; depth++) {
+        pid_t parent;
+        unsigned long long start;
+        if (!target_parent(pid, &parent))
+            return false;
+        if (parent == w->pid || parent <= 1)
+            return true;
+        if (!target_start(parent, &start))
+            return false;
+        if (start < w->image_start)
+            return watch_above_us(parent);
+        pid = parent;
+    }
+    return false;
+}
+
 size_t watch_survivors(const watch *w, pid_t *out, size_t max)
 {
     if (!w->image_known || !w->gone)
@@ -202,7 +240,8 @@ size_t watch_survivors(const watch *w, pid_t *out, size_t max)
             continue;
         snprintf(path, sizeof(path), "/proc/%ld/exe", pid);
         if (stat(path, &st) != 0 || st.st_dev != w->image_dev || st.st_ino != w->image_ino ||
-            !target_start((pid_t)pid, &start) || start < w->image_start || !target_alive((pid_t)pid))
+            !target_start((pid_t)pid, &start) || start < w->image_start || !target_alive((pid_t)pid) ||
+            !watch_forked_by_program(w, (pid_t)pid))
             continue;
         if (n < max)
             out[n] = (pid_t)pid;
