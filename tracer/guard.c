@@ -161,6 +161,8 @@ bool lt_busy_abandoned(uintptr_t here)
     uintptr_t left = lt_busy_frame;
     if (lt_busy != LT_BUSY_CALL || !lt_unwind_on_thread_stack(left, 16))
         return false;
+    /* The tracer keeps frame pointers (-fno-omit-frame-pointer): the
+     * frame's return slot is the word above it. */
     bool gone = *(const volatile uintptr_t *)(left + 8) != lt_busy_ret;
     if (!gone && here >= left && lt_unwind_on_thread_stack(here, 16))
         gone = !lt_on_alt_stack();

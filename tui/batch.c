@@ -25,7 +25,7 @@
 /* How often the loop looks at the program: every 5 ms while something
  * happens (events, new stacks to symbolize, requests), backing off to
  * 40 ms when nothing does. A quiet program (a server between requests, a
- * `--serve` exporter left running) then costs ~0.2% of a core instead
+ * `--serve` exporter left running) then costs ~0.3% of a core instead
  * of 1.3%. The program's end cuts a pause short (a pidfd, where the
  * kernel has them); a request is seen 40 ms later at most. */
 #define BATCH_POLL_MS      5

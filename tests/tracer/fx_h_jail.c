@@ -5,12 +5,13 @@
  * needs /proc/self/maps for a new thread's stack bounds, or keeps a
  * descriptor of its own, must degrade, never crash or miscount.
  * Needs root for chroot; without it, it runs unjailed (same figures). */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include "fx_threads.h"
 
 #define THREADS 4
 #define BLOCKS 250
@@ -36,12 +37,8 @@ int main(void)
         return 1;
     int jailed = getuid() == 0 && chroot(dir) == 0 && chdir("/") == 0;
     syscall(SYS_close_range, 3u, ~0u, 0);
-    pthread_t t[THREADS];
-    for (int i = 0; i < THREADS; i++)
-        if (pthread_create(&t[i], NULL, serve, kept[i]) != 0)
-            return 2;
-    for (int i = 0; i < THREADS; i++)
-        pthread_join(t[i], NULL);
+    if (fx_run_threads(THREADS, serve, &kept[0][0], BLOCKS) != 0)
+        return 2;
     printf("served %s\n", jailed ? "jailed" : "unjailed");
     fflush(stdout);
     if (!jailed)

@@ -3,10 +3,11 @@
  * no /proc/self/maps for a thread's stack bounds, no pipe for libunwind.
  * Its allocations, the main thread's and new threads', must still be
  * counted at their lines, not all under <unknown>. */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+
+#include "fx_threads.h"
 
 #define THREADS 4
 #define BLOCKS 100
@@ -29,12 +30,8 @@ int main(void)
         return 1;
     for (int i = 0; i < 10; i++)
         mine[i] = malloc(56); // @expect exit size_diff=560 count_diff=10
-    pthread_t t[THREADS];
-    for (int i = 0; i < THREADS; i++)
-        if (pthread_create(&t[i], NULL, serve, kept[i]) != 0)
-            return 2;
-    for (int i = 0; i < THREADS; i++)
-        pthread_join(t[i], NULL);
+    if (fx_run_threads(THREADS, serve, &kept[0][0], BLOCKS) != 0)
+        return 2;
     printf("served at 3 descriptors\n");
     return 0;
 }

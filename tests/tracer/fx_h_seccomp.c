@@ -17,7 +17,6 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
-#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +24,8 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include "fx_threads.h"
 
 #define THREADS 3
 #define BLOCKS 200
@@ -69,13 +70,7 @@ static struct sock_fprog deny(const int *nrs, int n, int dontneed)
 
 static int run_threads(void)
 {
-    pthread_t t[THREADS];
-    for (int i = 0; i < THREADS; i++)
-        if (pthread_create(&t[i], NULL, worker, kept[i]) != 0)
-            return 2;
-    for (int i = 0; i < THREADS; i++)
-        pthread_join(t[i], NULL);
-    return 0;
+    return fx_run_threads(THREADS, worker, &kept[0][0], BLOCKS);
 }
 
 /* 64 functions, each allocating from its own line, reached at 30 depths:
