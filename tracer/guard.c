@@ -158,8 +158,8 @@ static bool lt_on_alt_stack(void)
 
 bool lt_busy_abandoned(uintptr_t here)
 {
-    uintptr_t left = lt_busy_frame;
-    if (lt_busy != LT_BUSY_CALL || !lt_unwind_on_thread_stack(left, 16))
+    uintptr_t left = lt_busy;
+    if (left == LT_BUSY_OTHER || !lt_unwind_on_thread_stack(left, 16))
         return false;
     /* The tracer keeps frame pointers (-fno-omit-frame-pointer): the
      * frame's return slot is the word above it. */

@@ -23,26 +23,25 @@ void leaktop_mark(const char *label);
  * allocator, untraced. While it is set, signal handlers wait (signals.c)
  * and asynchronous cancellation is deferred (guard.c), so nothing can
  * leave a hook half-done.
- * An allocation call's hook notes its frame too (lt_busy_frame and
- * lt_busy_ret: the frame of the function that entered, lt_enter being
- * always inlined, and where it returns), so that a hook left without
- * returning can be told from one still running (lt_busy_abandoned).
+ * An allocation call's hook sets it to its frame (the frame of the
+ * function that entered, lt_enter being always inlined) and notes where
+ * that returns (lt_busy_ret), so that a hook left without returning can
+ * be told from one still running (lt_busy_abandoned).
  * initial-exec TLS: the tracer is loaded at start-up, so its TLS is static
  * and reading it never calls __tls_get_addr (which may allocate). */
-__thread int lt_busy __attribute__((tls_model("initial-exec")));
-__thread uintptr_t lt_busy_frame __attribute__((tls_model("initial-exec")));
+__thread uintptr_t lt_busy __attribute__((tls_model("initial-exec")));
 __thread uintptr_t lt_busy_ret __attribute__((tls_model("initial-exec")));
 __thread int lt_seen __attribute__((tls_model("initial-exec"))) = -1;
 
-static inline __attribute__((always_inline)) void lt_crit_begin(int kind)
+/* `call`: an allocation call's hook, which notes its frame. */
+static inline __attribute__((always_inline)) void lt_crit_begin(bool call)
 {
     if (LT_UNLIKELY(lt_async_cancel))
         lt_cancel_hold();
-    lt_busy = kind;
+    lt_busy = call ? (uintptr_t)__builtin_frame_address(0) : LT_BUSY_OTHER;
     __atomic_signal_fence(__ATOMIC_SEQ_CST);  /* set before anything a handler could see half-done */
     /* After lt_busy: a handler's hook that ran before it would note its own. */
-    if (kind == LT_BUSY_CALL) {
-        lt_busy_frame = (uintptr_t)__builtin_frame_address(0);
+    if (call) {
         lt_busy_ret = (uintptr_t)__builtin_return_address(0);
         __atomic_signal_fence(__ATOMIC_SEQ_CST);
     }
@@ -74,7 +73,7 @@ bool lt_start(void)
     int st = __atomic_load_n(&lt_g.status, __ATOMIC_ACQUIRE);
     if (st != LT_UNINIT)
         return st == LT_READY && lt_tracing();
-    lt_crit_begin(LT_BUSY_OTHER);
+    lt_crit_begin(false);
     if (__atomic_load_n(&lt_fwd_state, __ATOMIC_ACQUIRE) == LT_FWD_NONE)
         lt_forward_resolve();
     bool ok = lt_gate_init() && lt_init(NULL);
@@ -153,7 +152,7 @@ static inline __attribute__((always_inline)) bool lt_enter(void)
         return false;
     if (LT_UNLIKELY(*lt_gate != lt_seen) && !lt_enter_slow())
         return false;
-    lt_crit_begin(LT_BUSY_CALL);
+    lt_crit_begin(true);
     return true;
 }
 
@@ -589,7 +588,7 @@ static void lt_modules_changed(void)
 {
     if (lt_busy)
         return;
-    lt_crit_begin(LT_BUSY_OTHER);
+    lt_crit_begin(false);
     if (lt_g.attach_mode)
         lt_attach_new_modules();
     if (lt_tracing())
@@ -636,7 +635,7 @@ void leaktop_mark(const char *label)
     /* A program may mark before it ever allocated: start tracing now. */
     if (lt_busy || !lt_start())
         return;
-    lt_crit_begin(LT_BUSY_OTHER);
+    lt_crit_begin(false);
     leaktop_mark_impl(label, LT_SNAP_MARK);
     lt_crit_end();
 }

@@ -78,12 +78,12 @@ extern lt_globals lt_g LT_HIDDEN;
 bool     lt_start(void) LT_HIDDEN;
 /* READY and still the traced process (a raw clone's copy goes dormant). */
 bool     lt_tracing(void) LT_HIDDEN;
-/* Set while this thread runs a hook (LT_BUSY_CALL: an allocation call's,
- * entered in the frame lt_busy_frame, which returns to lt_busy_ret) or the
- * tracer's own set-up (LT_BUSY_OTHER). */
-enum { LT_BUSY_OTHER = 1, LT_BUSY_CALL = 2 };
-extern __thread int lt_busy __attribute__((tls_model("initial-exec"))) LT_HIDDEN;
-extern __thread uintptr_t lt_busy_frame __attribute__((tls_model("initial-exec"))) LT_HIDDEN;
+/* Non-zero while this thread runs a hook or the tracer's own set-up:
+ * LT_BUSY_OTHER for the set-up, else the frame of the allocation call's
+ * hook that entered, which returns to lt_busy_ret (one store says both
+ * that it is busy and where). */
+#define LT_BUSY_OTHER ((uintptr_t)1)
+extern __thread uintptr_t lt_busy __attribute__((tls_model("initial-exec"))) LT_HIDDEN;
 extern __thread uintptr_t lt_busy_ret __attribute__((tls_model("initial-exec"))) LT_HIDDEN;
 /* The tracing period (gate value) this thread's per-thread state belongs
  * to; -1 before its first traced call. */
