@@ -214,7 +214,7 @@ static bool watch_forked_by_program(const watch *w, pid_t pid)
         if (parent == w->pid || parent <= 1)
             return true;
         if (!target_start(parent, &start))
-            return false;
+            continue;  /* the parent exited meanwhile (a daemon's middle child): pid has a new one */
         if (start < w->image_start)
             return watch_above_us(parent);
         pid = parent;
