@@ -381,16 +381,34 @@ static bool lt_spill_put(uintptr_t addr, uint32_t trace, uint64_t size, uint32_t
     return room;
 }
 
+/* Sampling mode's filter follows the table (true: for the callers' tail). */
+static bool __attribute__((noinline)) lt_blocks_filtered(uintptr_t addr, int delta)
+{
+    lt_filter_add(addr, delta);
+    return true;
+}
+
+/* Every insert but the common one: a region not mapped yet, an entry
+ * taken (by this address: a takeover; by another: a spill), a block
+ * whose fields do not fit an entry. Out of line, so that the common
+ * path saves no registers. */
+static bool __attribute__((noinline)) lt_blocks_insert_slow(uintptr_t addr, uint32_t trace, uint64_t size,
+                                                            uint32_t epoch, uint64_t want)
+{
+    uint64_t *e = LT_LIKELY(want != 0) ? lt_shadow_slot(addr, true) : NULL;
+    bool room = (e && lt_shadow_insert(e, addr, want)) || lt_spill_put(addr, trace, size, epoch);
+    return room && lt_block_filter ? lt_blocks_filtered(addr, 1) : room;
+}
+
 bool lt_blocks_insert(uintptr_t addr, uint32_t trace, uint64_t size, uint32_t epoch)
 {
     if (LT_UNLIKELY((uint64_t)addr > LT_ADDR_MASK))
         return false;
-    uint64_t want = lt_slot_pack(addr, trace, size, epoch);
-    uint64_t *e = LT_LIKELY(want != 0) ? lt_shadow_slot(addr, true) : NULL;
-    bool room = (e && lt_shadow_insert(e, addr, want)) || lt_spill_put(addr, trace, size, epoch);
-    if (room && lt_block_filter)
-        lt_filter_add(addr, 1);
-    return room;
+    uint64_t want = lt_slot_pack(addr, trace, size, epoch), cur = 0;
+    uint64_t *e = LT_LIKELY(want != 0) ? lt_shadow_slot(addr, false) : NULL;
+    if (LT_UNLIKELY(!e || !__atomic_compare_exchange_n(e, &cur, want, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED)))
+        return lt_blocks_insert_slow(addr, trace, size, epoch, want);
+    return LT_UNLIKELY(lt_block_filter != NULL) ? lt_blocks_filtered(addr, 1) : true;
 }
 
 /* Backward-shift deletion: pull later entries of the probe run into the
@@ -451,6 +469,20 @@ static inline uint64_t lt_meta_size(uintptr_t addr, uint64_t meta)
     return LT_UNLIKELY(size == LT_SIZE_BIG) ? lt_big_take(addr) : size;
 }
 
+/* A block not in its shadow entry: spilled, or never seen. Out of line,
+ * like lt_blocks_insert_slow. */
+static bool __attribute__((noinline)) lt_blocks_remove_spilled(uintptr_t addr, uint32_t *trace, uint64_t *size,
+                                                               uint32_t *epoch)
+{
+    uint64_t tagged, meta;
+    if (!lt_spill_remove(addr, &tagged, &meta))
+        return false;
+    *trace = lt_meta_trace(meta);
+    *size = lt_meta_size(addr, meta);
+    *epoch = (uint32_t)(tagged >> LT_ADDR_BITS);
+    return lt_block_filter ? lt_blocks_filtered(addr, -1) : true;
+}
+
 /* Only the thread freeing addr clears its entry (no other thread may
  * change an entry that holds a live block: a claim needs it empty, a
  * takeover needs the same address, which is not given out again before
@@ -460,18 +492,9 @@ bool lt_blocks_remove(uintptr_t addr, uint32_t *trace, uint64_t *size, uint32_t 
 {
     uint64_t *e = lt_shadow_slot(addr, false);
     uint64_t v = e ? __atomic_load_n(e, __ATOMIC_RELAXED) : 0;
-    if (LT_LIKELY(lt_slot_holds(v, addr))) {
-        __atomic_store_n(e, 0, __ATOMIC_RELAXED);
-        lt_slot_unpack(v, trace, size, epoch);
-    } else {
-        uint64_t tagged, meta;
-        if (!lt_spill_remove(addr, &tagged, &meta))
-            return false;
-        *trace = lt_meta_trace(meta);
-        *size = lt_meta_size(addr, meta);
-        *epoch = (uint32_t)(tagged >> LT_ADDR_BITS);
-    }
-    if (lt_block_filter)
-        lt_filter_add(addr, -1);
-    return true;
+    if (LT_UNLIKELY(!lt_slot_holds(v, addr)))
+        return lt_blocks_remove_spilled(addr, trace, size, epoch);
+    __atomic_store_n(e, 0, __ATOMIC_RELAXED);
+    lt_slot_unpack(v, trace, size, epoch);
+    return LT_UNLIKELY(lt_block_filter != NULL) ? lt_blocks_filtered(addr, -1) : true;
 }

@@ -120,20 +120,32 @@ static lt_pair *lt_pair_find(uint32_t id, uint32_t epoch)
     return NULL;
 }
 
-void lt_count_shared(uint32_t id, uint32_t epoch, int64_t size, int64_t blocks)
+static inline void lt_counter_add(lt_counter *c, int64_t size, int64_t blocks)
 {
-    lt_counter *c = &lt_g.counters[id];
-    if (epoch != 0) {
-        lt_pair *p = lt_pair_find(id, epoch);
-        if (LT_LIKELY(p != NULL)) {
-            __atomic_fetch_add(&p->size, size, __ATOMIC_RELAXED);
-            __atomic_fetch_add(&p->count, blocks, __ATOMIC_RELAXED);
-            return;
-        }
-        __atomic_fetch_add(&lt_g.hdr->pairs_lost, 1, __ATOMIC_RELAXED);
-    }
     __atomic_fetch_add(&c->size, size, __ATOMIC_RELAXED);
     __atomic_fetch_add(&c->count, blocks, __ATOMIC_RELAXED);
+}
+
+/* Blocks born after a baseline count in the pair table; out of line, so
+ * that the epoch-0 path saves no registers. */
+static void __attribute__((noinline)) lt_count_pair(uint32_t id, uint32_t epoch, int64_t size, int64_t blocks)
+{
+    lt_pair *p = lt_pair_find(id, epoch);
+    if (LT_LIKELY(p != NULL)) {
+        __atomic_fetch_add(&p->size, size, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&p->count, blocks, __ATOMIC_RELAXED);
+        return;
+    }
+    __atomic_fetch_add(&lt_g.hdr->pairs_lost, 1, __ATOMIC_RELAXED);
+    lt_counter_add(&lt_g.counters[id], size, blocks);
+}
+
+void lt_count_shared(uint32_t id, uint32_t epoch, int64_t size, int64_t blocks)
+{
+    if (epoch != 0)
+        lt_count_pair(id, epoch, size, blocks);
+    else
+        lt_counter_add(&lt_g.counters[id], size, blocks);
 }
 
 void lt_live_now(lt_live_view *v)
