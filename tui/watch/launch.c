@@ -211,13 +211,31 @@ static void launch_child(const launch_spec *spec, const char *path, const char *
     _exit(e == ENOENT ? LEAKTOP_EXIT_NOTFOUND : LEAKTOP_EXIT_NOEXEC);
 }
 
-pid_t launch_start(const launch_spec *spec, int *status, char *err, size_t errlen)
+/* What /proc/PID/exe will name once path is exec'd (launch_image). */
+static launch_image launch_image_of(const char *path)
+{
+    launch_image image = {.known = false};
+    char magic[2] = {0};
+    struct stat st;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return image;
+    if (pread(fd, magic, sizeof(magic), 0) == (ssize_t)sizeof(magic) && memcmp(magic, "#!", 2) != 0 &&
+        fstat(fd, &st) == 0)
+        image = (launch_image){.known = true, .dev = st.st_dev, .ino = st.st_ino};
+    close(fd);
+    return image;
+}
+
+pid_t launch_start(const launch_spec *spec, launch_image *image, int *status, char *err, size_t errlen)
 {
     const char *prog = spec->argv[0];
     char path[PATH_MAX];
+    *image = (launch_image){.known = false};
     *status = launch_check(prog, path, launch_resolve(prog, path, sizeof(path)), err, errlen);
     if (*status)
         return -1;
+    *image = launch_image_of(path);
     const char *tracer = launch_tracer_path(err, errlen);
     if (!tracer) {
         *status = LEAKTOP_EXIT_FAILURE;

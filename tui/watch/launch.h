@@ -25,13 +25,25 @@ typedef struct launch_spec {
  * (SIG_IGN survives exec). */
 void  launch_remember_signals(void);
 
-/* Starts the program. Returns its pid, or -1 with err filled and *status
- * set to the exit status leaktop should end with (exit_status.h). */
 /* The tracer library's absolute path: $LEAKTOP_TRACER, else
  * ../lib/leaktop/libleaktop.so beside this executable. NULL with err
  * filled when it is missing. Valid until the next call. */
 const char *launch_tracer_path(char *err, size_t errlen);
-pid_t launch_start(const launch_spec *spec, int *status, char *err, size_t errlen);
+
+/* The file a launched process runs, as /proc/PID/exe will name it: an
+ * ELF program's own (a #! script's process runs its interpreter, so
+ * none). For when the process is gone before /proc could be asked: a
+ * zombie has no exe. */
+typedef struct launch_image {
+    bool  known;
+    dev_t dev;
+    ino_t ino;
+} launch_image;
+
+/* Starts the program, and fills *image. Returns its pid, or -1 with err
+ * filled and *status set to the exit status leaktop should end with
+ * (exit_status.h). */
+pid_t launch_start(const launch_spec *spec, launch_image *image, int *status, char *err, size_t errlen);
 
 /* The process's wait status as a shell would report it: code, or 128+N. */
 int launch_exit_code(int wstatus);

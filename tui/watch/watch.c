@@ -169,18 +169,27 @@ static int watch_untraced(watch *w)
  * processes it forks (a daemon's real server) can be told apart at its
  * end. Taken as soon as it exec'd (a daemon's first process may be gone
  * before its segment is read), and again after each exec it is followed
- * through; kept as it was when /proc no longer shows it. */
-static void watch_note_image(watch *w)
+ * through; kept as it was when /proc no longer shows it. `launched`: the
+ * file launch_start ran, for a first process that already exited (a
+ * zombie has no exe, but still its start); NULL after a followed exec. */
+static void watch_note_image(watch *w, const launch_image *launched)
 {
     char path[64];
     struct stat st;
     unsigned long long start;
     snprintf(path, sizeof(path), "/proc/%d/exe", (int)w->pid);
-    if (!w->launched || stat(path, &st) != 0 || !target_start(w->pid, &start))
+    if (!w->launched || !target_start(w->pid, &start))
         return;
+    if (stat(path, &st) == 0) {
+        w->image_dev = st.st_dev;
+        w->image_ino = st.st_ino;
+    } else if (launched && launched->known) {
+        w->image_dev = launched->dev;
+        w->image_ino = launched->ino;
+    } else {
+        return;
+    }
     w->image_known = true;
-    w->image_dev = st.st_dev;
-    w->image_ino = st.st_ino;
     w->image_start = start;
 }
 
@@ -257,13 +266,14 @@ watch *watch_launch(const watch_config *cfg, char *const *argv, int *status, cha
         .argv = argv, .frames = cfg->frames, .sample_bytes = cfg->sample_bytes, .stdin_fd = cfg->stdin_fd,
         .stdout_fd = cfg->stdout_fd, .stderr_fd = cfg->stderr_fd, .new_pgrp = cfg->new_pgrp,
     };
-    pid_t pid = launch_start(&spec, status, err, errlen);
+    launch_image image;
+    pid_t pid = launch_start(&spec, &image, status, err, errlen);
     if (pid < 0)
         return NULL;
     watch_forward_pid = pid;
     watch *w = watch_new(pid, cfg, true);
     snprintf(w->name, sizeof(w->name), "%s", argv[0]);
-    watch_note_image(w);
+    watch_note_image(w, &image);
     return w;
 }
 
@@ -509,7 +519,7 @@ static void watch_follow_exec(watch *w)
     w->s = next;
     w->have_baseline = w->baseline_chosen = false;
     target_name(w->pid, w->name, sizeof(w->name));
-    watch_note_image(w);
+    watch_note_image(w, NULL);
     watch_push(w, &(watch_event){.kind = WATCH_EVENT_EXEC});
 }
 
