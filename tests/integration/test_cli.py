@@ -204,9 +204,18 @@ try:
                                "print(other.pid, flush=True)\n"
                                "time.sleep(6)\n", sleep_bin], stdout=subprocess.PIPE, text=True)
     p = run(["run", "--batch", "--output", os.devnull, "--", sleep_bin, "1"])
+    with open("/proc/uptime") as f:
+        ended = float(f.read().split()[0])
     other = int(helper.stdout.readline() or -1)
+    # Not vacuous: the other process must have started while the program
+    # ran (a second of `sleep 1`), or the walk had nothing to tell apart.
+    try:
+        with open(f"/proc/{other}/stat") as f:
+            other_start = int(f.read().rsplit(")", 1)[1].split()[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        other_start = float("inf")
     check("same executable, another program's: not said to be the program's", other > 0 and
-          "run on untraced" not in p.stderr, (other, p.stderr))
+          other_start < ended - 0.1 and "run on untraced" not in p.stderr, (other, other_start, ended, p.stderr))
     for pid in (other, helper.pid):
         if pid > 0:
             os.kill(pid, signal.SIGKILL)

@@ -82,9 +82,11 @@ static int launch_resolve(const char *prog, char *out, size_t outlen)
 }
 
 /* 0 when an ELF program has an interpreter (dynamic) or is a script;
- * otherwise the exit status for it, with *why saying what is wrong. */
-static int launch_elf_problem(const char *path, const char **why)
+ * otherwise the exit status for it, with *why saying what is wrong.
+ * *elf: it is an ELF program (what its process's /proc/PID/exe names). */
+static int launch_elf_problem(const char *path, const char **why, bool *elf)
 {
+    *elf = false;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return 0;  /* exec will say why */
@@ -108,6 +110,7 @@ static int launch_elf_problem(const char *path, const char **why)
                 break;
             if (ph.p_type == PT_INTERP) {
                 status = 0;
+                *elf = true;
                 break;
             }
         }
@@ -116,7 +119,9 @@ static int launch_elf_problem(const char *path, const char **why)
     return status;
 }
 
-static int launch_check(const char *prog, const char *path, int rc, char *err, size_t errlen)
+/* 0 when path can be launched traced, and *image is what its process
+ * will run; else the exit status, with err saying why. */
+static int launch_check(const char *prog, const char *path, int rc, launch_image *image, char *err, size_t errlen)
 {
     if (rc == -ENOENT) {
         snprintf(err, errlen, "%s: program not found", prog);
@@ -133,9 +138,12 @@ static int launch_check(const char *prog, const char *path, int rc, char *err, s
         return LEAKTOP_EXIT_UNTRACEABLE;
     }
     const char *why = NULL;
-    int status = launch_elf_problem(path, &why);
+    bool elf;
+    int status = launch_elf_problem(path, &why, &elf);
     if (status)
         snprintf(err, errlen, "%s: %s", prog, why);
+    else if (elf)
+        *image = (launch_image){.known = true, .dev = st.st_dev, .ino = st.st_ino};
     return status;
 }
 
@@ -211,31 +219,14 @@ static void launch_child(const launch_spec *spec, const char *path, const char *
     _exit(e == ENOENT ? LEAKTOP_EXIT_NOTFOUND : LEAKTOP_EXIT_NOEXEC);
 }
 
-/* What /proc/PID/exe will name once path is exec'd (launch_image). */
-static launch_image launch_image_of(const char *path)
-{
-    launch_image image = {.known = false};
-    char magic[2] = {0};
-    struct stat st;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return image;
-    if (pread(fd, magic, sizeof(magic), 0) == (ssize_t)sizeof(magic) && memcmp(magic, "#!", 2) != 0 &&
-        fstat(fd, &st) == 0)
-        image = (launch_image){.known = true, .dev = st.st_dev, .ino = st.st_ino};
-    close(fd);
-    return image;
-}
-
 pid_t launch_start(const launch_spec *spec, launch_image *image, int *status, char *err, size_t errlen)
 {
     const char *prog = spec->argv[0];
     char path[PATH_MAX];
     *image = (launch_image){.known = false};
-    *status = launch_check(prog, path, launch_resolve(prog, path, sizeof(path)), err, errlen);
+    *status = launch_check(prog, path, launch_resolve(prog, path, sizeof(path)), image, err, errlen);
     if (*status)
         return -1;
-    *image = launch_image_of(path);
     const char *tracer = launch_tracer_path(err, errlen);
     if (!tracer) {
         *status = LEAKTOP_EXIT_FAILURE;

@@ -231,10 +231,10 @@ static bool watch_forked_by_program(const watch *w, pid_t pid)
     return false;
 }
 
-size_t watch_survivors(const watch *w, pid_t *out, size_t max)
+/* One look through /proc; *seen: a digest of every pid found. */
+static size_t watch_survivors_now(const watch *w, pid_t *out, size_t max, uint64_t *seen)
 {
-    if (!w->image_known || !w->gone)
-        return 0;
+    *seen = 0;
     DIR *d = opendir("/proc");
     if (!d)
         return 0;
@@ -255,8 +255,30 @@ size_t watch_survivors(const watch *w, pid_t *out, size_t max)
         if (n < max)
             out[n] = (pid_t)pid;
         n++;
+        *seen = (*seen ^ (uint64_t)pid) * 0x100000001b3ULL;
     }
     closedir(d);
+    return n;
+}
+
+/* A daemon's middle process forks the server and exits moments after the
+ * program's end: what is found is taken once it holds still (two looks
+ * 20 ms apart agree; 200 ms at most), so the notice names the server and
+ * not a process on its way out. Only when something was found. */
+size_t watch_survivors(const watch *w, pid_t *out, size_t max)
+{
+    if (!w->image_known || !w->gone)
+        return 0;
+    uint64_t seen, again;
+    size_t n = watch_survivors_now(w, out, max, &seen);
+    for (int look = 0; n && look < 10; look++) {
+        util_sleep_ms(20);
+        size_t m = watch_survivors_now(w, out, max, &again);
+        if (m == n && again == seen)
+            break;
+        n = m;
+        seen = again;
+    }
     return n;
 }
 

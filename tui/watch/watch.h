@@ -150,7 +150,8 @@ void   watch_terminate(watch *w, unsigned grace_ms);
 /* After a launched program ended: processes running its executable that
  * started after it and still run (what it forked: a daemon's server runs
  * on, untraced, as forked children are). Their pids in out[0..max), and
- * how many there are. */
+ * how many there are. When it finds some, it waits (200 ms at most) for
+ * the set to hold still: a daemon's middle process is on its way out. */
 size_t       watch_survivors(const watch *w, pid_t *out, size_t max);
 pid_t        watch_pid(const watch *w);
 bool         watch_launched(const watch *w);
