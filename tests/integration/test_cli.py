@@ -196,7 +196,11 @@ try:
     # run and still running after it, is none of the program's: no notice.
     # Its parent (still there) began before leaktop and is none of its
     # ancestors, as a shell in another terminal or a cron job would be.
-    sleep_bin = shutil.which("sleep")
+    # A copy of sleep of the test's own: another test's `sleep` orphaned
+    # to init during the run would be taken for the program's (its
+    # lineage ends where a daemon's does).
+    sleep_bin = os.path.join(tmp, "sleep-copy")
+    shutil.copy2(shutil.which("sleep"), sleep_bin)
     helper = subprocess.Popen([sys.executable, "-c",
                                "import subprocess, sys, time\n"
                                "time.sleep(0.3)\n"
